@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// Lumière: a render farm that restores film (super-resolution + frame interpolation).
+// Dependency direction (one way): C shims → Shared → Media / Inference → Processors → Worker / Coordinator → executables.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Lumiere",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lumiere-coordinator", targets: ["lumiere-coordinator"]),
+        .executable(name: "lumiere-worker", targets: ["lumiere-worker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries: shims hold only includes and tiny macro wrappers.
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Plain Swift shared by both sides: rationals, frames, processor protocols, (later) protocol and segments.
+        .target(name: "Shared", swiftSettings: optimize),
+        // FFmpeg: probing, decoding, pixel conversion, encoding, muxing, audio/subtitle carry-over.
+        .target(name: "Media", dependencies: ["CFFmpeg", "Shared"], swiftSettings: optimize),
+        // Our ncnn-format inference engine.
+        .target(name: "Inference", dependencies: ["Shared", "COpenBLAS"], swiftSettings: optimize),
+        // Frame processors (classical and neural) behind the narrow processor protocols.
+        .target(name: "Processors", dependencies: ["Shared", "Media", "Inference"], swiftSettings: optimize),
+        .target(name: "Worker", dependencies: [
+            "Shared", "Processors", "CZMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: optimize),
+        .target(name: "Coordinator", dependencies: [
+            "Shared", "Media", "Processors", "Worker", "CZMQ",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: optimize),
+        .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
+        .executableTarget(name: "lumiere-worker", dependencies: [
+            "Worker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Shared"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,5 @@
+// OpenBLAS (CBLAS interface) for GEMM-based convolution.
+#ifndef LUMIERE_COPENBLAS_SHIM_H
+#define LUMIERE_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif
