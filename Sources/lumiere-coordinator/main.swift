@@ -1,1 +1,2 @@
-print("lumiere-coordinator")
+import Coordinator
+CoordinatorCommand.main()

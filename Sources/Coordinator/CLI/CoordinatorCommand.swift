@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+/// `lumiere-coordinator`: restores films, alone or with a farm of workers.
+public struct CoordinatorCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lumiere-coordinator",
+        abstract: "Restore old film: neural super-resolution and frame interpolation, spread over a farm of workers.",
+        discussion: """
+        Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
+        `lumiere-coordinator probe FILM` shows what a file holds.
+        """,
+        subcommands: [RestoreCommand.self, ProbeCommand.self],
+        defaultSubcommand: nil)
+
+    public init() {}
+}
+
+/// Prints a failure as one sentence and exits non-zero.
+func failing<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CustomStringConvertible {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode(1)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}

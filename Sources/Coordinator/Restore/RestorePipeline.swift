@@ -1,0 +1,84 @@
+import Foundation
+import Media
+import Processors
+import Shared
+
+/// Restores a film on this machine: decode → constant rate → process → place → encode, with the
+/// source's audio and subtitles carried over. Writes to a temporary name and renames at the end, so
+/// the output path never holds a half-written file.
+public struct RestorePipeline {
+    public let settings: RestoreSettings
+    public var warn: (String) -> Void
+
+    public init(settings: RestoreSettings, warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+        self.settings = settings
+        self.warn = warn
+    }
+
+    public struct Summary: Sendable {
+        public var frames: Int64
+        public var size: PixelSize
+        public var rate: Rational
+        public var seconds: Double
+    }
+
+    @discardableResult
+    public func run() throws -> Summary {
+        let started = Date()
+        let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
+        try validateOutput(outputURL)
+
+        let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
+        let source = try reader.input.primaryVideoStream()
+        let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
+        let filter: FrameFilter = try makeFilter(geometry: geometry, source: source.size!)
+        let converter = PixelConverter()
+        let color = ColorDescription.defaultFor(height: geometry.canvas.height)
+
+        let temporary = outputURL.deletingLastPathComponent()
+            .appendingPathComponent(".\(outputURL.deletingPathExtension().lastPathComponent).partial-\(getpid()).\(outputURL.pathExtension)")
+        try? FileManager.default.removeItem(at: temporary)
+        var keep = false
+        defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
+
+        let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
+                                                                         encoding: settings.encoding, color: color, threads: settings.threads),
+                                     carryStreamsFrom: settings.input, warn: warn)
+        let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
+        while let frame = try reader.next() {
+            let rgb = try converter.rgbImage(from: frame.picture)
+            var processed = try filter.apply(rgb)
+            if processed.size != geometry.content { processed = try converter.resize(processed, to: geometry.content) }
+            let placed = geometry.place(processed)
+            try writer.write(try converter.picture(from: placed, pixelFormat: writer.pixelFormat, color: color))
+            progress.update(done: writer.frameCount)
+        }
+        try writer.finish()
+        progress.finish(done: writer.frameCount)
+        guard writer.frameCount == reader.framesRead else {
+            throw RestoreError.frameCountMismatch(expected: reader.framesRead, written: writer.frameCount)
+        }
+        if FileManager.default.fileExists(atPath: outputURL.path) { try FileManager.default.removeItem(at: outputURL) }
+        try FileManager.default.moveItem(at: temporary, to: outputURL)
+        keep = true
+        return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
+    }
+
+    private func makeFilter(geometry: OutputGeometry, source: PixelSize) throws -> FrameFilter {
+        switch settings.processor {
+        case .lanczos: return LanczosScaler(target: geometry.content)
+        }
+    }
+
+    private func validateOutput(_ url: URL) throws {
+        let ext = url.pathExtension.lowercased()
+        guard ["mp4", "mkv", "mov"].contains(ext) else { throw RestoreError.unsupportedOutputExtension(ext) }
+        let inputURL = URL(fileURLWithPath: settings.input).standardizedFileURL
+        if inputURL.resolvingSymlinksInPath() == url.resolvingSymlinksInPath() { throw RestoreError.outputIsInput(url.path) }
+        var isDirectory: ObjCBool = false
+        let dir = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RestoreError.outputDirectoryMissing(dir)
+        }
+    }
+}

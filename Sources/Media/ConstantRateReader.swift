@@ -1,0 +1,63 @@
+import Shared
+
+/// Reads a video stream as a constant-rate sequence (see `ConstantRateNormalizer` for the rule),
+/// and checks at the end that the file was not cut short.
+public final class ConstantRateReader {
+    public let input: MediaInput
+    public let stream: StreamInfo
+    public let rate: Rational
+    private let decoder: VideoDecoder
+    private var normalizer: ConstantRateNormalizer<DecodedFrame>
+    private var ready: [DecodedFrame] = []
+    private var readyIndex = 0
+    private var ended = false
+    /// Output frames handed out so far.
+    public private(set) var framesRead: Int64 = 0
+
+    public init(path: String, rate: Rational? = nil, threads: Int = 0) throws {
+        input = try MediaInput(path: path)
+        stream = try input.primaryVideoStream()
+        self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
+        decoder = try VideoDecoder(input: input, stream: stream, threads: threads)
+        normalizer = ConstantRateNormalizer(rate: self.rate)
+    }
+
+    /// The stream's start time (first frame), used to keep audio in sync.
+    public var startTime: Rational { normalizer.start ?? stream.startTime ?? .zero }
+
+    /// Frames the sequence will have, estimated from the declared duration before decoding (nil if unknown).
+    public var estimatedFrameCount: Int64? {
+        guard let duration = stream.duration ?? input.info.duration else { return nil }
+        return max(1, (duration * rate).rounded)
+    }
+
+    /// The next constant-rate frame, or nil at the end.
+    public func next() throws -> DecodedFrame? {
+        while readyIndex >= ready.count {
+            if ended { return nil }
+            ready.removeAll(keepingCapacity: true)
+            readyIndex = 0
+            if let frame = try decoder.next() {
+                let duration = frame.duration.map { stream.timeBase * Rational($0) }
+                ready = normalizer.push(frame, time: frame.time, duration: duration)
+            } else {
+                ended = true
+                try checkComplete()
+                ready = normalizer.finish()
+            }
+        }
+        defer { readyIndex += 1; framesRead += 1 }
+        return ready[readyIndex]
+    }
+
+    private func checkComplete() throws {
+        let decoded = decoder.framesDecoded
+        if decoded == 0 {
+            throw MediaError.truncated(path: input.info.path, detail: "no video frame could be decoded")
+        }
+        // Containers that index their frames (MP4, MKV with cues) tell us how many to expect.
+        if let declared = stream.declaredFrameCount, Int64(decoded) < declared {
+            throw MediaError.truncated(path: input.info.path, detail: "decoded \(decoded) of the \(declared) frames the file declares")
+        }
+    }
+}

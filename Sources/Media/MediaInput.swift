@@ -1,0 +1,116 @@
+import CFFmpeg
+import Foundation
+import Shared
+
+/// An opened media file (demuxer). Reads packets; decoders are made from it.
+/// Not thread-safe: one reader per instance.
+public final class MediaInput {
+    public let info: MediaInfo
+    let context: UnsafeMutablePointer<AVFormatContext>
+
+    /// Limits on what we accept from a file before doing any work with it.
+    public static let maxDimension = 16384
+    public static let maxPixels = 16384 * 16384 / 2
+
+    /// Opens and probes `path`, or throws a `MediaError` that says what is wrong.
+    public init(path: String) throws {
+        _ = FFmpeg.configureLogging
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw MediaError.fileNotFound(path: path)
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? NSNumber, size.int64Value == 0 { throw MediaError.emptyFile(path: path) }
+
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let openCode = avformat_open_input(&ctx, path, nil, nil)
+        guard openCode >= 0, let ctx else {
+            throw MediaError.notAMediaFile(path: path, detail: FFmpeg.errorString(openCode))
+        }
+        let findCode = avformat_find_stream_info(ctx, nil)
+        if findCode < 0 {
+            var doomed: UnsafeMutablePointer<AVFormatContext>? = ctx
+            avformat_close_input(&doomed)
+            throw MediaError.notAMediaFile(path: path, detail: FFmpeg.errorString(findCode))
+        }
+        self.context = ctx
+        self.info = MediaInput.describe(ctx, path: path)
+    }
+
+    deinit {
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = context
+        avformat_close_input(&ctx)
+    }
+
+    /// The main video stream (FFmpeg's best pick, never an attached cover picture), validated.
+    public func primaryVideoStream() throws -> StreamInfo {
+        let best = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        let candidates = info.videoStreams.filter { !$0.isAttachedPicture }
+        guard let stream = candidates.first(where: { $0.index == Int(best) }) ?? candidates.first else {
+            throw MediaError.noVideoStream(path: info.path)
+        }
+        guard let w = stream.width, let h = stream.height, w > 0, h > 0 else {
+            throw MediaError.notAMediaFile(path: info.path, detail: "the video stream has no picture size")
+        }
+        guard w <= MediaInput.maxDimension, h <= MediaInput.maxDimension, w * h <= MediaInput.maxPixels else {
+            throw MediaError.invalidSize("the video claims \(w)x\(h), beyond Lumière's limit of \(MediaInput.maxDimension) per side")
+        }
+        return stream
+    }
+
+    var streamCount: Int { Int(context.pointee.nb_streams) }
+
+    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+        context.pointee.streams[index]!
+    }
+
+    /// Reads the next packet of any stream into `packet`; false at the end of the file.
+    func readPacket(into packet: UnsafeMutablePointer<AVPacket>) throws -> Bool {
+        let code = av_read_frame(context, packet)
+        if code == FFmpeg.eof { return false }
+        if code < 0 {
+            throw MediaError.truncated(path: info.path, detail: "reading failed: \(FFmpeg.errorString(code))")
+        }
+        return true
+    }
+
+    static func describe(_ ctx: UnsafeMutablePointer<AVFormatContext>, path: String) -> MediaInfo {
+        let container = ctx.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
+        let duration: Rational? = ctx.pointee.duration > 0 ? Rational(ctx.pointee.duration, Int64(lumiere_av_time_base())) : nil
+        var streams: [StreamInfo] = []
+        for i in 0..<Int(ctx.pointee.nb_streams) {
+            let st = ctx.pointee.streams[i]!.pointee
+            let par = st.codecpar.pointee
+            let kind: StreamInfo.Kind
+            switch par.codec_type {
+            case AVMEDIA_TYPE_VIDEO: kind = .video
+            case AVMEDIA_TYPE_AUDIO: kind = .audio
+            case AVMEDIA_TYPE_SUBTITLE: kind = .subtitle
+            case AVMEDIA_TYPE_DATA: kind = .data
+            case AVMEDIA_TYPE_ATTACHMENT: kind = .attachment
+            default: kind = .unknown
+            }
+            let tb = FFmpeg.rational(st.time_base) ?? Rational(1, 90000)
+            let codecName = String(cString: avcodec_get_name(par.codec_id))
+            var pixFmt: String? = nil
+            if kind == .video, par.format >= 0, let name = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)) {
+                pixFmt = String(cString: name)
+            }
+            streams.append(StreamInfo(
+                index: i, kind: kind, codec: codecName, timeBase: tb,
+                startTime: st.start_time == FFmpeg.noPTS ? nil : tb * Rational(st.start_time),
+                duration: st.duration == FFmpeg.noPTS || st.duration <= 0 ? nil : tb * Rational(st.duration),
+                declaredFrameCount: st.nb_frames > 0 ? st.nb_frames : nil,
+                width: kind == .video ? Int(par.width) : nil,
+                height: kind == .video ? Int(par.height) : nil,
+                sampleAspectRatio: kind == .video ? FFmpeg.rational(par.sample_aspect_ratio) : nil,
+                baseFrameRate: kind == .video ? FFmpeg.rational(st.r_frame_rate) : nil,
+                averageFrameRate: kind == .video ? FFmpeg.rational(st.avg_frame_rate) : nil,
+                pixelFormat: pixFmt,
+                sampleRate: kind == .audio ? Int(par.sample_rate) : nil,
+                channels: kind == .audio ? Int(par.ch_layout.nb_channels) : nil,
+                isAttachedPicture: (st.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0))
+        }
+        return MediaInfo(path: path, container: container, duration: duration, streams: streams)
+    }
+}

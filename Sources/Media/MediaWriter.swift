@@ -1,0 +1,200 @@
+import CFFmpeg
+import Foundation
+import Shared
+
+/// Writes a video file: one encoded video stream plus the source's audio and subtitle streams,
+/// interleaved by time as the video is written (so memory stays flat on long films).
+///
+/// Side streams are copied unchanged when the container accepts their codec; audio it does not
+/// accept is re-encoded to AAC (with a warning); subtitles it does not accept are left out (with a warning).
+/// Source timestamps are kept, so audio stays where it was relative to the first video frame.
+public final class MediaWriter {
+    public struct VideoSettings: Sendable {
+        public var size: PixelSize
+        public var rate: Rational
+        /// Time of the first frame in seconds (the source's first video time, to keep A/V sync).
+        public var startTime: Rational
+        public var encoding: VideoEncoding
+        public var color: ColorDescription
+        public var threads: Int
+        public init(size: PixelSize, rate: Rational, startTime: Rational = .zero, encoding: VideoEncoding,
+                    color: ColorDescription, threads: Int = 0) {
+            self.size = size; self.rate = rate; self.startTime = startTime
+            self.encoding = encoding; self.color = color; self.threads = threads
+        }
+    }
+
+    public let path: String
+    public let pixelFormat: String
+    private var output: UnsafeMutablePointer<AVFormatContext>?
+    private let encoder: VideoEncoder
+    private let videoStream: UnsafeMutablePointer<AVStream>
+    private let videoOffset: Int64
+    private var carriers: [SideStream] = []
+    private var sideInput: MediaInput?
+    private var pendingSide: UnsafeMutablePointer<AVPacket>?
+    private var sideExhausted = false
+    private var framesWritten: Int64 = 0
+    private var finished = false
+    private var headerWritten = false
+
+    /// Creates `path` (the container follows the file name's extension: .mp4, .mkv, .mov, .avi …).
+    /// `carryStreamsFrom` names the source whose audio and subtitles are carried over.
+    public init(path: String, video: VideoSettings, carryStreamsFrom source: String? = nil,
+                warn: (String) -> Void = { _ in }) throws {
+        _ = FFmpeg.configureLogging
+        self.path = path
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let code = avformat_alloc_output_context2(&ctx, nil, nil, path)
+        guard code >= 0, let ctx else {
+            throw MediaError.outputFailed(path: path, detail: "no container format for this file name (use .mp4 or .mkv)")
+        }
+        output = ctx
+        let oformat = ctx.pointee.oformat!
+        let globalHeader = (oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0
+        let pixelFormat = video.encoding.pixelFormat ?? (video.encoding.codec == .h264 ? "yuv420p" : "yuv420p")
+        self.pixelFormat = pixelFormat
+        let codecID = video.encoding.codec == .h264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_FFV1
+        if avformat_query_codec(oformat, codecID, FF_COMPLIANCE_NORMAL) != 1 {
+            avformat_free_context(ctx)
+            throw MediaError.outputFailed(path: path, detail: "the \(String(cString: oformat.pointee.name)) container cannot hold \(video.encoding.codec.rawValue) video; use .mkv")
+        }
+        do {
+            encoder = try VideoEncoder(encoding: video.encoding, size: video.size, rate: video.rate, color: video.color,
+                                       pixelFormat: pixelFormat, globalHeader: globalHeader, threads: video.threads)
+        } catch {
+            avformat_free_context(ctx)
+            throw error
+        }
+        guard let st = avformat_new_stream(ctx, nil) else { throw MediaError.outputFailed(path: path, detail: "cannot add a video stream") }
+        videoStream = st
+        try FFmpeg.check(avcodec_parameters_from_context(st.pointee.codecpar, encoder.context), "video stream parameters")
+        st.pointee.time_base = encoder.context.pointee.time_base
+        st.pointee.avg_frame_rate = FFmpeg.avRational(video.rate)
+        st.pointee.r_frame_rate = FFmpeg.avRational(video.rate)
+        // The first frame's time in frame units; the source's start is kept so side streams stay in sync.
+        videoOffset = (video.startTime * video.rate).rounded
+
+        if let source {
+            let input = try MediaInput(path: source)
+            for info in input.info.streams where info.kind == .audio || info.kind == .subtitle {
+                let srcStream = input.stream(info.index)
+                let codecID = srcStream.pointee.codecpar.pointee.codec_id
+                if avformat_query_codec(oformat, codecID, FF_COMPLIANCE_NORMAL) == 1 {
+                    guard let out = avformat_new_stream(ctx, nil) else { continue }
+                    try FFmpeg.check(avcodec_parameters_copy(out.pointee.codecpar, srcStream.pointee.codecpar), "copying stream parameters")
+                    out.pointee.codecpar.pointee.codec_tag = 0
+                    out.pointee.time_base = srcStream.pointee.time_base
+                    out.pointee.disposition = srcStream.pointee.disposition
+                    av_dict_copy(&out.pointee.metadata, srcStream.pointee.metadata, 0)
+                    carriers.append(SideStream(sourceIndex: info.index, output: out, sourceTimeBase: srcStream.pointee.time_base, transcoder: nil))
+                } else if info.kind == .audio {
+                    warn("audio stream \(info.index) (\(info.codec)) cannot go into \(URL(fileURLWithPath: path).pathExtension) unchanged; re-encoding it to AAC")
+                    let transcoder = try AudioTranscoder(source: srcStream, globalHeader: globalHeader)
+                    guard let out = avformat_new_stream(ctx, nil), let enc = transcoder.encoder else { continue }
+                    try FFmpeg.check(avcodec_parameters_from_context(out.pointee.codecpar, enc), "AAC stream parameters")
+                    out.pointee.time_base = enc.pointee.time_base
+                    av_dict_copy(&out.pointee.metadata, srcStream.pointee.metadata, 0)
+                    carriers.append(SideStream(sourceIndex: info.index, output: out, sourceTimeBase: srcStream.pointee.time_base, transcoder: transcoder))
+                } else {
+                    warn("subtitle stream \(info.index) (\(info.codec)) is not supported by the \(String(cString: oformat.pointee.name)) container; leaving it out (use .mkv to keep it)")
+                }
+            }
+            for i in 0..<input.streamCount where !carriers.contains(where: { $0.sourceIndex == i }) {
+                input.stream(i).pointee.discard = AVDISCARD_ALL
+            }
+            if !carriers.isEmpty { sideInput = input; pendingSide = av_packet_alloc() }
+        }
+
+        if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            let openCode = avio_open(&ctx.pointee.pb, path, AVIO_FLAG_WRITE)
+            guard openCode >= 0 else {
+                throw MediaError.outputFailed(path: path, detail: FFmpeg.errorString(openCode))
+            }
+        }
+        try FFmpeg.check(avformat_write_header(ctx, nil), "writing the \(String(cString: oformat.pointee.name)) header")
+        headerWritten = true
+    }
+
+    deinit {
+        av_packet_free(&pendingSide)
+        if let output {
+            if (output.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&output.pointee.pb) }
+            avformat_free_context(output)
+        }
+    }
+
+    /// Number of video frames written so far.
+    public var frameCount: Int64 { framesWritten }
+
+    /// Appends the next video frame (already in the writer's pixel format and size).
+    public func write(_ picture: VideoPicture) throws {
+        precondition(!finished, "MediaWriter.write after finish")
+        try encoder.encode(picture, index: framesWritten + videoOffset) { packet in try writeVideo(packet) }
+        framesWritten += 1
+    }
+
+    /// Flushes the encoder, writes the remaining side-stream packets and the trailer, closes the file.
+    public func finish() throws {
+        guard !finished, let output else { return }
+        finished = true
+        try encoder.finish { packet in try writeVideo(packet) }
+        try pumpSideStreams(upTo: nil)
+        for carrier in carriers {
+            try carrier.transcoder?.transcode(nil) { packet in try writeSide(packet, carrier: carrier, transcoded: true) }
+        }
+        try FFmpeg.check(av_write_trailer(output), "writing the trailer")
+        if (output.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            try FFmpeg.check(avio_closep(&output.pointee.pb), "closing \(path)")
+        }
+    }
+
+    private func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {
+        guard let output else { return }
+        av_packet_rescale_ts(packet, encoder.context.pointee.time_base, videoStream.pointee.time_base)
+        packet.pointee.stream_index = videoStream.pointee.index
+        // Side-stream packets up to this point in time go first, so the muxer's interleaving queue stays short.
+        let dts = packet.pointee.dts == FFmpeg.noPTS ? packet.pointee.pts : packet.pointee.dts
+        try pumpSideStreams(upTo: FFmpeg.rational(videoStream.pointee.time_base).map { $0 * Rational(dts) })
+        try FFmpeg.check(av_interleaved_write_frame(output, packet), "writing video to \(path)")
+    }
+
+    /// Copies/transcodes side-stream packets whose time is ≤ `limit` (all of them when nil).
+    private func pumpSideStreams(upTo limit: Rational?) throws {
+        guard let input = sideInput, let packet = pendingSide else { return }
+        while !sideExhausted {
+            if packet.pointee.data == nil && packet.pointee.side_data_elems == 0 && packet.pointee.size == 0 {
+                if try !input.readPacket(into: packet) { sideExhausted = true; return }
+            }
+            guard let carrier = carriers.first(where: { $0.sourceIndex == Int(packet.pointee.stream_index) }) else {
+                av_packet_unref(packet); continue
+            }
+            let ts = packet.pointee.dts != FFmpeg.noPTS ? packet.pointee.dts : packet.pointee.pts
+            if let limit, ts != FFmpeg.noPTS, let tb = FFmpeg.rational(carrier.sourceTimeBase), tb * Rational(ts) > limit {
+                return // keep it for later
+            }
+            defer { av_packet_unref(packet) }
+            if let transcoder = carrier.transcoder {
+                try transcoder.transcode(packet) { out in try writeSide(out, carrier: carrier, transcoded: true) }
+            } else {
+                try writeSide(packet, carrier: carrier, transcoded: false)
+            }
+        }
+    }
+
+    private func writeSide(_ packet: UnsafeMutablePointer<AVPacket>, carrier: SideStream, transcoded: Bool) throws {
+        guard let output else { return }
+        let from = transcoded ? carrier.transcoder!.encoder!.pointee.time_base : carrier.sourceTimeBase
+        av_packet_rescale_ts(packet, from, carrier.output.pointee.time_base)
+        packet.pointee.stream_index = carrier.output.pointee.index
+        packet.pointee.pos = -1
+        try FFmpeg.check(av_interleaved_write_frame(output, packet), "writing audio/subtitles to \(path)")
+    }
+
+    private struct SideStream {
+        let sourceIndex: Int
+        let output: UnsafeMutablePointer<AVStream>
+        let sourceTimeBase: AVRational
+        let transcoder: AudioTranscoder?
+    }
+}

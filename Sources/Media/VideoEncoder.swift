@@ -1,0 +1,140 @@
+import CFFmpeg
+import Shared
+
+/// How the video is encoded.
+public struct VideoEncoding: Sendable, Equatable, Codable {
+    public enum Codec: String, Sendable, Codable, CaseIterable {
+        /// H.264 through libx264: small files every player reads.
+        case h264
+        /// FFV1: lossless, for intermediates and archival masters.
+        case ffv1
+    }
+    public var codec: Codec
+    /// x264 constant rate factor; 0 is lossless, 18 is visually transparent for most film (our default).
+    public var crf: Int
+    /// x264 preset (ultrafast … veryslow).
+    public var preset: String
+    /// Output pixel format; nil picks yuv420p for H.264 (plays everywhere) and the input's for FFV1.
+    public var pixelFormat: String?
+
+    public init(codec: Codec = .h264, crf: Int = 18, preset: String = "slow", pixelFormat: String? = nil) {
+        self.codec = codec
+        self.crf = crf
+        self.preset = preset
+        self.pixelFormat = pixelFormat
+    }
+
+    public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+}
+
+/// One opened video encoder. Frames go in with a frame index; packets come out in the encoder's time base (1/rate).
+final class VideoEncoder {
+    let context: UnsafeMutablePointer<AVCodecContext>
+    let pixelFormat: String
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+
+    init(encoding: VideoEncoding, size: PixelSize, rate: Rational, color: ColorDescription, pixelFormat: String,
+         globalHeader: Bool, threads: Int) throws {
+        let name = encoding.codec == .h264 ? "libx264" : "ffv1"
+        guard let codec = avcodec_find_encoder_by_name(name) else {
+            throw MediaError.unsupportedCodec("this FFmpeg has no \(name) encoder (install libavcodec-extra or an FFmpeg with \(name))")
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else { throw MediaError.ffmpeg(operation: "avcodec_alloc_context3", code: -12, message: "out of memory") }
+        context = ctx
+        self.pixelFormat = pixelFormat
+        let fmt = av_get_pix_fmt(pixelFormat)
+        guard fmt != AV_PIX_FMT_NONE else { throw MediaError.unsupportedCodec("unknown pixel format \(pixelFormat)") }
+        if encoding.codec == .h264, fmt != AV_PIX_FMT_YUV420P, fmt != AV_PIX_FMT_YUV422P, fmt != AV_PIX_FMT_YUV444P {
+            throw MediaError.unsupportedCodec("H.264 output takes yuv420p, yuv422p or yuv444p, not \(pixelFormat)")
+        }
+        if encoding.codec == .h264, fmt == AV_PIX_FMT_YUV420P, size.width % 2 != 0 || size.height % 2 != 0 {
+            throw MediaError.invalidSize("\(size) has an odd side; yuv420p needs even width and height")
+        }
+        ctx.pointee.width = Int32(size.width)
+        ctx.pointee.height = Int32(size.height)
+        ctx.pointee.pix_fmt = fmt
+        ctx.pointee.time_base = FFmpeg.avRational(rate.reciprocal)
+        ctx.pointee.framerate = FFmpeg.avRational(rate)
+        ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        ctx.pointee.thread_count = Int32(threads)
+        ctx.pointee.colorspace = color.matrix == .bt709 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M
+        ctx.pointee.color_range = color.fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
+        if color.matrix == .bt709 {
+            ctx.pointee.color_primaries = AVCOL_PRI_BT709
+            ctx.pointee.color_trc = AVCOL_TRC_BT709
+        }
+        if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+        var options: OpaquePointer? = nil
+        defer { av_dict_free(&options) }
+        switch encoding.codec {
+        case .h264:
+            guard (0...51).contains(encoding.crf) else { throw MediaError.unsupportedCodec("CRF must be 0…51, got \(encoding.crf)") }
+            guard VideoEncoding.x264Presets.contains(encoding.preset) else {
+                throw MediaError.unsupportedCodec("unknown x264 preset \(encoding.preset); use one of \(VideoEncoding.x264Presets.joined(separator: ", "))")
+            }
+            av_dict_set(&options, "crf", "\(encoding.crf)", 0)
+            av_dict_set(&options, "preset", encoding.preset, 0)
+        case .ffv1:
+            // Version 3 with slice CRCs: self-checking and multithreaded.
+            av_dict_set(&options, "level", "3", 0)
+            av_dict_set(&options, "slicecrc", "1", 0)
+            ctx.pointee.gop_size = 1
+        }
+        try FFmpeg.check(avcodec_open2(ctx, codec, &options), "opening the \(name) encoder")
+        frame = av_frame_alloc()
+        packet = av_packet_alloc()
+        guard let frame else { throw MediaError.ffmpeg(operation: "av_frame_alloc", code: -12, message: "out of memory") }
+        frame.pointee.format = fmt.rawValue
+        frame.pointee.width = Int32(size.width)
+        frame.pointee.height = Int32(size.height)
+    }
+
+    deinit {
+        var ctx: UnsafeMutablePointer<AVCodecContext>? = context
+        avcodec_free_context(&ctx)
+        av_frame_free(&frame)
+        av_packet_free(&packet)
+    }
+
+    /// Encodes `picture` as frame number `index`; calls `sink` for each finished packet.
+    func encode(_ picture: VideoPicture, index: Int64, sink: (UnsafeMutablePointer<AVPacket>) throws -> Void) throws {
+        guard let frame else { return }
+        guard picture.width == Int(context.pointee.width), picture.height == Int(context.pointee.height), picture.pixelFormat == pixelFormat else {
+            throw MediaError.invalidSize("frame \(index) is \(picture.width)x\(picture.height) \(picture.pixelFormat), the encoder expects \(context.pointee.width)x\(context.pointee.height) \(pixelFormat)")
+        }
+        try FFmpeg.check(av_frame_get_buffer(frame, 0), "av_frame_get_buffer")
+        defer { av_frame_unref(frame); restoreFrameShape() }
+        picture.copy(into: frame)
+        frame.pointee.pts = index
+        frame.pointee.color_range = context.pointee.color_range
+        frame.pointee.colorspace = context.pointee.colorspace
+        try FFmpeg.check(avcodec_send_frame(context, frame), "encoding frame \(index)")
+        try drain(sink)
+    }
+
+    /// Flushes delayed packets at the end.
+    func finish(sink: (UnsafeMutablePointer<AVPacket>) throws -> Void) throws {
+        let code = avcodec_send_frame(context, nil)
+        if code != FFmpeg.eof { try FFmpeg.check(code, "flushing the encoder") }
+        try drain(sink)
+    }
+
+    private func drain(_ sink: (UnsafeMutablePointer<AVPacket>) throws -> Void) throws {
+        guard let packet else { return }
+        while true {
+            let code = avcodec_receive_packet(context, packet)
+            if code == FFmpeg.eagain || code == FFmpeg.eof { return }
+            try FFmpeg.check(code, "receiving an encoded packet")
+            defer { av_packet_unref(packet) }
+            try sink(packet)
+        }
+    }
+
+    private func restoreFrameShape() {
+        guard let frame else { return }
+        frame.pointee.format = context.pointee.pix_fmt.rawValue
+        frame.pointee.width = context.pointee.width
+        frame.pointee.height = context.pointee.height
+    }
+}
