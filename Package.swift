@@ -31,12 +31,14 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Shared", "COpenBLAS"], swiftSettings: optimize),
         // Frame processors (classical and neural) behind the narrow processor protocols.
         .target(name: "Processors", dependencies: ["Shared", "Media", "Inference"], swiftSettings: optimize),
+        // The one Swift choke point for libzmq: sockets, options, CURVE/ZAP, errors as thrown TransportError.
+        .target(name: "Transport", dependencies: ["CZMQ"], swiftSettings: optimize),
         .target(name: "Worker", dependencies: [
-            "Shared", "Processors", "CZMQ",
+            "Shared", "Processors", "CZMQ", "Transport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
         .target(name: "Coordinator", dependencies: [
-            "Shared", "Media", "Processors", "Worker", "CZMQ",
+            "Shared", "Media", "Processors", "Worker", "CZMQ", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
+        .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,101 @@
+import Shared
+
+/// A worker connection as the coordinator's ROUTER socket names it. A reconnecting worker is a new peer,
+/// so anything the old connection sends after being declared dead is recognisably stale.
+public struct PeerID: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+}
+
+/// One unit of work for the farm, as the planner produced it.
+public struct SegmentSpec: Equatable, Sendable {
+    public var id: SegmentID
+    public var inputFrameCount: UInt32
+    /// Frames the result must contain (after interpolation this differs from the input count).
+    public var expectedOutputFrames: UInt32
+    /// Output frame size the result must report; nil when the planner cannot know it in advance.
+    public var expectedFrameSize: (width: UInt32, height: UInt32)?
+    /// Settings sent to the worker with the assignment (model, scale, ...).
+    public var settings: [Setting]
+    /// Relative cost, used to hand out the longest segments first; defaults to the input frame count.
+    public var cost: UInt64
+
+    public init(id: SegmentID, inputFrameCount: UInt32, expectedOutputFrames: UInt32,
+                expectedFrameSize: (width: UInt32, height: UInt32)? = nil, settings: [Setting] = [], cost: UInt64? = nil) {
+        self.id = id
+        self.inputFrameCount = inputFrameCount
+        self.expectedOutputFrames = expectedOutputFrames
+        self.expectedFrameSize = expectedFrameSize
+        self.settings = settings
+        self.cost = cost ?? UInt64(inputFrameCount)
+    }
+
+    public static func == (a: SegmentSpec, b: SegmentSpec) -> Bool {
+        a.id == b.id && a.inputFrameCount == b.inputFrameCount && a.expectedOutputFrames == b.expectedOutputFrames
+            && a.expectedFrameSize?.width == b.expectedFrameSize?.width && a.expectedFrameSize?.height == b.expectedFrameSize?.height
+            && a.settings == b.settings && a.cost == b.cost
+    }
+}
+
+public struct SchedulerConfiguration: Sendable {
+    /// Tries per segment before the whole job fails.
+    public var maxAttemptsPerSegment = 3
+    /// A worker silent this long is dead (heartbeat interval × liveness, Paranoid Pirate).
+    public var workerExpirySeconds = 3.0
+    /// A lease with no activity (transfer, progress) this long is taken back: the worker is stalled.
+    public var leaseTimeoutSeconds = 60.0
+    /// Failures after which a worker (by name) gets no more work in this job.
+    public var blocklistAfterFailures = 2
+
+    public init() {}
+}
+
+/// What the shell must do after an event. The scheduler never performs I/O itself.
+public enum FarmDirective: Equatable, Sendable {
+    case welcome(PeerID)
+    /// The peer sent something but is not registered (e.g. the coordinator restarted): it must register again.
+    case askToRegister(PeerID)
+    case rejectWorker(PeerID, reason: String)
+    /// Send the assignment, then the input file under the receiver's credit.
+    case assign(PeerID, LeaseRef, SegmentSpec)
+    case cancel(PeerID, LeaseRef, reason: String)
+    /// The announced result looks right: grant credit and receive its bytes.
+    case receiveResult(PeerID, LeaseRef)
+    /// The result is verified: hand the received file to the result sink.
+    case acceptResult(PeerID, LeaseRef, SegmentResultInfo)
+    case discardResult(PeerID, LeaseRef, reason: String)
+    /// Drop every transfer with this peer; it is gone.
+    case workerDeclaredDead(PeerID, reason: String)
+    case jobCompleted(JobReport)
+    case jobFailed(JobReport)
+}
+
+/// The outcome of a job, written for a person: what finished, what failed and why.
+public struct JobReport: Equatable, Sendable, CustomStringConvertible {
+    public struct SegmentFailure: Equatable, Sendable {
+        public var segment: SegmentID
+        public var attempts: [String]
+    }
+
+    public var segmentCount: Int
+    public var completedSegments: Int
+    public var failed: SegmentFailure?
+    public var completedByWorker: [String: Int]
+    public var blocklistedWorkers: [String]
+    public var discardedResults: Int
+    public var requeues: Int
+
+    public var succeeded: Bool { failed == nil && completedSegments == segmentCount }
+
+    public var description: String {
+        var text = "\(completedSegments)/\(segmentCount) segments done, \(requeues) re-queued, \(discardedResults) stale results discarded"
+        if !blocklistedWorkers.isEmpty { text += "; blocklisted: \(blocklistedWorkers.sorted().joined(separator: ", "))" }
+        if let failed {
+            text += ". Job failed: segment \(failed.segment) failed \(failed.attempts.count) times: "
+                + failed.attempts.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
+                + ". Check the worker logs for that segment; the input may be damaged."
+        }
+        return text
+    }
+}

@@ -1,0 +1,117 @@
+public typealias SegmentID = UInt64
+
+/// What a worker tells the coordinator about itself when it registers.
+public struct WorkerCapabilities: Equatable, Sendable {
+    /// Stable name chosen by the worker (host plus a suffix); blocklists are kept per name.
+    public var workerName: String
+    public var host: String
+    public var threads: UInt32
+    /// Model names the worker can load (e.g. `realesr-general-x4v3`).
+    public var models: [String]
+    public var freeMemoryBytes: UInt64
+
+    public init(workerName: String, host: String, threads: UInt32, models: [String], freeMemoryBytes: UInt64) {
+        self.workerName = workerName
+        self.host = host
+        self.threads = threads
+        self.models = models
+        self.freeMemoryBytes = freeMemoryBytes
+    }
+}
+
+/// One attempt at one segment: every transfer, progress or result message names the lease it belongs to,
+/// so stale messages from an earlier attempt are recognisable.
+public struct LeaseRef: Hashable, Sendable, CustomStringConvertible {
+    public var segment: SegmentID
+    public var attempt: UInt32
+    public init(segment: SegmentID, attempt: UInt32) {
+        self.segment = segment
+        self.attempt = attempt
+    }
+    public var description: String { "segment \(segment) attempt \(attempt)" }
+}
+
+/// An opaque file sent in chunks: its size and checksum (CRC-64/XZ) let the receiver verify it.
+public struct PayloadDescription: Equatable, Sendable {
+    public var byteCount: UInt64
+    public var checksum: UInt64
+    public init(byteCount: UInt64, checksum: UInt64) {
+        self.byteCount = byteCount
+        self.checksum = checksum
+    }
+}
+
+public struct Setting: Equatable, Sendable {
+    public var key: String
+    public var value: String
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+public struct SegmentAssignment: Equatable, Sendable {
+    public var lease: LeaseRef
+    /// Frames in the input file; the processor's output count follows from the settings.
+    public var inputFrameCount: UInt32
+    public var settings: [Setting]
+    public var input: PayloadDescription
+    public init(lease: LeaseRef, inputFrameCount: UInt32, settings: [Setting], input: PayloadDescription) {
+        self.lease = lease
+        self.inputFrameCount = inputFrameCount
+        self.settings = settings
+        self.input = input
+    }
+}
+
+/// What a worker claims about its output; the coordinator checks every field before accepting it.
+public struct SegmentResultInfo: Equatable, Sendable {
+    public var frameCount: UInt32
+    public var frameWidth: UInt32
+    public var frameHeight: UInt32
+    public var output: PayloadDescription
+    public init(frameCount: UInt32, frameWidth: UInt32, frameHeight: UInt32, output: PayloadDescription) {
+        self.frameCount = frameCount
+        self.frameWidth = frameWidth
+        self.frameHeight = frameHeight
+        self.output = output
+    }
+}
+
+/// Every message of the farm protocol. Direction: W→C from worker, C→W from coordinator, both for data.
+public enum FarmMessage: Equatable, Sendable {
+    case register(WorkerCapabilities)                              // W→C
+    case welcome(heartbeatIntervalMs: UInt32)                      // C→W
+    case reject(reason: String)                                    // C→W: refused (blocklisted, shutting down)
+    case assign(SegmentAssignment)                                 // C→W
+    case credit(LeaseRef, chunks: UInt32)                          // receiver→sender: may send this many more chunks
+    case chunk(LeaseRef, offset: UInt64, bytes: [UInt8])           // sender→receiver
+    case progress(LeaseRef, framesDone: UInt32, framesTotal: UInt32) // W→C
+    case result(LeaseRef, SegmentResultInfo)                       // W→C, then the output follows as chunks
+    case failure(LeaseRef, message: String)                        // W→C: this attempt failed
+    case cancel(LeaseRef, reason: String)                          // C→W: drop this lease
+    case heartbeat                                                 // both
+    case goodbye(reason: String)                                   // both
+
+    /// Wire type codes. Never reuse a retired code.
+    public enum Kind: UInt8, CaseIterable, Sendable {
+        case register = 1, welcome, reject, assign, credit, chunk, progress, result, failure, cancel, heartbeat, goodbye
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .register: return .register
+        case .welcome: return .welcome
+        case .reject: return .reject
+        case .assign: return .assign
+        case .credit: return .credit
+        case .chunk: return .chunk
+        case .progress: return .progress
+        case .result: return .result
+        case .failure: return .failure
+        case .cancel: return .cancel
+        case .heartbeat: return .heartbeat
+        case .goodbye: return .goodbye
+        }
+    }
+}

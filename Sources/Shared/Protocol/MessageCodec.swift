@@ -1,0 +1,134 @@
+/// Encodes and decodes `FarmMessage` frames: `'L' 'F' version type` then the fields of that type.
+/// Format rationale (docs/protocol.md): a fixed schema written by hand is smaller to audit and fuzz than a
+/// general format such as CBOR or protobuf, needs no dependency, and lets every field carry its own limit.
+public enum MessageCodec {
+    public static func encode(_ message: FarmMessage) -> [UInt8] {
+        var w = WireWriter(capacity: message.encodedSizeHint)
+        w.u8(FarmProtocol.magic.0)
+        w.u8(FarmProtocol.magic.1)
+        w.u8(FarmProtocol.version)
+        w.u8(message.kind.rawValue)
+        switch message {
+        case .register(let c):
+            w.string(c.workerName); w.string(c.host); w.u32(c.threads)
+            w.u32(UInt32(c.models.count)); c.models.forEach { w.string($0) }
+            w.u64(c.freeMemoryBytes)
+        case .welcome(let interval):
+            w.u32(interval)
+        case .reject(let reason), .goodbye(let reason):
+            w.string(clipped(reason))
+        case .assign(let a):
+            lease(a.lease, &w); w.u32(a.inputFrameCount)
+            w.u32(UInt32(a.settings.count)); a.settings.forEach { w.string($0.key); w.string($0.value) }
+            payload(a.input, &w)
+        case .credit(let l, let chunks):
+            lease(l, &w); w.u32(chunks)
+        case .chunk(let l, let offset, let bytes):
+            lease(l, &w); w.u64(offset); w.blob(bytes)
+        case .progress(let l, let done, let total):
+            lease(l, &w); w.u32(done); w.u32(total)
+        case .result(let l, let r):
+            lease(l, &w); w.u32(r.frameCount); w.u32(r.frameWidth); w.u32(r.frameHeight); payload(r.output, &w)
+        case .failure(let l, let text), .cancel(let l, let text):
+            lease(l, &w); w.string(clipped(text))
+        case .heartbeat:
+            break
+        }
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> FarmMessage {
+        guard !bytes.isEmpty else { throw ProtocolError.empty }
+        guard bytes.count <= FarmProtocol.maxMessageBytes else {
+            throw ProtocolError.frameTooLarge(size: bytes.count, limit: FarmProtocol.maxMessageBytes)
+        }
+        var r = WireReader(bytes)
+        guard bytes.count >= 2, try r.u8("magic") == FarmProtocol.magic.0, try r.u8("magic") == FarmProtocol.magic.1 else {
+            throw ProtocolError.badMagic
+        }
+        let version = try r.u8("version")
+        guard version == FarmProtocol.version else {
+            throw ProtocolError.unsupportedVersion(got: version, supported: FarmProtocol.version)
+        }
+        let code = try r.u8("type")
+        guard let kind = FarmMessage.Kind(rawValue: code) else { throw ProtocolError.unknownMessageType(code) }
+        let message = try body(kind, &r)
+        try r.finish()
+        return message
+    }
+
+    private static func body(_ kind: FarmMessage.Kind, _ r: inout WireReader) throws -> FarmMessage {
+        switch kind {
+        case .register:
+            let name = try r.string("workerName"), host = try r.string("host"), threads = try r.u32("threads")
+            let models = try (0..<r.count("models")).map { _ in try r.string("model") }
+            return .register(WorkerCapabilities(workerName: name, host: host, threads: threads, models: models,
+                                                freeMemoryBytes: try r.u64("freeMemory")))
+        case .welcome:
+            return .welcome(heartbeatIntervalMs: try r.u32("heartbeatInterval"))
+        case .reject:
+            return .reject(reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
+        case .goodbye:
+            return .goodbye(reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
+        case .assign:
+            let l = try lease(&r), frames = try r.u32("inputFrameCount")
+            let settings = try (0..<r.count("settings")).map { _ in Setting(try r.string("key"), try r.string("value")) }
+            return .assign(SegmentAssignment(lease: l, inputFrameCount: frames, settings: settings, input: try payload(&r)))
+        case .credit:
+            return .credit(try lease(&r), chunks: try r.u32("chunks"))
+        case .chunk:
+            let l = try lease(&r), offset = try r.u64("offset")
+            let data = try r.blob("chunk", limit: FarmProtocol.maxChunkBytes)
+            guard !data.isEmpty else { throw ProtocolError.invalidValue(field: "chunk", reason: "empty chunk") }
+            return .chunk(l, offset: offset, bytes: data)
+        case .progress:
+            let l = try lease(&r), done = try r.u32("framesDone"), total = try r.u32("framesTotal")
+            guard done <= total else { throw ProtocolError.invalidValue(field: "framesDone", reason: "\(done) > total \(total)") }
+            return .progress(l, framesDone: done, framesTotal: total)
+        case .result:
+            let l = try lease(&r)
+            let info = SegmentResultInfo(frameCount: try r.u32("frameCount"), frameWidth: try r.u32("frameWidth"),
+                                         frameHeight: try r.u32("frameHeight"), output: try payload(&r))
+            return .result(l, info)
+        case .failure:
+            return .failure(try lease(&r), message: try r.string("message", limit: FarmProtocol.maxTextBytes))
+        case .cancel:
+            return .cancel(try lease(&r), reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
+        case .heartbeat:
+            return .heartbeat
+        }
+    }
+
+    private static func lease(_ l: LeaseRef, _ w: inout WireWriter) { w.u64(l.segment); w.u32(l.attempt) }
+    private static func lease(_ r: inout WireReader) throws -> LeaseRef {
+        LeaseRef(segment: try r.u64("segment"), attempt: try r.u32("attempt"))
+    }
+
+    private static func payload(_ p: PayloadDescription, _ w: inout WireWriter) { w.u64(p.byteCount); w.u64(p.checksum) }
+    private static func payload(_ r: inout WireReader) throws -> PayloadDescription {
+        let size = try r.u64("byteCount")
+        guard size <= FarmProtocol.maxPayloadBytes else {
+            throw ProtocolError.fieldTooLarge(field: "byteCount", size: Int(clamping: size), limit: Int(FarmProtocol.maxPayloadBytes))
+        }
+        return PayloadDescription(byteCount: size, checksum: try r.u64("checksum"))
+    }
+
+    /// Free text (reasons, error messages) is clipped to its limit on a character boundary, so a long
+    /// error from a processor never produces a message the peer must reject.
+    private static func clipped(_ text: String) -> String {
+        guard text.utf8.count > FarmProtocol.maxTextBytes else { return text }
+        var result = ""
+        for character in text {
+            if result.utf8.count + character.utf8.count > FarmProtocol.maxTextBytes - 3 { break }
+            result.append(character)
+        }
+        return result + "..."
+    }
+}
+
+extension FarmMessage {
+    var encodedSizeHint: Int {
+        if case .chunk(_, _, let bytes) = self { return bytes.count + 32 }
+        return 128
+    }
+}

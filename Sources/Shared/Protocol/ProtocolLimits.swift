@@ -1,0 +1,18 @@
+/// Constants of the farm wire protocol (see docs/protocol.md). Limits are checked before any allocation.
+public enum FarmProtocol {
+    /// Bumped on any incompatible change of the wire format; peers must match exactly.
+    public static let version: UInt8 = 1
+    /// "LF": lets a decoder reject foreign traffic at the first two bytes.
+    public static let magic: (UInt8, UInt8) = (0x4C, 0x46)
+    public static let headerBytes = 4
+
+    /// Largest payload of one data chunk. Chunks are single-part messages, so heartbeats interleave with data.
+    public static let maxChunkBytes = 256 * 1024
+    /// Largest encoded message: one chunk plus its small header. Also set as ZMQ_MAXMSGSIZE on sockets.
+    public static let maxMessageBytes = maxChunkBytes + 1024
+    public static let maxStringBytes = 1024
+    public static let maxTextBytes = 4096
+    public static let maxListCount = 64
+    /// Segment files are bounded so a hostile peer cannot announce an absurd transfer (64 GiB).
+    public static let maxPayloadBytes: UInt64 = 64 << 30
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Shared
+import Transport
+
+public struct FarmWorkerConfiguration: Sendable {
+    /// The coordinator, e.g. `tcp://head:5555` or `ipc:///tmp/lumiere.sock`.
+    public var endpoint: String
+    public var capabilities: WorkerCapabilities
+    /// CURVE: this worker's key pair and the coordinator's public key (Z85). Nil: plain (loopback only).
+    public var curve: (keys: CurveKeyPair, serverPublicKey: String)?
+    /// Where input and output files of the current lease live.
+    public var workDirectory: URL
+    public var timing = WorkerTiming()
+
+    public init(endpoint: String, capabilities: WorkerCapabilities, workDirectory: URL,
+                curve: (keys: CurveKeyPair, serverPublicKey: String)? = nil) {
+        self.endpoint = endpoint
+        self.capabilities = capabilities
+        self.workDirectory = workDirectory
+        self.curve = curve
+    }
+
+    /// Capabilities of this machine: host name, cores, free memory (from /proc/meminfo where available).
+    public static func localCapabilities(name: String? = nil, threads: Int? = nil, models: [String] = []) -> WorkerCapabilities {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        return WorkerCapabilities(workerName: name ?? "\(host)-\(pid)", host: host,
+                                  threads: UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount),
+                                  models: models, freeMemoryBytes: availableMemoryBytes())
+    }
+
+    static func availableMemoryBytes() -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) else {
+            return ProcessInfo.processInfo.physicalMemory
+        }
+        return kib * 1024
+    }
+}

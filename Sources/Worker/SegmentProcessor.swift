@@ -1,0 +1,42 @@
+import Foundation
+import Shared
+
+/// One segment as the worker's processor sees it: a local input file and the job settings.
+public struct SegmentJob: Sendable {
+    public var lease: LeaseRef
+    public var inputFile: URL
+    public var inputFrameCount: UInt32
+    public var settings: [Setting]
+    /// A private scratch directory for this lease; write the output here. Deleted after the result is sent.
+    public var workDirectory: URL
+
+    public func setting(_ key: String) -> String? { settings.first { $0.key == key }?.value }
+}
+
+/// What a processor produced. The worker shell computes size and checksum of `file` itself, so a processor
+/// cannot announce a checksum that does not match its bytes.
+public struct SegmentOutput: Sendable {
+    public var file: URL
+    public var frameCount: UInt32
+    public var frameWidth: UInt32
+    public var frameHeight: UInt32
+
+    public init(file: URL, frameCount: UInt32, frameWidth: UInt32, frameHeight: UInt32) {
+        self.file = file
+        self.frameCount = frameCount
+        self.frameWidth = frameWidth
+        self.frameHeight = frameHeight
+    }
+}
+
+/// The work a worker does on one segment (decode → restore → encode, or a simulation of it).
+/// Called on a background thread; must poll `isCancelled` now and then and stop by throwing when it is true.
+public protocol SegmentProcessor: Sendable {
+    func process(_ job: SegmentJob, progress: @escaping @Sendable (_ framesDone: UInt32) -> Void,
+                 isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput
+}
+
+public struct SegmentCancelled: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "segment processing cancelled" }
+}
