@@ -27,8 +27,11 @@ let package = Package(
         .target(name: "Shared", swiftSettings: optimize),
         // FFmpeg: probing, decoding, pixel conversion, encoding, muxing, audio/subtitle carry-over.
         .target(name: "Media", dependencies: ["CFFmpeg", "Shared"], swiftSettings: optimize),
+        // Hot loops of the inference engine (Winograd convolution, resampling), -O3 with run-time ISA dispatch.
+        .target(name: "CLumiereKernels", path: "Sources/CLumiereKernels",
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         // Our ncnn-format inference engine.
-        .target(name: "Inference", dependencies: ["Shared", "COpenBLAS"], swiftSettings: optimize),
+        .target(name: "Inference", dependencies: ["Shared", "COpenBLAS", "CLumiereKernels"], swiftSettings: optimize),
         // Frame processors (classical and neural) behind the narrow processor protocols.
         .target(name: "Processors", dependencies: ["Shared", "Media", "Inference"], swiftSettings: optimize),
         // The one Swift choke point for libzmq: sockets, options, CURVE/ZAP, errors as thrown TransportError.

@@ -1,0 +1,87 @@
+// Hot loops of the Lumière inference engine, in C so they are compiled with -O3 in every build
+// configuration. x86-64 entry points dispatch at run time between AVX-512, AVX2 and a portable
+// build of the same source; other CPUs (ARM64) use the portable build.
+#ifndef LUMIERE_KERNELS_H
+#define LUMIERE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- CPU features -----------------------------------------------------------------------------
+enum { LK_ISA_PORTABLE = 0, LK_ISA_AVX2 = 1, LK_ISA_AVX512 = 2 };
+/// Best instruction set this CPU supports among those compiled in.
+int lk_best_isa(void);
+const char *lk_isa_name(int isa);
+/// Debian's OpenBLAS picks AVX2 kernels on AVX-512 Zen CPUs unless OPENBLAS_CORETYPE is set
+/// before its first call; set it to SkylakeX when the CPU has AVX-512 and the user did not set it.
+/// Returns 1 when it set the variable.
+int lk_prepare_openblas_environment(void);
+
+// ---- activations (codes shared with the Swift side) --------------------------------------------
+enum {
+    LK_ACT_NONE = 0, LK_ACT_RELU = 1, LK_ACT_LEAKY = 2, LK_ACT_CLIP = 3, LK_ACT_SIGMOID = 4,
+    LK_ACT_MISH = 5, LK_ACT_HARDSWISH = 6, LK_ACT_PRELU = 7
+};
+/// Applies an activation in place to `planes` planes of `plane_size` values. For LK_ACT_PRELU
+/// `params` holds one slope per plane (or one slope for all when param_count == 1).
+void lk_activate(float *data, int planes, size_t plane_size, int act, const float *params, int param_count);
+
+// ---- Winograd F(6x6, 3x3) convolution, stride 1, dilation 1 ------------------------------------
+typedef struct {
+    const float *input;      // packed padded input [ceil(cin/16)][ph][pw][16]
+    int cin, ph, pw;
+    const float *weights;    // from lk_wino63_pack_weights
+    int cout;
+    const float *bias;       // cout values or NULL
+    int act;                 // LK_ACT_*
+    const float *act_params;
+    int act_param_count;
+    float *output;           // planar [cout][outh][outw]
+    int outh, outw;
+    int tiles_x, tiles_y;
+    int tile_block;          // tiles per block (multiple of 6)
+} lk_wino63_args;
+
+size_t lk_wino63_packed_weight_count(int cin, int cout);
+void lk_wino63_pack_weights(const float *weights, int cin, int cout, float *packed);
+size_t lk_wino63_scratch_count(int cin, int cout, int tile_block);
+/// Computes tiles [tile_begin, tile_end) (row-major over the tile grid); scratch holds
+/// lk_wino63_scratch_count floats and is private to the caller's thread.
+void lk_wino63_forward(const lk_wino63_args *args, int tile_begin, int tile_end, float *scratch, int isa);
+
+/// Copies planar input [c][h][w] into the packed, padded layout [ceil(c/16)][ph][pw][16]:
+/// output (y, x) holds input (y - pad_top, x - pad_left), pad_value outside.
+void lk_pack16_padded(const float *input, int c, int h, int w, int pad_top, int pad_left, float pad_value,
+                      float *packed, int ph, int pw);
+
+// ---- im2col / col2im for GEMM convolution ---------------------------------------------------
+/// cols[(ci*kh + ky)*kw + kx][oy*outw + ox] = padded input; rows [row_begin,row_end) of the output only.
+void lk_im2col(const float *input, int c, int h, int w, int kh, int kw, int dil_h, int dil_w,
+               int stride_h, int stride_w, int pad_top, int pad_left, float pad_value,
+               int outh, int outw, float *cols);
+/// Deconvolution scatter: out[co][iy*sh - pt + ky*dh][ix*sw - pl + kx*dw] += cols[(co*kh+ky)*kw+kx][iy*w+ix]
+void lk_col2im_add(const float *cols, int cout, int h, int w, int kh, int kw, int dil_h, int dil_w,
+                   int stride_h, int stride_w, int pad_top, int pad_left, float *output, int outh, int outw);
+
+// ---- element-wise and data movement ---------------------------------------------------------------
+void lk_fp16_to_fp32(const uint16_t *src, float *dst, size_t count);
+/// out = a (op) b with numpy-style broadcasting of 3-D shapes (each dim equal or 1).
+/// op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 pow, 7 rsub, 8 rdiv, 9 rpow.
+void lk_binary_broadcast(const float *a, int ac, int ah, int aw, const float *b, int bc, int bh, int bw,
+                         float *out, int oc, int oh, int ow, int op);
+void lk_binary_scalar(const float *a, size_t count, float b, float *out, int op);
+void lk_pixel_shuffle(const float *input, int c, int h, int w, int r, int mode, float *output);
+void lk_resize_nearest(const float *input, int c, int h, int w, float *output, int outh, int outw,
+                       float hs, float ws);
+/// Bilinear (taps = 2) or bicubic (taps = 4) with precomputed coefficients (see Interp.swift).
+void lk_resize_separable(const float *input, int c, int h, int w, float *output, int outh, int outw,
+                         int taps, const int *xofs, const float *alpha, const int *yofs, const float *beta);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,100 @@
+import CLumiereKernels
+import COpenBLAS
+import Dispatch
+
+/// How the engine runs: thread count and convolution algorithm.
+public struct EngineOptions: Sendable, Equatable {
+    public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+        /// Winograd F(6,3) for 3×3 stride-1 convolutions with enough channels, GEMM otherwise.
+        case auto
+        /// im2col + OpenBLAS sgemm for every convolution (the reference path in tests).
+        case gemm
+    }
+    public enum InstructionSet: String, Sendable, CaseIterable {
+        case best, avx512, avx2, portable
+    }
+
+    /// Worker threads used by every backend (our kernels and OpenBLAS); at least 1.
+    public var threads: Int
+    public var convolution: ConvolutionAlgorithm
+    /// Force a kernel instruction set (for testing the portable path on an AVX-512 machine);
+    /// `.best` picks the best one the CPU supports. A set the CPU lacks falls back to `.best`.
+    public var instructionSet: InstructionSet
+    /// Winograd tiles processed per block (cache blocking), a multiple of 6.
+    public var winogradTileBlock: Int
+
+    public init(threads: Int = 1, convolution: ConvolutionAlgorithm = .auto, instructionSet: InstructionSet = .best,
+                winogradTileBlock: Int = 36) {
+        self.threads = max(1, threads)
+        self.convolution = convolution
+        self.instructionSet = instructionSet
+        self.winogradTileBlock = max(6, winogradTileBlock / 6 * 6)
+    }
+}
+
+/// Per-run state handed to layers.
+public final class ExecutionContext: @unchecked Sendable {
+    public let options: EngineOptions
+    /// The kernel ISA in use (`LK_ISA_*`).
+    let isa: Int32
+
+    public init(options: EngineOptions) {
+        self.options = options
+        let best = Backend.bestISA
+        switch options.instructionSet {
+        case .best: isa = best
+        case .avx512: isa = best >= Int32(LK_ISA_AVX512) ? Int32(LK_ISA_AVX512) : best
+        case .avx2: isa = best >= Int32(LK_ISA_AVX2) ? Int32(LK_ISA_AVX2) : best
+        case .portable: isa = Int32(LK_ISA_PORTABLE)
+        }
+    }
+
+    public var threads: Int { options.threads }
+    public var instructionSetName: String { String(cString: lk_isa_name(isa)) }
+
+    /// Runs `body(chunk)` for `chunks` chunks on up to `threads` threads.
+    func parallel(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 1 || threads <= 1 {
+            for i in 0..<chunks { body(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+        }
+    }
+
+    /// Splits `0..<total` into at most `threads` contiguous ranges and runs them in parallel.
+    func parallelRanges(_ total: Int, _ body: (Range<Int>) -> Void) {
+        let n = max(1, min(threads, total))
+        parallel(n) { i in
+            let lo = total * i / n, hi = total * (i + 1) / n
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Single-precision GEMM, row-major: C[m×n] = A[m×k] · B[k×n] (+ C when accumulate).
+    func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
+        Backend.prepareBLAS(threads: threads)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+    }
+}
+
+/// Process-wide backend facts.
+public enum Backend {
+    /// Must run before OpenBLAS's first call: selects its AVX-512 kernels on AVX-512 CPUs.
+    static let openBLASPrepared: Bool = { lk_prepare_openblas_environment() != 0 }()
+    public static let bestISA: Int32 = lk_best_isa()
+    public static var bestInstructionSetName: String { String(cString: lk_isa_name(bestISA)) }
+    nonisolated(unsafe) private static var blasThreads = -1
+
+    static func prepareBLAS(threads: Int) {
+        _ = openBLASPrepared
+        if blasThreads != threads {
+            openblas_set_num_threads(Int32(threads))
+            blasThreads = threads
+        }
+    }
+
+    /// Call before anything else touches OpenBLAS in the process (the engine does it on first use).
+    public static func prepare() { _ = openBLASPrepared }
+}

@@ -1,0 +1,52 @@
+import CLumiereKernels
+
+/// ncnn BinaryOp: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 pow, 7 rsub, 8 rdiv, 9 rpow.
+/// With 1=with_scalar the second operand is 2=b; otherwise two blobs broadcast like ncnn:
+/// lower-rank operands are expanded first (a 1-D blob matching the other's channels becomes
+/// per-channel), then each of c/h/w must be equal or 1.
+final class BinaryOpLayer: Layer {
+    let name: String
+    let op: Int
+    let scalar: Float?
+
+    init(_ d: LayerDefinition) throws {
+        name = d.name
+        op = d.params.int(0, default: 0)
+        guard (0...9).contains(op) else { throw d.invalid("op_type \(op) is not supported (0...9)") }
+        if d.params.int(1, default: 0) != 0 {
+            try d.expectBlobs(bottoms: 1, tops: 1)
+            scalar = d.params.float(2, default: 0)
+        } else {
+            try d.expectBlobs(bottoms: 2, tops: 1)
+            scalar = nil
+        }
+    }
+
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let a = inputs[0]
+        if let scalar {
+            let out = Tensor(dims: a.dims, channels: a.channels, height: a.height, width: a.width, zeroed: false)
+            lk_binary_scalar(a.storage, a.count, scalar, out.storage, Int32(op))
+            return [out]
+        }
+        let b = inputs[1]
+        let outDims = max(a.dims, b.dims)
+        let sa = BinaryOpLayer.expand(a, to: outDims, other: b), sb = BinaryOpLayer.expand(b, to: outDims, other: a)
+        func merge(_ x: Int, _ y: Int) -> Int? { x == y ? x : (x == 1 ? y : (y == 1 ? x : nil)) }
+        guard let oc = merge(sa.c, sb.c), let oh = merge(sa.h, sb.h), let ow = merge(sa.w, sb.w) else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "cannot broadcast \(a.shapeDescription) with \(b.shapeDescription)")
+        }
+        let out = Tensor(dims: outDims, channels: oc, height: oh, width: ow, zeroed: false)
+        lk_binary_broadcast(a.storage, Int32(sa.c), Int32(sa.h), Int32(sa.w), b.storage, Int32(sb.c), Int32(sb.h), Int32(sb.w),
+                            out.storage, Int32(oc), Int32(oh), Int32(ow), Int32(op))
+        return [out]
+    }
+
+    /// ncnn's rank expansion of the lower-rank operand (3-D at most here).
+    static func expand(_ t: Tensor, to dims: Int, other: Tensor) -> (c: Int, h: Int, w: Int) {
+        if t.dims == dims { return (t.channels, t.height, t.width) }
+        if dims == 2 { return t.width == other.height ? (1, t.width, 1) : (1, 1, t.width) }
+        if t.dims == 1 { return t.width == other.channels ? (t.width, 1, 1) : (1, 1, t.width) }
+        return (t.height, t.width, 1)  // 2-D into 3-D: reshape(1, w, h) → c = h, h = w
+    }
+}

@@ -1,0 +1,56 @@
+/// ncnn Concat along an axis (0=axis; for 3-D blobs 0 channels, 1 height, 2 width; negative
+/// counts from the end).
+final class ConcatLayer: Layer {
+    let name: String
+    let axis: Int
+
+    init(_ d: LayerDefinition) throws {
+        try d.expectBlobs(bottoms: nil, tops: 1)
+        guard !d.bottoms.isEmpty else { throw d.invalid("Concat needs inputs") }
+        name = d.name
+        axis = d.params.int(0, default: 0)
+    }
+
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let first = inputs[0]
+        let dims = first.dims
+        let ax = axis < 0 ? axis + dims : axis
+        guard ax >= 0, ax < dims, inputs.allSatisfy({ $0.dims == dims }) else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "axis \(axis) invalid for inputs of rank \(dims)")
+        }
+        // Work in (outer, axis, inner) form: 3-D axis 0 → (1, c, h·w), 1 → (c, h, w), 2 → (c·h, w, 1).
+        let axis3 = ax + (3 - dims)
+        func split(_ t: Tensor) -> (outer: Int, len: Int, inner: Int) {
+            switch axis3 {
+            case 0: return (1, t.channels, t.height * t.width)
+            case 1: return (t.channels, t.height, t.width)
+            default: return (t.channels * t.height, t.width, 1)
+            }
+        }
+        let s0 = split(first)
+        var total = 0
+        for t in inputs {
+            let s = split(t)
+            guard s.outer == s0.outer, s.inner == s0.inner else {
+                throw InferenceError.shapeMismatch(layer: name, reason: "cannot concatenate \(first.shapeDescription) and \(t.shapeDescription) on axis \(axis)")
+            }
+            total += s.len
+        }
+        let out: Tensor
+        switch axis3 {
+        case 0: out = Tensor(dims: dims, channels: total, height: first.height, width: first.width, zeroed: false)
+        case 1: out = Tensor(dims: dims, channels: first.channels, height: total, width: first.width, zeroed: false)
+        default: out = Tensor(dims: dims, channels: first.channels, height: first.height, width: total, zeroed: false)
+        }
+        var offset = 0
+        for t in inputs {
+            let s = split(t)
+            let chunk = s.len * s.inner
+            for o in 0..<s.outer {
+                (out.storage + o * total * s.inner + offset * s.inner).update(from: t.storage + o * chunk, count: chunk)
+            }
+            offset += s.len
+        }
+        return [out]
+    }
+}

@@ -1,0 +1,174 @@
+import CLumiereKernels
+
+/// ncnn Convolution: any kernel, stride, dilation and padding (incl. -233/-234 "same"),
+/// optional bias and built-in activation. 3×3 stride-1 convolutions with enough channels run on
+/// Winograd F(6,3) kernels; everything else on im2col + sgemm.
+final class ConvolutionLayer: Layer {
+    let name: String
+    let numOutput: Int, inputChannels: Int
+    let kernelW: Int, kernelH: Int, dilationW: Int, dilationH: Int, strideW: Int, strideH: Int
+    let padLeft: Int, padRight: Int, padTop: Int, padBottom: Int
+    let padValue: Float
+    let weights: [Float]   // out × in × kh × kw
+    let bias: [Float]?
+    var activation: Activation
+    private var winogradWeights: UnsafeMutablePointer<Float>?
+
+    init(_ d: LayerDefinition, weights reader: WeightReader) throws {
+        try d.expectBlobs(bottoms: 1, tops: 1)
+        let p = d.params
+        name = d.name
+        numOutput = p.int(0, default: 0)
+        kernelW = p.int(1, default: 0)
+        kernelH = p.int(11, default: kernelW)
+        dilationW = p.int(2, default: 1)
+        dilationH = p.int(12, default: dilationW)
+        strideW = p.int(3, default: 1)
+        strideH = p.int(13, default: strideW)
+        padLeft = p.int(4, default: 0)
+        padRight = p.int(15, default: padLeft)
+        padTop = p.int(14, default: padLeft)
+        padBottom = p.int(16, default: padTop)
+        padValue = p.float(18, default: 0)
+        let biasTerm = p.int(5, default: 0)
+        let weightCount = p.int(6, default: 0)
+        guard (1...65536).contains(numOutput) else { throw d.invalid("num_output \(numOutput) must be in 1...65536") }
+        guard (1...64).contains(kernelW), (1...64).contains(kernelH) else { throw d.invalid("kernel \(kernelW)x\(kernelH) must be 1...64") }
+        guard (1...64).contains(dilationW), (1...64).contains(dilationH), (1...64).contains(strideW), (1...64).contains(strideH) else {
+            throw d.invalid("stride and dilation must be 1...64")
+        }
+        for pad in [padLeft, padRight, padTop, padBottom] where !(pad >= 0 && pad <= 1024) && pad != -233 && pad != -234 {
+            throw d.invalid("padding \(pad) out of range")
+        }
+        guard p.int(8, default: 0) == 0 else { throw d.invalid("int8 quantised convolution is not supported") }
+        guard p.int(19, default: 0) == 0 else { throw d.invalid("dynamic-weight convolution is not supported") }
+        guard p.int(7, default: 1) == 1 else { throw d.invalid("grouped convolution is not supported") }
+        let perInput = numOutput * kernelW * kernelH
+        guard weightCount > 0, weightCount % perInput == 0, weightCount / perInput <= 65536 else {
+            throw d.invalid("weight_data_size \(weightCount) is not num_output×kernel×input_channels")
+        }
+        inputChannels = weightCount / perInput
+        self.weights = try reader.readTagged(count: weightCount)
+        bias = biasTerm != 0 ? try reader.readRaw(count: numOutput) : nil
+        activation = try Activation(ncnnType: p.int(9, default: 0), params: p.floats(10), layer: d.name)
+    }
+
+    deinit { winogradWeights?.deallocate() }
+
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let x = inputs[0]
+        guard x.dims == 3, x.channels == inputChannels else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
+        }
+        let extW = dilationW * (kernelW - 1) + 1, extH = dilationH * (kernelH - 1) + 1
+        var pl = padLeft, pr = padRight, pt = padTop, pb = padBottom
+        if [pl, pr, pt, pb].contains(-233) || [pl, pr, pt, pb].contains(-234) {
+            let wpad = max(0, extW + (x.width - 1) / strideW * strideW - x.width)
+            let hpad = max(0, extH + (x.height - 1) / strideH * strideH - x.height)
+            let upper = [pl, pr, pt, pb].contains(-233)
+            pl = upper ? wpad / 2 : wpad - wpad / 2; pr = wpad - pl
+            pt = upper ? hpad / 2 : hpad - hpad / 2; pb = hpad - pt
+        }
+        let outW = (x.width + pl + pr - extW) / strideW + 1
+        let outH = (x.height + pt + pb - extH) / strideH + 1
+        guard x.width + pl + pr >= extW, x.height + pt + pb >= extH, outW > 0, outH > 0 else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "input \(x.shapeDescription) is smaller than the \(kernelW)x\(kernelH) kernel")
+        }
+        let out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)
+        let useWinograd = context.options.convolution == .auto && kernelW == 3 && kernelH == 3 && strideW == 1 && strideH == 1
+            && dilationW == 1 && dilationH == 1 && inputChannels >= 8 && numOutput >= 8 && outW * outH >= 144
+        if useWinograd {
+            winograd(x, out, padTop: pt, padLeft: pl, context: context)
+        } else {
+            gemm(x, out, padTop: pt, padLeft: pl, context: context)
+            if let bias { addBias(out, bias) }
+            activation.apply(to: out)
+        }
+        return [out]
+    }
+
+    private func gemm(_ x: Tensor, _ out: Tensor, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) {
+        let k = inputChannels * kernelW * kernelH
+        let n = out.height * out.width
+        if kernelW == 1, kernelH == 1, strideW == 1, strideH == 1, pt == 0, pl == 0, out.width == x.width, out.height == x.height {
+            weights.withUnsafeBufferPointer { w in
+                context.sgemm(m: numOutput, n: n, k: k, a: w.baseAddress!, lda: k, b: x.storage, ldb: n, c: out.storage, ldc: n)
+            }
+            return
+        }
+        // Bands of output rows keep the im2col buffer near 32 MB whatever the frame size.
+        let rowsPerBand = max(1, min(out.height, (8 << 20) / max(1, k * out.width)))
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * rowsPerBand * out.width)
+        let bandOut = UnsafeMutablePointer<Float>.allocate(capacity: numOutput * rowsPerBand * out.width)
+        defer { cols.deallocate(); bandOut.deallocate() }
+        var y0 = 0
+        while y0 < out.height {
+            let rows = min(rowsPerBand, out.height - y0)
+            let bn = rows * out.width
+            // im2col for rows y0..<y0+rows: shift the padding so the band starts at y0.
+            lk_im2col(x.storage, Int32(x.channels), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
+                      Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW),
+                      Int32(pt - y0 * strideH), Int32(pl), padValue, Int32(rows), Int32(out.width), cols)
+            weights.withUnsafeBufferPointer { w in
+                context.sgemm(m: numOutput, n: bn, k: k, a: w.baseAddress!, lda: k, b: cols, ldb: bn, c: bandOut, ldc: bn)
+            }
+            for c in 0..<numOutput {
+                (out.storage + c * n + y0 * out.width).update(from: bandOut + c * bn, count: bn)
+            }
+            y0 += rows
+        }
+    }
+
+    private func winograd(_ x: Tensor, _ out: Tensor, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) {
+        if winogradWeights == nil {
+            let count = lk_wino63_packed_weight_count(Int32(inputChannels), Int32(numOutput))
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            weights.withUnsafeBufferPointer { lk_wino63_pack_weights($0.baseAddress!, Int32(inputChannels), Int32(numOutput), packed) }
+            winogradWeights = packed
+        }
+        let tilesX = (out.width + 5) / 6, tilesY = (out.height + 5) / 6
+        let ph = tilesY * 6 + 2, pw = tilesX * 6 + 2
+        let groups = (inputChannels + 15) / 16
+        let packedInput = UnsafeMutablePointer<Float>.allocate(capacity: groups * ph * pw * 16)
+        defer { packedInput.deallocate() }
+        context.parallelRanges(groups) { range in
+            for g in range {
+                let c0 = g * 16, cn = min(16, inputChannels - c0)
+                lk_pack16_padded(x.storage + c0 * x.planeSize, Int32(cn), Int32(x.height), Int32(x.width), Int32(pt), Int32(pl),
+                                 padValue, packedInput + g * ph * pw * 16, Int32(ph), Int32(pw))
+            }
+        }
+        let tileBlock = context.options.winogradTileBlock
+        let scratchCount = lk_wino63_scratch_count(Int32(inputChannels), Int32(numOutput), Int32(tileBlock))
+        let totalTiles = tilesX * tilesY
+        let isa = context.isa
+        let biasPtr: UnsafeMutablePointer<Float>? = bias.map { b in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: b.count); p.initialize(from: b, count: b.count); return p
+        }
+        let actParams = UnsafeMutablePointer<Float>.allocate(capacity: max(1, activation.params.count))
+        actParams.initialize(from: activation.params, count: activation.params.count)
+        defer { biasPtr?.deallocate(); actParams.deallocate() }
+        var args = lk_wino63_args(input: packedInput, cin: Int32(inputChannels), ph: Int32(ph), pw: Int32(pw),
+                                  weights: winogradWeights, cout: Int32(numOutput), bias: biasPtr,
+                                  act: activation.code, act_params: actParams, act_param_count: Int32(activation.params.count),
+                                  output: out.storage, outh: Int32(out.height), outw: Int32(out.width),
+                                  tiles_x: Int32(tilesX), tiles_y: Int32(tilesY), tile_block: Int32(tileBlock))
+        withUnsafePointer(to: &args) { a in
+            let argsPtr = a
+            context.parallelRanges(totalTiles) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                lk_wino63_forward(argsPtr, Int32(range.lowerBound), Int32(range.upperBound), scratch, isa)
+                scratch.deallocate()
+            }
+        }
+    }
+}
+
+/// out[c] += bias[c] for every plane.
+func addBias(_ t: Tensor, _ bias: [Float]) {
+    let n = t.planeSize
+    for c in 0..<min(t.channels, bias.count) {
+        let p = t.storage + c * n, b = bias[c]
+        for i in 0..<n { p[i] += b }
+    }
+}

@@ -1,0 +1,98 @@
+import CLumiereKernels
+
+/// ncnn Deconvolution (transposed convolution): weights out × in × kh × kw, no kernel flip;
+/// full output (w-1)·stride + extent + output_pad, then the padding (or output_w/h) is cut.
+/// Runs as sgemm (Wᵀ·x into columns) + col2im scatter.
+final class DeconvolutionLayer: Layer {
+    let name: String
+    let numOutput: Int, inputChannels: Int
+    let kernelW: Int, kernelH: Int, dilationW: Int, dilationH: Int, strideW: Int, strideH: Int
+    let padLeft: Int, padRight: Int, padTop: Int, padBottom: Int
+    let outputPadRight: Int, outputPadBottom: Int, outputW: Int, outputH: Int
+    let columnWeights: [Float]  // ((out·kh + ky)·kw + kx) × in
+    let bias: [Float]?
+    let activation: Activation
+
+    init(_ d: LayerDefinition, weights reader: WeightReader) throws {
+        try d.expectBlobs(bottoms: 1, tops: 1)
+        let p = d.params
+        name = d.name
+        numOutput = p.int(0, default: 0)
+        kernelW = p.int(1, default: 0)
+        kernelH = p.int(11, default: kernelW)
+        dilationW = p.int(2, default: 1)
+        dilationH = p.int(12, default: dilationW)
+        strideW = p.int(3, default: 1)
+        strideH = p.int(13, default: strideW)
+        padLeft = p.int(4, default: 0)
+        padRight = p.int(15, default: padLeft)
+        padTop = p.int(14, default: padLeft)
+        padBottom = p.int(16, default: padTop)
+        outputPadRight = p.int(18, default: 0)
+        outputPadBottom = p.int(19, default: outputPadRight)
+        outputW = p.int(20, default: 0)
+        outputH = p.int(21, default: outputW)
+        let weightCount = p.int(6, default: 0)
+        guard (1...65536).contains(numOutput) else { throw d.invalid("num_output \(numOutput) must be in 1...65536") }
+        guard (1...64).contains(kernelW), (1...64).contains(kernelH), (1...64).contains(dilationW), (1...64).contains(dilationH),
+              (1...64).contains(strideW), (1...64).contains(strideH) else { throw d.invalid("kernel, stride and dilation must be 1...64") }
+        for pad in [padLeft, padRight, padTop, padBottom, outputPadRight, outputPadBottom] where !(pad >= 0 && pad <= 1024) && pad != -233 && pad != -234 {
+            throw d.invalid("padding \(pad) out of range")
+        }
+        guard p.int(7, default: 1) == 1, p.int(8, default: 0) == 0, p.int(28, default: 0) == 0 else {
+            throw d.invalid("grouped, int8 or dynamic-weight deconvolution is not supported")
+        }
+        let perInput = numOutput * kernelW * kernelH
+        guard weightCount > 0, weightCount % perInput == 0, weightCount / perInput <= 65536 else {
+            throw d.invalid("weight_data_size \(weightCount) is not num_output×kernel×input_channels")
+        }
+        inputChannels = weightCount / perInput
+        let w = try reader.readTagged(count: weightCount)
+        let maxk = kernelW * kernelH
+        var cw = [Float](repeating: 0, count: weightCount)
+        for o in 0..<numOutput { for i in 0..<inputChannels { for k in 0..<maxk {
+            cw[(o * maxk + k) * inputChannels + i] = w[(o * inputChannels + i) * maxk + k]
+        } } }
+        columnWeights = cw
+        bias = p.int(5, default: 0) != 0 ? try reader.readRaw(count: numOutput) : nil
+        activation = try Activation(ncnnType: p.int(9, default: 0), params: p.floats(10), layer: d.name)
+    }
+
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let x = inputs[0]
+        guard x.dims == 3, x.channels == inputChannels else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
+        }
+        let extW = dilationW * (kernelW - 1) + 1, extH = dilationH * (kernelH - 1) + 1
+        let fullW = (x.width - 1) * strideW + extW + outputPadRight
+        let fullH = (x.height - 1) * strideH + extH + outputPadBottom
+        var cutT = 0, cutB = 0, cutL = 0, cutR = 0
+        let pads = [padLeft, padRight, padTop, padBottom]
+        if pads.contains(where: { $0 > 0 }) {
+            cutL = max(padLeft, 0); cutR = max(padRight, 0); cutT = max(padTop, 0); cutB = max(padBottom, 0)
+        } else if outputW > 0 && outputH > 0 {
+            let wcut = fullW - outputW, hcut = fullH - outputH
+            if pads.contains(-233) { cutT = hcut / 2; cutB = hcut - hcut / 2; cutL = wcut / 2; cutR = wcut - wcut / 2 }
+            else if pads.contains(-234) { cutT = hcut - hcut / 2; cutB = hcut / 2; cutL = wcut - wcut / 2; cutR = wcut / 2 }
+        }
+        let outW = fullW - cutL - cutR, outH = fullH - cutT - cutB
+        guard outW > 0, outH > 0, x.width <= 1 << 16, x.height <= 1 << 16 else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "output \(outW)x\(outH) for input \(x.shapeDescription) is empty")
+        }
+        let out = Tensor(channels: numOutput, height: outH, width: outW)
+        if let bias {
+            for c in 0..<numOutput { (out.storage + c * out.planeSize).update(repeating: bias[c], count: out.planeSize) }
+        }
+        let m = numOutput * kernelW * kernelH, n = x.planeSize
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { cols.deallocate() }
+        columnWeights.withUnsafeBufferPointer { w in
+            context.sgemm(m: m, n: n, k: inputChannels, a: w.baseAddress!, lda: inputChannels, b: x.storage, ldb: n, c: cols, ldc: n)
+        }
+        lk_col2im_add(cols, Int32(numOutput), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
+                      Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW), Int32(cutT), Int32(cutL),
+                      out.storage, Int32(outH), Int32(outW))
+        activation.apply(to: out)
+        return [out]
+    }
+}

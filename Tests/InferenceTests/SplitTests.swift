@@ -1,0 +1,8 @@
+import Inference
+import XCTest
+
+final class SplitTests: XCTestCase {
+    func testSplitMatchesNcnn() throws {
+        try ReferenceCases.check(prefix: "Split_")
+    }
+}
