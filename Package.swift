@@ -47,7 +47,8 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
         .executableTarget(name: "lumiere-worker", dependencies: [
-            "Worker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Worker", "Transport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),

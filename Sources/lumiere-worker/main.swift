@@ -1,1 +1,84 @@
-print("lumiere-worker")
+import ArgumentParser
+import Foundation
+import Logging
+import Transport
+import Worker
+
+/// `lumiere-worker --connect tcp://HEAD:PORT --threads N`: joins a farm and processes segments until stopped.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lumiere-worker",
+        abstract: "Join a Lumière farm and restore the segments the coordinator hands out.",
+        discussion: "SIGINT/SIGTERM once: finish the current segment, then leave. Twice: hand it back now.")
+
+    @Option(help: "Coordinator endpoint, e.g. tcp://head:5555 or ipc:///tmp/lumiere.sock.")
+    var connect: String
+
+    @Option(help: "Threads the processor may use (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Worker name, unique in the farm (default: HOST-PID).")
+    var name: String?
+
+    @Option(help: "Scratch directory for segment files (default: a temporary directory).")
+    var workDir: String?
+
+    @Option(help: "This worker's CURVE secret key file (NAME.key; NAME.pub must sit beside it).")
+    var key: String?
+
+    @Option(help: "The coordinator's CURVE public key file (.pub). Required with --key.")
+    var serverKey: String?
+
+    @Option(help: "Use the simulated processor taking this many seconds per segment (tests, benchmarks).")
+    var simulateSeconds: Double?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (key == nil) != (serverKey == nil) { throw ValidationError("--key and --server-key go together") }
+    }
+
+    func run() throws {
+        var logger = Logger(label: "lumiere-worker")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        guard let simulateSeconds else {
+            // The media pipeline processor is plugged in here once the segment pipeline lands (issue 5).
+            throw ValidationError("no segment processor is built into this worker yet; pass --simulate-seconds S for the simulated one")
+        }
+        let processor = SimulatedSegmentProcessor(secondsPerSegment: simulateSeconds)
+        let capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
+        let directory = workDir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-worker-\(capabilities.workerName)")
+        var configuration = FarmWorkerConfiguration(endpoint: connect, capabilities: capabilities, workDirectory: directory)
+        if let key, let serverKey {
+            let secretFile = URL(fileURLWithPath: key)
+            let publicFile = secretFile.deletingPathExtension().appendingPathExtension("pub")
+            configuration.curve = (try CurveKeyPair.load(secretFile: secretFile, publicFile: publicFile),
+                                   try CurveKeyPair.readKeyFile(URL(fileURLWithPath: serverKey)))
+        }
+        let worker = FarmWorker(configuration: configuration, processor: processor, logger: logger)
+        let signals = installShutdownSignals { worker.requestShutdown() }
+        defer { signals.forEach { $0.cancel() } }
+        switch try worker.run() {
+        case .shutdown, .killed: return
+        case .refused(let reason):
+            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// SIGINT and SIGTERM call `handler` (each time) instead of killing the process.
+func installShutdownSignals(_ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
+    }
+}
+
+WorkerCommand.main()

@@ -127,6 +127,7 @@ public struct FarmScheduler {
 
     /// Expires silent workers and stalled leases, then hands out whatever became free.
     public mutating func onTick(now: Double) -> [FarmDirective] {
+        guard !isFinished else { return [] }
         var out: [FarmDirective] = []
         for (peer, worker) in workers.sorted(by: { $0.value.order < $1.value.order }) {
             if now - worker.lastSeen > configuration.workerExpirySeconds {
@@ -212,19 +213,23 @@ public struct FarmScheduler {
         return out + (dispatchAfter ? dispatch(now: now) : [])
     }
 
-    /// Gives each idle worker the longest pending segment, preferring one it has not failed before.
+    /// Gives each idle worker the longest pending segment. A first pass avoids handing a segment back to a
+    /// worker that already failed it; a second pass lets such a worker retry when no one else is free.
     private mutating func dispatch(now: Double) -> [FarmDirective] {
         guard !draining, !isFinished else { return [] }
         var out: [FarmDirective] = []
-        for peer in liveWorkers where workers[peer]!.lease == nil {
-            let name = workers[peer]!.name
-            let pending = order.filter { segments[$0]!.status == .pending }
-            guard let id = pending.first(where: { !segments[$0]!.failedOn.contains(name) }) ?? pending.first else { break }
-            segments[id]!.attemptsStarted += 1
-            let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
-            segments[id]!.status = .leased(peer, lease, deadline: now + configuration.leaseTimeoutSeconds)
-            workers[peer]!.lease = lease
-            out.append(.assign(peer, lease, segments[id]!.spec))
+        for avoidingRepeats in [true, false] {
+            for peer in liveWorkers where workers[peer]!.lease == nil {
+                let name = workers[peer]!.name
+                guard let id = order.first(where: {
+                    segments[$0]!.status == .pending && !(avoidingRepeats && segments[$0]!.failedOn.contains(name))
+                }) else { continue }
+                segments[id]!.attemptsStarted += 1
+                let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
+                segments[id]!.status = .leased(peer, lease, deadline: now + configuration.leaseTimeoutSeconds)
+                workers[peer]!.lease = lease
+                out.append(.assign(peer, lease, segments[id]!.spec))
+            }
         }
         return out
     }

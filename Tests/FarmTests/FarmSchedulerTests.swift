@@ -1,0 +1,221 @@
+import Coordinator
+import Shared
+import XCTest
+
+/// Drives the pure scheduler with a manual clock: no sockets, no sleeping, fully deterministic.
+final class FarmSchedulerTests: XCTestCase {
+    let a = PeerID([1]), b = PeerID([2]), c = PeerID([3])
+
+    func spec(_ id: SegmentID, frames: UInt32) -> SegmentSpec {
+        SegmentSpec(id: id, inputFrameCount: frames, expectedOutputFrames: frames * 2, expectedFrameSize: (640, 480))
+    }
+
+    func capabilities(_ name: String) -> WorkerCapabilities {
+        WorkerCapabilities(workerName: name, host: "h", threads: 4, models: [], freeMemoryBytes: 1 << 30)
+    }
+
+    func scheduler(_ frames: [UInt32], configure: (inout SchedulerConfiguration) -> Void = { _ in }) -> FarmScheduler {
+        var configuration = SchedulerConfiguration()
+        configuration.workerExpirySeconds = 3
+        configuration.leaseTimeoutSeconds = 20
+        configure(&configuration)
+        return FarmScheduler(segments: frames.enumerated().map { spec(SegmentID($0.offset + 1), frames: $0.element) },
+                             configuration: configuration)
+    }
+
+    func assignments(_ directives: [FarmDirective]) -> [(peer: PeerID, lease: LeaseRef)] {
+        directives.compactMap { if case .assign(let p, let l, _) = $0 { return (p, l) } else { return nil } }
+    }
+
+    func goodResult(_ s: FarmScheduler, _ lease: LeaseRef, frames: UInt32) -> SegmentResultInfo {
+        SegmentResultInfo(frameCount: frames * 2, frameWidth: 640, frameHeight: 480, output: PayloadDescription(byteCount: 100, checksum: 7))
+    }
+
+    /// Announce and deliver a correct result for the peer's lease.
+    func complete(_ s: inout FarmScheduler, _ peer: PeerID, frames: UInt32, now: Double) -> [FarmDirective] {
+        let lease = s.currentLease(of: peer)!
+        let info = goodResult(s, lease, frames: frames)
+        XCTAssertEqual(s.onResultAnnounced(peer, lease, info, now: now), [.receiveResult(peer, lease)])
+        return s.onResultReceived(peer, lease, info, received: info.output, now: now)
+    }
+
+    func testLongestSegmentsAreHandedOutFirst() {
+        var s = scheduler([10, 50, 30])
+        let first = assignments(s.onWorkerRegistered(a, capabilities("a"), now: 0))
+        let second = assignments(s.onWorkerRegistered(b, capabilities("b"), now: 0))
+        let third = assignments(s.onWorkerRegistered(c, capabilities("c"), now: 0))
+        XCTAssertEqual((first + second + third).map(\.lease.segment), [2, 3, 1])
+    }
+
+    func testWorkerJoiningMidJobGetsWorkAndJobCompletes() {
+        var s = scheduler([30, 20])
+        XCTAssertEqual(assignments(s.onWorkerRegistered(a, capabilities("a"), now: 0)).map(\.lease.segment), [1])
+        _ = s.onHeartbeat(a, now: 1)
+        let joined = s.onWorkerRegistered(b, capabilities("b"), now: 1.5)
+        XCTAssertEqual(joined.first, .welcome(b))
+        XCTAssertEqual(assignments(joined).map(\.peer), [b])
+        XCTAssertEqual(assignments(joined).map(\.lease.segment), [2])
+        let doneA = complete(&s, a, frames: 30, now: 2)
+        XCTAssertEqual(doneA.first.map { if case .acceptResult = $0 { return true } else { return false } }, true)
+        XCTAssertFalse(s.isFinished)
+        let doneB = complete(&s, b, frames: 20, now: 2.5)
+        guard case .jobCompleted(let report)? = doneB.last else { return XCTFail("\(doneB)") }
+        XCTAssertTrue(report.succeeded)
+        XCTAssertEqual(report.completedByWorker, ["a": 1, "b": 1])
+    }
+
+    func testSilentWorkerIsDeclaredDeadAndItsSegmentReassigned() {
+        var s = scheduler([30])
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        _ = s.onWorkerRegistered(b, capabilities("b"), now: 0)
+        XCTAssertTrue(s.onTick(now: 2.9).isEmpty || assignments(s.onTick(now: 2.9)).isEmpty)
+        _ = s.onHeartbeat(b, now: 2.9) // b keeps beating, a (holding segment 1) went quiet at 0
+        let tick = s.onTick(now: 3.5)
+        XCTAssertTrue(tick.contains { if case .workerDeclaredDead(let p, _) = $0 { return p == a } else { return false } }, "\(tick)")
+        XCTAssertEqual(assignments(tick).map(\.peer), [b])
+        XCTAssertEqual(assignments(tick).map(\.lease), [LeaseRef(segment: 1, attempt: 2)])
+        XCTAssertFalse(s.isRegistered(a))
+    }
+
+    func testLateResultFromDeadWorkerIsDiscarded() {
+        var s = scheduler([30])
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        let lease = s.currentLease(of: a)!
+        _ = s.onTick(now: 4) // a declared dead
+        let info = goodResult(s, lease, frames: 30)
+        let late = s.onResultAnnounced(a, lease, info, now: 4.5)
+        guard case .discardResult(a, lease, let reason)? = late.first else { return XCTFail("\(late)") }
+        XCTAssertTrue(reason.contains("already declared dead"), reason)
+        XCTAssertEqual(s.onResultReceived(a, lease, info, received: info.output, now: 4.6).count, 1)
+        XCTAssertEqual(s.doneCount, 0, "a dead worker's result must never be accepted")
+        XCTAssertEqual(s.report().discardedResults, 2)
+        XCTAssertEqual(s.onHeartbeat(a, now: 5), [], "a dead peer is not asked to register; its reconnect is a new peer")
+    }
+
+    func testWorkerCrashThenReturnsUnderNewConnectionAndFinishes() {
+        var s = scheduler([30])
+        _ = s.onWorkerRegistered(a, capabilities("render-1"), now: 0)
+        _ = s.onTick(now: 3.1) // crashed: silent
+        XCTAssertEqual(s.pendingCount, 1)
+        let back = s.onWorkerRegistered(b, capabilities("render-1"), now: 10)
+        XCTAssertEqual(assignments(back).map(\.lease), [LeaseRef(segment: 1, attempt: 2)])
+        guard case .jobCompleted? = complete(&s, b, frames: 30, now: 11).last else { return XCTFail() }
+    }
+
+    func testAllWorkersGoneThenOneReturns() {
+        var s = scheduler([30, 20, 10])
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        _ = s.onWorkerRegistered(b, capabilities("b"), now: 0)
+        let dead = s.onTick(now: 3.5)
+        XCTAssertEqual(dead.filter { if case .workerDeclaredDead = $0 { return true } else { return false } }.count, 2)
+        XCTAssertTrue(assignments(dead).isEmpty)
+        XCTAssertEqual(s.pendingCount, 3)
+        XCTAssertTrue(s.onTick(now: 100).isEmpty, "no workers: the job waits, it does not fail")
+        XCTAssertFalse(s.isFinished)
+        let back = s.onWorkerRegistered(c, capabilities("c"), now: 101)
+        XCTAssertEqual(assignments(back).map(\.lease.segment), [1], "longest pending first")
+        _ = complete(&s, c, frames: 30, now: 102)
+        _ = complete(&s, c, frames: 20, now: 103)
+        guard case .jobCompleted(let report)? = complete(&s, c, frames: 10, now: 104).last else { return XCTFail() }
+        XCTAssertEqual(report.completedByWorker, ["c": 3])
+        XCTAssertEqual(report.requeues, 2)
+    }
+
+    func testRetryCapFailsTheJobWithAReportOfEveryAttempt() {
+        var s = scheduler([30]) { $0.blocklistAfterFailures = 100 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        var last: [FarmDirective] = []
+        for attempt in 1...3 {
+            let lease = s.currentLease(of: a)!
+            XCTAssertEqual(lease.attempt, UInt32(attempt))
+            last = s.onWorkerFailure(a, lease, message: "decoder error \(attempt)", now: Double(attempt))
+        }
+        guard case .jobFailed(let report)? = last.last else { return XCTFail("\(last)") }
+        XCTAssertTrue(s.isFinished)
+        XCTAssertEqual(report.failed?.segment, 1)
+        XCTAssertEqual(report.failed?.attempts.count, 3)
+        XCTAssertTrue(report.description.contains("decoder error 3"), report.description)
+        XCTAssertTrue(s.onTick(now: 10).isEmpty, "nothing is assigned after the job failed")
+    }
+
+    func testRepeatedlyFailingWorkerIsBlocklistedAndCannotRejoin() {
+        var s = scheduler([30, 20, 10]) { $0.blocklistAfterFailures = 2 }
+        _ = s.onWorkerRegistered(a, capabilities("flaky"), now: 0)
+        _ = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "out of memory", now: 1)
+        let second = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "out of memory", now: 2)
+        XCTAssertTrue(second.contains { if case .rejectWorker(a, _) = $0 { return true } else { return false } }, "\(second)")
+        XCTAssertFalse(s.isRegistered(a))
+        let again = s.onWorkerRegistered(b, capabilities("flaky"), now: 3)
+        guard case .rejectWorker(b, let reason)? = again.first, again.count == 1 else { return XCTFail("\(again)") }
+        XCTAssertTrue(reason.contains("blocklisted"))
+        let good = s.onWorkerRegistered(c, capabilities("good"), now: 4)
+        XCTAssertEqual(assignments(good).map(\.lease.segment), [1])
+        XCTAssertEqual(s.report().blocklistedWorkers, ["flaky"])
+    }
+
+    func testRetryPrefersAWorkerThatHasNotFailedTheSegment() {
+        var s = scheduler([30, 20]) { $0.blocklistAfterFailures = 100 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0) // a: segment 1
+        _ = s.onWorkerRegistered(b, capabilities("b"), now: 0) // b: segment 2
+        _ = complete(&s, b, frames: 20, now: 1)
+        // b is idle; a fails segment 1 — it goes to b, not straight back to a.
+        let retry = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "boom", now: 2)
+        XCTAssertEqual(assignments(retry).map(\.peer), [b])
+    }
+
+    func testResultValidationRejectsWrongFrameCountSizeAndChecksum() {
+        var s = scheduler([30]) { $0.blocklistAfterFailures = 100 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        var lease = s.currentLease(of: a)!
+        var info = goodResult(s, lease, frames: 30)
+        info.frameCount = 59
+        let wrongCount = s.onResultAnnounced(a, lease, info, now: 1)
+        guard case .cancel(a, lease, let why)? = wrongCount.first else { return XCTFail("\(wrongCount)") }
+        XCTAssertTrue(why.contains("59 frames, expected 60"), why)
+
+        lease = s.currentLease(of: a)!
+        info = goodResult(s, lease, frames: 30)
+        info.frameWidth = 320
+        guard case .cancel? = s.onResultAnnounced(a, lease, info, now: 2).first else { return XCTFail() }
+
+        lease = s.currentLease(of: a)!
+        info = goodResult(s, lease, frames: 30)
+        XCTAssertEqual(s.onResultAnnounced(a, lease, info, now: 3), [.receiveResult(a, lease)])
+        let corrupted = PayloadDescription(byteCount: 100, checksum: 8)
+        let rejected = s.onResultReceived(a, lease, info, received: corrupted, now: 4)
+        guard case .jobFailed(let report)? = rejected.last else { return XCTFail("\(rejected)") }
+        XCTAssertTrue(report.failed!.attempts[2].contains("checksum mismatch"), "\(report)")
+        XCTAssertEqual(s.doneCount, 0)
+    }
+
+    func testStalledLeaseIsTakenBackWhileHeartbeatsContinue() {
+        var s = scheduler([30]) { $0.leaseTimeoutSeconds = 10 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        let lease = s.currentLease(of: a)!
+        for t in stride(from: 1.0, through: 9.0, by: 1) { _ = s.onHeartbeat(a, now: t); XCTAssertTrue(s.onTick(now: t).isEmpty) }
+        s.onLeaseActivity(a, lease, now: 9) // progress moves the deadline
+        for t in stride(from: 10.0, through: 19.0, by: 1) { _ = s.onHeartbeat(a, now: t); XCTAssertTrue(s.onTick(now: t).isEmpty) }
+        _ = s.onHeartbeat(a, now: 19.5)
+        let stalled = s.onTick(now: 19.5)
+        guard case .cancel(a, lease, let reason)? = stalled.first else { return XCTFail("\(stalled)") }
+        XCTAssertTrue(reason.contains("stalled"), reason)
+        XCTAssertEqual(assignments(stalled).map(\.lease), [LeaseRef(segment: 1, attempt: 2)], "same worker retries when it is the only one")
+    }
+
+    func testGoodbyeHandsBackWithoutCountingAFailure() {
+        var s = scheduler([30]) { $0.maxAttemptsPerSegment = 1 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        _ = s.onWorkerRegistered(b, capabilities("b"), now: 0)
+        let handback = s.onWorkerGoodbye(a, now: 1)
+        XCTAssertEqual(assignments(handback).map(\.peer), [b])
+        XCTAssertFalse(s.isFinished, "a handed-back segment is not a failed try")
+    }
+
+    func testUnknownPeerIsAskedToRegisterAndDrainStopsAssignments() {
+        var s = scheduler([30, 20])
+        XCTAssertEqual(s.onHeartbeat(a, now: 0), [.askToRegister(a)])
+        s.onDrain()
+        let registered = s.onWorkerRegistered(a, capabilities("a"), now: 1)
+        XCTAssertEqual(registered, [.welcome(a)])
+    }
+}

@@ -1,0 +1,138 @@
+import Shared
+import XCTest
+
+final class ProtocolCodecTests: XCTestCase {
+    static let lease = LeaseRef(segment: 42, attempt: 2)
+    static let payload = PayloadDescription(byteCount: 1_000_000, checksum: 0xDEAD_BEEF_0123_4567)
+
+    /// One example of every message kind, with non-trivial field values.
+    static let examples: [FarmMessage] = [
+        .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
+                                     models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30)),
+        .welcome(heartbeatIntervalMs: 1000),
+        .reject(reason: "blocklisted"),
+        .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, settings: [Setting("model", "rife"), Setting("scale", "4")],
+                                  input: payload)),
+        .credit(lease, chunks: 16),
+        .chunk(lease, offset: 262_144, bytes: (0..<1000).map { UInt8($0 % 251) }),
+        .progress(lease, framesDone: 10, framesTotal: 240),
+        .result(lease, SegmentResultInfo(frameCount: 480, frameWidth: 3840, frameHeight: 2160, output: payload)),
+        .failure(lease, message: "model file truncated: étoile ✓"),
+        .cancel(lease, reason: "lease expired"),
+        .heartbeat,
+        .goodbye(reason: "shutting down"),
+    ]
+
+    func testEveryMessageKindRoundTrips() throws {
+        XCTAssertEqual(Set(Self.examples.map(\.kind)), Set(FarmMessage.Kind.allCases), "an example per kind")
+        for message in Self.examples {
+            let bytes = MessageCodec.encode(message)
+            XCTAssertEqual(Array(bytes.prefix(4)), [0x4C, 0x46, FarmProtocol.version, message.kind.rawValue])
+            XCTAssertEqual(try MessageCodec.decode(bytes), message)
+        }
+    }
+
+    func testLargestChunkFitsTheMessageLimit() throws {
+        let chunk = FarmMessage.chunk(Self.lease, offset: 0, bytes: [UInt8](repeating: 7, count: FarmProtocol.maxChunkBytes))
+        let bytes = MessageCodec.encode(chunk)
+        XCTAssertLessThanOrEqual(bytes.count, FarmProtocol.maxMessageBytes)
+        XCTAssertEqual(try MessageCodec.decode(bytes), chunk)
+    }
+
+    func testLongFreeTextIsClippedNotRejected() throws {
+        let long = String(repeating: "é", count: 10_000)
+        guard case .failure(_, let text) = try MessageCodec.decode(MessageCodec.encode(.failure(Self.lease, message: long))) else {
+            return XCTFail("wrong kind")
+        }
+        XCTAssertLessThanOrEqual(text.utf8.count, FarmProtocol.maxTextBytes)
+        XCTAssertTrue(text.hasSuffix("..."))
+    }
+
+    private func assertRejected(_ bytes: [UInt8], _ expected: ProtocolError, _ note: String, line: UInt = #line) {
+        XCTAssertThrowsError(try MessageCodec.decode(bytes), note, line: line) { error in
+            XCTAssertEqual(error as? ProtocolError, expected, note, line: line)
+        }
+    }
+
+    /// The deterministic corpus of bad messages: each is rejected with the specific typed error.
+    func testBadMessageCorpusIsRejectedWithTypedErrors() {
+        let v = FarmProtocol.version
+        let heartbeat = MessageCodec.encode(.heartbeat)
+        let register = MessageCodec.encode(Self.examples[0])
+        let chunk = MessageCodec.encode(Self.examples[5])
+        assertRejected([], .empty, "empty")
+        assertRejected([0x4C], .badMagic, "one byte")
+        assertRejected(Array("HELO".utf8), .badMagic, "foreign protocol")
+        assertRejected([0x4C, 0x46], .truncated(field: "version", needed: 1, available: 0), "no version")
+        assertRejected([0x4C, 0x46, v + 1, 11], .unsupportedVersion(got: v + 1, supported: v), "future version")
+        assertRejected([0x4C, 0x46, 0, 11], .unsupportedVersion(got: 0, supported: v), "version 0")
+        assertRejected([0x4C, 0x46, v, 0], .unknownMessageType(0), "type 0")
+        assertRejected([0x4C, 0x46, v, 13], .unknownMessageType(13), "type past the last")
+        assertRejected(heartbeat + [0], .trailingBytes(count: 1), "trailing byte")
+        assertRejected(Array(register.dropLast()), .truncated(field: "freeMemory", needed: 8, available: 7), "truncated tail")
+        assertRejected(Array(chunk.prefix(10)), .truncated(field: "segment", needed: 8, available: 6), "truncated lease")
+        // A string length of 4 GiB: must be refused from the prefix alone, before allocating.
+        assertRejected([0x4C, 0x46, v, 1, 0xFF, 0xFF, 0xFF, 0xFF], .fieldTooLarge(field: "workerName", size: 0xFFFF_FFFF, limit: 1024), "huge string")
+        // A list count of 1000 models.
+        var manyModels = WireWriter()
+        [0x4C, 0x46, v, 1].forEach { manyModels.u8($0) }
+        manyModels.string("w"); manyModels.string("h"); manyModels.u32(1); manyModels.u32(1000)
+        assertRejected(manyModels.bytes, .fieldTooLarge(field: "models", size: 1000, limit: 64), "huge list")
+        // A chunk that claims more than the chunk limit.
+        var bigChunk = WireWriter()
+        [0x4C, 0x46, v, 6].forEach { bigChunk.u8($0) }
+        bigChunk.u64(1); bigChunk.u32(1); bigChunk.u64(0); bigChunk.u32(UInt32(FarmProtocol.maxChunkBytes + 1))
+        assertRejected(bigChunk.bytes, .fieldTooLarge(field: "chunk", size: FarmProtocol.maxChunkBytes + 1, limit: FarmProtocol.maxChunkBytes), "big chunk")
+        // An empty chunk would let a peer spin the receiver without progress.
+        assertRejected(MessageCodec.encode(.chunk(Self.lease, offset: 0, bytes: [])), .invalidValue(field: "chunk", reason: "empty chunk"), "empty chunk")
+        // A whole frame beyond the limit.
+        assertRejected([0x4C, 0x46, v, 11] + [UInt8](repeating: 0, count: FarmProtocol.maxMessageBytes), .frameTooLarge(size: FarmProtocol.maxMessageBytes + 4, limit: FarmProtocol.maxMessageBytes), "giant frame")
+        // Invalid UTF-8 in a name.
+        var badText = WireWriter()
+        [0x4C, 0x46, v, 3].forEach { badText.u8($0) }
+        badText.blob([0xC3, 0x28])
+        assertRejected(badText.bytes, .invalidUTF8(field: "reason"), "bad UTF-8")
+        // Progress beyond the total.
+        assertRejected(MessageCodec.encode(.progress(Self.lease, framesDone: 5, framesTotal: 4)),
+                       .invalidValue(field: "framesDone", reason: "5 > total 4"), "progress past total")
+        // A payload of more than 64 GiB.
+        var hugePayload = WireWriter()
+        [0x4C, 0x46, v, 8].forEach { hugePayload.u8($0) }
+        hugePayload.u64(1); hugePayload.u32(1); hugePayload.u32(1); hugePayload.u32(1); hugePayload.u32(1); hugePayload.u64(.max); hugePayload.u64(0)
+        assertRejected(hugePayload.bytes, .fieldTooLarge(field: "byteCount", size: Int.max, limit: Int(FarmProtocol.maxPayloadBytes)), "huge payload")
+    }
+
+    /// Random mutations of valid messages (fixed seed): every outcome is a message or a ProtocolError.
+    func testRandomMutationsNeverCrashAndOnlyThrowProtocolErrors() {
+        var rng = SplitMix64(seed: 0x5EED)
+        var decoded = 0, rejected = 0
+        for round in 0..<20_000 {
+            var bytes = MessageCodec.encode(Self.examples[round % Self.examples.count])
+            switch rng.next() % 4 {
+            case 0: // flip a few bytes
+                for _ in 0..<(1 + rng.next() % 3) { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+            case 1: // truncate
+                bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+            case 2: // append junk
+                bytes += (0..<(1 + rng.next() % 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            default: // overwrite a 32-bit word (length prefixes) with a random value
+                if bytes.count >= 8 {
+                    let at = 4 + Int(rng.next() % UInt64(bytes.count - 7))
+                    for k in 0..<4 { bytes[at + k] = UInt8(truncatingIfNeeded: rng.next()) }
+                }
+            }
+            do {
+                let message = try MessageCodec.decode(bytes)
+                // Whatever decodes must re-encode to a frame that decodes to the same message.
+                XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(message)), message)
+                decoded += 1
+            } catch is ProtocolError {
+                rejected += 1
+            } catch {
+                XCTFail("untyped error \(error) for \(bytes)")
+            }
+        }
+        XCTAssertGreaterThan(rejected, 10_000, "most mutations must be rejected")
+        XCTAssertGreaterThan(decoded, 0, "some mutations (payload bytes) stay valid")
+    }
+}
