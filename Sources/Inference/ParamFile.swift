@@ -49,6 +49,9 @@ public struct ParamFile: Sendable {
             }
             let bottoms = tokens[4..<(4 + nb)].map(String.init)
             let tops = tokens[(4 + nb)..<(4 + nb + nt)].map(String.init)
+            if let bad = (bottoms + tops).first(where: { $0.contains("=") || $0.utf8.count > 256 }) {
+                throw InferenceError.malformedParam(line: lineNumber, reason: "'\(bad.prefix(40))' is not a blob name: blob counts do not match the blobs listed")
+            }
             var params = ParamDict()
             for token in tokens[(4 + nb + nt)...] {
                 try ParamDict.parse(token: token, into: &params, line: lineNumber)
