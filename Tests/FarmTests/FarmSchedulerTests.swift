@@ -122,7 +122,7 @@ final class FarmSchedulerTests: XCTestCase {
     }
 
     func testRetryCapFailsTheJobWithAReportOfEveryAttempt() {
-        var s = scheduler([30]) { $0.blocklistAfterFailures = 100 }
+        var s = scheduler([30])
         _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
         var last: [FarmDirective] = []
         for attempt in 1...3 {
@@ -140,17 +140,31 @@ final class FarmSchedulerTests: XCTestCase {
 
     func testRepeatedlyFailingWorkerIsBlocklistedAndCannotRejoin() {
         var s = scheduler([30, 20, 10]) { $0.blocklistAfterFailures = 2 }
-        _ = s.onWorkerRegistered(a, capabilities("flaky"), now: 0)
-        _ = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "out of memory", now: 1)
+        XCTAssertEqual(assignments(s.onWorkerRegistered(a, capabilities("flaky"), now: 0)).map(\.lease.segment), [1])
+        XCTAssertEqual(assignments(s.onWorkerRegistered(c, capabilities("good"), now: 0)).map(\.lease.segment), [2])
+        let first = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "out of memory", now: 1)
+        XCTAssertEqual(assignments(first).map(\.lease.segment), [3], "flaky avoids the segment it failed")
         let second = s.onWorkerFailure(a, s.currentLease(of: a)!, message: "out of memory", now: 2)
         XCTAssertTrue(second.contains { if case .rejectWorker(a, _) = $0 { return true } else { return false } }, "\(second)")
         XCTAssertFalse(s.isRegistered(a))
         let again = s.onWorkerRegistered(b, capabilities("flaky"), now: 3)
         guard case .rejectWorker(b, let reason)? = again.first, again.count == 1 else { return XCTFail("\(again)") }
         XCTAssertTrue(reason.contains("blocklisted"))
-        let good = s.onWorkerRegistered(c, capabilities("good"), now: 4)
-        XCTAssertEqual(assignments(good).map(\.lease.segment), [1])
         XCTAssertEqual(s.report().blocklistedWorkers, ["flaky"])
+        _ = complete(&s, c, frames: 20, now: 4)
+        XCTAssertEqual(s.currentLease(of: c)?.segment, 1, "the good worker picks up what flaky dropped")
+    }
+
+    func testLastUsableWorkerIsNotBlocklistedSoABadSegmentFailsTheJobInsteadOfHanging() {
+        var s = scheduler([30, 20])
+        _ = s.onWorkerRegistered(a, capabilities("only"), now: 0)
+        var last: [FarmDirective] = []
+        while !s.isFinished, let lease = s.currentLease(of: a) {
+            last = s.onWorkerFailure(a, lease, message: "damaged input", now: 1)
+        }
+        guard case .jobFailed(let report)? = last.last else { return XCTFail("\(last)") }
+        XCTAssertEqual(report.blocklistedWorkers, [])
+        XCTAssertEqual(report.failed?.attempts.count, 3)
     }
 
     func testRetryPrefersAWorkerThatHasNotFailedTheSegment() {

@@ -26,7 +26,8 @@ public struct FarmScheduler {
     private let order: [SegmentID]
     private var workers: [PeerID: Worker] = [:]
     private var dead: Set<PeerID> = []
-    private var failuresByName: [String: Int] = [:]
+    /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
+    private var failedSegmentsByName: [String: Set<SegmentID>] = [:]
     private var blocklist: Set<String> = []
     private var completedByName: [String: Int] = [:]
     private var registrations = 0
@@ -196,14 +197,15 @@ public struct FarmScheduler {
         segment.failedOn.insert(name)
         segment.status = segment.failures.count >= configuration.maxAttemptsPerSegment ? .failed : .pending
         segments[lease.segment] = segment
-        failuresByName[name, default: 0] += 1
-        if failuresByName[name]! >= configuration.blocklistAfterFailures && !blocklist.contains(name) {
+        failedSegmentsByName[name, default: []].insert(lease.segment)
+        let failedCount = failedSegmentsByName[name]!.count
+        // Blocklist only while someone else can do the work; otherwise the retry cap decides (no hang).
+        let othersAvailable = workers.contains { $0.key != peer && !blocklist.contains($0.value.name) }
+        if failedCount >= configuration.blocklistAfterFailures && !blocklist.contains(name) && othersAvailable {
             blocklist.insert(name)
-            if workers[peer] != nil && !dead.contains(peer) {
-                out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failuresByName[name]!) times; blocklisted for this job"))
-                workers[peer] = nil
-                dead.insert(peer)
-            }
+            out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted for this job"))
+            workers[peer] = nil
+            dead.insert(peer)
         }
         if segment.status == .failed {
             isFinished = true

@@ -45,7 +45,8 @@ public struct SchedulerConfiguration: Sendable {
     public var workerExpirySeconds = 3.0
     /// A lease with no activity (transfer, progress) this long is taken back: the worker is stalled.
     public var leaseTimeoutSeconds = 60.0
-    /// Failures after which a worker (by name) gets no more work in this job.
+    /// Distinct segments a worker (by name) may fail before it gets no more work in this job. Not applied
+    /// to the last usable worker: then the per-segment retry cap ends the job instead of a silent hang.
     public var blocklistAfterFailures = 2
 
     public init() {}
