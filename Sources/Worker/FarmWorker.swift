@@ -56,7 +56,7 @@ public final class FarmWorker: @unchecked Sendable {
         logger.info("worker \(configuration.capabilities.workerName) connecting to \(configuration.endpoint)")
         apply(machine.onStart(now: now))
         while exitReason == nil {
-            try step()
+            do { try step() } catch TransportError.interrupted { continue } // a signal: mailbox has the request
         }
         if exitReason != .killed { flushOutbox(deadline: now + 1) }
         processing?.cancelled.set()

@@ -93,6 +93,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                            specs: Dictionary(uniqueKeysWithValues: segments.map { ($0.id, $0) }), inputs: inputs, results: results)
         var lastHeartbeat = -Double.infinity
         var drainStarted: Double?
+        defer { transfers.removeAll(); outbox.removeAll() }
         while job.outcome == nil {
             if drainStarted == nil, lock.withLock({ drainRequested }) {
                 drainStarted = now
@@ -105,8 +106,12 @@ public final class FarmCoordinator: @unchecked Sendable {
                 break
             }
             flushOutbox()
-            if try Socket.pollReadable([socket], timeoutMs: 20)[0] {
-                while job.outcome == nil, let parts = try socket.receive() { try handle(parts, &job) }
+            do {
+                if try Socket.pollReadable([socket], timeoutMs: 20)[0] {
+                    while job.outcome == nil, let parts = try socket.receive() { try handle(parts, &job) }
+                }
+            } catch TransportError.interrupted {
+                continue // a signal arrived; the loop re-checks drain and carries on
             }
             try pumpTransfers(&job)
             try apply(job.scheduler.onTick(now: now), &job)
@@ -116,7 +121,6 @@ public final class FarmCoordinator: @unchecked Sendable {
                 for peer in job.scheduler.liveWorkers { send(heartbeat, to: peer) }
             }
         }
-        transfers.removeAll()
         switch job.outcome! {
         case .success(let report): return report
         case .failure(let error): throw error
@@ -186,11 +190,17 @@ public final class FarmCoordinator: @unchecked Sendable {
         guard transfers.incoming[peer]?.receiver.lease == lease else { return } // stale chunk of a cancelled transfer
         do {
             try transfers.incoming[peer]!.receiver.accept(offset: offset, bytes: bytes)
-            try transfers.incoming[peer]!.handle.write(contentsOf: bytes)
         } catch {
             transfers.remove(peer)
             send(MessageCodec.encode(.cancel(lease, reason: "result transfer failed: \(error)")), to: peer)
             return try apply(job.scheduler.onWorkerFailure(peer, lease, message: "result transfer: \(error)", now: now), &job)
+        }
+        do {
+            try transfers.incoming[peer]!.handle.write(contentsOf: bytes)
+        } catch {
+            // Our own disk (full, read-only): retrying elsewhere cannot help, so the job stops here.
+            throw FarmError.resultSinkFailed(segment: lease.segment,
+                                             underlying: "writing \(transfers.incoming[peer]!.file.path): \(error)")
         }
         lock.withLock { stats.bytesReceived += UInt64(bytes.count) }
         job.scheduler.onLeaseActivity(peer, lease, now: now)
