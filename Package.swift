@@ -46,6 +46,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
         .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
+        // Engine vs ncnn benchmark (not a test): see BENCHMARKS.md.
+        .executableTarget(name: "lumiere-engine-bench", dependencies: ["Inference"], path: "Benchmarks/EngineBenchmark",
+                          swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Transport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -136,3 +136,30 @@ void lk_pack16_padded(const float *input, int c, int h, int w, int pad_top, int 
         }
     }
 }
+
+void lk_pack16_zero_border(float *packed, int c, int h, int w, int top, int left, int ph, int pw) {
+    const int groups = (c + 15) / 16;
+    for (int g = 0; g < groups; g++) {
+        float *base = packed + (size_t)g * ph * pw * 16;
+        for (int y = 0; y < ph; y++) {
+            float *row = base + (size_t)y * pw * 16;
+            if (y < top || y >= top + h) {
+                memset(row, 0, sizeof(float) * pw * 16);
+            } else {
+                memset(row, 0, sizeof(float) * left * 16);
+                memset(row + (size_t)(left + w) * 16, 0, sizeof(float) * (pw - left - w) * 16);
+            }
+        }
+    }
+}
+
+void lk_unpack16_padded(const float *packed, int c, int h, int w, int top, int left, int ph, int pw, float *output) {
+    for (int ch = 0; ch < c; ch++) {
+        const float *src = packed + (size_t)(ch / 16) * ph * pw * 16 + ch % 16;
+        for (int y = 0; y < h; y++) {
+            const float *s = src + ((size_t)(y + top) * pw + left) * 16;
+            float *d = output + ((size_t)ch * h + y) * w;
+            for (int x = 0; x < w; x++) d[x] = s[(size_t)x * 16];
+        }
+    }
+}

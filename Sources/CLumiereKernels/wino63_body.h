@@ -5,7 +5,7 @@
 
 static inline v16 LK_FN(ld)(const float *p) { return *(const v16u *)p; }
 static inline void LK_FN(st)(float *p, v16 v) { *(v16u *)p = v; }
-static inline v16 LK_FN(splat)(float s) { return (v16){0} + s; }
+static inline v16 LK_FN(splat)(float s) { return (v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s}; }
 
 // B^T applied along one direction to 8 vectors (stride in vectors between inputs/outputs).
 static inline void LK_FN(bt8)(const v16 *r, v16 *t) {
@@ -61,9 +61,9 @@ static inline v16 LK_FN(activate)(v16 x, int act, const float *params, int count
     }
 }
 
-// C[6 tiles][MV*16 couts] += U[k][MV*16] * V[k][6]; writes to M with tile stride ldm.
+// C[6 tiles][MV*16 couts] = U[k][MV*16] * V[tt][k] (6 tiles, rows ldv apart); M rows are ldm apart.
 #define LK_MICRO(MV)                                                                                  \
-    static void LK_FN(micro##MV)(const float *u, const float *v, int K, float *m, int ldm) {          \
+    static void LK_FN(micro##MV)(const float *u, const float *v, size_t ldv, int K, float *m, size_t ldm) {          \
         v16 acc[6][MV];                                                                               \
         for (int t = 0; t < 6; t++)                                                                   \
             for (int q = 0; q < MV; q++) acc[t][q] = (v16){0};                                        \
@@ -71,11 +71,10 @@ static inline v16 LK_FN(activate)(v16 x, int act, const float *params, int count
             v16 w[MV];                                                                                \
             for (int q = 0; q < MV; q++) w[q] = LK_FN(ld)(u + q * 16);                                \
             for (int t = 0; t < 6; t++) {                                                             \
-                v16 b = LK_FN(splat)(v[t]);                                                           \
+                v16 b = LK_FN(splat)(v[t * ldv + k]);                                                 \
                 for (int q = 0; q < MV; q++) acc[t][q] += w[q] * b;                                   \
             }                                                                                         \
             u += MV * 16;                                                                             \
-            v += 6;                                                                                   \
         }                                                                                             \
         for (int t = 0; t < 6; t++)                                                                   \
             for (int q = 0; q < MV; q++) LK_FN(st)(m + t * ldm + q * 16, acc[t][q]);                 \
@@ -89,9 +88,10 @@ LK_MICRO(4)
 static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int tile_end, float *scratch) {
     const int cinP = (a->cin + 15) / 16 * 16, coutP = (a->cout + 15) / 16 * 16;
     const int tb = a->tile_block;
-    float *V = scratch;                           // [64][tb/6][cinP][6]
-    float *M = scratch + (size_t)64 * tb * cinP;  // [64][tb][coutP]
-    const size_t vstride = (size_t)tb * cinP, mstride = (size_t)tb * coutP;
+    // Tile-major scratch keeps each tile's 64 transformed positions together (few store streams).
+    float *V = scratch;                           // [tb][64][cinP]
+    float *M = scratch + (size_t)64 * tb * cinP;  // [tb][64][coutP]
+    const size_t vstride = cinP, mstride = coutP;  // between positions p
     const size_t plane = (size_t)a->ph * a->pw * 16;
 
     for (int t0 = tile_begin; t0 < tile_end; t0 += tb) {
@@ -102,10 +102,7 @@ static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int t
             const float *src = a->input + cg * plane;
             for (int tl = 0; tl < ntp; tl++) {
                 if (tl >= nt) {  // zero the padding tiles of the last group
-                    for (int p = 0; p < 64; p++) {
-                        float *dst = V + p * vstride + (size_t)(tl / 6) * cinP * 6 + tl % 6;
-                        for (int l = 0; l < 16; l++) dst[(cg * 16 + l) * 6] = 0.f;
-                    }
+                    for (int p = 0; p < 64; p++) LK_FN(st)(V + ((size_t)tl * 64 + p) * cinP + cg * 16, (v16){0});
                     continue;
                 }
                 const int t = t0 + tl, ty = t / a->tiles_x, tx = t % a->tiles_x;
@@ -122,13 +119,8 @@ static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int t
                     for (int r = 0; r < 8; r++) tmp[r * 8 + c] = out[r];
                 }
                 for (int r = 0; r < 8; r++) LK_FN(bt8)(tmp + r * 8, d + r * 8);
-                float lanes[16];
-                float *base = V + (size_t)(tl / 6) * cinP * 6 + tl % 6 + (size_t)cg * 16 * 6;
-                for (int p = 0; p < 64; p++) {
-                    LK_FN(st)(lanes, d[p]);
-                    float *dst = base + p * vstride;
-                    for (int l = 0; l < 16; l++) dst[l * 6] = lanes[l];
-                }
+                float *base = V + (size_t)tl * 64 * cinP + cg * 16;
+                for (int p = 0; p < 64; p++) LK_FN(st)(base + p * vstride, d[p]);
             }
         }
         // 2. 64 independent GEMMs: M[p][t][co] = sum_k U[p][co][k] V[p][k][t]
@@ -136,17 +128,18 @@ static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int t
             const float *up = a->weights + (size_t)p * coutP * cinP;
             const float *vp = V + p * vstride;
             float *mp = M + p * mstride;
+            const size_t ldv = (size_t)64 * cinP, ldm = (size_t)64 * coutP;
             for (int ob = 0; ob < coutP; ob += 64) {
                 const int mr = (coutP - ob) < 64 ? (coutP - ob) : 64;
                 const float *ub = up + (size_t)ob * cinP;
                 for (int j = 0; j < ntp / 6; j++) {
-                    const float *vj = vp + (size_t)j * cinP * 6;
-                    float *mj = mp + (size_t)j * 6 * coutP + ob;
+                    const float *vj = vp + (size_t)j * 6 * ldv;
+                    float *mj = mp + (size_t)j * 6 * ldm + ob;
                     switch (mr / 16) {
-                    case 1: LK_FN(micro1)(ub, vj, cinP, mj, coutP); break;
-                    case 2: LK_FN(micro2)(ub, vj, cinP, mj, coutP); break;
-                    case 3: LK_FN(micro3)(ub, vj, cinP, mj, coutP); break;
-                    default: LK_FN(micro4)(ub, vj, cinP, mj, coutP); break;
+                    case 1: LK_FN(micro1)(ub, vj, ldv, cinP, mj, ldm); break;
+                    case 2: LK_FN(micro2)(ub, vj, ldv, cinP, mj, ldm); break;
+                    case 3: LK_FN(micro3)(ub, vj, ldv, cinP, mj, ldm); break;
+                    default: LK_FN(micro4)(ub, vj, ldv, cinP, mj, ldm); break;
                     }
                 }
             }
@@ -158,7 +151,7 @@ static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int t
             const int cols = (a->outw - tx * 6) < 6 ? (a->outw - tx * 6) : 6;
             for (int cg = 0; cg < coutP / 16; cg++) {
                 v16 m[64], tmp[48], o[36];
-                for (int p = 0; p < 64; p++) m[p] = LK_FN(ld)(M + p * mstride + (size_t)tl * coutP + cg * 16);
+                for (int p = 0; p < 64; p++) m[p] = LK_FN(ld)(M + ((size_t)tl * 64 + p) * coutP + cg * 16);
                 for (int c = 0; c < 8; c++) {
                     v16 col[8], out[6];
                     for (int r = 0; r < 8; r++) col[r] = m[r * 8 + c];
@@ -178,13 +171,28 @@ static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int t
                     for (int l = 0; l < 16; l++) params[l] = cg * 16 + l < a->cout ? a->act_params[cg * 16 + l] : 0.f;
                     actp = params;
                 }
+                const int lanes = (a->cout - cg * 16) < 16 ? (a->cout - cg * 16) : 16;
+                if (a->output_packed) {
+                    // Vector stores into the next convolution's padded input; lanes past cout stay 0.
+                    v16 keep = {0};
+                    for (int l = 0; l < lanes; l++) keep[l] = 1.f;
+                    float *dst = a->output_packed + ((size_t)cg * a->out_ph * a->out_pw + (size_t)(ty * 6 + a->out_pad_top) * a->out_pw
+                                                     + tx * 6 + a->out_pad_left) * 16;
+                    for (int r = 0; r < rows; r++)
+                        for (int c = 0; c < cols; c++) {
+                            v16 x = o[r * 6 + c] + bias;
+                            if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
+                            if (lanes < 16) x = x * keep;
+                            LK_FN(st)(dst + ((size_t)r * a->out_pw + c) * 16, x);
+                        }
+                    continue;
+                }
                 float res[36][16];
                 for (int i = 0; i < 36; i++) {
                     v16 x = o[i] + bias;
                     if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
                     LK_FN(st)(res[i], x);
                 }
-                const int lanes = (a->cout - cg * 16) < 16 ? (a->cout - cg * 16) : 16;
                 for (int l = 0; l < lanes; l++) {
                     float *dst = a->output + (size_t)(cg * 16 + l) * a->outh * a->outw + (size_t)(ty * 6) * a->outw + tx * 6;
                     for (int r = 0; r < rows; r++)

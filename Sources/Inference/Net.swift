@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// An ncnn-format network loaded from `.param` + `.bin`, ready to run.
@@ -63,6 +64,10 @@ public final class Net {
         Net.fuseActivations(definitions: file.layers, layers: layers)
     }
 
+    /// When true, `run` accumulates wall time per layer type into `layerSeconds` (benchmarking).
+    public var profiling = false
+    public var layerSeconds: [String: Double] = [:]
+
     /// The instruction set our kernels use on this CPU with these options.
     public var instructionSetName: String { context.instructionSetName }
 
@@ -101,7 +106,12 @@ public final class Net {
                 var args: [Tensor] = []
                 args.reserveCapacity(def.bottoms.count)
                 for b in def.bottoms { args.append(blobs[b]!) }
+                if !(layers[li] is ConvolutionLayer) && !((layers[li] as? FusableActivation)?.isFused ?? false) {
+                    args = args.map { $0.planar() }  // packed hand-offs are only for convolutions
+                }
+                let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
                 produced = try layers[li].forward(args, context: context)
+                if profiling { layerSeconds[def.type, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
                 for b in def.bottoms {
                     uses[b]! -= 1
                     if uses[b]! == 0 { blobs[b] = nil }
@@ -113,7 +123,7 @@ public final class Net {
             for (name, t) in zip(def.tops, produced) where (uses[name] ?? 0) > 0 { blobs[name] = t }
         }
         var result: [String: Tensor] = [:]
-        for o in outputs { result[o] = blobs[o] }
+        for o in outputs { result[o] = blobs[o]?.planar() }
         return result
     }
 
@@ -131,6 +141,23 @@ public final class Net {
                   conv.activation.isNone else { continue }
             conv.activation = act.fusedActivation
             act.isFused = true
+        }
+        // Convolution → (fused activation) → Winograd convolution chains hand over packed tensors.
+        consumers = [:]
+        var consumerLayer: [String: Int] = [:]
+        for (i, d) in definitions.enumerated() {
+            for b in d.bottoms { consumers[b, default: 0] += 1; consumerLayer[b] = i }
+        }
+        for (i, d) in definitions.enumerated() {
+            guard let conv = layers[i] as? ConvolutionLayer, conv.isWinogradCandidate, d.tops.count == 1 else { continue }
+            var blob = d.tops[0]
+            // Skip over a fused activation (it passes its input through).
+            if consumers[blob] == 1, let ai = consumerLayer[blob], (layers[ai] as? FusableActivation)?.isFused == true {
+                blob = definitions[ai].tops[0]
+            }
+            guard consumers[blob] == 1, let ni = consumerLayer[blob], let next = layers[ni] as? ConvolutionLayer,
+                  next.isWinogradCandidate else { continue }
+            conv.packedConsumerPadding = (next.padTop, next.padLeft, next.padBottom, next.padRight)
         }
     }
 

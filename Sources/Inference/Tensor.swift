@@ -1,3 +1,5 @@
+import CLumiereKernels
+
 /// A blob flowing through the network: `channels × height × width` Float32 values, channel-major
 /// (the layout of ncnn's Mat without packing). `dims` keeps ncnn's rank (1, 2 or 3) because some
 /// layers (BinaryOp broadcasting, Crop/Slice axes) interpret shapes by rank.
@@ -9,9 +11,17 @@ public final class Tensor: @unchecked Sendable {
     public let channels: Int
     public let height: Int
     public let width: Int
-    /// Number of values.
+    /// Number of logical values (channels × height × width).
     public let count: Int
     let storage: UnsafeMutablePointer<Float>
+    /// Set when the values are stored in the Winograd convolution's padded 16-channel-interleaved
+    /// layout (an internal hand-off between two convolutions; never seen by other layers or callers).
+    let packed: PackedLayout?
+    private let storageCount: Int
+
+    struct PackedLayout: Equatable {
+        let paddedHeight: Int, paddedWidth: Int, top: Int, left: Int
+    }
 
     /// A zero-filled 3-D tensor.
     public convenience init(channels: Int, height: Int, width: Int) {
@@ -35,13 +45,34 @@ public final class Tensor: @unchecked Sendable {
         self.height = height
         self.width = width
         self.count = channels * height * width
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        storage = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        if zeroed { storage.initialize(repeating: 0, count: max(count, 1)) }
+        self.packed = nil
+        self.storageCount = max(count, 1)
+        storage = BufferPool.shared.allocate(bytes: storageCount * 4).bindMemory(to: Float.self, capacity: storageCount)
+        if zeroed { storage.initialize(repeating: 0, count: storageCount) }
     }
 
-    deinit { storage.deallocate() }
+    /// A packed tensor (contents uninitialised).
+    init(channels: Int, height: Int, width: Int, packed layout: PackedLayout) {
+        self.dims = 3
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.count = channels * height * width
+        self.packed = layout
+        self.storageCount = (channels + 15) / 16 * layout.paddedHeight * layout.paddedWidth * 16
+        storage = BufferPool.shared.allocate(bytes: storageCount * 4).bindMemory(to: Float.self, capacity: storageCount)
+    }
+
+    deinit { BufferPool.shared.release(UnsafeMutableRawPointer(storage), bytes: storageCount * 4) }
+
+    /// This tensor in plain channel-major layout (itself unless packed).
+    func planar() -> Tensor {
+        guard let p = packed else { return self }
+        let t = Tensor(dims: 3, channels: channels, height: height, width: width, zeroed: false)
+        lk_unpack16_padded(storage, Int32(channels), Int32(height), Int32(width), Int32(p.top), Int32(p.left),
+                           Int32(p.paddedHeight), Int32(p.paddedWidth), t.storage)
+        return t
+    }
 
     /// Values per channel plane.
     public var planeSize: Int { height * width }

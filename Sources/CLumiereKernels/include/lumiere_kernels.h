@@ -40,8 +40,10 @@ typedef struct {
     int act;                 // LK_ACT_*
     const float *act_params;
     int act_param_count;
-    float *output;           // planar [cout][outh][outw]
+    float *output;           // planar [cout][outh][outw], or NULL when writing output_packed
     int outh, outw;
+    float *output_packed;    // optional: packed padded [ceil(cout/16)][out_ph][out_pw][16] for the next convolution
+    int out_ph, out_pw, out_pad_top, out_pad_left;
     int tiles_x, tiles_y;
     int tile_block;          // tiles per block (multiple of 6)
 } lk_wino63_args;
@@ -55,6 +57,10 @@ void lk_wino63_forward(const lk_wino63_args *args, int tile_begin, int tile_end,
 
 /// Copies planar input [c][h][w] into the packed, padded layout [ceil(c/16)][ph][pw][16]:
 /// output (y, x) holds input (y - pad_top, x - pad_left), pad_value outside.
+/// Zeroes everything of a packed padded buffer outside the interior [top, top+h) × [left, left+w).
+void lk_pack16_zero_border(float *packed, int c, int h, int w, int top, int left, int ph, int pw);
+/// Inverse of lk_pack16_padded: interior of the packed buffer back to planar [c][h][w].
+void lk_unpack16_padded(const float *packed, int c, int h, int w, int top, int left, int ph, int pw, float *output);
 void lk_pack16_padded(const float *input, int c, int h, int w, int pad_top, int pad_left, float pad_value,
                       float *packed, int ph, int pw);
 

@@ -13,6 +13,17 @@ final class ConvolutionLayer: Layer {
     let bias: [Float]?
     var activation: Activation
     private var winogradWeights: UnsafeMutablePointer<Float>?
+    /// Padding (top, left, bottom, right) of the single Winograd convolution that consumes this
+    /// layer's output, when the loader found one: the output is then written straight into that
+    /// layer's packed input layout.
+    var packedConsumerPadding: (top: Int, left: Int, bottom: Int, right: Int)?
+
+    /// Whether the parameters allow the Winograd path (the frame size decides at run time).
+    var isWinogradCandidate: Bool {
+        kernelW == 3 && kernelH == 3 && strideW == 1 && strideH == 1 && dilationW == 1 && dilationH == 1
+            && inputChannels >= 8 && numOutput >= 8 && padValue == 0
+            && [padLeft, padRight, padTop, padBottom].allSatisfy { $0 >= 0 }
+    }
 
     init(_ d: LayerDefinition, weights reader: WeightReader) throws {
         try d.expectBlobs(bottoms: 1, tops: 1)
@@ -56,7 +67,7 @@ final class ConvolutionLayer: Layer {
     deinit { winogradWeights?.deallocate() }
 
     func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
-        let x = inputs[0]
+        var x = inputs[0]
         guard x.dims == 3, x.channels == inputChannels else {
             throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
         }
@@ -74,17 +85,17 @@ final class ConvolutionLayer: Layer {
         guard x.width + pl + pr >= extW, x.height + pt + pb >= extH, outW > 0, outH > 0 else {
             throw InferenceError.shapeMismatch(layer: name, reason: "input \(x.shapeDescription) is smaller than the \(kernelW)x\(kernelH) kernel")
         }
-        let out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)
-        let useWinograd = context.options.convolution == .auto && kernelW == 3 && kernelH == 3 && strideW == 1 && strideH == 1
-            && dilationW == 1 && dilationH == 1 && inputChannels >= 8 && numOutput >= 8 && outW * outH >= 144
+        let useWinograd = context.options.convolution == .auto && isWinogradCandidate && outW * outH >= 144
         if useWinograd {
-            winograd(x, out, padTop: pt, padLeft: pl, context: context)
+            return [winograd(x, outH: outH, outW: outW, padTop: pt, padLeft: pl, context: context)]
         } else {
+            x = x.planar()
+            let out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)
             gemm(x, out, padTop: pt, padLeft: pl, context: context)
             if let bias { addBias(out, bias) }
             activation.apply(to: out)
+            return [out]
         }
-        return [out]
     }
 
     private func gemm(_ x: Tensor, _ out: Tensor, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) {
@@ -119,24 +130,47 @@ final class ConvolutionLayer: Layer {
         }
     }
 
-    private func winograd(_ x: Tensor, _ out: Tensor, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) {
+    private func winograd(_ input: Tensor, outH: Int, outW: Int, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) -> Tensor {
         if winogradWeights == nil {
             let count = lk_wino63_packed_weight_count(Int32(inputChannels), Int32(numOutput))
             let packed = UnsafeMutablePointer<Float>.allocate(capacity: count)
             weights.withUnsafeBufferPointer { lk_wino63_pack_weights($0.baseAddress!, Int32(inputChannels), Int32(numOutput), packed) }
             winogradWeights = packed
         }
-        let tilesX = (out.width + 5) / 6, tilesY = (out.height + 5) / 6
-        let ph = tilesY * 6 + 2, pw = tilesX * 6 + 2
-        let groups = (inputChannels + 15) / 16
-        let packedInput = UnsafeMutablePointer<Float>.allocate(capacity: groups * ph * pw * 16)
-        defer { packedInput.deallocate() }
-        context.parallelRanges(groups) { range in
-            for g in range {
-                let c0 = g * 16, cn = min(16, inputChannels - c0)
-                lk_pack16_padded(x.storage + c0 * x.planeSize, Int32(cn), Int32(x.height), Int32(x.width), Int32(pt), Int32(pl),
-                                 padValue, packedInput + g * ph * pw * 16, Int32(ph), Int32(pw))
+        let tilesX = (outW + 5) / 6, tilesY = (outH + 5) / 6
+        let layout = Tensor.PackedLayout(paddedHeight: tilesY * 6 + 2, paddedWidth: tilesX * 6 + 2, top: pt, left: pl)
+        // The input in our packed layout: handed over by the previous convolution, or packed here.
+        let packedInput: Tensor
+        if input.packed == layout {
+            packedInput = input
+        } else {
+            let x = input.planar()
+            packedInput = Tensor(channels: inputChannels, height: x.height, width: x.width, packed: layout)
+            let groups = (inputChannels + 15) / 16, ph = layout.paddedHeight, pw = layout.paddedWidth
+            context.parallelRanges(groups) { range in
+                for g in range {
+                    let c0 = g * 16, cn = min(16, inputChannels - c0)
+                    lk_pack16_padded(x.storage + c0 * x.planeSize, Int32(cn), Int32(x.height), Int32(x.width), Int32(pt), Int32(pl),
+                                     padValue, packedInput.storage + g * ph * pw * 16, Int32(ph), Int32(pw))
+                }
             }
+        }
+        // The output: packed for the next convolution when it is the only consumer, else planar.
+        var out: Tensor
+        var nextLayout: Tensor.PackedLayout?
+        if let next = packedConsumerPadding {
+            let nextH = outH + next.top + next.bottom - 2, nextW = outW + next.left + next.right - 2
+            let l = Tensor.PackedLayout(paddedHeight: (nextH + 5) / 6 * 6 + 2, paddedWidth: (nextW + 5) / 6 * 6 + 2, top: next.top, left: next.left)
+            if nextH > 0, nextW > 0, l.paddedHeight >= next.top + outH, l.paddedWidth >= next.left + outW {
+                nextLayout = l
+            }
+        }
+        if let l = nextLayout {
+            out = Tensor(channels: numOutput, height: outH, width: outW, packed: l)
+            lk_pack16_zero_border(out.storage, Int32(numOutput), Int32(outH), Int32(outW), Int32(l.top), Int32(l.left),
+                                  Int32(l.paddedHeight), Int32(l.paddedWidth))
+        } else {
+            out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)
         }
         let tileBlock = context.options.winogradTileBlock
         let scratchCount = lk_wino63_scratch_count(Int32(inputChannels), Int32(numOutput), Int32(tileBlock))
@@ -148,19 +182,23 @@ final class ConvolutionLayer: Layer {
         let actParams = UnsafeMutablePointer<Float>.allocate(capacity: max(1, activation.params.count))
         actParams.initialize(from: activation.params, count: activation.params.count)
         defer { biasPtr?.deallocate(); actParams.deallocate() }
-        var args = lk_wino63_args(input: packedInput, cin: Int32(inputChannels), ph: Int32(ph), pw: Int32(pw),
+        var args = lk_wino63_args(input: packedInput.storage, cin: Int32(inputChannels), ph: Int32(layout.paddedHeight), pw: Int32(layout.paddedWidth),
                                   weights: winogradWeights, cout: Int32(numOutput), bias: biasPtr,
                                   act: activation.code, act_params: actParams, act_param_count: Int32(activation.params.count),
-                                  output: out.storage, outh: Int32(out.height), outw: Int32(out.width),
+                                  output: nextLayout == nil ? out.storage : nil, outh: Int32(outH), outw: Int32(outW),
+                                  output_packed: nextLayout == nil ? nil : out.storage,
+                                  out_ph: Int32(nextLayout?.paddedHeight ?? 0), out_pw: Int32(nextLayout?.paddedWidth ?? 0),
+                                  out_pad_top: Int32(nextLayout?.top ?? 0), out_pad_left: Int32(nextLayout?.left ?? 0),
                                   tiles_x: Int32(tilesX), tiles_y: Int32(tilesY), tile_block: Int32(tileBlock))
         withUnsafePointer(to: &args) { a in
             let argsPtr = a
             context.parallelRanges(totalTiles) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-                lk_wino63_forward(argsPtr, Int32(range.lowerBound), Int32(range.upperBound), scratch, isa)
-                scratch.deallocate()
+                let scratch = ScratchBuffer(count: scratchCount)
+                lk_wino63_forward(argsPtr, Int32(range.lowerBound), Int32(range.upperBound), scratch.pointer, isa)
+                scratch.release()
             }
         }
+        return out
     }
 }
 
