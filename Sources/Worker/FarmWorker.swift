@@ -50,6 +50,7 @@ public final class FarmWorker: @unchecked Sendable {
     /// Runs until shutdown, refusal or kill. Throws only for local set-up errors (bad keys, unwritable directory).
     public func run() throws -> ExitReason {
         try FileManager.default.createDirectory(at: configuration.workDirectory, withIntermediateDirectories: true)
+        AllocatorTuning.keepTransferBuffersOnHeap()
         let context = try MessagingContext()
         self.context = context
         try openSocket()
@@ -257,7 +258,7 @@ public final class FarmWorker: @unchecked Sendable {
         }
         let handle = try FileHandle(forReadingFrom: resultFile)
         defer { try? handle.close() }
-        var crc = CRC64()
+        var crc = XXHash64()
         var size: UInt64 = 0
         while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
             block.withUnsafeBytes { crc.update(buffer: $0) }

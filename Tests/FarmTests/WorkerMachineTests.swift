@@ -21,7 +21,7 @@ final class WorkerMachineTests: XCTestCase {
 
     func assignment(_ bytes: [UInt8]) -> SegmentAssignment {
         SegmentAssignment(lease: lease, inputFrameCount: 3, settings: [],
-                          input: PayloadDescription(byteCount: UInt64(bytes.count), checksum: CRC64.checksum(bytes)))
+                          input: PayloadDescription(byteCount: UInt64(bytes.count), checksum: XXHash64.checksum(bytes)))
     }
 
     func testRegistersReceivesInputUnderCreditProcessesAndSendsResult() {

@@ -44,6 +44,7 @@ public final class FarmCoordinator: @unchecked Sendable {
         try EndpointPolicy.validateBind(configuration.bindEndpoint, keysConfigured: configuration.curve != nil,
                                         insecure: configuration.insecure)
         try FileManager.default.createDirectory(at: configuration.workDirectory, withIntermediateDirectories: true)
+        AllocatorTuning.keepTransferBuffersOnHeap()
         let context = try MessagingContext()
         let socket = try Socket(context, .router)
         var options = Socket.Options()

@@ -48,7 +48,7 @@ struct TransferTable {
     static func describe(_ url: URL) throws -> PayloadDescription {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        var crc = CRC64()
+        var crc = XXHash64()
         var size: UInt64 = 0
         while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
             block.withUnsafeBytes { crc.update(buffer: $0) }

@@ -33,7 +33,7 @@ public struct ChunkReceiver: Sendable {
     public let lease: LeaseRef
     public let expected: PayloadDescription
     public private(set) var receivedBytes: UInt64 = 0
-    private var crc = CRC64()
+    private var crc = XXHash64()
 
     /// Chunks granted up front; one more is granted per chunk consumed.
     public static let initialWindow: UInt32 = 16

@@ -31,7 +31,7 @@ public struct LeaseRef: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "segment \(segment) attempt \(attempt)" }
 }
 
-/// An opaque file sent in chunks: its size and checksum (CRC-64/XZ) let the receiver verify it.
+/// An opaque file sent in chunks: its size and checksum (XXH64) let the receiver verify it.
 public struct PayloadDescription: Equatable, Sendable {
     public var byteCount: UInt64
     public var checksum: UInt64
