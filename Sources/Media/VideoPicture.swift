@@ -30,6 +30,16 @@ public struct VideoPicture: Sendable, Equatable {
     var avFormat: AVPixelFormat { av_get_pix_fmt(pixelFormat) }
     public var planeCount: Int { planeOffsets.count }
 
+    /// The same bytes under another name with the same layout (yuvj420p → yuv420p, with `color.fullRange` kept).
+    public func relabeled(as other: String) throws -> VideoPicture {
+        var copy = try VideoPicture(pixelFormat: other, width: width, height: height, color: color)
+        guard copy.planeOffsets == planeOffsets, copy.bytesPerRow == bytesPerRow, copy.rows == rows else {
+            throw MediaError.unsupportedCodec("\(pixelFormat) and \(other) have different layouts")
+        }
+        copy.data = data
+        return copy
+    }
+
     /// The bytes of plane `index` (tightly packed rows).
     public func plane(_ index: Int) -> ArraySlice<UInt8> {
         data[planeOffsets[index] ..< planeOffsets[index] + bytesPerRow[index] * rows[index]]

@@ -43,11 +43,9 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "lumiere-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        guard let simulateSeconds else {
-            // The media pipeline processor is plugged in here once the segment pipeline lands (issue 5).
-            throw ValidationError("no segment processor is built into this worker yet; pass --simulate-seconds S for the simulated one")
-        }
-        let processor = SimulatedSegmentProcessor(secondsPerSegment: simulateSeconds)
+        // The real media pipeline unless a simulation is asked for (tests, soak runs, benchmarks).
+        let processor: SegmentProcessor = simulateSeconds.map { SimulatedSegmentProcessor(secondsPerSegment: $0) }
+            ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
         let directory = workDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-worker-\(capabilities.workerName)")

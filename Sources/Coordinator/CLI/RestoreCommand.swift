@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Transport
 import Media
 import Processors
 import Shared
@@ -56,6 +58,39 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Serve a farm: bind here for remote workers, e.g. tcp://*:5555. Without it, restore starts local workers itself.", valueName: "endpoint"))
+    var bind: String?
+
+    @Option(help: "Local worker processes to start (default: one per core; with --bind: none).")
+    var workers: Int?
+
+    @Option(help: "Threads per local worker (default: cores / workers).")
+    var workerThreads: Int?
+
+    @Option(help: "Job directory for the plan, segment files and journal (default: OUTPUT.lumiere-job).")
+    var jobDir: String?
+
+    @Flag(help: "Keep the job directory after success.")
+    var keepJob = false
+
+    @Option(help: "Longest segment handed to one worker, in seconds of film.")
+    var segmentSeconds: Double = 10
+
+    @Option(help: "The coordinator's CURVE secret key file (NAME.key, with NAME.pub beside it); enables encryption and authentication.")
+    var key: String?
+
+    @Option(help: "Worker public keys (.pub files, or a directory of them) allowed to join; required with --key.")
+    var allowKeys: [String] = []
+
+    @Flag(help: "Allow --bind on a non-loopback address without keys (traffic unencrypted, anyone may join).")
+    var insecure = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "warning"
+
+    @Flag(help: "Process in this process without the farm protocol (diagnostics).")
+    var inProcess = false
+
     func run() throws {
         try failing {
             let geometry: OutputGeometry.Request
@@ -76,11 +111,51 @@ struct RestoreCommand: ParsableCommand {
             if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
             let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor,
                                            encoding: encoding, threads: threads, quiet: quiet)
-            let summary = try RestorePipeline(settings: settings).run()
+            let summary: RestorePipeline.Summary
+            if inProcess {
+                summary = try RestorePipeline(settings: settings).run()
+            } else {
+                guard segmentSeconds >= 0.5 else { throw ValidationFailure("--segment-seconds must be at least 0.5") }
+                if let workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
+                if let workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
+                if bind == nil, workers == 0 { throw ValidationFailure("--workers 0 needs --bind, or nobody would do the work") }
+                var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
+                options.keepJobDirectory = keepJob
+                options.maxSegmentSeconds = segmentSeconds
+                options.insecure = insecure
+                if let key {
+                    let secret = URL(fileURLWithPath: key)
+                    let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
+                    let allowed = try RestoreCommand.publicKeys(allowKeys)
+                    guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
+                    options.curve = (keys, allowed)
+                } else if !allowKeys.isEmpty {
+                    throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
+                }
+                var logger = Logger(label: "lumiere-coordinator")
+                logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+                summary = try FarmRestorePipeline(settings: settings, options: options, logger: logger).run()
+            }
             if !quiet {
                 FileHandle.standardError.write(Data("wrote \(output): \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s\n".utf8))
             }
         }
+    }
+}
+
+extension RestoreCommand {
+    /// Public keys from .pub files or directories holding them.
+    static func publicKeys(_ paths: [String]) throws -> [String] {
+        var keys: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationFailure("no key file or directory at \(path)") }
+            let files = isDirectory.boolValue
+                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".pub") }.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }
+                : [URL(fileURLWithPath: path)]
+            for file in files { keys.append(try CurveKeyPair.readKeyFile(file)) }
+        }
+        return keys
     }
 }
 

@@ -26,7 +26,7 @@ public struct RestorePipeline {
     public func run() throws -> Summary {
         let started = Date()
         let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
-        try validateOutput(outputURL)
+        try RestorePipeline.validateOutput(outputURL, input: settings.input)
 
         let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
@@ -35,8 +35,7 @@ public struct RestorePipeline {
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
 
-        let temporary = outputURL.deletingLastPathComponent()
-            .appendingPathComponent(".\(outputURL.deletingPathExtension().lastPathComponent).partial-\(getpid()).\(outputURL.pathExtension)")
+        let temporary = RestorePipeline.temporaryURL(for: outputURL)
         try? FileManager.default.removeItem(at: temporary)
         var keep = false
         defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
@@ -70,10 +69,16 @@ public struct RestorePipeline {
         }
     }
 
-    private func validateOutput(_ url: URL) throws {
+    /// The hidden name a result is written under until it is complete (same folder, so the rename is atomic).
+    static func temporaryURL(for output: URL) -> URL {
+        output.deletingLastPathComponent()
+            .appendingPathComponent(".\(output.deletingPathExtension().lastPathComponent).partial-\(getpid()).\(output.pathExtension)")
+    }
+
+    static func validateOutput(_ url: URL, input: String) throws {
         let ext = url.pathExtension.lowercased()
         guard ["mp4", "mkv", "mov"].contains(ext) else { throw RestoreError.unsupportedOutputExtension(ext) }
-        let inputURL = URL(fileURLWithPath: settings.input).standardizedFileURL
+        let inputURL = URL(fileURLWithPath: input).standardizedFileURL
         if inputURL.resolvingSymlinksInPath() == url.resolvingSymlinksInPath() { throw RestoreError.outputIsInput(url.path) }
         var isDirectory: ObjCBool = false
         let dir = url.deletingLastPathComponent().path

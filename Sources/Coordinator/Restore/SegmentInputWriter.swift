@@ -1,0 +1,62 @@
+import Foundation
+import Media
+import Shared
+
+/// Writes each segment's input frames (a half-open range of the constant-rate sequence) to its own lossless
+/// FFV1 file, in one sequential decode of the source. Overlapping segments each get the shared frames.
+struct SegmentInputWriter {
+    struct Target {
+        var id: UInt64
+        var frames: Range<Int>
+        var file: URL
+    }
+
+    /// Decodes `source` once and fills every target file. Returns the number of frames in the source sequence.
+    static func write(source: String, rate: Rational, targets: [Target], progress: (Int) -> Void) throws -> Int {
+        let reader = try ConstantRateReader(path: source, rate: rate)
+        var open: [UInt64: MediaWriter] = [:]
+        let byStart = targets.sorted { $0.frames.lowerBound < $1.frames.lowerBound }
+        var nextTarget = 0
+        var index = 0
+        let converter = PixelConverter()
+        while let frame = try reader.next() {
+            while nextTarget < byStart.count, byStart[nextTarget].frames.lowerBound <= index {
+                let t = byStart[nextTarget]
+                try? FileManager.default.removeItem(at: t.file)
+                open[t.id] = try MediaWriter(path: t.file.path, video: .init(
+                    size: PixelSize(width: frame.picture.width, height: frame.picture.height), rate: rate,
+                    encoding: VideoEncoding(codec: .ffv1, pixelFormat: ffv1Format(for: frame.picture.pixelFormat)),
+                    color: frame.picture.color, threads: 1))
+                nextTarget += 1
+            }
+            for t in byStart where t.frames.contains(index) {
+                guard let writer = open[t.id] else { continue }
+                var picture = frame.picture
+                if picture.pixelFormat != writer.pixelFormat {
+                    picture = try (try? picture.relabeled(as: writer.pixelFormat))
+                        ?? converter.picture(from: converter.rgbImage(from: picture), pixelFormat: writer.pixelFormat, color: picture.color)
+                }
+                try writer.write(picture)
+                if index == t.frames.upperBound - 1 {
+                    try writer.finish()
+                    open[t.id] = nil
+                }
+            }
+            index += 1
+            progress(index)
+        }
+        for (_, writer) in open { try writer.finish() }
+        return index
+    }
+
+    /// FFV1 keeps most native formats as they are; the rare ones it lacks go through yuv444p.
+    static func ffv1Format(for native: String) -> String {
+        let supported: Set<String> = ["yuv420p", "yuv422p", "yuv444p", "yuv410p", "yuv411p", "gray", "yuv420p10le", "yuv422p10le",
+                                      "yuv444p10le", "yuv420p16le", "yuv444p16le", "gbrp16le", "gbrp10le", "gbrp12le", "gray16le"]
+        if supported.contains(native) { return native }
+        if native == "yuvj420p" { return "yuv420p" }
+        if native == "yuvj422p" { return "yuv422p" }
+        if native == "yuvj444p" { return "yuv444p" }
+        return "yuv444p"
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// What a worker does to a segment's frames, sent with each assignment. Plain data: the coordinator
+/// decides everything (sizes included) so every worker produces the same frames for the same segment.
+public struct RenderRecipe: Codable, Sendable, Equatable {
+    /// `lanczos`, or a super-resolution model name (`realesr-general`, `realesr-animevideov3`, …).
+    public var processor: String
+    /// Denoise level for models that have one (waifu2x: 0…3).
+    public var noise: Int?
+    /// The model's own scale factor to run at (2, 3, 4), when it has several.
+    public var modelScale: Int?
+    /// Size of the restored picture (before any padding, which the coordinator adds when assembling).
+    public var contentWidth: Int
+    public var contentHeight: Int
+    /// Largest tile side the engine processes at once (bounds memory); nil = the engine's default.
+    public var tileSize: Int?
+
+    public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil) {
+        self.processor = processor
+        self.noise = noise
+        self.modelScale = modelScale
+        self.contentWidth = contentWidth
+        self.contentHeight = contentHeight
+        self.tileSize = tileSize
+    }
+
+    public var contentSize: PixelSize { PixelSize(width: contentWidth, height: contentHeight) }
+
+    public static let settingKey = "recipe"
+    /// Recipes are small; anything larger is not a recipe.
+    public static let maxEncodedBytes = 4096
+
+    public var settings: [Setting] {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return [Setting(RenderRecipe.settingKey, String(decoding: data, as: UTF8.self))]
+    }
+
+    public enum RecipeError: Error, CustomStringConvertible, Equatable {
+        case missing
+        case invalid(String)
+        public var description: String {
+            switch self {
+            case .missing: return "the assignment carries no render recipe; coordinator and worker versions may differ"
+            case .invalid(let why): return "the render recipe is invalid: \(why)"
+            }
+        }
+    }
+
+    /// Decodes and validates a recipe from assignment settings (untrusted: size-limited, sizes bounded).
+    public init(settings: [Setting]) throws {
+        guard let text = settings.first(where: { $0.key == RenderRecipe.settingKey })?.value else { throw RecipeError.missing }
+        guard text.utf8.count <= RenderRecipe.maxEncodedBytes else { throw RecipeError.invalid("\(text.utf8.count) bytes") }
+        do {
+            self = try JSONDecoder().decode(RenderRecipe.self, from: Data(text.utf8))
+        } catch {
+            throw RecipeError.invalid("not a recipe (\(error))")
+        }
+        guard (2...16384).contains(contentWidth), (2...16384).contains(contentHeight) else {
+            throw RecipeError.invalid("content size \(contentWidth)x\(contentHeight) out of range")
+        }
+        if let noise, !(0...3).contains(noise) { throw RecipeError.invalid("noise \(noise)") }
+        if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
+        if let tileSize, !(16...8192).contains(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Processors
+import Shared
+
+/// The real worker processor: FFmpeg decode → frame filter (classical or neural) → FFV1 result.
+public struct MediaSegmentProcessor: SegmentProcessor {
+    public var threads: Int
+    public init(threads: Int) { self.threads = threads }
+
+    public func process(_ job: SegmentJob, progress: @escaping @Sendable (UInt32) -> Void,
+                        isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput {
+        let recipe = try RenderRecipe(settings: job.settings)
+        let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
+        let output = job.workDirectory.appendingPathComponent("result.mkv")
+        do {
+            let result = try renderer.render(input: job.inputFile, output: output,
+                                             progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
+            return SegmentOutput(file: output, frameCount: UInt32(result.frames),
+                                 frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))
+        } catch is SegmentRenderer.Cancelled {
+            throw SegmentCancelled()
+        }
+    }
+}
