@@ -52,6 +52,7 @@ public final class FarmRestorePipeline {
         let started = Date()
         let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
         try RestorePipeline.validateOutput(outputURL, input: settings.input)
+        if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
 
         // 1. What the source is; everything checked before any heavy work.
         let probe = try ConstantRateReader(path: settings.input, threads: settings.threads)
