@@ -54,11 +54,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "Shared"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
