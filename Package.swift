@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
+        .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
     ],

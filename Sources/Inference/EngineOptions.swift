@@ -81,9 +81,13 @@ public final class ExecutionContext: @unchecked Sendable {
 
 /// Process-wide backend facts.
 public enum Backend {
-    /// Must run before OpenBLAS's first call: selects its AVX-512 kernels on AVX-512 CPUs.
+    /// OpenBLAS picks its kernels when the library loads (an ELF constructor), before any of our
+    /// code runs, so OPENBLAS_CORETYPE only has an effect when set in the environment that starts
+    /// the process; `lk_prepare_openblas_environment` covers the case where OpenBLAS is loaded later.
     static let openBLASPrepared: Bool = { lk_prepare_openblas_environment() != 0 }()
     public static let bestISA: Int32 = lk_best_isa()
+    /// The OpenBLAS kernel family in use (e.g. "Cooperlake", "SkylakeX", "Haswell").
+    public static var blasCoreName: String { String(cString: openblas_get_corename()) }
     public static var bestInstructionSetName: String { String(cString: lk_isa_name(bestISA)) }
     nonisolated(unsafe) private static var blasThreads = -1
 
