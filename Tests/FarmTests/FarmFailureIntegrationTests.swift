@@ -47,6 +47,31 @@ final class FarmFailureIntegrationTests: XCTestCase {
         coordinator.close()
     }
 
+    func testStragglerIsOvertakenBySpeculativeCopy() throws {
+        let harness = try FarmHarness(segmentCount: 6, bytesPerSegment: { _ in 20_000 })
+        let coordinator = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))
+        let endpoint = try coordinator.bind()
+        let (slow, slowThread) = runWorker(harness, "slow", endpoint, SimulatedSegmentProcessor(secondsPerSegment: 20))
+        let job = Background("coordinator") {
+            try coordinator.run(segments: harness.segments, inputs: harness.inputProvider, results: harness.resultSink)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while coordinator.statistics.registrations < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        Thread.sleep(forTimeInterval: 0.1) // the slow worker takes the first (longest) segment
+        let (fast, fastThread) = runWorker(harness, "fast", endpoint, SimulatedSegmentProcessor(secondsPerSegment: 0.05))
+        let started = Date()
+        let report = try job.wait(timeout: 30)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the job must not wait for the 20 s straggler")
+        XCTAssertTrue(report.succeeded, "\(report)")
+        XCTAssertGreaterThanOrEqual(report.speculativeCopies, 1, "\(report)")
+        XCTAssertEqual(report.completedByWorker, ["fast": 6])
+        harness.assertAllResultsCorrect()
+        for worker in [slow, fast] { worker.requestShutdown() }
+        _ = try slowThread.wait(timeout: 10)
+        _ = try fastThread.wait(timeout: 10)
+        coordinator.close()
+    }
+
     func testDrainStopsAssigningAndReturnsAfterSegmentsInFlight() throws {
         let harness = try FarmHarness(segmentCount: 6, bytesPerSegment: { _ in 20_000 })
         let coordinator = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))

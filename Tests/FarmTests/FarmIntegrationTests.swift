@@ -35,7 +35,9 @@ final class FarmIntegrationTests: XCTestCase {
 
     func testWorkerKilledMidSegmentIsRequeuedAndFinishedByAnother() throws {
         let harness = try FarmHarness(segmentCount: 5)
-        let coordinator = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))
+        var configuration = harness.coordinatorConfiguration()
+        configuration.scheduler.speculateAfterMedianFactor = nil // exercise death detection, not a speculative race
+        let coordinator = FarmCoordinator(configuration: configuration, logger: FarmHarness.logger("coordinator"))
         let endpoint = try coordinator.bind()
         let victimBox = Box<FarmWorker>()
         let killed = Box<LeaseRef>()

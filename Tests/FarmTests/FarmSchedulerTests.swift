@@ -225,11 +225,105 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertFalse(s.isFinished, "a handed-back segment is not a failed try")
     }
 
+    func testUnreachablePeerHandsBackAnUnacknowledgedLeaseWithoutCountingATry() {
+        var s = scheduler([30, 20]) { $0.maxAttemptsPerSegment = 1 }
+        _ = s.onWorkerRegistered(a, capabilities("ghost"), now: 0) // a registration queued before the peer vanished
+        let gone = s.onPeerUnreachable(a, now: 0.1)
+        XCTAssertEqual(gone.first, .workerDeclaredDead(a, reason: "worker ghost disconnected"))
+        XCTAssertFalse(s.isFinished, "an assignment the worker never saw is not a failed try")
+        XCTAssertEqual(s.pendingCount, 2)
+        let next = s.onWorkerRegistered(b, capabilities("real"), now: 1)
+        XCTAssertEqual(assignments(next).map(\.lease), [LeaseRef(segment: 1, attempt: 2)], "attempt numbers are never reused")
+    }
+
+    func testUnreachablePeerWithAnAcknowledgedLeaseCountsAsACrash() {
+        var s = scheduler([30]) { $0.maxAttemptsPerSegment = 1 }
+        _ = s.onWorkerRegistered(a, capabilities("crasher"), now: 0)
+        s.onLeaseActivity(a, s.currentLease(of: a)!, now: 0.5) // it granted credit: it had the lease
+        guard case .jobFailed(let report)? = s.onPeerUnreachable(a, now: 1).last else { return XCTFail() }
+        XCTAssertEqual(report.failed?.attempts, ["worker crasher disconnected"])
+    }
+
     func testUnknownPeerIsAskedToRegisterAndDrainStopsAssignments() {
         var s = scheduler([30, 20])
         XCTAssertEqual(s.onHeartbeat(a, now: 0), [.askToRegister(a)])
         s.onDrain()
         let registered = s.onWorkerRegistered(a, capabilities("a"), now: 1)
         XCTAssertEqual(registered, [.welcome(a)])
+    }
+}
+
+final class FarmSchedulerSpeculationTests: XCTestCase {
+    let a = PeerID([1]), b = PeerID([2])
+
+    func capabilities(_ name: String) -> WorkerCapabilities {
+        WorkerCapabilities(workerName: name, host: "h", threads: 4, models: [], freeMemoryBytes: 1 << 30)
+    }
+
+    func info(_ frames: UInt32) -> SegmentResultInfo {
+        SegmentResultInfo(frameCount: frames, frameWidth: 1, frameHeight: 1, output: PayloadDescription(byteCount: 10, checksum: 1))
+    }
+
+    func finish(_ s: inout FarmScheduler, _ peer: PeerID, now: Double) -> [FarmDirective] {
+        let lease = s.currentLease(of: peer)!
+        _ = s.onResultAnnounced(peer, lease, info(10), now: now)
+        return s.onResultReceived(peer, lease, info(10), received: info(10).output, now: now)
+    }
+
+    /// A straggler (10× slower, still making progress) gets a speculative copy; the first result wins and
+    /// the straggler's lease is cancelled, its late result discarded.
+    func testStragglerGetsASpeculativeCopyAndTheFirstResultWins() {
+        let specs = (1...5).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) }
+        var configuration = SchedulerConfiguration()
+        configuration.speculateAfterMedianFactor = 5
+        var s = FarmScheduler(segments: specs, configuration: configuration)
+        _ = s.onWorkerRegistered(a, capabilities("slow"), now: 0)   // takes segment 1 and crawls
+        _ = s.onWorkerRegistered(b, capabilities("fast"), now: 0)
+        var t = 0.0
+        for _ in 0..<4 { t += 1; _ = s.onHeartbeat(a, now: t); _ = finish(&s, b, now: t) } // fast does 2...5 in 1 s each
+        XCTAssertNil(s.currentLease(of: b), "4 s running is not yet 5 × the 1 s median")
+        _ = s.onHeartbeat(b, now: 4.9)
+        _ = s.onHeartbeat(a, now: 4.9)
+        s.onLeaseActivity(a, s.currentLease(of: a)!, now: 4.9)             // the straggler is alive and progressing
+        XCTAssertTrue(s.onTick(now: 4.9).isEmpty)
+        let tick = s.onTick(now: 5.1)
+        XCTAssertEqual(tick, [.assign(b, LeaseRef(segment: 1, attempt: 2), specs[0])])
+        let slowLease = s.currentLease(of: a)!
+        let won = finish(&s, b, now: 5.5)
+        XCTAssertTrue(won.contains(.cancel(a, slowLease, reason: "segment 1 attempt 2 finished first")), "\(won)")
+        guard case .jobCompleted(let report)? = won.last else { return XCTFail("\(won)") }
+        XCTAssertEqual(report.speculativeCopies, 1)
+        XCTAssertEqual(report.completedByWorker, ["fast": 5])
+        guard case .discardResult? = s.onResultAnnounced(a, slowLease, info(10), now: 6).first else { return XCTFail("the loser's result must be discarded") }
+    }
+
+    func testSpeculativeCopyFailingLeavesTheOriginalRunning() {
+        let specs = (1...4).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) }
+        var s = FarmScheduler(segments: specs)
+        _ = s.onWorkerRegistered(a, capabilities("slow"), now: 0)
+        _ = s.onWorkerRegistered(b, capabilities("fast"), now: 0)
+        for t in 1...3 { _ = s.onHeartbeat(a, now: Double(t)); _ = finish(&s, b, now: Double(t)) }
+        _ = s.onHeartbeat(a, now: 10); _ = s.onHeartbeat(b, now: 10)
+        s.onLeaseActivity(a, s.currentLease(of: a)!, now: 10)
+        XCTAssertEqual(s.onTick(now: 10).count, 1, "speculative copy for b")
+        let copy = s.currentLease(of: b)!
+        let failed = s.onWorkerFailure(b, copy, message: "oops", now: 10.5)
+        XCTAssertEqual(s.pendingCount, 0, "the original lease still runs: nothing to re-queue")
+        XCTAssertFalse(failed.contains { if case .assign = $0 { return true } else { return false } }, "no second copy on a worker that failed it")
+        guard case .jobCompleted? = finish(&s, a, now: 11).last else { return XCTFail() }
+    }
+
+    func testJobWithoutWorkersFailsAfterTheConfiguredTimeout() {
+        var configuration = SchedulerConfiguration()
+        configuration.noWorkerTimeoutSeconds = 30
+        var s = FarmScheduler(segments: [SegmentSpec(id: 1, inputFrameCount: 1, expectedOutputFrames: 1)], configuration: configuration, now: 100)
+        XCTAssertTrue(s.onTick(now: 129).isEmpty)
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 129)
+        _ = s.onTick(now: 140) // a silent since 129: dead at 140; workerless from 140
+        XCTAssertFalse(s.isFinished)
+        XCTAssertTrue(s.onTick(now: 169).isEmpty)
+        guard case .jobFailed(let report)? = s.onTick(now: 171).last else { return XCTFail() }
+        XCTAssertTrue(report.description.contains("no worker connected"), report.description)
+        XCTAssertFalse(report.succeeded)
     }
 }

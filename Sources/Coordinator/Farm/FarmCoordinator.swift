@@ -18,6 +18,8 @@ public final class FarmCoordinator: @unchecked Sendable {
     private var authenticator: ZAPAuthenticator?
     private var transfers = TransferTable()
     private var outbox: [PeerID: [[UInt8]]] = [:]
+    /// Peers a send found disconnected (EHOSTUNREACH), reported to the scheduler after the current batch.
+    private var unreachable: [PeerID] = []
 
     public init(configuration: FarmCoordinatorConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -94,7 +96,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                            specs: Dictionary(uniqueKeysWithValues: segments.map { ($0.id, $0) }), inputs: inputs, results: results)
         var lastHeartbeat = -Double.infinity
         var drainStarted: Double?
-        defer { transfers.removeAll(); outbox.removeAll() }
+        defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll() }
         while job.outcome == nil {
             if drainStarted == nil, lock.withLock({ drainRequested }) {
                 drainStarted = now
@@ -116,6 +118,12 @@ public final class FarmCoordinator: @unchecked Sendable {
             }
             try pumpTransfers(&job)
             try apply(job.scheduler.onTick(now: now), &job)
+            while job.outcome == nil, !unreachable.isEmpty {
+                let peer = unreachable.removeFirst()
+                transfers.remove(peer)
+                outbox[peer] = nil
+                try apply(job.scheduler.onPeerUnreachable(peer, now: now), &job)
+            }
             if now - lastHeartbeat >= configuration.heartbeatInterval {
                 lastHeartbeat = now
                 let heartbeat = MessageCodec.encode(.heartbeat)
@@ -322,8 +330,9 @@ public final class FarmCoordinator: @unchecked Sendable {
         do {
             if try !socket.send(parts: [peer.bytes, bytes]) { outbox[peer, default: []].append(bytes) }
         } catch {
-            // EHOSTUNREACH: the peer disconnected; liveness will declare it dead.
+            // EHOSTUNREACH (ROUTER_MANDATORY): the peer's connection is gone.
             logger.debug("send to \(peer) failed: \(error)")
+            if !unreachable.contains(peer) { unreachable.append(peer) }
         }
     }
 
@@ -335,6 +344,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                     guard try socket.send(parts: [peer.bytes, first]) else { break }
                 } catch {
                     outbox[peer] = nil
+                    if !unreachable.contains(peer) { unreachable.append(peer) }
                     break
                 }
                 outbox[peer]!.removeFirst()

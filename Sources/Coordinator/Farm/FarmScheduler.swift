@@ -2,18 +2,29 @@ import Shared
 
 /// The farm's scheduling logic as a pure state machine: events in, directives out, time passed in.
 /// No sockets, no clock, no files — the coordinator shell does all I/O, and tests drive this directly.
+/// Dispatch, speculation and the report live in FarmScheduler+Dispatch.swift.
 public struct FarmScheduler {
-    private enum Status: Equatable { case pending, leased(PeerID, LeaseRef, deadline: Double), done, failed }
+    enum Status: Equatable { case pending, running, done, failed }
 
-    private struct Segment {
+    struct ActiveLease {
+        var peer: PeerID
+        var startedAt: Double
+        var deadline: Double
+        /// The worker has acted on this lease (credit, progress, result): it surely received it.
+        var acknowledged = false
+    }
+
+    struct Segment {
         var spec: SegmentSpec
         var status: Status = .pending
         var attemptsStarted: UInt32 = 0
         var failures: [String] = []
         var failedOn: Set<String> = []
+        /// Usually one; two while a speculative copy races a straggler.
+        var active: [LeaseRef: ActiveLease] = [:]
     }
 
-    private struct Worker {
+    struct Worker {
         var name: String
         var order: Int
         var lastSeen: Double
@@ -21,25 +32,31 @@ public struct FarmScheduler {
     }
 
     public let configuration: SchedulerConfiguration
-    private var segments: [SegmentID: Segment] = [:]
+    var segments: [SegmentID: Segment] = [:]
     /// Longest first (ties by id, for determinism).
-    private let order: [SegmentID]
-    private var workers: [PeerID: Worker] = [:]
-    private var dead: Set<PeerID> = []
+    let order: [SegmentID]
+    var workers: [PeerID: Worker] = [:]
+    var dead: Set<PeerID> = []
     /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
-    private var failedSegmentsByName: [String: Set<SegmentID>] = [:]
-    private var blocklist: Set<String> = []
-    private var completedByName: [String: Int] = [:]
-    private var registrations = 0
-    private var discarded = 0
-    private var requeues = 0
-    private var draining = false
+    var failedSegmentsByName: [String: Set<SegmentID>] = [:]
+    var blocklist: Set<String> = []
+    var completedByName: [String: Int] = [:]
+    /// Seconds per unit of cost of accepted leases, for deciding when a running lease is a straggler.
+    var secondsPerCost: [Double] = []
+    var registrations = 0
+    var discarded = 0
+    var requeues = 0
+    var speculations = 0
+    var draining = false
+    /// Since when no worker has been registered (nil while there is one).
+    var workerlessSince: Double?
     public private(set) var isFinished = false
 
-    public init(segments specs: [SegmentSpec], configuration: SchedulerConfiguration = SchedulerConfiguration()) {
+    public init(segments specs: [SegmentSpec], configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Double = 0) {
         self.configuration = configuration
         for spec in specs { segments[spec.id] = Segment(spec: spec) }
         order = specs.sorted { ($0.cost, $1.id) > ($1.cost, $0.id) }.map(\.id)
+        workerlessSince = now
     }
 
     // MARK: Queries
@@ -59,9 +76,10 @@ public struct FarmScheduler {
         }
         var out: [FarmDirective] = []
         dead.remove(peer)
-        if workers[peer]?.lease != nil { out += release(peer, failure: "worker re-registered and lost its segment", now: now) }
+        if let lease = workers[peer]?.lease { out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false) }
         registrations += 1
         workers[peer] = Worker(name: name, order: registrations, lastSeen: now)
+        workerlessSince = nil
         return out + [.welcome(peer)] + dispatch(now: now)
     }
 
@@ -75,7 +93,8 @@ public struct FarmScheduler {
     /// Transfer or progress on a lease: the worker is making progress, so its lease deadline moves.
     public mutating func onLeaseActivity(_ peer: PeerID, _ lease: LeaseRef, now: Double) {
         guard isCurrent(peer, lease) else { return }
-        segments[lease.segment]!.status = .leased(peer, lease, deadline: now + configuration.leaseTimeoutSeconds)
+        segments[lease.segment]!.active[lease]!.deadline = now + configuration.leaseTimeoutSeconds
+        segments[lease.segment]!.active[lease]!.acknowledged = true
     }
 
     /// The worker announces a result; only its metadata is known yet. Cheap checks first, before any bytes move.
@@ -95,10 +114,20 @@ public struct FarmScheduler {
         if let problem = metadataProblem(info, segments[lease.segment]!.spec) ?? payloadProblem(info.output, received) {
             return fail(peer, lease, reason: problem, now: now)
         }
-        segments[lease.segment]!.status = .done
+        var segment = segments[lease.segment]!
+        secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
+        segment.active[lease] = nil
         workers[peer]!.lease = nil
         completedByName[workers[peer]!.name, default: 0] += 1
         var out: [FarmDirective] = [.acceptResult(peer, lease, info)]
+        // A speculative twin still running loses the race.
+        for (other, active) in segment.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
+            out.append(.cancel(active.peer, other, reason: "\(lease) finished first"))
+            workers[active.peer]?.lease = nil
+        }
+        segment.active = [:]
+        segment.status = .done
+        segments[lease.segment] = segment
         if segments.values.allSatisfy({ $0.status == .done }) {
             isFinished = true
             out.append(.jobCompleted(report()))
@@ -117,31 +146,57 @@ public struct FarmScheduler {
         guard workers[peer] != nil else { return [] }
         var out: [FarmDirective] = []
         if let lease = workers[peer]!.lease {
-            segments[lease.segment]!.status = .pending
+            segments[lease.segment]!.active[lease] = nil
+            if segments[lease.segment]!.active.isEmpty { segments[lease.segment]!.status = .pending }
             requeues += 1
             out.append(.workerDeclaredDead(peer, reason: "said goodbye, handed back \(lease)"))
         }
-        workers[peer] = nil
-        dead.insert(peer)
+        remove(peer, now: now)
         return out + dispatch(now: now)
     }
 
-    /// Expires silent workers and stalled leases, then hands out whatever became free.
+    /// The transport found the peer's connection gone (a send failed), faster than liveness would. A lease
+    /// the worker never acknowledged is handed back without counting as a try (e.g. a stale registration
+    /// queued before the job started); one it was working on counts as a failed try (it crashed).
+    public mutating func onPeerUnreachable(_ peer: PeerID, now: Double) -> [FarmDirective] {
+        guard let worker = workers[peer] else { return [] }
+        let reason = "worker \(worker.name) disconnected"
+        var out: [FarmDirective] = [.workerDeclaredDead(peer, reason: reason)]
+        if let lease = worker.lease {
+            if segments[lease.segment]!.active[lease]?.acknowledged == true {
+                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
+            } else {
+                segments[lease.segment]!.active[lease] = nil
+                if segments[lease.segment]!.active.isEmpty { segments[lease.segment]!.status = .pending }
+            }
+        }
+        if workers[peer] != nil { remove(peer, now: now) }
+        return out + (isFinished ? [] : dispatch(now: now))
+    }
+
+    /// Expires silent workers and stalled leases, fails a job left without workers too long, then hands out
+    /// whatever became free (including speculative copies of stragglers).
     public mutating func onTick(now: Double) -> [FarmDirective] {
         guard !isFinished else { return [] }
         var out: [FarmDirective] = []
-        for (peer, worker) in workers.sorted(by: { $0.value.order < $1.value.order }) {
+        for (peer, worker) in workers.sorted(by: { $0.value.order < $1.value.order }) where workers[peer] != nil {
             if now - worker.lastSeen > configuration.workerExpirySeconds {
                 let reason = "worker \(worker.name) silent for \(formatSeconds(now - worker.lastSeen)) (limit \(formatSeconds(configuration.workerExpirySeconds)))"
                 out.append(.workerDeclaredDead(peer, reason: reason))
-                out += release(peer, failure: reason, now: now)
-                workers[peer] = nil
-                dead.insert(peer)
-            } else if let lease = worker.lease, case .leased(_, _, let deadline) = segments[lease.segment]!.status, now > deadline {
+                if let lease = worker.lease { out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false) }
+                remove(peer, now: now)
+            } else if let lease = worker.lease, let active = segments[lease.segment]!.active[lease], now > active.deadline {
                 let reason = "worker \(worker.name) stalled: no progress on \(lease) for \(formatSeconds(configuration.leaseTimeoutSeconds))"
                 out.append(.cancel(peer, lease, reason: reason))
-                out += fail(peer, lease, reason: reason, now: now)
+                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
             }
+            if isFinished { return out }
+        }
+        if let since = workerlessSince, let limit = configuration.noWorkerTimeoutSeconds, now - since > limit {
+            isFinished = true
+            var report = report()
+            report.abandonedReason = "no worker connected for \(formatSeconds(now - since)); check that workers can reach the coordinator (logs, keys, firewall)"
+            return out + [.jobFailed(report)]
         }
         return out + dispatch(now: now)
     }
@@ -151,9 +206,15 @@ public struct FarmScheduler {
 
     // MARK: Internals
 
-    private func isCurrent(_ peer: PeerID, _ lease: LeaseRef) -> Bool {
+    func isCurrent(_ peer: PeerID, _ lease: LeaseRef) -> Bool {
         guard let worker = workers[peer], worker.lease == lease, !isFinished else { return false }
         return true
+    }
+
+    mutating func remove(_ peer: PeerID, now: Double) {
+        workers[peer] = nil
+        dead.insert(peer)
+        if workers.isEmpty { workerlessSince = now }
     }
 
     private mutating func discard(_ peer: PeerID, _ lease: LeaseRef) -> [FarmDirective] {
@@ -181,21 +242,22 @@ public struct FarmScheduler {
         return nil
     }
 
-    /// Takes a lease back from a worker that is gone, counting it as a failed try.
-    private mutating func release(_ peer: PeerID, failure reason: String, now: Double) -> [FarmDirective] {
-        guard let lease = workers[peer]?.lease else { return [] }
-        return fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
-    }
-
-    private mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double,
-                               dispatchAfter: Bool = true) -> [FarmDirective] {
+    /// Ends one lease as a failed try: re-queues the segment (or fails the job at the cap) and blocklists
+    /// a worker that keeps failing while others can take over.
+    mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double, dispatchAfter: Bool = true) -> [FarmDirective] {
         guard let name = workers[peer]?.name else { return [] }
         workers[peer]!.lease = nil
         var out: [FarmDirective] = []
         var segment = segments[lease.segment]!
+        segment.active[lease] = nil
         segment.failures.append(reason)
         segment.failedOn.insert(name)
-        segment.status = segment.failures.count >= configuration.maxAttemptsPerSegment ? .failed : .pending
+        if segment.failures.count >= configuration.maxAttemptsPerSegment {
+            segment.status = .failed
+        } else if segment.active.isEmpty {
+            segment.status = .pending
+            requeues += 1
+        }
         segments[lease.segment] = segment
         failedSegmentsByName[name, default: []].insert(lease.segment)
         let failedCount = failedSegmentsByName[name]!.count
@@ -204,49 +266,17 @@ public struct FarmScheduler {
         if failedCount >= configuration.blocklistAfterFailures && !blocklist.contains(name) && othersAvailable {
             blocklist.insert(name)
             out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted for this job"))
-            workers[peer] = nil
-            dead.insert(peer)
+            remove(peer, now: now)
         }
         if segment.status == .failed {
             isFinished = true
             return out + [.jobFailed(report())]
         }
-        requeues += 1
         return out + (dispatchAfter ? dispatch(now: now) : [])
-    }
-
-    /// Gives each idle worker the longest pending segment. A first pass avoids handing a segment back to a
-    /// worker that already failed it; a second pass lets such a worker retry when no one else is free.
-    private mutating func dispatch(now: Double) -> [FarmDirective] {
-        guard !draining, !isFinished else { return [] }
-        var out: [FarmDirective] = []
-        for avoidingRepeats in [true, false] {
-            for peer in liveWorkers where workers[peer]!.lease == nil {
-                let name = workers[peer]!.name
-                guard let id = order.first(where: {
-                    segments[$0]!.status == .pending && !(avoidingRepeats && segments[$0]!.failedOn.contains(name))
-                }) else { continue }
-                segments[id]!.attemptsStarted += 1
-                let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
-                segments[id]!.status = .leased(peer, lease, deadline: now + configuration.leaseTimeoutSeconds)
-                workers[peer]!.lease = lease
-                out.append(.assign(peer, lease, segments[id]!.spec))
-            }
-        }
-        return out
-    }
-
-    public func report() -> JobReport {
-        let failed = order.first { segments[$0]!.status == .failed }.map {
-            JobReport.SegmentFailure(segment: $0, attempts: segments[$0]!.failures)
-        }
-        return JobReport(segmentCount: segments.count, completedSegments: doneCount, failed: failed,
-                         completedByWorker: completedByName, blocklistedWorkers: blocklist.sorted(),
-                         discardedResults: discarded, requeues: requeues)
     }
 }
 
-private func formatSeconds(_ seconds: Double) -> String {
+func formatSeconds(_ seconds: Double) -> String {
     let tenths = Int((seconds * 10).rounded())
     return "\(tenths / 10).\(tenths % 10) s"
 }

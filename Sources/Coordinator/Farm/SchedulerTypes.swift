@@ -48,6 +48,14 @@ public struct SchedulerConfiguration: Sendable {
     /// Distinct segments a worker (by name) may fail before it gets no more work in this job. Not applied
     /// to the last usable worker: then the per-segment retry cap ends the job instead of a silent hang.
     public var blocklistAfterFailures = 2
+    /// Speculative re-issue: when workers are idle and nothing is pending, a lease running longer than this
+    /// factor × the median completion time gets a copy on another worker; the first valid result wins.
+    /// Nil disables it.
+    public var speculateAfterMedianFactor: Double? = 3
+    public var minimumCompletionsBeforeSpeculating = 3
+    /// Fail the job when no worker has been registered for this long (nil: wait forever for workers to join).
+    /// Useful for the local default, whose workers start with the job.
+    public var noWorkerTimeoutSeconds: Double?
 
     public init() {}
 }
@@ -86,11 +94,29 @@ public struct JobReport: Equatable, Sendable, CustomStringConvertible {
     public var blocklistedWorkers: [String]
     public var discardedResults: Int
     public var requeues: Int
+    public var speculativeCopies: Int
+    /// Why the job stopped without a failed segment (e.g. no workers), if it did.
+    public var abandonedReason: String?
 
-    public var succeeded: Bool { failed == nil && completedSegments == segmentCount }
+    public init(segmentCount: Int, completedSegments: Int, failed: SegmentFailure?, completedByWorker: [String: Int],
+                blocklistedWorkers: [String], discardedResults: Int, requeues: Int, speculativeCopies: Int, abandonedReason: String? = nil) {
+        self.segmentCount = segmentCount
+        self.completedSegments = completedSegments
+        self.failed = failed
+        self.completedByWorker = completedByWorker
+        self.blocklistedWorkers = blocklistedWorkers
+        self.discardedResults = discardedResults
+        self.requeues = requeues
+        self.speculativeCopies = speculativeCopies
+        self.abandonedReason = abandonedReason
+    }
+
+    public var succeeded: Bool { failed == nil && abandonedReason == nil && completedSegments == segmentCount }
 
     public var description: String {
-        var text = "\(completedSegments)/\(segmentCount) segments done, \(requeues) re-queued, \(discardedResults) stale results discarded"
+        var text = "\(completedSegments)/\(segmentCount) segments done, \(requeues) re-queued, \(speculativeCopies) speculative copies, "
+            + "\(discardedResults) stale results discarded"
+        if let abandonedReason { text += ". Job stopped: \(abandonedReason)" }
         if !blocklistedWorkers.isEmpty { text += "; blocklisted: \(blocklistedWorkers.sorted().joined(separator: ", "))" }
         if let failed {
             text += ". Job failed: segment \(failed.segment) failed \(failed.attempts.count) times: "
