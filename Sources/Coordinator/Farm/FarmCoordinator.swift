@@ -47,6 +47,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                                         insecure: configuration.insecure)
         try FileManager.default.createDirectory(at: configuration.workDirectory, withIntermediateDirectories: true)
         AllocatorTuning.keepTransferBuffersOnHeap()
+        ProcessLimits.raiseOpenFileLimit()
         let context = try MessagingContext()
         let socket = try Socket(context, .router)
         var options = Socket.Options()
@@ -92,9 +93,10 @@ public final class FarmCoordinator: @unchecked Sendable {
     public func run(segments: [SegmentSpec], inputs: @escaping SegmentInputProvider,
                     results: @escaping SegmentResultSink) throws -> JobReport {
         guard let socket else { throw FarmError.notBound }
-        var job = JobState(scheduler: FarmScheduler(segments: segments, configuration: configuration.effectiveScheduler),
+        var job = JobState(scheduler: FarmScheduler(segments: segments, configuration: configuration.effectiveScheduler, now: now),
                            specs: Dictionary(uniqueKeysWithValues: segments.map { ($0.id, $0) }), inputs: inputs, results: results)
         var lastHeartbeat = -Double.infinity
+        var lastTick = -Double.infinity
         var drainStarted: Double?
         defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll() }
         while job.outcome == nil {
@@ -117,7 +119,10 @@ public final class FarmCoordinator: @unchecked Sendable {
                 continue // a signal arrived; the loop re-checks drain and carries on
             }
             try pumpTransfers(&job)
-            try apply(job.scheduler.onTick(now: now), &job)
+            if now - lastTick >= 0.05 { // timeouts are seconds; ticking at 20 Hz keeps big farms cheap
+                lastTick = now
+                try apply(job.scheduler.onTick(now: now), &job)
+            }
             while job.outcome == nil, !unreachable.isEmpty {
                 let peer = unreachable.removeFirst()
                 transfers.remove(peer)
