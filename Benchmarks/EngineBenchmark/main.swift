@@ -16,6 +16,9 @@ struct Options {
     var runs = 3
     var ncnnFP16 = false
     var tileBlock = 36
+    /// Memory mode: upscale one frame of this size in tiles with our engine only, report peak RSS.
+    var frame: (Int, Int)?
+    var tile = 512
 }
 
 func parse() -> Options {
@@ -32,6 +35,10 @@ func parse() -> Options {
         case "--runs": o.runs = Int(args.next() ?? "") ?? o.runs
         case "--ncnn-fp16": o.ncnnFP16 = true
         case "--tile-block": o.tileBlock = Int(args.next() ?? "") ?? o.tileBlock
+        case "--frame":
+            let p = (args.next() ?? "").split(separator: "x").compactMap { Int($0) }
+            if p.count == 2 { o.frame = (p[0], p[1]) }
+        case "--tile": o.tile = Int(args.next() ?? "") ?? o.tile
         default: fatalError("unknown argument \(a)")
         }
     }
@@ -87,6 +94,26 @@ func convolutionFLOPs(_ net: Net, input: Tensor, inputName: String) -> Double {
 }
 
 let o = parse()
+if let (fw, fh) = o.frame {
+    // Memory mode: --frame 1920x1080 [--tile 512] [--threads N] [--model ...]
+    guard let rel = modelFiles[o.model] else { fatalError("unknown model \(o.model)") }
+    let net = try Net(paramURL: models.appendingPathComponent(rel + ".param"), weightsURL: models.appendingPathComponent(rel + ".bin"),
+                      options: EngineOptions(threads: o.threads.first ?? 1))
+    let scale = o.model.hasSuffix("x2") ? 2 : (o.model.hasSuffix("x3") ? 3 : (o.model.hasPrefix("waifu2x") ? 2 : 4))
+    let border: TiledUpscaler.Border = o.model.hasPrefix("waifu2x") ? .valid(padding: 7) : .samePadding(context: o.model.hasPrefix("realesr-general") ? 34 : 20)
+    let runner = try TiledUpscaler(net: net, inputName: net.inputNames[0], outputName: net.definitions.last!.tops[0], scale: scale, border: border)
+    var values = [Float](repeating: 0, count: 3 * fw * fh)
+    for i in 0..<values.count { values[i] = Float((i * 7919) % 1000) / 1000 }
+    let frame = try Tensor(channels: 3, height: fh, width: fw, values: values)
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let out = try runner.upscale(frame, tileSize: o.tile)
+    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(String(format: "%@ %dx%d -> %dx%d in tiles of %d, %d thread(s): %.2f s, peak RSS %.0f MB",
+                 o.model, fw, fh, out.width, out.height, o.tile, o.threads.first ?? 1, dt, Double(usage.ru_maxrss) / 1024))
+    exit(0)
+}
 guard let rel = modelFiles[o.model] else { fatalError("unknown model \(o.model); known: \(modelFiles.keys.sorted())") }
 let param = models.appendingPathComponent(rel + ".param"), bin = models.appendingPathComponent(rel + ".bin")
 let (w, h) = o.size

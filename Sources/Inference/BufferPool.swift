@@ -4,7 +4,7 @@ import Foundation
 /// from mmap and are zero-filled by the kernel on first touch, which costs as much as a convolution
 /// layer's arithmetic; reusing freed buffers of the same size avoids that. Cached memory is capped.
 final class BufferPool: @unchecked Sendable {
-    static let shared = BufferPool(capBytes: 768 << 20)
+    static let shared = BufferPool(capBytes: 512 << 20)
 
     private let lock = NSLock()
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]

@@ -37,6 +37,14 @@ public final class TiledUpscaler {
     /// Upscales a 3-channel tensor. `tileSize` is the core tile edge in input pixels (nil or ≥ the
     /// frame: one pass over the whole frame).
     public func upscale(_ image: Tensor, tileSize: Int? = nil) throws -> Tensor {
+        let out = Tensor(channels: image.channels, height: image.height * scale, width: image.width * scale)
+        try out.withUnsafeMutableValues { try upscale(image, tileSize: tileSize, into: $0) }
+        return out
+    }
+
+    /// Like `upscale(_:tileSize:)`, writing the C × (H·scale) × (W·scale) result into `output`
+    /// (lets callers fill their own frame buffer without an extra full-size copy).
+    public func upscale(_ image: Tensor, tileSize: Int? = nil, into output: UnsafeMutableBufferPointer<Float>) throws {
         guard image.dims == 3, image.width > 0, image.height > 0 else {
             throw InferenceError.invalidInput("expected a C×H×W image, got \(image.shapeDescription)")
         }
@@ -53,25 +61,29 @@ public final class TiledUpscaler {
         case let .valid(padding):
             source = TiledUpscaler.replicatePad(image, padding); pad = padding
         }
-        let out = Tensor(channels: image.channels, height: h * scale, width: w * scale)
-        var y0 = 0
-        while y0 < h {
-            let y1 = min(h, y0 + tile)
-            var x0 = 0
-            while x0 < w {
-                let x1 = min(w, x0 + tile)
+        guard output.count == image.channels * h * scale * w * scale, let base = output.baseAddress else {
+            throw InferenceError.invalidInput("output buffer holds \(output.count) values, need \(image.channels * h * scale * w * scale)")
+        }
+        let out = OutputFrame(storage: base, channels: image.channels, height: h * scale, width: w * scale)
+        // Equal tiles no larger than `tile` (a 640-wide frame with 512 tiles gets two of 320).
+        let rows = TiledUpscaler.split(h, maxTile: tile), cols = TiledUpscaler.split(w, maxTile: tile)
+        for (y0, y1) in rows {
+            for (x0, x1) in cols {
                 try runTile(source, out, x0: x0, y0: y0, x1: x1, y1: y1, pad: pad, frameW: w, frameH: h)
-                x0 = x1
             }
-            y0 = y1
         }
         if clampOutput {
-            out.withUnsafeMutableValues { v in for i in 0..<v.count { v[i] = min(max(v[i], 0), 1) } }
+            for i in 0..<output.count { output[i] = min(max(output[i], 0), 1) }
         }
-        return out
     }
 
-    private func runTile(_ source: Tensor, _ out: Tensor, x0: Int, y0: Int, x1: Int, y1: Int, pad: Int, frameW: Int, frameH: Int) throws {
+    /// The destination frame (caller-owned memory).
+    struct OutputFrame {
+        let storage: UnsafeMutablePointer<Float>
+        let channels: Int, height: Int, width: Int
+    }
+
+    private func runTile(_ source: Tensor, _ out: OutputFrame, x0: Int, y0: Int, x1: Int, y1: Int, pad: Int, frameW: Int, frameH: Int) throws {
         // Input region in `source` coordinates and where the core sits in the network output.
         let ex0: Int, ey0: Int, ex1: Int, ey1: Int, coreX: Int, coreY: Int
         switch border {
@@ -97,6 +109,12 @@ public final class TiledUpscaler {
                     .update(from: result.storage + (c * result.height + coreY + y) * result.width + coreX, count: cw)
             }
         }
+    }
+
+    /// `0..<n` cut into ⌈n / maxTile⌉ nearly equal ranges.
+    static func split(_ n: Int, maxTile: Int) -> [(Int, Int)] {
+        let count = max(1, (n + maxTile - 1) / maxTile)
+        return (0..<count).map { (n * $0 / count, n * ($0 + 1) / count) }
     }
 
     static func crop(_ t: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {

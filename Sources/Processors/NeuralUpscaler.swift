@@ -124,7 +124,11 @@ public final class NeuralUpscaler: FrameFilter {
     public func apply(_ image: RGBImage) throws -> RGBImage {
         _ = try outputSize(for: image.size)
         let t = try Tensor(channels: 3, height: image.height, width: image.width, values: image.pixels)
-        let out = try runner.upscale(t, tileSize: tileSize == 0 ? nil : tileSize)
-        return RGBImage(width: out.width, height: out.height, pixels: out.toArray())
+        let size = try outputSize(for: image.size)
+        let pixels = try [Float](unsafeUninitializedCapacity: 3 * size.width * size.height) { buf, count in
+            try runner.upscale(t, tileSize: tileSize == 0 ? nil : tileSize, into: buf)
+            count = buf.count
+        }
+        return RGBImage(width: size.width, height: size.height, pixels: pixels)
     }
 }
