@@ -93,6 +93,14 @@ func convolutionFLOPs(_ net: Net, input: Tensor, inputName: String) -> Double {
     return total
 }
 
+/// Nominal clock from /proc/cpuinfo (GHz); 0 when unknown.
+func cpuGHz() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
+          let mhz = Double(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") else { return 0 }
+    return mhz / 1000
+}
+
 let o = parse()
 if let (fw, fh) = o.frame {
     // Memory mode: --frame 1920x1080 [--tile 512] [--threads N] [--model ...]
@@ -157,8 +165,11 @@ for threads in o.threads {
         print(net.layerSeconds.sorted { $0.value > $1.value }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
     }
     let flops = convolutionFLOPs(net, input: input, inputName: inputName)
-    print(String(format: "threads %d: ours %.3f s/frame, ncnn %.3f s/frame, ratio (ncnn/ours) %.2fx, ours %.0f GFLOP/s effective (%.1f GFLOP direct-conv count)",
-                 threads, best, ncnnBest, ncnnBest / best, flops / best / 1e9, flops / 1e9))
+    // FMA peak: 32 FP32 FLOP per cycle per core (one 512-bit or two 256-bit FMAs) at the nominal clock.
+    let peak = Double(threads) * 32 * cpuGHz()
+    print(String(format: "threads %d: ours %.3f s/frame, ncnn %.3f s/frame, ratio (ncnn/ours) %.2fx", threads, best, ncnnBest, ncnnBest / best))
+    print(String(format: "  ours: %.0f GFLOP/s direct-convolution equivalent (%.1f GFLOP/frame), ~%.0f GFLOP/s executed in the Winograd GEMMs (÷5.06); FMA peak %.0f GFLOP/s (%d core(s) × 32 FLOP/cycle × %.2f GHz nominal)",
+                 flops / best / 1e9, flops / 1e9, flops / best / 1e9 / 5.0625, peak, threads, cpuGHz()))
     _ = output
 }
 try? FileManager.default.removeItem(at: tmp)

@@ -30,3 +30,7 @@ int lk_prepare_openblas_environment(void) {
     return 0;
 #endif
 }
+
+int lk_atomic_fetch_add(int *counter, int value) {
+    return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}

@@ -70,6 +70,23 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
+    /// Runs `body(worker, range)` over `0..<total` in chunks of `grain`, handed out dynamically to
+    /// up to `threads` workers (a core busy with other work then takes fewer chunks).
+    func parallelChunks(_ total: Int, grain: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+        let chunks = (total + grain - 1) / grain
+        let workers = max(1, min(threads, chunks))
+        let counter = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        defer { counter.deallocate() }
+        parallel(workers) { worker in
+            while true {
+                let chunk = Int(lk_atomic_fetch_add(counter, 1))
+                if chunk >= chunks { break }
+                body(worker, (chunk * grain)..<min(total, (chunk + 1) * grain))
+            }
+        }
+    }
+
     /// Single-precision GEMM, row-major: C[m×n] = A[m×k] · B[k×n] (+ C when accumulate).
     func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {

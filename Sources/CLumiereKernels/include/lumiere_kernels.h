@@ -20,6 +20,8 @@ const char *lk_isa_name(int isa);
 /// before its first call; set it to SkylakeX when the CPU has AVX-512 and the user did not set it.
 /// Returns 1 when it set the variable.
 int lk_prepare_openblas_environment(void);
+/// Atomically adds `value` to *counter and returns the previous value (work distribution).
+int lk_atomic_fetch_add(int *counter, int value);
 
 // ---- activations (codes shared with the Swift side) --------------------------------------------
 enum {

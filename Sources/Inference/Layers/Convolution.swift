@@ -192,11 +192,12 @@ final class ConvolutionLayer: Layer {
                                   tiles_x: Int32(tilesX), tiles_y: Int32(tilesY), tile_block: Int32(tileBlock))
         withUnsafePointer(to: &args) { a in
             let argsPtr = a
-            context.parallelRanges(totalTiles) { range in
-                let scratch = ScratchBuffer(count: scratchCount)
-                lk_wino63_forward(argsPtr, Int32(range.lowerBound), Int32(range.upperBound), scratch.pointer, isa)
-                scratch.release()
+            let workers = min(context.threads, (totalTiles + tileBlock - 1) / tileBlock)
+            let scratch = (0..<max(1, workers)).map { _ in ScratchBuffer(count: scratchCount) }
+            context.parallelChunks(totalTiles, grain: tileBlock) { worker, range in
+                lk_wino63_forward(argsPtr, Int32(range.lowerBound), Int32(range.upperBound), scratch[worker].pointer, isa)
             }
+            scratch.forEach { $0.release() }
         }
         return out
     }
