@@ -188,12 +188,14 @@ public final class Socket {
     }
 
     /// Waits until any of `sockets` has a message to read, or `timeoutMs` passes; returns which are readable.
-    public static func pollReadable(_ sockets: [Socket], timeoutMs: Int) throws -> [Bool] {
+    /// `fileDescriptors` (e.g. a wake-up pipe) are polled alongside; their results follow the sockets'.
+    public static func pollReadable(_ sockets: [Socket], fileDescriptors: [Int32] = [], timeoutMs: Int) throws -> [Bool] {
         var items = try sockets.map { zmq_pollitem_t(socket: try $0.live(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += fileDescriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
         if rc < 0 {
             let code = zmq_errno()
-            if code == EINTR { return Array(repeating: false, count: sockets.count) }
+            if code == EINTR { return Array(repeating: false, count: items.count) }
             throw error(code, "poll")
         }
         return items.map { ($0.revents & Int16(ZMQ_POLLIN)) != 0 }

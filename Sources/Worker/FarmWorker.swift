@@ -100,8 +100,10 @@ public final class FarmWorker: @unchecked Sendable {
         }
         guard let socket else { return }
         flushOutbox(deadline: nil)
-        let wait = processing != nil ? 10 : 50
-        if try Socket.pollReadable([socket], timeoutMs: wait)[0] {
+        // The mailbox pipe wakes us for processor events; the timeout only paces heartbeats and liveness.
+        let wake = mailbox.wakeDescriptor
+        let wait = wake == nil ? 10 : max(5, min(250, Int(machine.heartbeatInterval * 250)))
+        if try Socket.pollReadable([socket], fileDescriptors: wake.map { [$0] } ?? [], timeoutMs: wait)[0] {
             while exitReason == nil, reconnectAt == nil, let parts = try self.socket?.receive() {
                 guard parts.count == 1 else {
                     logger.warning("dropped a \(parts.count)-part message from the coordinator: the protocol uses single-part messages")

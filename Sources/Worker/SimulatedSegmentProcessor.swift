@@ -38,7 +38,7 @@ public struct SimulatedSegmentProcessor: SegmentProcessor {
             let stepEnd = Date(timeIntervalSinceNow: 0).addingTimeInterval(deadline.timeIntervalSinceNow / Double(steps - step + 1))
             while Date() < stepEnd {
                 if isCancelled() { throw SegmentCancelled() }
-                Thread.sleep(forTimeInterval: min(0.01, max(0, stepEnd.timeIntervalSinceNow)))
+                Thread.sleep(forTimeInterval: min(0.05, max(0, stepEnd.timeIntervalSinceNow))) // cancel within 50 ms
             }
             if isCancelled() { throw SegmentCancelled() }
             progress(UInt32(min(step, Int(total))))

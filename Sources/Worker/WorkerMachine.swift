@@ -36,7 +36,8 @@ public struct WorkerMachine {
     public let capabilities: WorkerCapabilities
     public let timing: WorkerTiming
     public private(set) var phase: Phase = .connecting
-    private var heartbeatInterval: Double
+    /// The interval in force: the coordinator's from its welcome, else the configured one.
+    public private(set) var heartbeatInterval: Double
     private var lastHeard = 0.0
     private var lastSent = 0.0
     private var backoff: Double

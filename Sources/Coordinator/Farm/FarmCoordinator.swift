@@ -18,6 +18,7 @@ public final class FarmCoordinator: @unchecked Sendable {
     private var authenticator: ZAPAuthenticator?
     private var transfers = TransferTable()
     private var outbox: [PeerID: [[UInt8]]] = [:]
+    private var rejectionsByPeer: [PeerID: Int] = [:]
     /// Peers a send found disconnected (EHOSTUNREACH), reported to the scheduler after the current batch.
     private var unreachable: [PeerID] = []
 
@@ -155,7 +156,13 @@ public final class FarmCoordinator: @unchecked Sendable {
             stats.rejectedMessages += 1
             stats.lastRejection = reason
         }
-        logger.warning("rejected a message from peer \(peer.map { "\($0)" } ?? "?"): \(reason)")
+        // A flooding peer must not flood the log: the first few per peer, then every thousandth.
+        let key = peer ?? PeerID([])
+        if rejectionsByPeer.count > 10_000 { rejectionsByPeer.removeAll() }
+        rejectionsByPeer[key, default: 0] += 1
+        let count = rejectionsByPeer[key]!
+        guard count <= 10 || count % 1000 == 0 else { return }
+        logger.warning("rejected a message from peer \(peer.map { "\($0)" } ?? "?") (\(count) so far): \(reason)")
     }
 
     private func handle(_ parts: [[UInt8]], _ job: inout JobState) throws {
