@@ -39,6 +39,19 @@ public struct CurveKeyPair: Equatable, Sendable {
         try CurveKeyPair(publicKey: try readKeyFile(publicFile), secretKey: try readKeyFile(secretFile))
     }
 
+    /// Reads every `*.pub` file in `directory` (the workers a coordinator accepts), sorted by file name.
+    public static func readPublicKeys(directory: URL) throws -> [String] {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
+            throw TransportError.invalidKey("cannot list worker keys in \(directory.path): \(error.localizedDescription)")
+        }
+        let keys = try names.filter { $0.hasSuffix(".pub") }.sorted().map { try readKeyFile(directory.appendingPathComponent($0)) }
+        guard !keys.isEmpty else {
+            throw TransportError.invalidKey("no .pub files in \(directory.path): copy each worker's NAME.pub there")
+        }
+        return keys
+    }
+
     /// Reads one Z85 public key file (e.g. a worker's `.pub` listed on the coordinator).
     public static func readKeyFile(_ url: URL) throws -> String {
         let data: Data

@@ -30,6 +30,10 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(mode, 0o600)
         XCTAssertThrowsError(try pair.write(to: directory, name: "coordinator"), "never overwrite a secret key")
         XCTAssertEqual(try CurveKeyPair.decodeZ85Key(pair.publicKey).count, 32)
+        let other = try CurveKeyPair.generate()
+        try other.write(to: directory, name: "worker-b")
+        XCTAssertEqual(try CurveKeyPair.readPublicKeys(directory: directory), [pair.publicKey, other.publicKey])
+        XCTAssertThrowsError(try CurveKeyPair.readPublicKeys(directory: directory.appendingPathComponent("none")))
     }
 
     func testMalformedKeysAreRejected() throws {
