@@ -41,6 +41,11 @@ pids=()
 cleanup() {
     local rc=$? pid
     # Only the daemons this script started, newest first; then their leftovers are gone with the directory.
+    # Jobs first (their slurmstepd processes outlive slurmd), while slurmctld and munge still answer.
+    if [ -n "${SLURM_CONF:-}" ] && squeue -h -o %i >/dev/null 2>&1; then
+        squeue -h -o %i | xargs -r scancel 2>/dev/null || true
+        for _ in $(seq 150); do squeue -h -o %i 2>/dev/null | grep -q . || break; sleep 0.1; done
+    fi
     # One at a time, so slurmd and slurmctld still have munge while they shut down.
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         pid="${pids[$i]}"
