@@ -22,11 +22,18 @@ public struct FarmWorkerConfiguration: Sendable {
 
     /// Capabilities of this machine: host name, cores, free memory (from /proc/meminfo where available).
     public static func localCapabilities(name: String? = nil, threads: Int? = nil, models: [String] = []) -> WorkerCapabilities {
-        let host = ProcessInfo.processInfo.hostName
+        let host = localHostName()
         let pid = ProcessInfo.processInfo.processIdentifier
         return WorkerCapabilities(workerName: name ?? "\(host)-\(pid)", host: host,
                                   threads: UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount),
                                   models: models, freeMemoryBytes: availableMemoryBytes())
+    }
+
+    /// gethostname(2) directly: Foundation's hostName may resolve names over the network and stall start-up.
+    static func localHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func availableMemoryBytes() -> UInt64 {

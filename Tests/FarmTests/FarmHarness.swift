@@ -57,7 +57,7 @@ final class FarmHarness: @unchecked Sendable {
     func coordinatorConfiguration(endpoint: String = "tcp://127.0.0.1:*") -> FarmCoordinatorConfiguration {
         var c = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: root.appendingPathComponent("coordinator"))
         c.heartbeatInterval = 0.1
-        c.liveness = 3
+        c.liveness = 10 // 1 s: fast tests that still tolerate a loaded 2-core CI machine
         c.scheduler.leaseTimeoutSeconds = 10
         return c
     }
@@ -68,6 +68,7 @@ final class FarmHarness: @unchecked Sendable {
             capabilities: WorkerCapabilities(workerName: name, host: "localhost", threads: 1, models: [], freeMemoryBytes: 1 << 30),
             workDirectory: root.appendingPathComponent("worker-\(name)"))
         c.timing.heartbeatInterval = 0.1
+        c.timing.liveness = 10
         c.timing.reconnectInitialDelay = 0.1
         c.timing.reconnectMaxDelay = 0.4
         return c
