@@ -77,6 +77,7 @@ public final class MediaWriter {
 
         if let source {
             let input = try MediaInput(path: source)
+            MediaWriter.copyDisplayMatrix(from: input, to: st)
             for info in input.info.streams where info.kind == .audio || info.kind == .subtitle {
                 let srcStream = input.stream(info.index)
                 let codecID = srcStream.pointee.codecpar.pointee.codec_id
@@ -147,6 +148,15 @@ public final class MediaWriter {
         if (output.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             try FFmpeg.check(avio_closep(&output.pointee.pb), "closing \(path)")
         }
+    }
+
+    /// Keeps the source's display rotation (phones record portrait video as rotated landscape).
+    static func copyDisplayMatrix(from input: MediaInput, to stream: UnsafeMutablePointer<AVStream>) {
+        guard let video = try? input.primaryVideoStream() else { return }
+        var size: Int = 0
+        guard let matrix = av_stream_get_side_data(input.stream(video.index), AV_PKT_DATA_DISPLAYMATRIX, &size), size == 36,
+              let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) else { return }
+        copy.update(from: matrix, count: size)
     }
 
     /// Whether a side stream can be copied unchanged. FFmpeg's own answer, narrowed for MP4/MOV to the audio codecs

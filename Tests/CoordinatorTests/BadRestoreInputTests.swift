@@ -18,7 +18,7 @@ final class BadRestoreInputTests: XCTestCase {
         let before = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
         var caught: Error?
         do {
-            try RestorePipeline(settings: RestoreSettings(input: input, output: output, geometry: geometry,
+            try RestorePipeline(settings: RestoreSettings(input: input, output: output, geometry: geometry, processor: "lanczos",
                                                           encoding: VideoEncoding(preset: "ultrafast"), quiet: true), warn: { _ in }).run()
             XCTFail("restore of \(input) should fail", file: file, line: line)
         } catch {

@@ -20,7 +20,7 @@ final class FarmRestoreTests: XCTestCase {
     func testTwoLocalWorkersRestoreBikesInSegmentsFrameExact() throws {
         let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
         let farmOut = dir.appendingPathComponent("farm.mkv").path
-        let settings = RestoreSettings(input: bikes, output: farmOut, geometry: .scale(1),
+        let settings = RestoreSettings(input: bikes, output: farmOut, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("job").path)
         options.maxSegmentSeconds = 3 // 250 frames → 4 segments of 62/63 frames
@@ -32,7 +32,7 @@ final class FarmRestoreTests: XCTestCase {
 
         // Same frames, in the same order, as restoring in one process (up to the 16-bit intermediate's rounding).
         let direct = dir.appendingPathComponent("direct.mkv").path
-        try RestorePipeline(settings: RestoreSettings(input: bikes, output: direct, geometry: .scale(1),
+        try RestorePipeline(settings: RestoreSettings(input: bikes, output: direct, geometry: .scale(1), processor: "lanczos",
                                                       encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true), warn: { _ in }).run()
         let a = try ConstantRateReader(path: farmOut), b = try ConstantRateReader(path: direct)
         var index = 0

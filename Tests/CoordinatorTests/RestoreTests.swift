@@ -14,7 +14,7 @@ final class RestoreTests: XCTestCase {
 
     private func restore(_ input: String, _ name: String, _ geometry: OutputGeometry.Request) throws -> String {
         let output = dir.appendingPathComponent(name).path
-        let settings = RestoreSettings(input: input, output: output, geometry: geometry,
+        let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: "lanczos",
                                        encoding: VideoEncoding(codec: .h264, crf: 18, preset: "ultrafast"), quiet: true)
         try RestorePipeline(settings: settings, warn: { _ in }).run()
         return output
@@ -27,6 +27,8 @@ final class RestoreTests: XCTestCase {
         XCTAssertEqual(video["width"], "352")
         XCTAssertEqual(video["height"], "288")
         XCTAssertEqual(video["nb_read_frames"], "64")
+        let rotation = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream_side_data=rotation", "-of", "csv=p=0", out])
+        XCTAssertEqual(rotation.trimmingCharacters(in: .whitespacesAndNewlines), "-90", "the phone's portrait rotation is kept")
         let audio = try Fixtures.probe(out, stream: "a:0")
         XCTAssertEqual(audio["codec_name"], "aac", "audio copied unchanged")
         let sourceAudio = try Fixtures.probe(pens, stream: "a:0")
@@ -104,7 +106,7 @@ final class RestoreTests: XCTestCase {
                                     "-c:a", "libvorbis", "-c:s", "srt", source])
         var warnings: [String] = []
         let mp4 = dir.appendingPathComponent("out.mp4").path
-        try RestorePipeline(settings: RestoreSettings(input: source, output: mp4, geometry: .scale(1),
+        try RestorePipeline(settings: RestoreSettings(input: source, output: mp4, geometry: .scale(1), processor: "lanczos",
                                                       encoding: VideoEncoding(preset: "ultrafast"), quiet: true),
                             warn: { warnings.append($0) }).run()
         XCTAssertEqual(try Fixtures.probe(mp4, stream: "a:0")["codec_name"], "aac")
@@ -113,7 +115,7 @@ final class RestoreTests: XCTestCase {
         XCTAssertEqual(audioSeconds, 2.0, accuracy: 0.05)
 
         let mkv = dir.appendingPathComponent("out.mkv").path
-        try RestorePipeline(settings: RestoreSettings(input: source, output: mkv, geometry: .scale(1),
+        try RestorePipeline(settings: RestoreSettings(input: source, output: mkv, geometry: .scale(1), processor: "lanczos",
                                                       encoding: VideoEncoding(preset: "ultrafast"), quiet: true), warn: { _ in }).run()
         XCTAssertEqual(try Fixtures.probe(mkv, stream: "a:0")["codec_name"], "vorbis")
         XCTAssertEqual(try Fixtures.probe(mkv, stream: "s:0")["codec_name"], "subrip")

@@ -37,8 +37,15 @@ struct RestoreCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --size: pad with black to exactly WxH (otherwise the output is the fitted picture size).")
     var pad: Bool = true
 
-    @Option(help: "Frame processor: \(RestoreSettings.Processor.allCases.map(\.rawValue).joined(separator: ", ")). lanczos is classical (swscale) resampling.")
-    var processor: String = RestoreSettings.Processor.lanczos.rawValue
+    @Option(name: [.customLong("model"), .customLong("processor")],
+            help: "Super-resolution model: \(FilterFactory.knownProcessors.joined(separator: ", ")). lanczos is classical resampling (no model).")
+    var processor: String = RestoreSettings.defaultProcessor
+
+    @Option(help: "waifu2x-photo only: JPEG-like noise removal level 0…3 (grainy film: 1 or 2).")
+    var noise: Int?
+
+    @Option(help: "Engine tile side in input pixels: bounds memory on large frames (default 256).")
+    var tile: Int?
 
     @Option(help: "Video codec: h264 (libx264, yuv420p, plays everywhere) or ffv1 (lossless, for masters and intermediates).")
     var codec: String = VideoEncoding.Codec.h264.rawValue
@@ -100,8 +107,8 @@ struct RestoreCommand: ParsableCommand {
             } else {
                 geometry = .scale(scale)
             }
-            guard let processor = RestoreSettings.Processor(rawValue: processor) else {
-                throw ValidationFailure("unknown --processor \(self.processor); choose one of \(RestoreSettings.Processor.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard FilterFactory.knownProcessors.contains(processor) else {
+                throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", "))")
             }
             guard let codec = VideoEncoding.Codec(rawValue: codec) else {
                 throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1")
@@ -109,7 +116,7 @@ struct RestoreCommand: ParsableCommand {
             guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
             var encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
             if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
-            let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor,
+            let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             let summary: RestorePipeline.Summary
             if inProcess {

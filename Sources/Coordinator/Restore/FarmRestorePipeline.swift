@@ -59,7 +59,7 @@ public final class FarmRestorePipeline {
         let stream = probe.stream
         let rate = probe.rate
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
-        let recipe = RenderRecipe(processor: settings.processor.rawValue, contentWidth: geometry.content.width, contentHeight: geometry.content.height)
+        let recipe = settings.recipe(source: stream.size!, geometry: geometry)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
 
         let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job"))

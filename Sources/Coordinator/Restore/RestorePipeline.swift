@@ -31,7 +31,8 @@ public struct RestorePipeline {
         let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
-        let filter: FrameFilter = try makeFilter(geometry: geometry, source: source.size!)
+        let filter = try FilterFactory.make(settings.recipe(source: source.size!, geometry: geometry),
+                                            threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
 
@@ -61,12 +62,6 @@ public struct RestorePipeline {
         try FileManager.default.moveItem(at: temporary, to: outputURL)
         keep = true
         return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
-    }
-
-    private func makeFilter(geometry: OutputGeometry, source: PixelSize) throws -> FrameFilter {
-        switch settings.processor {
-        case .lanczos: return LanczosScaler(target: geometry.content)
-        }
     }
 
     /// The hidden name a result is written under until it is complete (same folder, so the rename is atomic).

@@ -4,29 +4,45 @@ import Shared
 
 /// Everything a restore needs to know, validated before any frame is decoded.
 public struct RestoreSettings: Sendable {
-    public enum Processor: String, Sendable, CaseIterable {
-        /// swscale Lanczos: the classical baseline.
-        case lanczos
-    }
-
     public var input: String
     public var output: String
     public var geometry: OutputGeometry.Request
-    public var processor: Processor
+    /// `lanczos` (classical) or a super-resolution model (`FilterFactory.knownProcessors`).
+    public var processor: String
+    /// waifu2x-photo's denoise level, 0…3.
+    public var noise: Int?
+    /// Engine tile side in input pixels (bounds memory); nil = the engine's default.
+    public var tileSize: Int?
     public var encoding: VideoEncoding
     public var threads: Int
     /// Suppress progress output (tests).
     public var quiet: Bool
 
-    public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: Processor = .lanczos,
+    public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {
         self.input = input
         self.output = output
         self.geometry = geometry
         self.processor = processor
+        self.noise = noise
+        self.tileSize = tileSize
         self.encoding = encoding
         self.threads = threads
         self.quiet = quiet
+    }
+}
+
+extension RestoreSettings {
+    /// The default processor for live-action film: Real-ESRGAN general "WDN" (weak denoise). On the 1906 film it
+    /// is much sharper than Lanczos while keeping the grain that realesr-general paints over; on real photos it is
+    /// the more faithful of the two live-action models (README, "Choosing a model").
+    public static let defaultProcessor = "realesr-general-wdn"
+
+    /// The recipe every worker follows for this restore.
+    public func recipe(source: PixelSize, geometry: OutputGeometry) -> RenderRecipe {
+        RenderRecipe(processor: processor, noise: noise,
+                     modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
+                     contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
     }
 }
 
