@@ -196,7 +196,7 @@ public final class FarmCoordinator: @unchecked Sendable {
             try receiveChunk(peer, lease, offset, bytes, &job)
         case .failure(let lease, let text):
             logger.warning("worker reports \(lease) failed: \(text)")
-            transfers.remove(peer)
+            transfers.remove(peer, lease: lease)
             try apply(job.scheduler.onWorkerFailure(peer, lease, message: text, now: now), &job)
         case .goodbye(let reason):
             logger.info("worker \(peer) said goodbye: \(reason)")
@@ -212,7 +212,7 @@ public final class FarmCoordinator: @unchecked Sendable {
         do {
             try transfers.incoming[peer]!.receiver.accept(offset: offset, bytes: bytes)
         } catch {
-            transfers.remove(peer)
+            transfers.remove(peer, lease: lease)
             send(MessageCodec.encode(.cancel(lease, reason: "result transfer failed: \(error)")), to: peer)
             return try apply(job.scheduler.onWorkerFailure(peer, lease, message: "result transfer: \(error)", now: now), &job)
         }
@@ -253,7 +253,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                 try assign(peer, lease, spec, &job)
             case .cancel(let peer, let lease, let reason):
                 logger.warning("cancelling \(lease) on \(peer): \(reason)")
-                transfers.remove(peer)
+                transfers.remove(peer, lease: lease)
                 send(MessageCodec.encode(.cancel(lease, reason: reason)), to: peer)
             case .receiveResult(let peer, let lease):
                 try beginReceiving(peer, lease)
@@ -266,7 +266,7 @@ public final class FarmCoordinator: @unchecked Sendable {
                 lock.withLock { stats.segmentsAccepted += 1 }
             case .discardResult(let peer, let lease, let reason):
                 logger.notice("\(reason)")
-                transfers.remove(peer)
+                transfers.remove(peer, lease: lease)
                 send(MessageCodec.encode(.cancel(lease, reason: reason)), to: peer)
             case .workerDeclaredDead(let peer, let reason):
                 logger.warning("worker \(peer) gone: \(reason)")

@@ -30,14 +30,16 @@ struct TransferTable {
         outgoing[peer] = nil
     }
 
-    mutating func remove(_ peer: PeerID) {
-        finishOutgoing(peer)
-        if let incoming = incoming[peer] {
-            try? incoming.handle.close()
-            try? FileManager.default.removeItem(at: incoming.file)
+    /// Drops the peer's transfers; with `lease`, only those of that lease (a message about an old lease must
+    /// not cut the transfer of the peer's next one).
+    mutating func remove(_ peer: PeerID, lease: LeaseRef? = nil) {
+        if lease == nil || outgoing[peer]?.sender.lease == lease { finishOutgoing(peer) }
+        if let transfer = incoming[peer], lease == nil || transfer.receiver.lease == lease {
+            try? transfer.handle.close()
+            try? FileManager.default.removeItem(at: transfer.file)
+            incoming[peer] = nil
         }
-        incoming[peer] = nil
-        announced[peer] = nil
+        if lease == nil || announced[peer]?.lease == lease { announced[peer] = nil }
     }
 
     mutating func removeAll() {
