@@ -59,8 +59,14 @@ public final class FarmWorker: @unchecked Sendable {
         while exitReason == nil {
             do { try step() } catch TransportError.interrupted { continue } // a signal: mailbox has the request
         }
-        if exitReason != .killed { flushOutbox(deadline: now + 1) }
         processing?.cancelled.set()
+        if exitReason != .killed {
+            flushOutbox(deadline: now + 1)
+            // Let libzmq deliver the goodbye (a hand-back, not a crash) before the socket goes.
+            var linger = Socket.Options()
+            linger.lingerMs = 1000
+            try? socket?.apply(linger)
+        }
         socket?.close()
         socket = nil
         self.context = nil

@@ -72,6 +72,52 @@ final class FarmFailureIntegrationTests: XCTestCase {
         coordinator.close()
     }
 
+    /// Worker shutdown: the first request finishes the segment in hand, the second hands it back at once —
+    /// a hand-back is not a failed try (max 1 try here, so counting it would fail the job).
+    func testWorkerShutdownFinishesThenHandsBackWithoutCountingATry() throws {
+        let harness = try FarmHarness(segmentCount: 4, bytesPerSegment: { _ in 20_000 })
+        var configuration = harness.coordinatorConfiguration()
+        configuration.scheduler.maxAttemptsPerSegment = 1
+        configuration.scheduler.speculateAfterMedianFactor = nil
+        let coordinator = FarmCoordinator(configuration: configuration, logger: FarmHarness.logger("coordinator"))
+        let endpoint = try coordinator.bind()
+        let started = Box<Int>()
+        let leaving = FarmWorker(configuration: harness.workerConfiguration(name: "leaving", endpoint: endpoint),
+                                 processor: SimulatedSegmentProcessor(secondsPerSegment: 0.4, onStart: { _ in
+                                     started.value = (started.value ?? 0) + 1
+                                 }), logger: FarmHarness.logger("leaving"))
+        let leavingThread = Background("leaving") { try leaving.run() }
+        let job = Background("coordinator") {
+            try coordinator.run(segments: harness.segments, inputs: harness.inputProvider, results: harness.resultSink)
+        }
+        var deadline = Date().addingTimeInterval(10)
+        while started.value == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        leaving.requestShutdown() // first: finish segment 1, take nothing new
+        deadline = Date().addingTimeInterval(10)
+        while leaving.snapshot.segmentsCompleted < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        XCTAssertEqual(try leavingThread.wait(timeout: 10), .shutdown)
+        XCTAssertEqual(started.value, 1, "no new segment after the first shutdown request")
+
+        let handing = FarmWorker(configuration: harness.workerConfiguration(name: "handing", endpoint: endpoint),
+                                 processor: SimulatedSegmentProcessor(secondsPerSegment: 30), logger: FarmHarness.logger("handing"))
+        let handingThread = Background("handing") { try handing.run() }
+        deadline = Date().addingTimeInterval(10)
+        while coordinator.statistics.registrations < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        Thread.sleep(forTimeInterval: 0.2) // it is processing a 30 s segment now
+        handing.requestShutdown()
+        handing.requestShutdown() // second: hand it back now
+        XCTAssertEqual(try handingThread.wait(timeout: 10), .shutdown)
+
+        let (finisher, finisherThread) = runWorker(harness, "finisher", endpoint, SimulatedSegmentProcessor())
+        let report = try job.wait(timeout: 30)
+        XCTAssertTrue(report.succeeded, "\(report)")
+        XCTAssertEqual(report.completedByWorker, ["leaving": 1, "finisher": 3])
+        harness.assertAllResultsCorrect()
+        finisher.requestShutdown()
+        _ = try finisherThread.wait(timeout: 10)
+        coordinator.close()
+    }
+
     func testDrainStopsAssigningAndReturnsAfterSegmentsInFlight() throws {
         let harness = try FarmHarness(segmentCount: 6, bytesPerSegment: { _ in 20_000 })
         let coordinator = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))
