@@ -22,6 +22,9 @@ public struct EngineOptions: Sendable, Equatable {
     public var instructionSet: InstructionSet
     /// Winograd tiles processed per block (cache blocking), a multiple of 6.
     public var winogradTileBlock: Int
+    /// Fold activations into convolutions and hand packed tensors between convolutions. Off only
+    /// for debugging, when every intermediate blob must hold exactly what ncnn's does.
+    public var fuseLayers = true
 
     public init(threads: Int = 1, convolution: ConvolutionAlgorithm = .auto, instructionSet: InstructionSet = .best,
                 winogradTileBlock: Int = 36) {

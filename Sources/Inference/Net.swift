@@ -61,7 +61,7 @@ public final class Net {
         self.inputNames = inputs
         self.options = options
         self.context = ExecutionContext(options: options)
-        Net.fuseActivations(definitions: file.layers, layers: layers)
+        if options.fuseLayers { Net.fuseActivations(definitions: file.layers, layers: layers) }
     }
 
     /// When true, `run` accumulates wall time per layer type into `layerSeconds` (benchmarking).

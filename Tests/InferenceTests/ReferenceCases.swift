@@ -8,6 +8,8 @@ enum ReferenceCases {
     struct Case: Decodable {
         let name: String, kind: String, param: String, bin: String
         let inputs: [String: String], outputs: [String: String]
+        /// Every blob in layer order ([name, file]) for graph cases: locates the first divergence.
+        let trace: [[String]]?
     }
 
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -18,7 +20,7 @@ enum ReferenceCases {
     }
 
     static let generated: Result<[Case], Error> = Result(catching: {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-ncnn-ref-\(getpid())")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-ncnn-ref-\(getuid())")  // overwritten by each run
         let script = repoRoot.appendingPathComponent("scripts/ncnn_reference/make_reference.py")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

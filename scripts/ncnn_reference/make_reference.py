@@ -49,20 +49,38 @@ def options(net, threads=1):
     o.use_sgemm_convolution = False
 
 
-def run_ncnn(param_path, bin_path, inputs, outputs):
+def run_ncnn(param_path, bin_path, inputs, outputs, warp=False):
+    """Runs ncnn and extracts `outputs`. With warp=True every rife.Warp output is computed in numpy
+    from the blobs ncnn extracted for it and fed back with ex.input (custom Python layers with two
+    inputs return unreliable blobs in the ncnn wheel), so ncnn computes everything else."""
     net = ncnn.Net()
     options(net)
+    if warp:
+        net.register_custom_layer("rife.Warp", UnusedWarp, lambda layer: None)
     if net.load_param(param_path) != 0:
         raise RuntimeError("ncnn rejected " + param_path)
     if net.load_model(bin_path) != 0:
         raise RuntimeError("ncnn rejected " + bin_path)
     ex = net.create_extractor()
+    ex.set_light_mode(False)  # keep every blob: injected Warp outputs must never need recomputing
     keep = []  # ncnn.Mat shares the numpy buffer: keep both alive until extraction is done
-    for name, arr in inputs.items():
+    def feed(name, arr):
         a = np.ascontiguousarray(arr, dtype=np.float32)
         m = ncnn.Mat(a).clone()  # in-place layers crash on a Mat wrapping numpy memory
         keep.append((a, m))
         ex.input(name, m)
+    for name, arr in inputs.items():
+        feed(name, arr)
+    if warp:
+        for line in open(param_path).read().splitlines()[2:]:
+            tok = line.split()
+            if tok and tok[0] == "rife.Warp":
+                image, flow, top = tok[4], tok[5], tok[6]
+                r1, m1 = ex.extract(image)
+                r2, m2 = ex.extract(flow)
+                if r1 != 0 or r2 != 0:
+                    raise RuntimeError("ncnn extract for " + tok[1] + " failed")
+                feed(top, warp_reference(np.array(m1).copy(), np.array(m2).copy()))
     res = {}
     for name in outputs:
         ret, m = ex.extract(name)
@@ -184,8 +202,30 @@ def layer_cases():
     return cases
 
 
-def photo_crop(footage, name, x, y, w, h):
-    path = os.path.join(footage, "photos", name)
+def warp_reference(img, flow):
+    """rife.Warp as rife-ncnn-vulkan's shader: bilinear at (x+dx, y+dy), every tap clamped."""
+    c, h, w = img.shape
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sx = gx + flow[0]; sy = gy + flow[1]
+    fx = np.floor(sx); fy = np.floor(sy)
+    a = (sx - fx).astype(np.float32); b = (sy - fy).astype(np.float32)
+    x0 = np.clip(fx.astype(np.int64), 0, w - 1); x1 = np.clip(fx.astype(np.int64) + 1, 0, w - 1)
+    y0 = np.clip(fy.astype(np.int64), 0, h - 1); y1 = np.clip(fy.astype(np.int64) + 1, 0, h - 1)
+    return ((img[:, y0, x0] * (1 - a) + img[:, y0, x1] * a) * (1 - b) + (img[:, y1, x0] * (1 - a) + img[:, y1, x1] * a) * b).astype(np.float32)
+
+
+class UnusedWarp(ncnn.Layer):
+    """Lets ncnn load graphs with rife.Warp; never runs (its outputs are supplied, see run_ncnn)."""
+    live = []
+
+    def __init__(self):
+        ncnn.Layer.__init__(self)
+        self.one_blob_only = False
+        UnusedWarp.live.append(self)
+
+
+def photo_crop(footage, name, x, y, w, h, folder="photos"):
+    path = os.path.join(footage, folder, name)
     data = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-vf", f"crop={w}:{h}:{x}:{y}", "-frames:v", "1",
                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
     img = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
@@ -244,6 +284,31 @@ def main():
             write_tensor(base + ".in.lten", img); write_tensor(base + ".out.lten", res[outp])
             manifest.append({"name": name, "kind": "model", "param": param, "bin": binf,
                              "inputs": {inp: base + ".in.lten"}, "outputs": {outp: base + ".out.lten"}})
+    if a.only in (None, "models"):
+        # RIFE (needs rife.Warp: a numpy version here, a Swift one in the tests), real frame pair, t = 0.5
+        for name, folder, (w, h) in [("rife-v4.0", "rife-v4.0-ncnn", (96, 64)), ("rife-v4.25", "rife-v4.25-ncnn", (128, 64))]:
+            param = os.path.join(a.models, folder, "flownet.param"); binf = os.path.join(a.models, folder, "flownet.bin")
+            f0 = photo_crop(a.footage, "rubberwhale1.png", 200, 150, w, h, "framepairs")
+            f1 = photo_crop(a.footage, "rubberwhale2.png", 200, 150, w, h, "framepairs")
+            t = np.full((1, h, w), 0.5, np.float32)
+            # Every blob, in layer order, so a mismatch can be traced to the first layer that diverges.
+            blobs = []
+            for l in open(param).read().splitlines()[2:]:
+                tok = l.split()
+                if len(tok) >= 4 and tok[0] != "Input":
+                    nb, nt = int(tok[2]), int(tok[3])
+                    blobs += [b for b in tok[4 + nb:4 + nb + nt] if b not in blobs]
+            res = run_ncnn(param, binf, {"in0": f0, "in1": f1, "in2": t}, blobs, warp=True)
+            base = os.path.join(a.out, name)
+            entry = {"name": name, "kind": "rife", "param": param, "bin": binf, "inputs": {}, "outputs": {"out0": base + ".out0.lten"},
+                     "trace": []}
+            for i, b in enumerate(blobs):
+                path = f"{base}.trace{i:04d}.lten"
+                write_tensor(path, res[b]); entry["trace"].append([b, path])
+            for k, v in (("in0", f0), ("in1", f1), ("in2", t)):
+                write_tensor(f"{base}.{k}.lten", v); entry["inputs"][k] = f"{base}.{k}.lten"
+            write_tensor(base + ".out0.lten", res["out0"])
+            manifest.append(entry)
     json.dump(manifest, open(os.path.join(a.out, "manifest.json"), "w"), indent=1)
     print(f"wrote {len(manifest)} cases to {a.out}")
 
