@@ -67,7 +67,10 @@ public struct WireReader {
 
     public mutating func string(_ field: String, limit: Int = FarmProtocol.maxStringBytes) throws -> String {
         let raw = try blob(field, limit: limit)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw ProtocolError.invalidUTF8(field: field) }
+        // Decoding repairs invalid sequences with U+FFFD, so a round trip that changes the bytes means invalid
+        // UTF-8 (portable to older macOS, unlike String(validating:)).
+        let text = String(decoding: raw, as: UTF8.self)
+        guard text.utf8.elementsEqual(raw) else { throw ProtocolError.invalidUTF8(field: field) }
         return text
     }
 
