@@ -56,6 +56,7 @@ final class FarmIntegrationTests: XCTestCase {
         XCTAssertTrue(report.succeeded, "\(report)")
         XCTAssertGreaterThanOrEqual(report.requeues, 1)
         XCTAssertEqual(report.completedByWorker["survivor"], 5, "\(report.completedByWorker)")
+        XCTAssertEqual(coordinator.statistics.segmentsDone, 5)
         harness.assertAllResultsCorrect()
         survivor.requestShutdown()
         _ = try survivorThread.wait(timeout: 10)
@@ -72,7 +73,7 @@ final class FarmIntegrationTests: XCTestCase {
         try rogue.connect(endpoint)
         let garbage: [[UInt8]] = [
             Array("GET / HTTP/1.1\r\n\r\n".utf8),
-            [0x4C, 0x46, 99, 11],                     // future protocol version
+            [0x4C, 0x46, 99, 11],                     // future protocol version: answered with a reject
             [0x4C, 0x46, FarmProtocol.version, 200],  // unknown type
             Array(MessageCodec.encode(.heartbeat).dropLast(0)) + [1, 2, 3], // trailing bytes
         ]
@@ -85,6 +86,10 @@ final class FarmIntegrationTests: XCTestCase {
         let stats = coordinator.statistics
         XCTAssertGreaterThanOrEqual(stats.rejectedMessages, 5, "every garbage message must be counted: \(stats)")
         XCTAssertEqual(report.completedByWorker.keys.sorted(), ["honest"])
+        var answers: [FarmMessage] = []
+        while let parts = try rogue.receive() { answers.append(try MessageCodec.decode(parts[0])) }
+        guard case .reject(let reason)? = answers.first, answers.count == 1 else { return XCTFail("\(answers)") }
+        XCTAssertTrue(reason.contains("version 99"), reason)
         rogue.close()
         worker.requestShutdown()
         _ = try workerThread.wait(timeout: 10)

@@ -123,6 +123,7 @@ public final class FarmCoordinator: @unchecked Sendable {
             if now - lastTick >= 0.05 { // timeouts are seconds; ticking at 20 Hz keeps big farms cheap
                 lastTick = now
                 try apply(job.scheduler.onTick(now: now), &job)
+                publishStatistics(job.scheduler)
             }
             while job.outcome == nil, !unreachable.isEmpty {
                 let peer = unreachable.removeFirst()
@@ -136,10 +137,18 @@ public final class FarmCoordinator: @unchecked Sendable {
                 for peer in job.scheduler.liveWorkers { send(heartbeat, to: peer) }
             }
         }
+        publishStatistics(job.scheduler)
         switch job.outcome! {
         case .success(let report): return report
         case .failure(let error): throw error
         }
+    }
+
+    private func publishStatistics(_ scheduler: FarmScheduler) {
+        let live = scheduler.liveWorkers
+        let busy = live.filter { scheduler.currentLease(of: $0) != nil }.count
+        let done = scheduler.doneCount
+        lock.withLock { stats.liveWorkers = live.count; stats.busyWorkers = busy; stats.segmentsDone = done }
     }
 
     struct JobState {
@@ -171,7 +180,14 @@ public final class FarmCoordinator: @unchecked Sendable {
         }
         let peer = PeerID(parts[0])
         let message: FarmMessage
-        do { message = try MessageCodec.decode(parts[1]) } catch { return reject(peer, "\(error)") }
+        do { message = try MessageCodec.decode(parts[1]) } catch {
+            reject(peer, "\(error)")
+            // Tell a peer of another version why it gets no work: its own decoder will log our version.
+            if case ProtocolError.unsupportedVersion = error, (rejectionsByPeer[peer] ?? 0) <= 10 {
+                send(MessageCodec.encode(.reject(reason: "\(error)")), to: peer)
+            }
+            return
+        }
         let now = self.now
         if case .register(let capabilities) = message {
             lock.withLock { stats.registrations += 1 }

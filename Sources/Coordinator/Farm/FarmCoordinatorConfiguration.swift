@@ -65,6 +65,10 @@ public struct FarmStatistics: Sendable, Equatable {
     public var lastRejection: String?
     public var authenticationDenials = 0
     public var segmentsAccepted = 0
+    /// Sampled at each scheduler tick (20 Hz): registered workers, those holding a lease, segments done.
+    public var liveWorkers = 0
+    public var busyWorkers = 0
+    public var segmentsDone = 0
     public var bytesSent: UInt64 = 0
     public var bytesReceived: UInt64 = 0
 }
