@@ -89,7 +89,7 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(s.onResultReceived(a, lease, info, received: info.output, now: 4.6).count, 1)
         XCTAssertEqual(s.doneCount, 0, "a dead worker's result must never be accepted")
         XCTAssertEqual(s.report().discardedResults, 2)
-        XCTAssertEqual(s.onHeartbeat(a, now: 5), [], "a dead peer is not asked to register; its reconnect is a new peer")
+        XCTAssertEqual(s.onHeartbeat(a, now: 5), [.askToRegister(a)], "a dead peer still connected must register again")
     }
 
     func testWorkerCrashThenReturnsUnderNewConnectionAndFinishes() {

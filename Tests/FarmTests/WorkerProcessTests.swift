@@ -22,10 +22,11 @@ final class WorkerProcessTests: XCTestCase {
         throw XCTSkip("lumiere-worker is not built next to the test bundle (\(buildDirectory.path)); run `swift build` first")
     }
 
-    private func spawnWorker(_ binary: URL, name: String, endpoint: String, harness: FarmHarness) throws -> Process {
+    private func spawnWorker(_ binary: URL, name: String, endpoint: String, harness: FarmHarness,
+                             seconds: Double = 0.3) throws -> Process {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--connect", endpoint, "--name", name, "--simulate-seconds", "0.3", "--log-level", "error",
+        process.arguments = ["--connect", endpoint, "--name", name, "--simulate-seconds", "\(seconds)", "--log-level", "error",
                              "--work-dir", harness.root.appendingPathComponent("proc-\(name)").path]
         try process.run()
         processes.append(process)
@@ -57,6 +58,34 @@ final class WorkerProcessTests: XCTestCase {
             worker.waitUntilExit()
             XCTAssertEqual(worker.terminationStatus, 0, "a worker stopped by SIGTERM exits cleanly")
         }
+        coordinator.close()
+    }
+
+    /// A worker frozen (SIGSTOP) past its liveness is declared dead and its segment re-queued; thawed
+    /// (SIGCONT), it notices the silence or is told to register again, rejoins as a new peer and works on.
+    func testFrozenWorkerIsReplacedAndRejoinsAfterThawing() throws {
+        let binary = try workerBinary()
+        let harness = try FarmHarness(segmentCount: 16, bytesPerSegment: { _ in 30_000 })
+        var configuration = harness.coordinatorConfiguration()
+        configuration.scheduler.speculateAfterMedianFactor = nil
+        let coordinator = FarmCoordinator(configuration: configuration, logger: FarmHarness.logger("coordinator"))
+        let endpoint = try coordinator.bind()
+        let frozen = try spawnWorker(binary, name: "frozen", endpoint: endpoint, harness: harness, seconds: 0.4)
+        let steady = try spawnWorker(binary, name: "steady", endpoint: endpoint, harness: harness, seconds: 0.4)
+        let job = Background("coordinator") {
+            try coordinator.run(segments: harness.segments, inputs: harness.inputProvider, results: harness.resultSink)
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while coordinator.statistics.segmentsAccepted < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertEqual(kill(frozen.processIdentifier, SIGSTOP), 0)
+        Thread.sleep(forTimeInterval: 1.5) // > the 1 s expiry of the test harness
+        XCTAssertEqual(kill(frozen.processIdentifier, SIGCONT), 0)
+        let report = try job.wait(timeout: 60)
+        XCTAssertTrue(report.succeeded, "\(report)")
+        harness.assertAllResultsCorrect()
+        XCTAssertGreaterThanOrEqual(report.requeues, 1, "the frozen worker's segment must have been re-queued: \(report)")
+        XCTAssertGreaterThanOrEqual(coordinator.statistics.registrations, 3, "the thawed worker registers again")
+        for worker in [frozen, steady] { worker.terminate(); worker.waitUntilExit() }
         coordinator.close()
     }
 }

@@ -196,7 +196,11 @@ public final class FarmCoordinator: @unchecked Sendable {
             return try apply(job.scheduler.onWorkerRegistered(peer, capabilities, now: now), &job)
         }
         try apply(job.scheduler.onHeartbeat(peer, now: now), &job)
-        guard job.scheduler.isRegistered(peer) else { return }
+        guard job.scheduler.isRegistered(peer) else {
+            // E.g. a worker declared dead after a stall, finishing anyway: counted and logged as discarded.
+            if case .result(let lease, let info) = message { try apply(job.scheduler.onResultAnnounced(peer, lease, info, now: now), &job) }
+            return
+        }
         switch message {
         case .heartbeat, .register:
             break

@@ -84,8 +84,9 @@ public struct FarmScheduler {
     }
 
     /// Any well-formed message from a peer proves it alive (Paranoid Pirate: every message is a heartbeat).
+    /// An unknown peer, or one declared dead whose connection survived (a long stall), must register again.
     public mutating func onHeartbeat(_ peer: PeerID, now: Double) -> [FarmDirective] {
-        guard workers[peer] != nil else { return dead.contains(peer) ? [] : [.askToRegister(peer)] }
+        guard workers[peer] != nil else { return [.askToRegister(peer)] }
         workers[peer]!.lastSeen = now
         return []
     }
