@@ -17,6 +17,8 @@ input="$footage/oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"
 timeout_s="${MULTIHOST_TIMEOUT:-300}"
 started=$SECONDS
 
+# probe FILE KEY: one field of the first video stream (frames are counted by decoding).
+probe() { ffprobe -v error -count_frames -select_streams v:0 -show_entries "stream=$2" -of default=nw=1 "$1" | sed -n "s/^$2=//p" | head -n 1; }
 say() { printf '[multihost %3ds] %s\n' $((SECONDS - started)) "$*"; }
 fail() { say "FAIL: $*"; exit 1; }
 
@@ -108,10 +110,10 @@ show_logs() { for f in coordinator w1 w2 w3 rogue; do echo "--- $f.log (tail)"; 
 
 check "coordinator exit status 0" '[ "$coordinator_rc" = 0 ]'
 check "coordinator bound with CURVE on 10.200.0.1:$port" "grep -q 'listening on tcp://10.200.0.1:$port (CURVE)' '$work/coordinator.log'"
-expected=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$input")
+expected=$(probe "$input" nb_read_frames)
 if [ -f "$work/out/calais-x2.mp4" ]; then
-    frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/out/calais-x2.mp4")
-    size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$work/out/calais-x2.mp4")
+    frames=$(probe "$work/out/calais-x2.mp4" nb_read_frames)
+    size=$(probe "$work/out/calais-x2.mp4" width)x$(probe "$work/out/calais-x2.mp4" height)
 else
     frames=none; size=none
 fi

@@ -16,6 +16,8 @@ film="$footage/video/pens.mp4"
 timeout_s="${SLURM_TEST_TIMEOUT:-300}"
 ctld_port="${SLURM_TEST_PORT:-16817}"
 started=$SECONDS
+# probe FILE KEY: one field of the first video stream (frames are counted by decoding).
+probe() { ffprobe -v error -count_frames -select_streams v:0 -show_entries "stream=$2" -of default=nw=1 "$1" | sed -n "s/^$2=//p" | head -n 1; }
 say() { printf '[slurm-test %3ds] %s\n' $((SECONDS - started)) "$*"; }
 fail() { say "FAIL: $*"; exit 1; }
 
@@ -145,8 +147,8 @@ check() { if eval "$2"; then say "PASS: $1"; else say "FAIL: $1"; status=1; fi; 
 check "job completed with exit code 0:0" '[ "$job_state" = COMPLETED ] && [ "$job_exit" = 0:0 ]'
 frames=none; size=none
 if [ -f "$t/shared/pens-x2.mp4" ]; then
-    frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$t/shared/pens-x2.mp4")
-    size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$t/shared/pens-x2.mp4")
+    frames=$(probe "$t/shared/pens-x2.mp4" nb_read_frames)
+    size=$(probe "$t/shared/pens-x2.mp4" width)x$(probe "$t/shared/pens-x2.mp4" height)
 fi
 say "output on shared storage: $frames frames, $size"
 check "output has 64 frames" '[ "$frames" = 64 ]'
