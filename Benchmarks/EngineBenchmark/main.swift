@@ -19,6 +19,7 @@ struct Options {
     /// Memory mode: upscale one frame of this size in tiles with our engine only, report peak RSS.
     var frame: (Int, Int)?
     var tile = 512
+    var convolution = EngineOptions.ConvolutionAlgorithm.auto
 }
 
 func parse() -> Options {
@@ -39,6 +40,7 @@ func parse() -> Options {
             let p = (args.next() ?? "").split(separator: "x").compactMap { Int($0) }
             if p.count == 2 { o.frame = (p[0], p[1]) }
         case "--tile": o.tile = Int(args.next() ?? "") ?? o.tile
+        case "--gemm": o.convolution = .gemm  // im2col + OpenBLAS for every convolution
         default: fatalError("unknown argument \(a)")
         }
     }
@@ -137,7 +139,7 @@ let inputURL = tmp.appendingPathComponent("input.lten")
 try writeLTEN(input, inputURL)
 
 print("model \(o.model), input \(o.photo) centre crop \(w)x\(h), best of \(o.runs) runs after a warm-up")
-print("CPU: \(Backend.bestInstructionSetName) kernels; ncnn \(o.ncnnFP16 ? "defaults (fp16 storage)" : "fp32")")
+print("CPU: \(Backend.bestInstructionSetName) kernels, OpenBLAS \(Backend.blasCoreName), convolution \(o.convolution); ncnn \(o.ncnnFP16 ? "defaults (fp16 storage)" : "fp32")")
 for threads in o.threads {
     let jsonURL = tmp.appendingPathComponent("ncnn-\(threads).json")
     var ncnnArgs = [repo.appendingPathComponent("Benchmarks/ncnn_bench.py").path, param.path, bin.path, inputURL.path, jsonURL.path,
@@ -147,7 +149,7 @@ for threads in o.threads {
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
     let ncnnBest = (json["seconds"] as! [Double]).min()!
 
-    let net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads, winogradTileBlock: o.tileBlock))
+    let net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads, convolution: o.convolution, winogradTileBlock: o.tileBlock))
     let inputName = net.inputNames[0]
     let outName = net.definitions.last!.tops[0]
     var ours: [Double] = []

@@ -68,7 +68,7 @@ public final class NeuralUpscaler: FrameFilter {
     ///   - threads: threads used by every backend.
     ///   - tileSize: core tile edge in input pixels (memory bound); 0 = whole frame at once.
     ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
-    public init(modelName: String, scale: Int, noise: Int? = nil, threads: Int = 1, tileSize: Int = 256,
+    public init(modelName: String, scale: Int, noise: Int? = nil, threads: Int = 1, tileSize: Int = 512,
                 modelsDirectory: URL? = nil) throws {
         guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
         guard model.supportedScales.contains(scale) else {

@@ -42,6 +42,18 @@ final class NeuralUpscalerTests: XCTestCase {
         }
     }
 
+    /// Frames smaller than a Winograd tile or the receptive field still work (GEMM fallback, edge padding).
+    func testTinyFrames() throws {
+        for (name, scale) in [("realesr-animevideov3", 4), ("realesr-general", 4), ("waifu2x-photo", 2)] {
+            let f = try NeuralUpscaler(modelName: name, scale: scale, threads: 2, modelsDirectory: models)
+            for (w, h) in [(1, 1), (7, 5), (13, 2)] {
+                let out = try f.apply(gradient(width: w, height: h))
+                XCTAssertEqual(out.size, PixelSize(width: w * scale, height: h * scale), "\(name) \(w)x\(h)")
+                XCTAssertTrue(out.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+            }
+        }
+    }
+
     func testTilingDoesNotChangeTheResult() throws {
         let input = gradient(width: 70, height: 50)
         let whole = try NeuralUpscaler(modelName: "realesr-animevideov3", scale: 2, threads: 2, tileSize: 0, modelsDirectory: models).apply(input)
