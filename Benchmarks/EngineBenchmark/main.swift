@@ -103,7 +103,52 @@ func cpuGHz() -> Double {
     return mhz / 1000
 }
 
+/// rife.Warp for timing the RIFE graphs: bilinear sampling with clamped taps (the interpolation
+/// issue ships the real layer).
+final class BenchWarp: Layer {
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let image = inputs[0], flow = inputs[1]
+        let w = image.width, h = image.height
+        let out = Tensor(channels: image.channels, height: h, width: w)
+        for y in 0..<h { for x in 0..<w {
+            let sx = Float(x) + flow[0, y, x], sy = Float(y) + flow[1, y, x]
+            let fx = sx.rounded(.down), fy = sy.rounded(.down)
+            let a = sx - fx, b = sy - fy
+            let x0 = min(max(Int(fx), 0), w - 1), x1 = min(max(Int(fx) + 1, 0), w - 1)
+            let y0 = min(max(Int(fy), 0), h - 1), y1 = min(max(Int(fy) + 1, 0), h - 1)
+            for c in 0..<image.channels {
+                out[c, y, x] = (image[c, y0, x0] * (1 - a) + image[c, y0, x1] * a) * (1 - b) + (image[c, y1, x0] * (1 - a) + image[c, y1, x1] * a) * b
+            }
+        } }
+        return [out]
+    }
+}
+
 let o = parse()
+if o.model.hasPrefix("rife") {
+    // RIFE timing (ours only): --model rife-v4.0|rife-v4.25 [--size 640x480] [--threads N]
+    var registry = LayerRegistry.standard
+    registry.register("rife.Warp") { _, _ in BenchWarp() }
+    let dir = models.appendingPathComponent(o.model + "-ncnn")
+    let (w, h) = o.size
+    for threads in o.threads {
+        let net = try Net(paramURL: dir.appendingPathComponent("flownet.param"), weightsURL: dir.appendingPathComponent("flownet.bin"),
+                          options: EngineOptions(threads: threads), registry: registry)
+        var v = [Float](repeating: 0, count: 3 * w * h)
+        for i in 0..<v.count { v[i] = Float((i * 7919) % 1000) / 1000 }
+        let a = try Tensor(channels: 3, height: h, width: w, values: v)
+        let b = try Tensor(channels: 3, height: h, width: w, values: v.reversed())
+        let t = try Tensor(channels: 1, height: h, width: w, values: [Float](repeating: 0.5, count: w * h))
+        _ = try net.run(inputs: ["in0": a, "in1": b, "in2": t], outputs: ["out0"])
+        net.profiling = true
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try net.run(inputs: ["in0": a, "in1": b, "in2": t], outputs: ["out0"])
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print(String(format: "%@ %dx%d, %d thread(s): %.3f s per frame pair", o.model, w, h, threads, dt))
+        print(net.layerSeconds.sorted { $0.value > $1.value }.prefix(8).map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
+    }
+    exit(0)
+}
 if let (fw, fh) = o.frame {
     // Memory mode: --frame 1920x1080 [--tile 512] [--threads N] [--model ...]
     guard let rel = modelFiles[o.model] else { fatalError("unknown model \(o.model)") }

@@ -117,9 +117,12 @@ final class ConvolutionLayer: Layer {
             let rows = min(rowsPerBand, out.height - y0)
             let bn = rows * out.width
             // im2col for rows y0..<y0+rows: shift the padding so the band starts at y0.
-            lk_im2col(x.storage, Int32(x.channels), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
-                      Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW),
-                      Int32(pt - y0 * strideH), Int32(pl), padValue, Int32(rows), Int32(out.width), cols)
+            let kk = kernelW * kernelH, plane = x.planeSize
+            context.parallelRanges(inputChannels) { range in
+                lk_im2col(x.storage + range.lowerBound * plane, Int32(range.count), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
+                          Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW),
+                          Int32(pt - y0 * strideH), Int32(pl), padValue, Int32(rows), Int32(out.width), cols + range.lowerBound * kk * bn)
+            }
             weights.withUnsafeBufferPointer { w in
                 context.sgemm(m: numOutput, n: bn, k: k, a: w.baseAddress!, lda: k, b: cols, ldb: bn, c: bandOut, ldc: bn)
             }

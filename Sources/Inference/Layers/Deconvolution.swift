@@ -89,9 +89,12 @@ final class DeconvolutionLayer: Layer {
         columnWeights.withUnsafeBufferPointer { w in
             context.sgemm(m: m, n: n, k: inputChannels, a: w.baseAddress!, lda: inputChannels, b: x.storage, ldb: n, c: cols, ldc: n)
         }
-        lk_col2im_add(cols, Int32(numOutput), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
-                      Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW), Int32(cutT), Int32(cutL),
-                      out.storage, Int32(outH), Int32(outW))
+        let kk = kernelW * kernelH
+        context.parallelRanges(numOutput) { range in  // each output channel is written by one thread
+            lk_col2im_add(cols + range.lowerBound * kk * n, Int32(range.count), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
+                          Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW), Int32(cutT), Int32(cutL),
+                          out.storage + range.lowerBound * out.planeSize, Int32(outH), Int32(outW))
+        }
         activation.apply(to: out)
         return [out]
     }
