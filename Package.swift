@@ -32,6 +32,8 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         // Our ncnn-format inference engine.
         .target(name: "Inference", dependencies: ["Shared", "COpenBLAS", "CLumiereKernels"], swiftSettings: optimize),
+        // Shot detection, segment planning, seam-aware stitching, job journal and resume (plain Swift).
+        .target(name: "Planning", dependencies: ["Shared"], swiftSettings: optimize),
         // Frame processors (classical and neural) behind the narrow processor protocols.
         .target(name: "Processors", dependencies: ["Shared", "Media", "Inference"], swiftSettings: optimize),
         // The one Swift choke point for libzmq: sockets, options, CURVE/ZAP, errors as thrown TransportError.
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
