@@ -327,3 +327,38 @@ final class FarmSchedulerSpeculationTests: XCTestCase {
         XCTAssertFalse(report.succeeded)
     }
 }
+
+final class FarmSchedulerScaleTests: XCTestCase {
+    /// A thousand workers and five thousand segments through the pure scheduler: every segment done exactly
+    /// once, and the cost of an event stays far from workers × segments.
+    func testThousandWorkersCompleteFiveThousandSegments() {
+        let segmentCount = 5_000, workerCount = 1_000
+        let specs = (0..<segmentCount).map { SegmentSpec(id: SegmentID($0), inputFrameCount: UInt32(10 + $0 % 7), expectedOutputFrames: 1) }
+        var s = FarmScheduler(segments: specs)
+        let peers = (0..<workerCount).map { PeerID([UInt8($0 & 0xFF), UInt8($0 >> 8)]) }
+        let started = Date()
+        var assigned = 0
+        for (index, peer) in peers.enumerated() {
+            let caps = WorkerCapabilities(workerName: "w\(index)", host: "h", threads: 1, models: [], freeMemoryBytes: 1)
+            assigned += s.onWorkerRegistered(peer, caps, now: 0).filter { if case .assign = $0 { return true } else { return false } }.count
+        }
+        XCTAssertEqual(assigned, workerCount)
+        let result = SegmentResultInfo(frameCount: 1, frameWidth: 1, frameHeight: 1, output: PayloadDescription(byteCount: 1, checksum: 1))
+        var accepted = 0, now = 0.0
+        while !s.isFinished {
+            now += 0.01
+            for peer in peers {
+                guard let lease = s.currentLease(of: peer) else { continue }
+                _ = s.onHeartbeat(peer, now: now)
+                _ = s.onResultAnnounced(peer, lease, result, now: now)
+                accepted += s.onResultReceived(peer, lease, result, received: result.output, now: now)
+                    .filter { if case .acceptResult = $0 { return true } else { return false } }.count
+            }
+            _ = s.onTick(now: now)
+        }
+        XCTAssertEqual(accepted, segmentCount)
+        XCTAssertEqual(s.report().completedSegments, segmentCount)
+        XCTAssertEqual(s.report().requeues, 0)
+        print("scheduler: \(workerCount) workers × \(segmentCount) segments in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+    }
+}

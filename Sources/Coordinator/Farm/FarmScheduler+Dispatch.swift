@@ -6,20 +6,32 @@ extension FarmScheduler {
     /// still idle then race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
     mutating func dispatch(now: Double) -> [FarmDirective] {
         guard !draining, !isFinished else { return [] }
+        var idle = workerOrder.filter { workers[$0]!.lease == nil }
+        guard !idle.isEmpty else { return [] }
+        // Pending segments come from a maintained list, not a rescan: a thousand workers and ten thousand
+        // segments must not cost workers × segments per event.
         var out: [FarmDirective] = []
-        for avoidingRepeats in [true, false] {
-            for peer in liveWorkers where workers[peer]!.lease == nil {
+        for avoidingRepeats in [true, false] where !pendingList.isEmpty {
+            idle = idle.filter { peer in
                 let name = workers[peer]!.name
-                guard let id = order.first(where: {
-                    segments[$0]!.status == .pending && !(avoidingRepeats && segments[$0]!.failedOn.contains(name))
-                }) else { continue }
-                out.append(lease(id, to: peer, now: now))
+                guard let index = pendingList.firstIndex(where: { !(avoidingRepeats && segments[$0]!.failedOn.contains(name)) }) else {
+                    return true
+                }
+                out.append(lease(pendingList.remove(at: index), to: peer, now: now))
+                return false
             }
         }
-        for peer in liveWorkers where workers[peer]!.lease == nil {
-            guard let id = straggler(for: peer, now: now) else { break }
-            speculations += 1
-            out.append(lease(id, to: peer, now: now))
+        if !idle.isEmpty, let factor = configuration.speculateAfterMedianFactor,
+           secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating {
+            var candidates = stragglers(factor: factor, now: now)
+            for peer in idle {
+                let name = workers[peer]!.name
+                guard let index = candidates.firstIndex(where: {
+                    segments[$0]!.active.first!.value.peer != peer && !segments[$0]!.failedOn.contains(name)
+                }) else { continue }
+                speculations += 1
+                out.append(lease(candidates.remove(at: index), to: peer, now: now))
+            }
         }
         return out
     }
@@ -33,22 +45,17 @@ extension FarmScheduler {
         return .assign(peer, lease, segments[id]!.spec)
     }
 
-    /// The running segment most overdue relative to the median time per unit of cost, when it is overdue by
-    /// the configured factor and runs on a single lease held by another worker.
-    private func straggler(for peer: PeerID, now: Double) -> SegmentID? {
-        guard let factor = configuration.speculateAfterMedianFactor,
-              secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating else { return nil }
+    /// Running segments on a single lease that are overdue by `factor` × the median seconds per unit of cost,
+    /// most overdue first (and not already at the try limit, as a copy is one more try).
+    private func stragglers(factor: Double, now: Double) -> [SegmentID] {
         let median = secondsPerCost.sorted()[secondsPerCost.count / 2]
-        let name = workers[peer]!.name
-        let candidates = order.compactMap { id -> (SegmentID, Double)? in
+        return order.compactMap { id -> (SegmentID, Double)? in
             let segment = segments[id]!
             guard segment.status == .running, segment.active.count == 1, let running = segment.active.first,
-                  running.value.peer != peer, !segment.failedOn.contains(name),
                   segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
             let overdue = (now - running.value.startedAt) / (factor * max(median, 1e-6) * Double(max(segment.spec.cost, 1)))
             return overdue > 1 ? (id, overdue) : nil
-        }
-        return candidates.max { $0.1 < $1.1 }?.0
+        }.sorted { $0.1 > $1.1 }.map(\.0)
     }
 
     public func report() -> JobReport {

@@ -35,7 +35,13 @@ public struct FarmScheduler {
     var segments: [SegmentID: Segment] = [:]
     /// Longest first (ties by id, for determinism).
     let order: [SegmentID]
+    let orderIndex: [SegmentID: Int]
+    /// Pending segments, kept in `order`: dispatch never rescans all segments.
+    var pendingList: [SegmentID]
+    var doneSegments = 0
     var workers: [PeerID: Worker] = [:]
+    /// Registered workers in registration order (dispatch and ticks are deterministic without sorting).
+    var workerOrder: [PeerID] = []
     var dead: Set<PeerID> = []
     /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
     var failedSegmentsByName: [String: Set<SegmentID>] = [:]
@@ -56,16 +62,18 @@ public struct FarmScheduler {
         self.configuration = configuration
         for spec in specs { segments[spec.id] = Segment(spec: spec) }
         order = specs.sorted { ($0.cost, $1.id) > ($1.cost, $0.id) }.map(\.id)
+        orderIndex = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        pendingList = order
         workerlessSince = now
     }
 
     // MARK: Queries
 
-    public var liveWorkers: [PeerID] { workers.sorted { $0.value.order < $1.value.order }.map(\.key) }
+    public var liveWorkers: [PeerID] { workerOrder }
     public func isRegistered(_ peer: PeerID) -> Bool { workers[peer] != nil }
     public func currentLease(of peer: PeerID) -> LeaseRef? { workers[peer]?.lease }
-    public var pendingCount: Int { segments.values.filter { $0.status == .pending }.count }
-    public var doneCount: Int { segments.values.filter { $0.status == .done }.count }
+    public var pendingCount: Int { pendingList.count }
+    public var doneCount: Int { doneSegments }
 
     // MARK: Events
 
@@ -78,6 +86,7 @@ public struct FarmScheduler {
         dead.remove(peer)
         if let lease = workers[peer]?.lease { out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false) }
         registrations += 1
+        if workers[peer] == nil { workerOrder.append(peer) }
         workers[peer] = Worker(name: name, order: registrations, lastSeen: now)
         workerlessSince = nil
         return out + [.welcome(peer)] + dispatch(now: now)
@@ -129,7 +138,8 @@ public struct FarmScheduler {
         segment.active = [:]
         segment.status = .done
         segments[lease.segment] = segment
-        if segments.values.allSatisfy({ $0.status == .done }) {
+        doneSegments += 1
+        if doneSegments == segments.count {
             isFinished = true
             out.append(.jobCompleted(report()))
         }
@@ -148,7 +158,7 @@ public struct FarmScheduler {
         var out: [FarmDirective] = []
         if let lease = workers[peer]!.lease {
             segments[lease.segment]!.active[lease] = nil
-            if segments[lease.segment]!.active.isEmpty { segments[lease.segment]!.status = .pending }
+            if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
             requeues += 1
             out.append(.workerDeclaredDead(peer, reason: "said goodbye, handed back \(lease)"))
         }
@@ -168,7 +178,7 @@ public struct FarmScheduler {
                 out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
             } else {
                 segments[lease.segment]!.active[lease] = nil
-                if segments[lease.segment]!.active.isEmpty { segments[lease.segment]!.status = .pending }
+                if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
             }
         }
         if workers[peer] != nil { remove(peer, now: now) }
@@ -180,7 +190,8 @@ public struct FarmScheduler {
     public mutating func onTick(now: Double) -> [FarmDirective] {
         guard !isFinished else { return [] }
         var out: [FarmDirective] = []
-        for (peer, worker) in workers.sorted(by: { $0.value.order < $1.value.order }) where workers[peer] != nil {
+        for peer in workerOrder {
+            guard let worker = workers[peer] else { continue }
             if now - worker.lastSeen > configuration.workerExpirySeconds {
                 let reason = "worker \(worker.name) silent for \(formatSeconds(now - worker.lastSeen)) (limit \(formatSeconds(configuration.workerExpirySeconds)))"
                 out.append(.workerDeclaredDead(peer, reason: reason))
@@ -213,6 +224,7 @@ public struct FarmScheduler {
     }
 
     mutating func remove(_ peer: PeerID, now: Double) {
+        if workers[peer] != nil, let index = workerOrder.firstIndex(of: peer) { workerOrder.remove(at: index) }
         workers[peer] = nil
         dead.insert(peer)
         if workers.isEmpty { workerlessSince = now }
@@ -255,11 +267,12 @@ public struct FarmScheduler {
         segment.failedOn.insert(name)
         if segment.failures.count >= configuration.maxAttemptsPerSegment {
             segment.status = .failed
-        } else if segment.active.isEmpty {
-            segment.status = .pending
-            requeues += 1
         }
         segments[lease.segment] = segment
+        if segment.status != .failed && segment.active.isEmpty {
+            markPending(lease.segment)
+            requeues += 1
+        }
         failedSegmentsByName[name, default: []].insert(lease.segment)
         let failedCount = failedSegmentsByName[name]!.count
         // Blocklist only while someone else can do the work; otherwise the retry cap decides (no hang).
@@ -274,6 +287,20 @@ public struct FarmScheduler {
             return out + [.jobFailed(report())]
         }
         return out + (dispatchAfter ? dispatch(now: now) : [])
+    }
+}
+
+extension FarmScheduler {
+    /// Puts a segment back in the pending list at its place in `order` (binary search).
+    mutating func markPending(_ id: SegmentID) {
+        segments[id]!.status = .pending
+        let key = orderIndex[id]!
+        var low = 0, high = pendingList.count
+        while low < high {
+            let mid = (low + high) / 2
+            if orderIndex[pendingList[mid]]! < key { low = mid + 1 } else { high = mid }
+        }
+        if low == pendingList.count || pendingList[low] != id { pendingList.insert(id, at: low) }
     }
 }
 
