@@ -49,8 +49,15 @@ func parse() -> Options {
 
 let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let env = ProcessInfo.processInfo.environment
-let models = URL(fileURLWithPath: env["LUMIERE_MODELS"] ?? repo.appendingPathComponent("../shared/models").standardizedFileURL.path)
-let footage = URL(fileURLWithPath: env["LUMIERE_FOOTAGE"] ?? repo.appendingPathComponent("../shared/footage").standardizedFileURL.path)
+/// $ENV, else the repo-local folder (filled by setup) when it has `marker`, else ../shared/<name>.
+func dataDirectory(_ variable: String, _ name: String, marker: String) -> URL {
+    if let v = env[variable], !v.isEmpty { return URL(fileURLWithPath: v) }
+    let local = repo.appendingPathComponent(name)
+    if FileManager.default.fileExists(atPath: local.appendingPathComponent(marker).path) { return local }
+    return repo.appendingPathComponent("../shared/\(name)").standardizedFileURL
+}
+let models = dataDirectory("LUMIERE_MODELS", "models", marker: "realesr-animevideov3")
+let footage = dataDirectory("LUMIERE_FOOTAGE", "footage", marker: "photos")
 
 let modelFiles: [String: String] = [
     "realesr-animevideov3-x2": "realesr-animevideov3/realesr-animevideov3-x2",

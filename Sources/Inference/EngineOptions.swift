@@ -64,8 +64,9 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
-    /// Splits `0..<total` into at most `threads` contiguous ranges and runs them in parallel.
-    func parallelRanges(_ total: Int, _ body: (Range<Int>) -> Void) {
+    /// Splits `0..<total` into at most `threads` contiguous ranges and runs them in parallel
+    /// (for custom layers too, so they honour the thread setting).
+    public func parallelRanges(_ total: Int, _ body: (Range<Int>) -> Void) {
         let n = max(1, min(threads, total))
         parallel(n) { i in
             let lo = total * i / n, hi = total * (i + 1) / n

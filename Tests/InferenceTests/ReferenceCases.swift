@@ -16,6 +16,9 @@ enum ReferenceCases {
 
     static var modelsDirectory: URL {
         if let env = ProcessInfo.processInfo.environment["LUMIERE_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        // As ModelLocator: the repo-local copy made by setup, else the shared one next to the repo.
+        let local = repoRoot.appendingPathComponent("models")
+        if FileManager.default.fileExists(atPath: local.appendingPathComponent("realesr-animevideov3").path) { return local }
         return repoRoot.appendingPathComponent("../shared/models").standardizedFileURL
     }
 

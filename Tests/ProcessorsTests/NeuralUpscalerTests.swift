@@ -6,8 +6,7 @@ import XCTest
 final class NeuralUpscalerTests: XCTestCase {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var models: URL {
-        if let env = ProcessInfo.processInfo.environment["LUMIERE_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        return NeuralUpscalerTests.repoRoot.appendingPathComponent("../shared/models").standardizedFileURL
+        get throws { try ModelLocator.modelsDirectory(currentDirectory: NeuralUpscalerTests.repoRoot) }
     }
 
     /// A smooth synthetic frame (deterministic, no decoder needed).
@@ -24,7 +23,7 @@ final class NeuralUpscalerTests: XCTestCase {
                                             ("realesr-general", 4, nil), ("realesr-general-wdn", 4, nil), ("waifu2x-photo", 2, 1), ("waifu2x-photo", 2, nil)]
         let input = gradient(width: 40, height: 28)
         for (name, scale, noise) in cases {
-            let f = try NeuralUpscaler(modelName: name, scale: scale, noise: noise, threads: 2, tileSize: 32, modelsDirectory: models)
+            let f = try NeuralUpscaler(modelName: name, scale: scale, noise: noise, threads: 2, tileSize: 32, modelsDirectory: try models)
             XCTAssertEqual(f.name, name)
             let out = try f.apply(input)
             XCTAssertEqual(out.size, try f.outputSize(for: input.size), name)
@@ -45,7 +44,7 @@ final class NeuralUpscalerTests: XCTestCase {
     /// Frames smaller than a Winograd tile or the receptive field still work (GEMM fallback, edge padding).
     func testTinyFrames() throws {
         for (name, scale) in [("realesr-animevideov3", 4), ("realesr-general", 4), ("waifu2x-photo", 2)] {
-            let f = try NeuralUpscaler(modelName: name, scale: scale, threads: 2, modelsDirectory: models)
+            let f = try NeuralUpscaler(modelName: name, scale: scale, threads: 2, modelsDirectory: try models)
             for (w, h) in [(1, 1), (7, 5), (13, 2)] {
                 let out = try f.apply(gradient(width: w, height: h))
                 XCTAssertEqual(out.size, PixelSize(width: w * scale, height: h * scale), "\(name) \(w)x\(h)")
@@ -56,13 +55,14 @@ final class NeuralUpscalerTests: XCTestCase {
 
     func testTilingDoesNotChangeTheResult() throws {
         let input = gradient(width: 70, height: 50)
-        let whole = try NeuralUpscaler(modelName: "realesr-animevideov3", scale: 2, threads: 2, tileSize: 0, modelsDirectory: models).apply(input)
-        let tiled = try NeuralUpscaler(modelName: "realesr-animevideov3", scale: 2, threads: 2, tileSize: 32, modelsDirectory: models).apply(input)
+        let whole = try NeuralUpscaler(modelName: "realesr-animevideov3", scale: 2, threads: 2, tileSize: 0, modelsDirectory: try models).apply(input)
+        let tiled = try NeuralUpscaler(modelName: "realesr-animevideov3", scale: 2, threads: 2, tileSize: 32, modelsDirectory: try models).apply(input)
         let diff = zip(whole.pixels, tiled.pixels).map { abs($0 - $1) }.max() ?? 1
         XCTAssertLessThanOrEqual(diff, 1e-4)
     }
 
-    func testInvalidConfigurationsAreRejectedClearly() {
+    func testInvalidConfigurationsAreRejectedClearly() throws {
+        let models = try self.models  // resolved first, so a missing model folder cannot pass these checks
         XCTAssertThrowsError(try NeuralUpscaler(modelName: "realesr-general", scale: 2, modelsDirectory: models)) { e in
             XCTAssertEqual(e as? NeuralUpscaler.ConfigurationError, .unsupportedScale(model: "realesr-general", scale: 2, supported: [4]))
             XCTAssertTrue("\(e)".contains("×4"), "\(e)")
@@ -97,8 +97,8 @@ final class NeuralUpscalerTests: XCTestCase {
         XCTAssertEqual(try ModelLocator.modelsDirectory(environment: [:], currentDirectory: work, executable: nil).path,
                        tmp.appendingPathComponent("shared/models").standardizedFileURL.path)
         // $LUMIERE_MODELS wins, and a wrong one is named in the error
-        XCTAssertEqual(try ModelLocator.modelsDirectory(environment: ["LUMIERE_MODELS": models.path], currentDirectory: work, executable: nil).path,
-                       models.standardizedFileURL.path)
+        XCTAssertEqual(try ModelLocator.modelsDirectory(environment: ["LUMIERE_MODELS": try models.path], currentDirectory: work, executable: nil).path,
+                       try models.standardizedFileURL.path)
         XCTAssertThrowsError(try ModelLocator.modelsDirectory(environment: ["LUMIERE_MODELS": "/nonexistent/m"], currentDirectory: work, executable: nil)) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/m"), "\(e)")
         }

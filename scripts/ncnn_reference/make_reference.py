@@ -255,8 +255,13 @@ def main():
     ap.add_argument("out")
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
-    ap.add_argument("--footage", default=os.environ.get("LUMIERE_FOOTAGE", os.path.join(repo, "..", "shared", "footage")))
-    ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.join(repo, "..", "shared", "models")))
+    def first_dir(env, local, marker):
+        if os.environ.get(env):
+            return os.environ[env]
+        here_local = os.path.join(repo, local)
+        return here_local if os.path.isdir(os.path.join(here_local, marker)) else os.path.join(repo, "..", "shared", local)
+    ap.add_argument("--footage", default=first_dir("LUMIERE_FOOTAGE", "footage", "photos"))
+    ap.add_argument("--models", default=first_dir("LUMIERE_MODELS", "models", "realesr-animevideov3"))
     ap.add_argument("--only", choices=["layers", "models"], default=None)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
