@@ -162,7 +162,17 @@ public final class FarmWorker: @unchecked Sendable {
         case .send(let message):
             send(MessageCodec.encode(message))
         case .reconnect(let delay):
-            logger.warning("no word from the coordinator for \(configuration.timing.liveness) heartbeats; reconnecting in \(delay) s")
+            var hint = ""
+            if !machine.everWelcomed {
+                hint = configuration.curve == nil
+                    ? " (is a coordinator listening at \(configuration.endpoint)? one with CURVE keys refuses workers without keys)"
+                    : " (check the coordinator's public key and that this worker's .pub is in its allowed list)"
+            }
+            if delay == 0 { // only a coordinator's goodbye asks for an immediate reconnect
+                logger.notice("the coordinator asked this worker to register again; reconnecting")
+            } else {
+                logger.warning("no word from the coordinator for \(configuration.timing.liveness) heartbeats; reconnecting in \(delay) s\(hint)")
+            }
             socket?.close()
             socket = nil
             reconnectAt = now + delay
