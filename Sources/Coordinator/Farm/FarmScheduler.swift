@@ -26,7 +26,6 @@ public struct FarmScheduler {
 
     struct Worker {
         var name: String
-        var order: Int
         var lastSeen: Double
         var lease: LeaseRef?
     }
@@ -49,7 +48,6 @@ public struct FarmScheduler {
     var completedByName: [String: Int] = [:]
     /// Seconds per unit of cost of accepted leases, for deciding when a running lease is a straggler.
     var secondsPerCost: [Double] = []
-    var registrations = 0
     var discarded = 0
     var requeues = 0
     var speculations = 0
@@ -85,9 +83,8 @@ public struct FarmScheduler {
         var out: [FarmDirective] = []
         dead.remove(peer)
         if let lease = workers[peer]?.lease { out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false) }
-        registrations += 1
         if workers[peer] == nil { workerOrder.append(peer) }
-        workers[peer] = Worker(name: name, order: registrations, lastSeen: now)
+        workers[peer] = Worker(name: name, lastSeen: now)
         workerlessSince = nil
         return out + [.welcome(peer)] + dispatch(now: now)
     }

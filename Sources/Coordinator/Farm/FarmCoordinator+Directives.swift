@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Shared
+import Transport
+
+/// Carrying out the scheduler's directives: assignments, transfers under credit, results to the sink.
+extension FarmCoordinator {
+    // MARK: Directives
+
+    func apply(_ directives: [FarmDirective], _ job: inout JobState) throws {
+        for directive in directives {
+            switch directive {
+            case .welcome(let peer):
+                send(MessageCodec.encode(.welcome(heartbeatIntervalMs: UInt32(configuration.heartbeatInterval * 1000))), to: peer)
+            case .askToRegister(let peer):
+                send(MessageCodec.encode(.goodbye(reason: "unknown worker: register again")), to: peer)
+            case .rejectWorker(let peer, let reason):
+                logger.warning("refusing worker \(peer): \(reason)")
+                transfers.remove(peer)
+                send(MessageCodec.encode(.reject(reason: reason)), to: peer)
+            case .assign(let peer, let lease, let spec):
+                try assign(peer, lease, spec, &job)
+            case .cancel(let peer, let lease, let reason):
+                logger.warning("cancelling \(lease) on \(peer): \(reason)")
+                transfers.remove(peer, lease: lease)
+                send(MessageCodec.encode(.cancel(lease, reason: reason)), to: peer)
+            case .receiveResult(let peer, let lease):
+                try beginReceiving(peer, lease)
+            case .acceptResult(_, let lease, let info):
+                let spec = job.specs[lease.segment]!
+                let file = transfers.incoming.values.first { $0.receiver.lease == lease }?.file ?? resultFile(lease)
+                do { try job.results(spec, info, file) } catch {
+                    job.outcome = .failure(FarmError.resultSinkFailed(segment: lease.segment, underlying: "\(error)"))
+                }
+                lock.withLock { stats.segmentsAccepted += 1 }
+            case .discardResult(let peer, let lease, let reason):
+                logger.notice("\(reason)")
+                transfers.remove(peer, lease: lease)
+                send(MessageCodec.encode(.cancel(lease, reason: reason)), to: peer)
+            case .workerDeclaredDead(let peer, let reason):
+                logger.warning("worker \(peer) gone: \(reason)")
+                transfers.remove(peer)
+                outbox[peer] = nil
+            case .jobCompleted(let report):
+                logger.notice("job complete: \(report)")
+                if job.outcome == nil { job.outcome = .success(report) }
+            case .jobFailed(let report):
+                logger.error("job failed: \(report)")
+                job.outcome = .failure(FarmError.jobFailed(report))
+            }
+        }
+    }
+
+    private func assign(_ peer: PeerID, _ lease: LeaseRef, _ spec: SegmentSpec, _ job: inout JobState) throws {
+        if job.inputFiles[spec.id] == nil {
+            do {
+                let url = try job.inputs(spec)
+                job.inputFiles[spec.id] = (url, try TransferTable.describe(url))
+            } catch {
+                throw FarmError.inputUnavailable(segment: spec.id, underlying: "\(error)")
+            }
+        }
+        let input = job.inputFiles[spec.id]!
+        let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, settings: spec.settings, input: input.payload)
+        transfers.remove(peer)
+        transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
+                                                    handle: try FileHandle(forReadingFrom: input.url))
+        logger.info("assigning \(lease) (\(spec.inputFrameCount) frames) to \(peer)")
+        send(MessageCodec.encode(.assign(assignment)), to: peer)
+    }
+
+    private func resultFile(_ lease: LeaseRef) -> URL {
+        configuration.workDirectory.appendingPathComponent("result-\(lease.segment)-\(lease.attempt).part")
+    }
+
+    private func beginReceiving(_ peer: PeerID, _ lease: LeaseRef) throws {
+        // The announced info was checked by the scheduler; keep it to verify the bytes against.
+        guard let info = transfers.announced[peer], info.lease == lease else { return }
+        let file = resultFile(lease)
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw FarmError.resultSinkFailed(segment: lease.segment, underlying: "cannot create \(file.path)")
+        }
+        transfers.incoming[peer] = IncomingTransfer(receiver: ChunkReceiver(lease: lease, expected: info.info.output),
+                                                    info: info.info, file: file, handle: try FileHandle(forWritingTo: file))
+        send(MessageCodec.encode(.credit(lease, chunks: ChunkReceiver.initialWindow)), to: peer)
+    }
+
+    /// Sends input chunks while the workers' credit allows.
+    func pumpTransfers(_ job: inout JobState) throws {
+        for peer in Array(transfers.outgoing.keys) where outbox[peer]?.isEmpty ?? true {
+            while let next = transfers.outgoing[peer]?.sender.takeNextChunk() {
+                let transfer = transfers.outgoing[peer]!
+                try transfer.handle.seek(toOffset: next.offset)
+                let bytes = try transfer.handle.read(upToCount: next.length) ?? Data()
+                guard bytes.count == next.length else {
+                    throw FarmError.inputUnavailable(segment: transfer.sender.lease.segment,
+                                                     underlying: "input file shrank while being sent")
+                }
+                send(MessageCodec.encode(.chunk(transfer.sender.lease, offset: next.offset, bytes: Array(bytes))), to: peer)
+                lock.withLock { stats.bytesSent += UInt64(bytes.count) }
+            }
+            if transfers.outgoing[peer]?.sender.isFinished == true { transfers.finishOutgoing(peer) }
+        }
+    }
+
+    // MARK: Sending
+
+    func send(_ bytes: [UInt8], to peer: PeerID) {
+        guard let socket else { return }
+        if let queued = outbox[peer], !queued.isEmpty { outbox[peer]!.append(bytes); return }
+        do {
+            if try !socket.send(parts: [peer.bytes, bytes]) { outbox[peer, default: []].append(bytes) }
+        } catch {
+            // EHOSTUNREACH (ROUTER_MANDATORY): the peer's connection is gone.
+            logger.debug("send to \(peer) failed: \(error)")
+            if !unreachable.contains(peer) { unreachable.append(peer) }
+        }
+    }
+
+    func flushOutbox() {
+        guard let socket else { return }
+        for peer in Array(outbox.keys) {
+            while let first = outbox[peer]?.first {
+                do {
+                    guard try socket.send(parts: [peer.bytes, first]) else { break }
+                } catch {
+                    outbox[peer] = nil
+                    if !unreachable.contains(peer) { unreachable.append(peer) }
+                    break
+                }
+                outbox[peer]!.removeFirst()
+            }
+            if outbox[peer]?.isEmpty == true { outbox[peer] = nil }
+        }
+    }
+}
