@@ -1,0 +1,89 @@
+import Foundation
+
+/// How long segments may be and how much neighbours share.
+public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
+    /// Longest segment input, in frames (default: 10 s of film, see `init(rateFramesPer10s:)`).
+    public var maxSegmentFrames: Int
+    /// Frames that two neighbouring segments of one shot both restore (interpolation context and blending room).
+    public var overlapFrames: Int
+
+    public static let defaultOverlapFrames = 8
+
+    public init(maxSegmentFrames: Int, overlapFrames: Int = SegmentPlannerSettings.defaultOverlapFrames) {
+        self.maxSegmentFrames = maxSegmentFrames
+        self.overlapFrames = overlapFrames
+    }
+
+    public func validated() throws -> SegmentPlannerSettings {
+        guard (0...1000).contains(overlapFrames) else { throw PlanningError.invalidSetting("overlap must be 0…1000 frames, got \(overlapFrames)") }
+        // Each segment's own frames must be at least as many as it shares on each side, so no frame is shared by three segments.
+        guard maxSegmentFrames >= max(1, 3 * overlapFrames) else {
+            throw PlanningError.invalidSetting("segments of \(maxSegmentFrames) frames are too short for an overlap of \(overlapFrames); use at least \(max(1, 3 * overlapFrames)) frames or a smaller overlap")
+        }
+        return self
+    }
+}
+
+/// One unit of work: a half-open range of frames a worker restores (`input`, overlap included) and the
+/// frames it is responsible for (`owned`; the owned ranges of a plan partition the film).
+public struct Segment: Codable, Sendable, Equatable, Hashable {
+    public var index: Int
+    /// The shot it belongs to (segments never cross a shot boundary).
+    public var shot: Int
+    public var input: Range<Int>
+    public var owned: Range<Int>
+
+    public init(index: Int, shot: Int, input: Range<Int>, owned: Range<Int>) {
+        self.index = index
+        self.shot = shot
+        self.input = input
+        self.owned = owned
+    }
+}
+
+/// The film cut into segments: plain data, written to the job directory as plan.json.
+public struct SegmentPlan: Codable, Sendable, Equatable {
+    public var frameCount: Int
+    public var settings: SegmentPlannerSettings
+    public var shots: [Range<Int>]
+    /// In film order.
+    public var segments: [Segment]
+
+    public init(frameCount: Int, settings: SegmentPlannerSettings, shots: [Range<Int>], segments: [Segment]) {
+        self.frameCount = frameCount
+        self.settings = settings
+        self.shots = shots
+        self.segments = segments
+    }
+
+    /// Checks every invariant the assembly relies on (plans may be read from disk).
+    public func validated() throws -> SegmentPlan {
+        guard frameCount >= 1 else { throw PlanningError.invalidPlan("frame count \(frameCount)") }
+        var next = 0
+        for s in shots {
+            guard s.lowerBound == next, !s.isEmpty else { throw PlanningError.invalidPlan("shots do not tile the film at frame \(next)") }
+            next = s.upperBound
+        }
+        guard next == frameCount else { throw PlanningError.invalidPlan("shots end at \(next), not \(frameCount)") }
+        next = 0
+        for (i, seg) in segments.enumerated() {
+            guard seg.index == i else { throw PlanningError.invalidPlan("segment \(i) says it is \(seg.index)") }
+            guard shots.indices.contains(seg.shot) else { throw PlanningError.invalidPlan("segment \(i) is in shot \(seg.shot), which does not exist") }
+            let shot = shots[seg.shot]
+            guard seg.owned.lowerBound == next, !seg.owned.isEmpty else { throw PlanningError.invalidPlan("owned ranges do not tile the film at frame \(next)") }
+            guard seg.input.lowerBound <= seg.owned.lowerBound, seg.input.upperBound >= seg.owned.upperBound,
+                  seg.input.lowerBound >= shot.lowerBound, seg.input.upperBound <= shot.upperBound else {
+                throw PlanningError.invalidPlan("segment \(i) input \(seg.input) does not hold its owned \(seg.owned) inside shot \(shot)")
+            }
+            next = seg.owned.upperBound
+        }
+        guard next == frameCount else { throw PlanningError.invalidPlan("owned ranges end at \(next), not \(frameCount)") }
+        return self
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,65 @@
+/// How the segments' results become the film, in order: copy runs of frames from one segment, and blend
+/// the overlaps between neighbouring segments of the same shot. Between shots there is no overlap and no
+/// blend: a hard cut stays a hard cut.
+public struct StitchPlan: Codable, Sendable, Equatable {
+    /// Two segments' versions of the same frames, to be blended (see `Crossfade`).
+    public struct Seam: Codable, Sendable, Equatable {
+        public var left: Int
+        public var right: Int
+        public var frames: Range<Int>
+
+        public init(left: Int, right: Int, frames: Range<Int>) {
+            self.left = left
+            self.right = right
+            self.frames = frames
+        }
+    }
+
+    public enum Step: Codable, Sendable, Equatable {
+        /// Film frames `frames`, taken from `segment`'s result alone.
+        case copy(segment: Int, frames: Range<Int>)
+        case blend(Seam)
+
+        public var frames: Range<Int> {
+            switch self {
+            case .copy(_, let f): return f
+            case .blend(let s): return s.frames
+            }
+        }
+    }
+
+    public var frameCount: Int
+    public var steps: [Step]
+
+    public init(plan: SegmentPlan) {
+        frameCount = plan.frameCount
+        steps = []
+        var position = 0
+        for (i, segment) in plan.segments.enumerated() {
+            let next = i + 1 < plan.segments.count ? plan.segments[i + 1] : nil
+            // Where this segment's sole responsibility ends: at the start of the next one's input if they share a shot.
+            let sharedStart = (next.map { $0.shot == segment.shot } ?? false) ? next!.input.lowerBound : segment.input.upperBound
+            if sharedStart > position { steps.append(.copy(segment: i, frames: position..<sharedStart)) }
+            position = sharedStart
+            if let next, next.shot == segment.shot, segment.input.upperBound > next.input.lowerBound {
+                steps.append(.blend(Seam(left: i, right: i + 1, frames: next.input.lowerBound..<segment.input.upperBound)))
+                position = segment.input.upperBound
+            }
+        }
+    }
+
+    /// The segments (with weights summing to 1) that make film frame `frame`, given each seam's crossfade.
+    public func sources(frame: Int, crossfade: (Seam) -> Range<Int>) -> [(segment: Int, weight: Float)] {
+        for step in steps where step.frames.contains(frame) {
+            switch step {
+            case .copy(let segment, _): return [(segment, 1)]
+            case .blend(let seam):
+                let w = Crossfade.rightWeight(frame - seam.frames.lowerBound, window: crossfade(seam))
+                if w == 0 { return [(seam.left, 1)] }
+                if w == 1 { return [(seam.right, 1)] }
+                return [(seam.left, 1 - w), (seam.right, w)]
+            }
+        }
+        return []
+    }
+}
