@@ -8,13 +8,15 @@
 #
 # Environment: LUMIERE_BIN (directory holding lumiere-coordinator and lumiere-worker; default: build with
 # `swift build -c release --scratch-path .build-cluster`), LUMIERE_FOOTAGE (default ../shared/footage),
-# MULTIHOST_TIMEOUT (seconds for the job, default 300), KEEP=1 keeps the temporary directory.
+# MULTIHOST_TIMEOUT (seconds for the job, default 300), MULTIHOST_MODEL (restore --model; default lanczos, which
+# keeps the test about the farm and quick: a neural model takes minutes here), KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 footage="${LUMIERE_FOOTAGE:-$repo/../shared/footage}"
 input="$footage/oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"
 timeout_s="${MULTIHOST_TIMEOUT:-300}"
+model="${MULTIHOST_MODEL:-lanczos}"
 started=$SECONDS
 
 # probe FILE KEY: one field of the first video stream (frames are counted by decoding).
@@ -71,7 +73,7 @@ say "CURVE keys generated (coordinator + w1..w3 allowed, rogue not)"
 # --- coordinator on 10.200.0.1 ---------------------------------------------------------------------------
 port=5555
 lum_net_exec head timeout "$timeout_s" "$coordinator" restore "$input" -o "$work/out/calais-x2.mp4" --scale 2 \
-    --segment-seconds 1 --bind "tcp://10.200.0.1:$port" --workers 0 \
+    --model "$model" --segment-seconds 1 --bind "tcp://10.200.0.1:$port" --workers 0 \
     --key "$work/keys/secret/coordinator.key" --allow-keys "$work/keys/allowed" \
     --job-dir "$work/job" --log-level info >"$work/coordinator.log" 2>&1 &
 coordinator_pid=$!
@@ -87,7 +89,7 @@ worker_pids=()
 mkdir -p "$work/out"
 for i in 1 2 3; do start_worker "w$i" "$work/keys/secret/w$i.key"; done
 start_worker rogue "$work/keys/rogue/rogue.key"
-say "coordinator (pid $coordinator_pid) and 4 workers started; waiting for the job (limit ${timeout_s} s)"
+say "coordinator (pid $coordinator_pid, --model $model) and 4 workers started; waiting for the job (limit ${timeout_s} s)"
 
 set +e
 wait "$coordinator_pid"

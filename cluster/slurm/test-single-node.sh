@@ -7,7 +7,8 @@
 #
 # Environment: LUMIERE_BIN (directory with the executables; default: release build in .build-cluster),
 # LUMIERE_FOOTAGE (default ../shared/footage), SLURM_TEST_TIMEOUT (seconds for the job, default 300),
-# SLURM_TEST_PORT (slurmctld port; slurmd uses the next one; default 16817), KEEP=1 keeps the directory.
+# SLURM_TEST_PORT (slurmctld port; slurmd uses the next one; default 16817), SLURM_TEST_MODEL (restore --model,
+# default lanczos: quick; a neural model takes minutes here), KEEP=1 keeps the directory.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -127,7 +128,7 @@ cp "$film" "$t/shared/pens.mp4"
 # This machine has fewer cores than tasks: --overcommit lets 3 single-threaded tasks share them.
 job=$(cd "$t/shared" && LUMIERE_BIN="$LUMIERE_BIN" sbatch --parsable --ntasks=3 --overcommit --time=10 \
         --output="$t/shared/job-%j.log" "$repo/cluster/slurm/lumiere-restore.sbatch" \
-        "$t/shared/pens.mp4" "$t/shared/pens-x2.mp4" --scale 2 --segment-seconds 1)
+        "$t/shared/pens.mp4" "$t/shared/pens-x2.mp4" --scale 2 --model "${SLURM_TEST_MODEL:-lanczos}" --segment-seconds 1)
 say "submitted job $job"
 deadline=$((SECONDS + timeout_s))
 while squeue -h -j "$job" 2>/dev/null | grep -q .; do
