@@ -85,120 +85,144 @@ LK_MICRO(3)
 LK_MICRO(4)
 #undef LK_MICRO
 
-static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int tile_end, float *scratch) {
-    const int cinP = (a->cin + 15) / 16 * 16, coutP = (a->cout + 15) / 16 * 16;
-    const int tb = a->tile_block;
-    // Tile-major scratch keeps each tile's 64 transformed positions together (few store streams).
-    float *V = scratch;                           // [tb][64][cinP]
-    float *M = scratch + (size_t)64 * tb * cinP;  // [tb][64][coutP]
-    const size_t vstride = cinP, mstride = coutP;  // between positions p
-    const size_t plane = (size_t)a->ph * a->pw * 16;
+// The three stages of one block of tiles. Scratch is tile-major so each tile's 64 transformed
+// positions sit together (few store streams): V [tb][64][cinP], M [tb][64][coutP].
 
+// 1. Input transform of tiles t0..t0+nt (padded with zero tiles up to ntp), 16 channels at a time.
+static void LK_FN(wino63_input)(const lk_wino63_args *a, int t0, int nt, int ntp, float *V) {
+    const int cinP = (a->cin + 15) / 16 * 16, coutP = (a->cout + 15) / 16 * 16;
+    const size_t vstride = cinP, mstride = coutP;  // between positions p
+    (void)vstride; (void)mstride; (void)coutP; (void)cinP;
+    const size_t plane = (size_t)a->ph * a->pw * 16;
+    // 1. input transform, 16 channels at a time
+    for (int cg = 0; cg < cinP / 16; cg++) {
+        const float *src = a->input + cg * plane;
+        for (int tl = 0; tl < ntp; tl++) {
+            if (tl >= nt) {  // zero the padding tiles of the last group
+                for (int p = 0; p < 64; p++) LK_FN(st)(V + ((size_t)tl * 64 + p) * cinP + cg * 16, (v16){0});
+                continue;
+            }
+            const int t = t0 + tl, ty = t / a->tiles_x, tx = t % a->tiles_x;
+            v16 d[64], tmp[64];
+            for (int r = 0; r < 8; r++) {
+                const float *row = src + ((size_t)(ty * 6 + r) * a->pw + tx * 6) * 16;
+                for (int c = 0; c < 8; c++) d[r * 8 + c] = LK_FN(ld)(row + c * 16);
+            }
+            // columns: for each c, transform d[0..7][c]
+            for (int c = 0; c < 8; c++) {
+                v16 col[8], out[8];
+                for (int r = 0; r < 8; r++) col[r] = d[r * 8 + c];
+                LK_FN(bt8)(col, out);
+                for (int r = 0; r < 8; r++) tmp[r * 8 + c] = out[r];
+            }
+            for (int r = 0; r < 8; r++) LK_FN(bt8)(tmp + r * 8, d + r * 8);
+            float *base = V + (size_t)tl * 64 * cinP + cg * 16;
+            for (int p = 0; p < 64; p++) LK_FN(st)(base + p * vstride, d[p]);
+        }
+    }
+}
+
+// 2. 64 independent GEMMs: M[t][p][co] = sum_k U[p][co][k] V[t][p][k].
+static void LK_FN(wino63_gemm)(const lk_wino63_args *a, int ntp, const float *V, float *M) {
+    const int cinP = (a->cin + 15) / 16 * 16, coutP = (a->cout + 15) / 16 * 16;
+    const size_t vstride = cinP, mstride = coutP;  // between positions p
+    (void)vstride; (void)mstride; (void)coutP; (void)cinP;
+    // 2. 64 independent GEMMs: M[p][t][co] = sum_k U[p][co][k] V[p][k][t]
+    for (int p = 0; p < 64; p++) {
+        const float *up = a->weights + (size_t)p * coutP * cinP;
+        const float *vp = V + p * vstride;
+        float *mp = M + p * mstride;
+        const size_t ldv = (size_t)64 * cinP, ldm = (size_t)64 * coutP;
+        for (int ob = 0; ob < coutP; ob += 64) {
+            const int mr = (coutP - ob) < 64 ? (coutP - ob) : 64;
+            const float *ub = up + (size_t)ob * cinP;
+            for (int j = 0; j < ntp / 6; j++) {
+                const float *vj = vp + (size_t)j * 6 * ldv;
+                float *mj = mp + (size_t)j * 6 * ldm + ob;
+                switch (mr / 16) {
+                case 1: LK_FN(micro1)(ub, vj, ldv, cinP, mj, ldm); break;
+                case 2: LK_FN(micro2)(ub, vj, ldv, cinP, mj, ldm); break;
+                case 3: LK_FN(micro3)(ub, vj, ldv, cinP, mj, ldm); break;
+                default: LK_FN(micro4)(ub, vj, ldv, cinP, mj, ldm); break;
+                }
+            }
+        }
+    }
+}
+
+// 3. Output transform + bias + activation, 16 output channels at a time.
+static void LK_FN(wino63_output)(const lk_wino63_args *a, int t0, int nt, const float *M) {
+    const int cinP = (a->cin + 15) / 16 * 16, coutP = (a->cout + 15) / 16 * 16;
+    const size_t vstride = cinP, mstride = coutP;  // between positions p
+    (void)vstride; (void)mstride; (void)coutP; (void)cinP;
+    // 3. output transform + bias + activation, 16 output channels at a time
+    for (int tl = 0; tl < nt; tl++) {
+        const int t = t0 + tl, ty = t / a->tiles_x, tx = t % a->tiles_x;
+        const int rows = (a->outh - ty * 6) < 6 ? (a->outh - ty * 6) : 6;
+        const int cols = (a->outw - tx * 6) < 6 ? (a->outw - tx * 6) : 6;
+        for (int cg = 0; cg < coutP / 16; cg++) {
+            v16 m[64], tmp[48], o[36];
+            for (int p = 0; p < 64; p++) m[p] = LK_FN(ld)(M + ((size_t)tl * 64 + p) * coutP + cg * 16);
+            for (int c = 0; c < 8; c++) {
+                v16 col[8], out[6];
+                for (int r = 0; r < 8; r++) col[r] = m[r * 8 + c];
+                LK_FN(at8)(col, out);
+                for (int r = 0; r < 6; r++) tmp[r * 8 + c] = out[r];
+            }
+            for (int r = 0; r < 6; r++) LK_FN(at8)(tmp + r * 8, o + r * 6);
+            v16 bias = {0};
+            if (a->bias) {
+                float bb[16] = {0};
+                for (int l = 0; l < 16 && cg * 16 + l < a->cout; l++) bb[l] = a->bias[cg * 16 + l];
+                bias = LK_FN(ld)(bb);
+            }
+            float params[16];
+            const float *actp = a->act_params;
+            if (a->act == LK_ACT_PRELU && a->act_param_count > 1) {
+                for (int l = 0; l < 16; l++) params[l] = cg * 16 + l < a->cout ? a->act_params[cg * 16 + l] : 0.f;
+                actp = params;
+            }
+            const int lanes = (a->cout - cg * 16) < 16 ? (a->cout - cg * 16) : 16;
+            if (a->output_packed) {
+                // Vector stores into the next convolution's padded input; lanes past cout stay 0.
+                v16 keep = {0};
+                for (int l = 0; l < lanes; l++) keep[l] = 1.f;
+                float *dst = a->output_packed + ((size_t)cg * a->out_ph * a->out_pw + (size_t)(ty * 6 + a->out_pad_top) * a->out_pw
+                                                 + tx * 6 + a->out_pad_left) * 16;
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++) {
+                        v16 x = o[r * 6 + c] + bias;
+                        if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
+                        if (lanes < 16) x = x * keep;
+                        LK_FN(st)(dst + ((size_t)r * a->out_pw + c) * 16, x);
+                    }
+                continue;
+            }
+            float res[36][16];
+            for (int i = 0; i < 36; i++) {
+                v16 x = o[i] + bias;
+                if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
+                LK_FN(st)(res[i], x);
+            }
+            for (int l = 0; l < lanes; l++) {
+                float *dst = a->output + (size_t)(cg * 16 + l) * a->outh * a->outw + (size_t)(ty * 6) * a->outw + tx * 6;
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++) dst[(size_t)r * a->outw + c] = res[r * 6 + c][l];
+            }
+        }
+    }
+}
+
+static void LK_FN(wino63_forward)(const lk_wino63_args *a, int tile_begin, int tile_end, float *scratch) {
+    const int cinP = (a->cin + 15) / 16 * 16;
+    const int tb = a->tile_block;
+    float *V = scratch;
+    float *M = scratch + (size_t)64 * tb * cinP;
     for (int t0 = tile_begin; t0 < tile_end; t0 += tb) {
         const int nt = (tile_end - t0) < tb ? (tile_end - t0) : tb;
         const int ntp = (nt + 5) / 6 * 6;
-        // 1. input transform, 16 channels at a time
-        for (int cg = 0; cg < cinP / 16; cg++) {
-            const float *src = a->input + cg * plane;
-            for (int tl = 0; tl < ntp; tl++) {
-                if (tl >= nt) {  // zero the padding tiles of the last group
-                    for (int p = 0; p < 64; p++) LK_FN(st)(V + ((size_t)tl * 64 + p) * cinP + cg * 16, (v16){0});
-                    continue;
-                }
-                const int t = t0 + tl, ty = t / a->tiles_x, tx = t % a->tiles_x;
-                v16 d[64], tmp[64];
-                for (int r = 0; r < 8; r++) {
-                    const float *row = src + ((size_t)(ty * 6 + r) * a->pw + tx * 6) * 16;
-                    for (int c = 0; c < 8; c++) d[r * 8 + c] = LK_FN(ld)(row + c * 16);
-                }
-                // columns: for each c, transform d[0..7][c]
-                for (int c = 0; c < 8; c++) {
-                    v16 col[8], out[8];
-                    for (int r = 0; r < 8; r++) col[r] = d[r * 8 + c];
-                    LK_FN(bt8)(col, out);
-                    for (int r = 0; r < 8; r++) tmp[r * 8 + c] = out[r];
-                }
-                for (int r = 0; r < 8; r++) LK_FN(bt8)(tmp + r * 8, d + r * 8);
-                float *base = V + (size_t)tl * 64 * cinP + cg * 16;
-                for (int p = 0; p < 64; p++) LK_FN(st)(base + p * vstride, d[p]);
-            }
-        }
-        // 2. 64 independent GEMMs: M[p][t][co] = sum_k U[p][co][k] V[p][k][t]
-        for (int p = 0; p < 64; p++) {
-            const float *up = a->weights + (size_t)p * coutP * cinP;
-            const float *vp = V + p * vstride;
-            float *mp = M + p * mstride;
-            const size_t ldv = (size_t)64 * cinP, ldm = (size_t)64 * coutP;
-            for (int ob = 0; ob < coutP; ob += 64) {
-                const int mr = (coutP - ob) < 64 ? (coutP - ob) : 64;
-                const float *ub = up + (size_t)ob * cinP;
-                for (int j = 0; j < ntp / 6; j++) {
-                    const float *vj = vp + (size_t)j * 6 * ldv;
-                    float *mj = mp + (size_t)j * 6 * ldm + ob;
-                    switch (mr / 16) {
-                    case 1: LK_FN(micro1)(ub, vj, ldv, cinP, mj, ldm); break;
-                    case 2: LK_FN(micro2)(ub, vj, ldv, cinP, mj, ldm); break;
-                    case 3: LK_FN(micro3)(ub, vj, ldv, cinP, mj, ldm); break;
-                    default: LK_FN(micro4)(ub, vj, ldv, cinP, mj, ldm); break;
-                    }
-                }
-            }
-        }
-        // 3. output transform + bias + activation, 16 output channels at a time
-        for (int tl = 0; tl < nt; tl++) {
-            const int t = t0 + tl, ty = t / a->tiles_x, tx = t % a->tiles_x;
-            const int rows = (a->outh - ty * 6) < 6 ? (a->outh - ty * 6) : 6;
-            const int cols = (a->outw - tx * 6) < 6 ? (a->outw - tx * 6) : 6;
-            for (int cg = 0; cg < coutP / 16; cg++) {
-                v16 m[64], tmp[48], o[36];
-                for (int p = 0; p < 64; p++) m[p] = LK_FN(ld)(M + ((size_t)tl * 64 + p) * coutP + cg * 16);
-                for (int c = 0; c < 8; c++) {
-                    v16 col[8], out[6];
-                    for (int r = 0; r < 8; r++) col[r] = m[r * 8 + c];
-                    LK_FN(at8)(col, out);
-                    for (int r = 0; r < 6; r++) tmp[r * 8 + c] = out[r];
-                }
-                for (int r = 0; r < 6; r++) LK_FN(at8)(tmp + r * 8, o + r * 6);
-                v16 bias = {0};
-                if (a->bias) {
-                    float bb[16] = {0};
-                    for (int l = 0; l < 16 && cg * 16 + l < a->cout; l++) bb[l] = a->bias[cg * 16 + l];
-                    bias = LK_FN(ld)(bb);
-                }
-                float params[16];
-                const float *actp = a->act_params;
-                if (a->act == LK_ACT_PRELU && a->act_param_count > 1) {
-                    for (int l = 0; l < 16; l++) params[l] = cg * 16 + l < a->cout ? a->act_params[cg * 16 + l] : 0.f;
-                    actp = params;
-                }
-                const int lanes = (a->cout - cg * 16) < 16 ? (a->cout - cg * 16) : 16;
-                if (a->output_packed) {
-                    // Vector stores into the next convolution's padded input; lanes past cout stay 0.
-                    v16 keep = {0};
-                    for (int l = 0; l < lanes; l++) keep[l] = 1.f;
-                    float *dst = a->output_packed + ((size_t)cg * a->out_ph * a->out_pw + (size_t)(ty * 6 + a->out_pad_top) * a->out_pw
-                                                     + tx * 6 + a->out_pad_left) * 16;
-                    for (int r = 0; r < rows; r++)
-                        for (int c = 0; c < cols; c++) {
-                            v16 x = o[r * 6 + c] + bias;
-                            if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
-                            if (lanes < 16) x = x * keep;
-                            LK_FN(st)(dst + ((size_t)r * a->out_pw + c) * 16, x);
-                        }
-                    continue;
-                }
-                float res[36][16];
-                for (int i = 0; i < 36; i++) {
-                    v16 x = o[i] + bias;
-                    if (a->act != LK_ACT_NONE) x = LK_FN(activate)(x, a->act, actp, a->act_param_count, 0);
-                    LK_FN(st)(res[i], x);
-                }
-                for (int l = 0; l < lanes; l++) {
-                    float *dst = a->output + (size_t)(cg * 16 + l) * a->outh * a->outw + (size_t)(ty * 6) * a->outw + tx * 6;
-                    for (int r = 0; r < rows; r++)
-                        for (int c = 0; c < cols; c++) dst[(size_t)r * a->outw + c] = res[r * 6 + c][l];
-                }
-            }
-        }
+        LK_FN(wino63_input)(a, t0, nt, ntp, V);
+        LK_FN(wino63_gemm)(a, ntp, V, M);
+        LK_FN(wino63_output)(a, t0, nt, M);
     }
 }
