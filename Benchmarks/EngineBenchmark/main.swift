@@ -1,7 +1,11 @@
 // Benchmark (not a test): our engine vs ncnn on one model, same input, same thread counts.
 //
-//   swift run -c release --scratch-path .build-engine lumiere-engine-bench [--model realesr-animevideov3-x4]
-//       [--photo LadyBird.jpg] [--size 640x480] [--threads 1,2] [--runs 3] [--ncnn-fp16]
+//   swift build -c release --product lumiere-engine-bench && .build/release/lumiere-engine-bench
+//       [--model realesr-animevideov3-x4] [--photo LadyBird.jpg] [--size 640x480] [--threads 1,2]
+//       [--runs 3] [--ncnn-fp16] [--gemm] [--tile-block 36]
+//   --frame 1920x1080 [--tile 512]: tiled upscale of one frame, ours only: time and peak RSS
+//   --model rife-v4.0|rife-v4.25: RIFE timing with a reference warp, ours only
+//   LUMIERE_PROFILE=1: time per layer type
 //
 // Prints seconds per frame (best of --runs after one warm-up), the ratio ncnn/ours, our
 // GFLOP/s (convolution FLOPs counted as 2 × MACs of the direct algorithm) and the FMA peak.
@@ -87,19 +91,12 @@ func writeLTEN(_ t: Tensor, _ url: URL) throws {
     try d.write(to: url)
 }
 
-/// Convolution FLOPs (2 × MACs, direct algorithm) for one run at this input size.
+/// Convolution FLOPs (2 × MACs of the direct algorithm) for one run at this input size. Every
+/// convolution of the Real-ESRGAN compact graphs runs at the input's resolution, so each costs
+/// 2 × weight count × input pixels (an estimate for other graphs).
 func convolutionFLOPs(_ net: Net, input: Tensor, inputName: String) -> Double {
-    // Shapes follow from running layer by layer would need hooks; for the SRVGG/waifu2x graphs every
-    // convolution keeps the input's spatial size (or shrinks by 2 px without padding).
-    var total = 0.0
-    for d in net.definitions where d.type == "Convolution" || d.type == "Deconvolution" {
-        let k = Double(d.params.int(1, default: 1) * d.params.int(11, default: d.params.int(1, default: 1)))
-        let weights = Double(d.params.int(6, default: 0))
-        let pixels = Double(input.width * input.height) * (d.type == "Deconvolution" ? 1 : 1)
-        _ = k
-        total += 2 * weights * pixels
-    }
-    return total
+    net.definitions.filter { $0.type == "Convolution" || $0.type == "Deconvolution" }
+        .reduce(0.0) { $0 + 2 * Double($1.params.int(6, default: 0)) * Double(input.width * input.height) }
 }
 
 /// Nominal clock from /proc/cpuinfo (GHz); 0 when unknown.
