@@ -18,10 +18,11 @@ final class FarmIntegrationTests: XCTestCase {
 
     func testSmallJobCompletesOnThreeWorkersWithByteExactResults() throws {
         let harness = try FarmHarness(segmentCount: 8, bytesPerSegment: { 100_000 + $0 * 90_000 })
-        let coordinator = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))
-        let endpoint = try coordinator.bind()
-        let workers = (1...3).map { startWorker(harness, "w\($0)", endpoint) }
-        let report = try coordinator.run(segments: harness.segments, inputs: harness.inputProvider, results: harness.resultSink)
+        let descriptorsBefore = openDescriptorCount()
+        var coordinator: FarmCoordinator? = FarmCoordinator(configuration: harness.coordinatorConfiguration(), logger: FarmHarness.logger("coordinator"))
+        let endpoint = try coordinator!.bind()
+        var workers: [(FarmWorker, Background<FarmWorker.ExitReason>)] = (1...3).map { startWorker(harness, "w\($0)", endpoint) }
+        let report = try coordinator!.run(segments: harness.segments, inputs: harness.inputProvider, results: harness.resultSink)
         XCTAssertTrue(report.succeeded, "\(report)")
         XCTAssertEqual(report.completedSegments, 8)
         harness.assertAllResultsCorrect()
@@ -30,7 +31,14 @@ final class FarmIntegrationTests: XCTestCase {
             worker.requestShutdown()
             XCTAssertEqual(try thread.wait(timeout: 10), .shutdown)
         }
-        coordinator.close()
+        coordinator!.close()
+        coordinator = nil
+        workers.removeAll()
+        XCTAssertEqual(openDescriptorCount(), descriptorsBefore, "files, sockets and pipes of the job must all be closed")
+    }
+
+    private func openDescriptorCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
     }
 
     func testWorkerKilledMidSegmentIsRequeuedAndFinishedByAnother() throws {
