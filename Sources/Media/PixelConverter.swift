@@ -72,6 +72,7 @@ public final class PixelConverter {
 
 // MARK: - pointer plumbing for sws_scale
 
+@discardableResult
 private func withPlanes<R>(of picture: VideoPicture, _ body: ([UnsafePointer<UInt8>?], [Int32]) throws -> R) throws -> R {
     let strides = picture.bytesPerRow.map { Int32($0) } + Array(repeating: 0, count: 4 - picture.planeCount)
     return try picture.data.withUnsafeBufferPointer { buffer in
@@ -80,6 +81,7 @@ private func withPlanes<R>(of picture: VideoPicture, _ body: ([UnsafePointer<UIn
     }
 }
 
+@discardableResult
 private func withMutablePlanes<R>(of picture: inout VideoPicture, _ body: ([UnsafeMutablePointer<UInt8>?], [Int32]) throws -> R) throws -> R {
     let strides = picture.bytesPerRow.map { Int32($0) } + Array(repeating: 0, count: 4 - picture.planeCount)
     let offsets = picture.planeOffsets
@@ -91,6 +93,7 @@ private func withMutablePlanes<R>(of picture: inout VideoPicture, _ body: ([Unsa
 
 extension RGBImage {
     /// GBRPF32 plane pointers (FFmpeg orders G, B, R) into our R, G, B planes.
+    @discardableResult
     func withFloatPlanes<R>(_ body: ([UnsafePointer<UInt8>?], [Int32]) throws -> R) throws -> R {
         let stride = Int32(width * MemoryLayout<Float>.size)
         let plane = planeCount
@@ -101,6 +104,7 @@ extension RGBImage {
         }
     }
 
+    @discardableResult
     mutating func withFloatPlanes<R>(_ body: ([UnsafeMutablePointer<UInt8>?], [Int32]) throws -> R) throws -> R {
         let stride = Int32(width * MemoryLayout<Float>.size)
         let plane = planeCount

@@ -9,8 +9,9 @@ public final class SegmentRenderer {
     private let filter: FrameFilter
     private let converter = PixelConverter()
 
-    /// Intermediate pixel format: 16-bit planar RGB keeps the float results exact enough for blending.
-    public static let intermediatePixelFormat = "gbrp16le"
+    /// Intermediate pixel format: 10-bit planar RGB — finer than the 8-bit output, so blending loses nothing visible,
+    /// and FFV1 decodes it twice as fast as 16-bit (measured: 30 vs 64 ms for an 856x640 frame).
+    public static let intermediatePixelFormat = "gbrp10le"
 
     public init(recipe: RenderRecipe, threads: Int) throws {
         self.recipe = recipe
