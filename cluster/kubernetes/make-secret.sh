@@ -6,7 +6,8 @@
 # Uses `lumiere-coordinator keygen` (LUMIERE_BIN, else on PATH). The secret keys exist only in a temporary
 # directory (removed on exit) and in the output: pipe it straight to kubectl, do not commit it.
 set -euo pipefail
-bin="${LUMIERE_BIN:-$(dirname "$(command -v lumiere-coordinator)")}"
+bin="${LUMIERE_BIN:-$(dirname "$(command -v lumiere-coordinator || echo /nonexistent/x)")}"
+[ -x "$bin/lumiere-coordinator" ] || { echo "error: no lumiere-coordinator in $bin: put it on PATH or set LUMIERE_BIN" >&2; exit 2; }
 t="$(mktemp -d)"; trap 'rm -rf "$t"' EXIT
 umask 077
 "$bin/lumiere-coordinator" keygen --name coordinator --output-dir "$t" >/dev/null
