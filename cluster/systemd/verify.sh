@@ -13,10 +13,16 @@ t="$(mktemp -d)"; trap 'rm -rf "$t"' EXIT
 cp "$here"/*.service "$t/"
 # verify checks that ExecStart= points at an executable: use the ones just built instead of /usr/local/bin.
 sed -i "s|/usr/local/bin/|$(cd "$bin" && pwd)/|" "$t"/*.service
+# The scratch-disk drop-in, applied: the worker unit with the drop-in's [Service] lines appended (an empty
+# ExecStart= resets the list, as in a real drop-in).
+cp "$t/lumiere-worker@.service" "$t/lumiere-worker-scratch@.service"
+sed -n '/^\[Service\]/,$p' "$here/examples/scratch-disk.conf" | sed "s|/usr/local/bin/|$(cd "$bin" && pwd)/|" \
+    >>"$t/lumiere-worker-scratch@.service"
 status=0
-out="$(cd "$t" && systemd-analyze verify lumiere-worker@1.service lumiere-coordinator@job.service 2>&1)" || status=1
+out="$(cd "$t" && systemd-analyze verify lumiere-worker@1.service lumiere-coordinator@job.service \
+    lumiere-worker-scratch@1.service 2>&1)" || status=1
 if [ -n "$out" ] || [ $status != 0 ]; then echo "$out"; echo "FAIL: systemd-analyze verify"; exit 1; fi
-echo "PASS: systemd-analyze verify lumiere-worker@1.service lumiere-coordinator@job.service (no findings)"
+echo "PASS: systemd-analyze verify lumiere-worker@1.service lumiere-coordinator@job.service lumiere-worker@1 + scratch-disk.conf (no findings)"
 for unit in lumiere-worker@.service lumiere-coordinator@.service; do
     line="$(cd "$t" && systemd-analyze security --offline=true "$unit" 2>&1 | grep 'Overall exposure level')"
     score="$(echo "$line" | grep -o 'level for [^ ]*: [0-9.]*' | awk '{print $NF}')"
