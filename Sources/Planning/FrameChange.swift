@@ -1,16 +1,21 @@
 /// How different two thumbnails are, measured two ways that fail differently:
-/// a luma histogram distance (blind to motion, but fooled by fades and brightness changes) and the mean
-/// absolute pixel difference (blind to brightness-only changes' cause, but raised by fast motion).
-/// A cut raises both; the pair score is the smaller of the two (the motion term scaled to match), so
-/// neither motion alone nor a fade alone looks like a cut.
+/// a luma histogram distance (blind to motion and to where things are, but fooled by fades, flicker and
+/// exposure changes) and a contrast-normalised mean absolute difference (each picture shifted to mean 0
+/// and scaled to unit spread first, so a fade step, a flickering old print or an auto-exposure jump
+/// hardly counts; raised by fast motion). A cut raises both; the pair score is the smaller of the two
+/// (the difference term scaled to match), so neither motion alone nor a brightness change alone looks
+/// like a cut. Measured separation on the reference footage: docs/segments.md.
 public enum FrameChange {
     public static let histogramBins = 32
-    /// Scales mean absolute difference to the histogram distance's range (cuts: MAD ≈ 0.18–0.32, see docs/segments.md).
-    public static let differenceScale: Float = 3
+    /// Scales the normalised difference to the histogram distance's range (cuts: 0.22–0.31, see docs/segments.md).
+    public static let differenceScale: Float = 1.2
+    /// Spread below which a picture counts as flat: near-black or near-uniform frames are not stretched
+    /// (that would turn their noise into "content").
+    public static let minimumSpread: Float = 0.05
 
     public static func histogram(_ t: LumaThumbnail) -> [Float] {
         var h = [Float](repeating: 0, count: histogramBins)
-        for v in t.values { h[min(histogramBins - 1, Int(v * Float(histogramBins)))] += 1 }
+        for v in t.values { h[min(histogramBins - 1, max(0, Int(v * Float(histogramBins))))] += 1 }
         let n = Float(t.values.count)
         return h.map { $0 / n }
     }
@@ -30,22 +35,30 @@ public enum FrameChange {
         return sum / Float(a.values.count)
     }
 
-    /// Mean absolute difference after matching `a`'s brightness to `b`'s (a gain, as in a fade or an
-    /// exposure change). Near black the gain is meaningless, so the plain difference is used there.
-    public static func gainCompensatedDifference(_ a: LumaThumbnail, _ b: LumaThumbnail) -> Float {
-        let ma = a.mean, mb = b.mean
-        guard ma > 0.02, mb > 0.02 else { return meanAbsoluteDifference(a, b) }
-        let gain = min(max(mb / ma, 0.25), 4)
-        var sum: Float = 0
-        for i in a.values.indices { sum += abs(a.values[i] * gain - b.values[i]) }
-        return sum / Float(a.values.count)
+    /// Mean and standard deviation of a thumbnail's values.
+    public static func meanAndSpread(_ t: LumaThumbnail) -> (mean: Float, spread: Float) {
+        let n = Float(t.values.count)
+        let mean = t.values.reduce(0, +) / n
+        var squares: Float = 0
+        for v in t.values { squares += (v - mean) * (v - mean) }
+        return (mean, (squares / n).squareRoot())
     }
 
-    /// The content-change score of a frame pair, 0 … 1. A fade step changes the histogram a lot but the
-    /// gain-compensated picture hardly at all, so it scores low.
+    /// Mean absolute difference of the two pictures after each is normalised to mean 0 and unit spread
+    /// (spread floored at `minimumSpread`), divided by 4 so that unrelated pictures score about 0.2–0.35.
+    /// Invariant to gain and offset: fades, flicker and exposure changes score near 0.
+    public static func normalizedDifference(_ a: LumaThumbnail, _ b: LumaThumbnail) -> Float {
+        precondition(a.values.count == b.values.count, "thumbnails of different sizes")
+        let (ma, sa) = meanAndSpread(a), (mb, sb) = meanAndSpread(b)
+        let ia = 1 / max(sa, minimumSpread), ib = 1 / max(sb, minimumSpread)
+        var sum: Float = 0
+        for i in a.values.indices { sum += abs((a.values[i] - ma) * ia - (b.values[i] - mb) * ib) }
+        return sum / Float(a.values.count) / 4
+    }
+
+    /// The content-change score of a frame pair, 0 … 1.
     public static func score(_ a: LumaThumbnail, histogramA: [Float], _ b: LumaThumbnail, histogramB: [Float]) -> Float {
-        let difference = min(meanAbsoluteDifference(a, b), gainCompensatedDifference(a, b))
-        return min(histogramDistance(histogramA, histogramB), min(1, differenceScale * difference))
+        min(histogramDistance(histogramA, histogramB), min(1, differenceScale * normalizedDifference(a, b)))
     }
 
     public static func score(_ a: LumaThumbnail, _ b: LumaThumbnail) -> Float {

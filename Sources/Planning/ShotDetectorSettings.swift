@@ -1,7 +1,7 @@
 /// Knobs of the shot detector. Defaults were chosen on the footage in ../shared/footage (docs/segments.md).
 public struct ShotDetectorSettings: Codable, Sendable, Equatable, Hashable {
     /// A cut's score must exceed this absolute floor (0 … 1) …
-    public var threshold: Double = 0.12
+    public var threshold: Double = 0.15
     /// … and the recent median by this many (scaled) median absolute deviations, so busy shots need more.
     public var adaptiveFactor: Double = 6
     /// Scores before the candidate that make up "recent".
@@ -13,7 +13,7 @@ public struct ShotDetectorSettings: Codable, Sendable, Equatable, Hashable {
     /// A frame whose mean luma is below this (and nearly flat) is black: a fade through black ends a shot.
     public var blackLevel: Double = 0.03
 
-    public init(threshold: Double = 0.12, minimumShotFrames: Int = 8) {
+    public init(threshold: Double = 0.15, minimumShotFrames: Int = 8) {
         self.threshold = threshold
         self.minimumShotFrames = minimumShotFrames
     }

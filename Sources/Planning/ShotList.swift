@@ -22,8 +22,9 @@ public struct ShotBoundary: Codable, Sendable, Equatable, Hashable {
 
 /// The shots of a film: what `lumiere-coordinator shots` prints and what the next run reuses.
 public struct ShotList: Codable, Sendable, Equatable {
-    /// Bumped when detection changes so that an old file is not mistaken for a current one.
-    public static let formatVersion = 1
+    /// Bumped when detection changes so that an old file is not mistaken for a current one
+    /// (2: contrast-normalised difference in the pair score).
+    public static let formatVersion = 2
     /// A shot list is small; a larger file is not one.
     public static let maxEncodedBytes = 64 << 20
 
