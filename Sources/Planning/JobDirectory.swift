@@ -66,16 +66,24 @@ public final class JobDirectory: @unchecked Sendable {
             let e = errno
             if e == EXDEV { // another file system: copy, then the copy is ours
                 do { try FileManager.default.copyItem(at: resultFile, to: destination) } catch {
-                    throw AtomicFile.failure(ENOSPC, destination.path, "copy") // copying fails on a full disk in practice
+                    try? FileManager.default.removeItem(at: destination) // no half-copied result
+                    throw AtomicFile.failure(JobDirectory.posixCode(of: error), destination.path, "copy result")
                 }
                 try? FileManager.default.removeItem(at: resultFile)
             } else {
                 throw AtomicFile.failure(e, destination.path, "move result")
             }
         }
+        // The result is durable (file and its name) before the journal names it.
         let fd = open(destination.path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { _ = fsync(fd); close(fd) } // the result is durable before the journal names it
-        let size = ((try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? NSNumber)?.int64Value ?? -1
+        guard fd >= 0 else { throw AtomicFile.failure(errno, destination.path, "open result") }
+        let synced = fsync(fd) == 0 ? 0 : errno
+        close(fd)
+        if synced != 0 { throw AtomicFile.failure(synced, destination.path, "fsync result") }
+        try AtomicFile.syncDirectory(resultsURL.path)
+        guard let size = ((try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? NSNumber)?.int64Value else {
+            throw PlanningError.io(path: destination.path, operation: "stat result", errno: EIO)
+        }
         let entry = JournalEntry(key: key, file: name, bytes: size, sha256: try JobKeys.checksum(of: destination), frames: frames)
         lock.lock(); defer { lock.unlock() }
         let previous = journal.entries[key]
@@ -92,6 +100,15 @@ public final class JobDirectory: @unchecked Sendable {
     /// Writes `data` as `name` in the job folder, atomically (plan.json, shots.json).
     public func writeFile(_ name: String, _ data: Data) throws {
         try AtomicFile.write(data, to: url.appendingPathComponent(name), writer: writer)
+    }
+
+    /// The errno behind a Foundation file error (a full disk is reported as a Cocoa error, not always as POSIX).
+    static func posixCode(of error: Error) -> Int32 {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return Int32(ns.code) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain { return Int32(underlying.code) }
+        if ns.domain == NSCocoaErrorDomain, ns.code == CocoaError.fileWriteOutOfSpace.rawValue { return ENOSPC }
+        return EIO
     }
 
     private func saveLocked() throws {

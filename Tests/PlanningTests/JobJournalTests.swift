@@ -63,6 +63,47 @@ final class JobJournalTests: XCTestCase {
         XCTAssertEqual(Set(try JobDirectory(url: jobURL).entries.keys), ["first"])
     }
 
+    /// A write that fails half-way (I/O error, or a crash: the temporary file is all that is touched)
+    /// leaves the previous journal byte for byte; a crashed run's leftover temporary file is not read.
+    func testInterruptedJournalWriteLeavesTheOldJournal() throws {
+        final class Switch: @unchecked Sendable { var failAfterHalf = false }
+        let disk = Switch()
+        let jobURL = dir.appendingPathComponent("job")
+        let job = try JobDirectory(url: jobURL, writer: { fd, p, n in
+            guard disk.failAfterHalf else { return Glibc.write(fd, p, n) }
+            if n > 64 { return Glibc.write(fd, p, n / 2) } // first half goes out, then the device fails
+            errno = EIO
+            return -1
+        })
+        try job.record(key: "first", resultFile: try makeResult("r1"), frames: 10)
+        let before = try Data(contentsOf: job.journalURL)
+        disk.failAfterHalf = true
+        XCTAssertThrowsError(try job.record(key: "second", resultFile: try makeResult("r2"), frames: 10)) { error in
+            guard case .io(_, "write", EIO)? = error as? PlanningError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try Data(contentsOf: job.journalURL), before)
+        // A crash mid-write leaves only a temporary file beside the journal: reopening ignores it.
+        try Data("{\"version\":1,\"entr".utf8).write(to: jobURL.appendingPathComponent(".journal.json.tmp-99999"))
+        let reopened = try JobDirectory(url: jobURL)
+        XCTAssertEqual(Set(reopened.entries.keys), ["first"])
+        XCTAssertEqual(try reopened.verify(), [])
+    }
+
+    /// A real ENOSPC from the kernel (/dev/full) becomes `.diskFull`, and the target file keeps its contents.
+    func testKernelENOSPCIsReportedAsDiskFull() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full")
+        let target = dir.appendingPathComponent("plan.json")
+        try AtomicFile.write(Data("old".utf8), to: target)
+        XCTAssertThrowsError(try AtomicFile.write(Data(repeating: 7, count: 10_000), to: target, writer: { _, p, n in
+            let full = open("/dev/full", O_WRONLY)
+            defer { close(full) }
+            return Glibc.write(full, p, n)
+        })) { error in
+            guard case .diskFull? = error as? PlanningError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try Data(contentsOf: target), Data("old".utf8))
+    }
+
     func testDamagedOrHostileJournalIsRefused() throws {
         let jobURL = dir.appendingPathComponent("job")
         _ = try JobDirectory(url: jobURL)
