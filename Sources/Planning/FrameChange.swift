@@ -1,10 +1,10 @@
-/// How different two thumbnails are, measured two ways that fail differently:
-/// a luma histogram distance (blind to motion and to where things are, but fooled by fades, flicker and
-/// exposure changes) and a contrast-normalised mean absolute difference (each picture shifted to mean 0
-/// and scaled to unit spread first, so a fade step, a flickering old print or an auto-exposure jump
-/// hardly counts; raised by fast motion). A cut raises both; the pair score is the smaller of the two
-/// (the difference term scaled to match), so neither motion alone nor a brightness change alone looks
-/// like a cut. Measured separation on the reference footage: docs/segments.md.
+/// How different two thumbnails are. The main measure is a contrast-normalised mean absolute difference:
+/// each picture is shifted to mean 0 and scaled to unit spread first, so a fade step, a flickering old
+/// print or an auto-exposure jump hardly counts, while a new picture does (fast motion raises it too; the
+/// detector's adaptive threshold deals with that). The luma histogram distance is a second opinion that
+/// may only discount the score, by at most `histogramDiscount`, when the tonal distribution stays the
+/// same (as it does under motion); it cannot veto a cut between two shots of similar exposure.
+/// Measured separation on the reference footage: docs/segments.md.
 public enum FrameChange {
     public static let histogramBins = 32
     /// Scales the normalised difference to the histogram distance's range (cuts: 0.22–0.31, see docs/segments.md).
@@ -12,6 +12,8 @@ public enum FrameChange {
     /// Spread below which a picture counts as flat: near-black or near-uniform frames are not stretched
     /// (that would turn their noise into "content").
     public static let minimumSpread: Float = 0.05
+    /// The most the histogram may take off the difference score (a fraction).
+    public static let histogramDiscount: Float = 0.2
 
     public static func histogram(_ t: LumaThumbnail) -> [Float] {
         var h = [Float](repeating: 0, count: histogramBins)
@@ -58,7 +60,8 @@ public enum FrameChange {
 
     /// The content-change score of a frame pair, 0 … 1.
     public static func score(_ a: LumaThumbnail, histogramA: [Float], _ b: LumaThumbnail, histogramB: [Float]) -> Float {
-        min(histogramDistance(histogramA, histogramB), min(1, differenceScale * normalizedDifference(a, b)))
+        let difference = min(1, differenceScale * normalizedDifference(a, b))
+        return min(difference, max(histogramDistance(histogramA, histogramB), (1 - histogramDiscount) * difference))
     }
 
     public static func score(_ a: LumaThumbnail, _ b: LumaThumbnail) -> Float {

@@ -62,6 +62,14 @@ public struct ShotDetector {
         return Array(boundaries[before...])
     }
 
+    /// All boundaries of a whole sequence at once (the thumbnails must all have one size).
+    public static func detect(_ thumbnails: [LumaThumbnail], settings: ShotDetectorSettings = ShotDetectorSettings()) throws -> [ShotBoundary] {
+        var detector = try ShotDetector(settings: settings)
+        for t in thumbnails { _ = detector.push(t) }
+        _ = detector.finish()
+        return detector.boundaries
+    }
+
     /// The shot list of everything pushed (call after `finish()`).
     public func shotList(rate: Rational, input: String? = nil) -> ShotList {
         ShotList(frameCount: frameCount, rate: rate, settings: settings, boundaries: boundaries, input: input)
