@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Monitoring: metrics API, Prometheus text format, a small HTTP server for /metrics and /status.json.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // C libraries: shims hold only includes and tiny macro wrappers.
@@ -46,6 +50,9 @@ let package = Package(
             "Shared", "Media", "Processors", "Worker", "CZMQ", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
         ], swiftSettings: optimize),
         .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
         // Engine vs ncnn benchmark (not a test): see BENCHMARKS.md.
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -10,7 +10,7 @@ public struct CoordinatorCommand: ParsableCommand {
         Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
         `lumiere-coordinator probe FILM` shows what a file holds.
         """,
-        subcommands: [RestoreCommand.self, ProbeCommand.self, KeygenCommand.self],
+        subcommands: [RestoreCommand.self, ProbeCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
     public init() {}

@@ -95,6 +95,8 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "warning"
 
+    @OptionGroup(title: "Monitoring") var monitoringOptions: MonitoringCommandOptions
+
     @Flag(help: "Process in this process without the farm protocol (diagnostics).")
     var inProcess = false
 
@@ -130,6 +132,7 @@ struct RestoreCommand: ParsableCommand {
                 options.keepJobDirectory = keepJob
                 options.maxSegmentSeconds = segmentSeconds
                 options.insecure = insecure
+                options.monitoring = try monitoringOptions.settings(quiet: quiet)
                 if let key {
                     let secret = URL(fileURLWithPath: key)
                     let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))

@@ -18,15 +18,18 @@ extension FarmCoordinator {
                 logger.warning("refusing worker \(peer): \(reason)")
                 transfers.remove(peer)
                 send(MessageCodec.encode(.reject(reason: reason)), to: peer)
+                monitor.recordWorkerGone(peer: peer, blocklisted: true)
             case .assign(let peer, let lease, let spec):
                 try assign(peer, lease, spec, &job)
             case .cancel(let peer, let lease, let reason):
                 logger.warning("cancelling \(lease) on \(peer): \(reason)")
                 transfers.remove(peer, lease: lease)
                 send(MessageCodec.encode(.cancel(lease, reason: reason)), to: peer)
+                monitor.recordLeaseEnded(peer: peer, lease: lease)
             case .receiveResult(let peer, let lease):
                 try beginReceiving(peer, lease)
-            case .acceptResult(_, let lease, let info):
+            case .acceptResult(let peer, let lease, let info):
+                monitor.recordResultAccepted(peer: peer, lease: lease, frames: Int(info.frameCount))
                 let spec = job.specs[lease.segment]!
                 let file = transfers.incoming.values.first { $0.receiver.lease == lease }?.file ?? resultFile(lease)
                 do { try job.results(spec, info, file) } catch {
@@ -41,6 +44,7 @@ extension FarmCoordinator {
                 logger.warning("worker \(peer) gone: \(reason)")
                 transfers.remove(peer)
                 outbox[peer] = nil
+                monitor.recordWorkerGone(peer: peer)
             case .jobCompleted(let report):
                 logger.notice("job complete: \(report)")
                 if job.outcome == nil { job.outcome = .success(report) }
@@ -66,6 +70,7 @@ extension FarmCoordinator {
         transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
                                                     handle: try FileHandle(forReadingFrom: input.url))
         logger.info("assigning \(lease) (\(spec.inputFrameCount) frames) to \(peer)")
+        monitor.recordAssigned(peer: peer, lease: lease, frames: Int(spec.expectedOutputFrames))
         send(MessageCodec.encode(.assign(assignment)), to: peer)
     }
 
@@ -98,8 +103,12 @@ extension FarmCoordinator {
                 }
                 send(MessageCodec.encode(.chunk(transfer.sender.lease, offset: next.offset, bytes: Array(bytes))), to: peer)
                 lock.withLock { stats.bytesSent += UInt64(bytes.count) }
+                monitor.recordBytes(peer: peer, sent: bytes.count)
             }
-            if transfers.outgoing[peer]?.sender.isFinished == true { transfers.finishOutgoing(peer) }
+            if transfers.outgoing[peer]?.sender.isFinished == true {
+                transfers.finishOutgoing(peer)
+                monitor.recordInputSent(peer: peer)
+            }
         }
     }
 

@@ -38,6 +38,7 @@ extension FarmCoordinator {
             lock.withLock { stats.registrations += 1 }
             logger.info("worker \(capabilities.workerName) on \(capabilities.host) registered: \(capabilities.threads) threads, peer \(peer)")
             transfers.remove(peer)
+            monitor.recordWorkerRegistered(peer: peer, name: capabilities.workerName, host: capabilities.host, threads: Int(capabilities.threads))
             return try apply(job.scheduler.onWorkerRegistered(peer, capabilities, now: now), &job)
         }
         try apply(job.scheduler.onHeartbeat(peer, now: now), &job)
@@ -52,21 +53,25 @@ extension FarmCoordinator {
         case .credit(let lease, let chunks):
             transfers.grant(peer, lease, chunks)
             job.scheduler.onLeaseActivity(peer, lease, now: now)
-        case .progress(let lease, _, _):
+        case .progress(let lease, let done, let total):
             job.scheduler.onLeaseActivity(peer, lease, now: now)
+            monitor.recordProgress(peer: peer, lease: lease, framesDone: Int(done), framesTotal: Int(total))
         case .result(let lease, let info):
             transfers.announced[peer] = (lease, info)
+            monitor.recordResultAnnounced(peer: peer, lease: lease)
             try apply(job.scheduler.onResultAnnounced(peer, lease, info, now: now), &job)
         case .chunk(let lease, let offset, let bytes):
             try receiveChunk(peer, lease, offset, bytes, &job)
         case .failure(let lease, let text):
             logger.warning("worker reports \(lease) failed: \(text)")
             transfers.remove(peer, lease: lease)
+            monitor.recordLeaseEnded(peer: peer, lease: lease)
             try apply(job.scheduler.onWorkerFailure(peer, lease, message: text, now: now), &job)
         case .goodbye(let reason):
             logger.info("worker \(peer) said goodbye: \(reason)")
             transfers.remove(peer)
             try apply(job.scheduler.onWorkerGoodbye(peer, now: now), &job)
+            monitor.recordWorkerGone(peer: peer)
         case .welcome, .reject, .assign, .cancel:
             reject(peer, "coordinator-to-worker message \(message.kind) sent by a worker")
         }
@@ -79,6 +84,7 @@ extension FarmCoordinator {
         } catch {
             transfers.remove(peer, lease: lease)
             send(MessageCodec.encode(.cancel(lease, reason: "result transfer failed: \(error)")), to: peer)
+            monitor.recordLeaseEnded(peer: peer, lease: lease)
             return try apply(job.scheduler.onWorkerFailure(peer, lease, message: "result transfer: \(error)", now: now), &job)
         }
         do {
@@ -89,6 +95,7 @@ extension FarmCoordinator {
                                              underlying: "writing \(transfers.incoming[peer]!.file.path): \(error)")
         }
         lock.withLock { stats.bytesReceived += UInt64(bytes.count) }
+        monitor.recordBytes(peer: peer, received: bytes.count)
         job.scheduler.onLeaseActivity(peer, lease, now: now)
         let incoming = transfers.incoming[peer]!
         guard incoming.receiver.isComplete else {

@@ -11,6 +11,8 @@ public final class FarmCoordinator: @unchecked Sendable {
     let lock = NSLock()
     var stats = FarmStatistics()
     var drainRequested = false
+    /// Per-worker activity for the live view, `status`, metrics and the throughput report (any thread may read).
+    public let monitor = FarmMonitor()
     private let clockStart = ContinuousClock.now
 
     var context: MessagingContext?
@@ -99,7 +101,8 @@ public final class FarmCoordinator: @unchecked Sendable {
         var lastHeartbeat = -Double.infinity
         var lastTick = -Double.infinity
         var drainStarted: Double?
-        defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll() }
+        defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished() }
+        monitor.recordJobStarted(segments: segments)
         while job.outcome == nil {
             if drainStarted == nil, lock.withLock({ drainRequested }) {
                 drainStarted = now
@@ -149,6 +152,7 @@ public final class FarmCoordinator: @unchecked Sendable {
         let busy = live.filter { scheduler.currentLease(of: $0) != nil }.count
         let done = scheduler.doneCount
         lock.withLock { stats.liveWorkers = live.count; stats.busyWorkers = busy; stats.segmentsDone = done }
+        monitor.recordSchedulerState(scheduler.counts, failuresByWorker: scheduler.failuresByWorker)
     }
 
     struct JobState {

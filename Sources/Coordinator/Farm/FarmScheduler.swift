@@ -46,6 +46,9 @@ public struct FarmScheduler {
     var failedSegmentsByName: [String: Set<SegmentID>] = [:]
     var blocklist: Set<String> = []
     var completedByName: [String: Int] = [:]
+    /// Failed tries per worker name and segments out of tries, for monitoring.
+    var failuresByName: [String: Int] = [:]
+    var failedSegments = 0
     /// Seconds per unit of cost of accepted leases, for deciding when a running lease is a straggler.
     var secondsPerCost: [Double] = []
     var discarded = 0
@@ -262,8 +265,10 @@ public struct FarmScheduler {
         segment.active[lease] = nil
         segment.failures.append(reason)
         segment.failedOn.insert(name)
+        failuresByName[name, default: 0] += 1
         if segment.failures.count >= configuration.maxAttemptsPerSegment {
             segment.status = .failed
+            failedSegments += 1
         }
         segments[lease.segment] = segment
         if segment.status != .failed && segment.active.isEmpty {

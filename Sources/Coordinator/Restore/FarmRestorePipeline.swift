@@ -22,6 +22,8 @@ public struct FarmOptions: Sendable {
     public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
     public var insecure = false
     public var heartbeatInterval = 1.0
+    /// Live view, metrics/status HTTP endpoint and end-of-job throughput report (docs/monitoring.md).
+    public var monitoring = MonitoringOptions()
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -125,13 +127,16 @@ public final class FarmRestorePipeline {
                               workDirectory: jobDirectory.appendingPathComponent("workers"), logDirectory: jobDirectory.appendingPathComponent("logs"))
         }
         if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(bound)\n".utf8)) }
+        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
+        // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
+        defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : settings.output + ".throughput.png") }
 
         let specs = targets.map { t in
             SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(t.frames.count),
                         expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)), settings: recipe.settings)
         }
         let files = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0.file) })
-        let progress = ProgressReporter(label: "restore", total: Int64(targets.reduce(0) { $0 + $1.frames.count }), quiet: settings.quiet)
+        let progress = ProgressReporter(label: "restore", total: Int64(targets.reduce(0) { $0 + $1.frames.count }), quiet: settings.quiet || monitoring.showsProgress)
         let done = LockedCounter()
         let report = try farm.run(segments: specs, inputs: { spec in
             guard let file = files[spec.id] else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }

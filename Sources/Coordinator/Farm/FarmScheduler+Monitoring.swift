@@ -1,0 +1,37 @@
+/// Scheduler counters for monitoring (live view, status, metrics): all O(1) or O(workers), cheap at 20 Hz.
+public struct SchedulerCounts: Equatable, Sendable {
+    public var total = 0
+    public var pending = 0
+    public var running = 0
+    public var done = 0
+    public var failed = 0
+    public var requeues = 0
+    public var speculativeCopies = 0
+
+    public init(total: Int = 0, pending: Int = 0, running: Int = 0, done: Int = 0, failed: Int = 0,
+                requeues: Int = 0, speculativeCopies: Int = 0) {
+        self.total = total
+        self.pending = pending
+        self.running = running
+        self.done = done
+        self.failed = failed
+        self.requeues = requeues
+        self.speculativeCopies = speculativeCopies
+    }
+}
+
+extension FarmScheduler {
+    public var counts: SchedulerCounts {
+        SchedulerCounts(total: segments.count, pending: pendingList.count,
+                        running: max(0, segments.count - pendingList.count - doneSegments - failedSegments),
+                        done: doneSegments, failed: failedSegments, requeues: requeues, speculativeCopies: speculations)
+    }
+
+    /// Failed tries per worker name (death, stall, error, invalid result).
+    public var failuresByWorker: [String: Int] { failuresByName }
+
+    /// The worker name behind a registered peer.
+    public func workerName(of peer: PeerID) -> String? { workers[peer]?.name }
+
+    public func isBlocklisted(name: String) -> Bool { blocklist.contains(name) }
+}

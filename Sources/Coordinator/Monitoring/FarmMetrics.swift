@@ -1,0 +1,73 @@
+import Foundation
+import Metrics
+import Prometheus
+
+/// The farm's Prometheus metrics: snapshots go in through the swift-metrics API (counters, gauges) backed by a
+/// swift-prometheus registry of our own (not the process-global `MetricsSystem`, so several coordinators or
+/// tests in one process never share series); `render` gives the text exposition format.
+///
+/// Counters only ever grow: each update adds the difference to the previous snapshot (a value that went
+/// down, e.g. a new job, adds nothing).
+public final class FarmMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let lock = NSLock()
+    private var exported: [String: Double] = [:]
+
+    public init() {
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// Brings every series up to date with `snapshot` and returns the Prometheus text exposition.
+    public func render(_ snapshot: FarmSnapshot) -> String {
+        lock.withLock {
+            update(snapshot)
+            return registry.emitToString()
+        }
+    }
+
+    private func update(_ s: FarmSnapshot) {
+        gauge("lumiere_job_frames", Double(s.framesTotal))
+        count("lumiere_frames_processed_total", Double(s.framesDone))
+        gauge("lumiere_frames_in_flight", Double(s.framesInFlight))
+        gauge("lumiere_output_fps", s.outputFPS)
+        gauge("lumiere_job_elapsed_seconds", s.elapsedSeconds)
+        gauge("lumiere_eta_seconds", s.etaSeconds ?? -1)
+        gauge("lumiere_job_finished", s.finished ? 1 : 0)
+        for (state, value) in [("pending", s.segments.pending), ("running", s.segments.running),
+                               ("done", s.segments.done), ("failed", s.segments.failed)] {
+            gauge("lumiere_segments", Double(value), [("state", state)])
+        }
+        gauge("lumiere_queue_depth", Double(s.segments.pending))
+        count("lumiere_retries_total", Double(s.retries))
+        count("lumiere_speculative_copies_total", Double(s.speculativeCopies))
+        count("lumiere_bytes_transferred_total", Double(s.bytesSent), [("direction", "to_workers")])
+        count("lumiere_bytes_transferred_total", Double(s.bytesReceived), [("direction", "from_workers")])
+        for state in ["idle", "receiving", "processing", "sending", "gone", "blocklisted"] {
+            gauge("lumiere_workers", Double(s.workers.filter { $0.state.rawValue == state }.count), [("state", state)])
+        }
+        for w in s.workers {
+            let worker = [("worker", w.name), ("host", w.host)]
+            gauge("lumiere_worker_fps", w.fpsLastMinute, worker)
+            gauge("lumiere_worker_busy", w.segment == nil ? 0 : 1, worker)
+            count("lumiere_worker_frames_processed_total", Double(w.framesProcessed), worker)
+            count("lumiere_worker_segments_completed_total", Double(w.segmentsCompleted), worker)
+            count("lumiere_worker_failures_total", Double(w.failures), worker)
+            count("lumiere_worker_bytes_transferred_total", Double(w.bytesSent), worker + [("direction", "to_worker")])
+            count("lumiere_worker_bytes_transferred_total", Double(w.bytesReceived), worker + [("direction", "from_worker")])
+            count("lumiere_worker_busy_seconds_total", w.processingSeconds, worker + [("activity", "processing")])
+            count("lumiere_worker_busy_seconds_total", w.transferSeconds, worker + [("activity", "transfer")])
+        }
+    }
+
+    private func gauge(_ name: String, _ value: Double, _ dimensions: [(String, String)] = []) {
+        Gauge(label: name, dimensions: dimensions, factory: factory).record(value)
+    }
+
+    private func count(_ name: String, _ total: Double, _ dimensions: [(String, String)] = []) {
+        let key = name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = max(0, total - (exported[key] ?? 0))
+        exported[key] = max(total, exported[key] ?? 0)
+        FloatingPointCounter(label: name, dimensions: dimensions, factory: factory).increment(by: delta)
+    }
+}
