@@ -1,0 +1,74 @@
+import Planning
+import Shared
+import XCTest
+
+/// Segment plans mapped to output frames for retiming (24 → 60, 15 → 24, NTSC → 60, 30 → 24).
+final class RetimedPlanTests: XCTestCase {
+    func testRetimedPlansTileTheOutputAndEverySegmentCanMakeItsFrames() throws {
+        var g = SegmentPlannerTests.SeededGenerator(state: 9)
+        let conversions: [(Rational, Rational)] = [(Rational(24), Rational(60)), (Rational(15), Rational(24)),
+                                                   (Rational(24000, 1001), Rational(60)), (Rational(30), Rational(24))]
+        for trial in 0..<200 {
+            let (inRate, outRate) = conversions[trial % conversions.count]
+            let retiming = try Retiming(inputRate: inRate, outputRate: outRate)
+            let frames = Int.random(in: 20...2000, using: &g)
+            var shots = SegmentPlannerTests.randomShots(frames: frames, using: &g)
+            shots = Self.mergeShort(shots, minimum: 8) // the detector's minimum shot length
+            let plan = try SegmentPlanner.plan(shots: shots, frameCount: frames, settings: SegmentPlannerSettings(maxSegmentFrames: 60, overlapFrames: 8))
+            let out = try plan.retimed(retiming) // validated: shots and owned ranges tile the output
+            let context = "trial \(trial): \(inRate) → \(outRate), \(frames) frames, shots \(shots)"
+            XCTAssertEqual(out.frameCount, Int(retiming.outputFrameCount(inputFrames: Int64(frames))), context)
+            XCTAssertEqual(out.segments.count, plan.segments.count, context)
+            for (a, b) in zip(plan.segments, out.segments) {
+                let shot = plan.shots[a.shot]
+                for k in b.input {
+                    let p = retiming.sourcePosition(ofOutputFrame: Int64(k))
+                    let left = Int(p.index)
+                    if p.isExact || left + 1 == shot.upperBound {
+                        // Copied, or the nearer side at a shot's end: one input frame, inside this segment's input.
+                        XCTAssert(a.input.contains(min(left, shot.upperBound - 1)), "output \(k) needs \(left); \(context)")
+                    } else {
+                        XCTAssert(a.input.contains(left) && a.input.contains(left + 1), "output \(k) needs \(left), \(left + 1) outside \(a.input); \(context)")
+                    }
+                    XCTAssert(shot.contains(left), "output \(k) reaches outside its shot; \(context)")
+                }
+            }
+            // Stitching in output frames: overlaps only inside a shot, every output frame weighs 1 in total.
+            let stitch = StitchPlan(plan: out)
+            for case .blend(let seam) in stitch.steps {
+                XCTAssertEqual(out.segments[seam.left].shot, out.segments[seam.right].shot, context)
+                XCTAssertGreaterThanOrEqual(seam.frames.count, 4, "overlap too small to crossfade; \(context)")
+            }
+            for k in stride(from: 0, to: out.frameCount, by: 5) {
+                let sources = stitch.sources(frame: k) { Crossfade.window(differences: [Double](repeating: 0, count: $0.frames.count)) }
+                XCTAssertEqual(sources.reduce(0) { $0 + $1.weight }, 1, accuracy: 1e-6, context)
+            }
+        }
+    }
+
+    func testTwentyFourToSixtyByHand() throws {
+        let plan = try SegmentPlanner.plan(shots: [0..<10, 10..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 72, overlapFrames: 8))
+        XCTAssertEqual(plan.segments.map(\.owned), [0..<10, 10..<70, 70..<130])
+        XCTAssertEqual(plan.segments.map(\.input), [0..<10, 10..<74, 66..<130])
+        let out = try plan.retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60)))
+        XCTAssertEqual(out.frameCount, 325)
+        XCTAssertEqual(out.shots, [0..<25, 25..<325])
+        XCTAssertEqual(out.segments.map(\.owned), [0..<25, 25..<175, 175..<325])
+        // Segment 1's input ends at frame 73: outputs up to p = 73 (k = 182.5 → 182). Segment 2 starts at p = 66 (k = 165).
+        XCTAssertEqual(out.segments.map(\.input), [0..<25, 25..<183, 165..<325])
+        XCTAssertThrowsError(try SegmentPlanner.plan(shots: [0..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 64, overlapFrames: 0))
+            .retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60))))
+    }
+
+    static func mergeShort(_ shots: [Range<Int>], minimum: Int) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        for s in shots {
+            if let last = result.last, s.count < minimum || last.count < minimum {
+                result[result.count - 1] = last.lowerBound..<s.upperBound
+            } else {
+                result.append(s)
+            }
+        }
+        return result
+    }
+}
