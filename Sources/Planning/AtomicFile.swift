@@ -15,7 +15,8 @@ public enum AtomicFile {
     public static func write(_ data: Data, to url: URL,
                              writer: Writer = { fd, p, n in systemWrite(fd, p, n) }) throws {
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        // Unique per call: two writers of the same file in one process must not share a temporary file.
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(errno, temporary, "create") }
         var written = 0
