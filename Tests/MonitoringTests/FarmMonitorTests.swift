@@ -53,6 +53,13 @@ final class FarmMonitorTests: XCTestCase {
         XCTAssertEqual(w.fpsLastMinute, 100.0 / 25, accuracy: 0.01)
         XCTAssertEqual(s.outputFPS, 100.0 / 25, accuracy: 0.01)
         XCTAssertEqual(try XCTUnwrap(s.etaSeconds), 50 / (100.0 / 25), accuracy: 0.1)
+        // After the job ends, time and rates freeze (the coordinator may spend a while assembling).
+        monitor.recordJobFinished()
+        clock.advance(30)
+        let final = monitor.snapshot()
+        XCTAssertTrue(final.finished)
+        XCTAssertEqual(final.elapsedSeconds, 25, accuracy: 1e-9)
+        XCTAssertEqual(final.outputFPS, s.outputFPS, accuracy: 1e-9)
     }
 
     func testFailuresGoneAndBlocklistedStatesAndReconnectKeepsTheLine() throws {

@@ -18,6 +18,8 @@ public final class FarmMonitor: @unchecked Sendable {
     private let clock: @Sendable () -> Double
     private var startedAt: Double?
     private var finished = false
+    /// When the job ended: elapsed time and rates freeze there (the coordinator may still be assembling).
+    private var finishedAt: Double?
     private var framesTotal: Int64 = 0
     private var framesDone: Int64 = 0
     private var framesByOutput: [SegmentID: Int64] = [:]
@@ -45,6 +47,7 @@ public final class FarmMonitor: @unchecked Sendable {
         lock.withLock {
             startedAt = now
             finished = false
+            finishedAt = nil
             framesByOutput = Dictionary(segments.map { ($0.id, Int64($0.expectedOutputFrames)) }, uniquingKeysWith: { a, _ in a })
             framesTotal = framesByOutput.values.reduce(0, +)
             framesDone = 0
@@ -57,8 +60,9 @@ public final class FarmMonitor: @unchecked Sendable {
     public func recordJobFinished() {
         let now = clock()
         lock.withLock {
-            finished = true
             sampleLocked(now)
+            finished = true
+            finishedAt = now
         }
     }
 
@@ -175,7 +179,7 @@ public final class FarmMonitor: @unchecked Sendable {
 
     public func snapshot() -> FarmSnapshot {
         let now = clock()
-        return lock.withLock { snapshotLocked(now) }
+        return lock.withLock { snapshotLocked(finishedAt ?? now) }
     }
 
     /// Per-worker and whole-job cumulative frame curves for the end-of-job plot.

@@ -19,11 +19,11 @@ public enum ThroughputPlot {
         public init() {}
     }
 
-    /// Series from the monitor's histories, each averaged over buckets of about 1/80 of the job.
+    /// Series from the monitor's histories, each averaged over buckets of about 1/60 of the job (at least 1 s).
     public static func series(from histories: [(name: String, history: ThroughputHistory)]) -> [Series] {
         let end = histories.compactMap { $0.history.samples.last?.time }.max() ?? 0
         return histories.map { item in
-            let bucket = max(item.history.interval, end / 80)
+            let bucket = max(item.history.interval, end / 60, 1)
             return Series(name: item.name, points: item.history.ratePoints(bucket: bucket))
         }
     }
