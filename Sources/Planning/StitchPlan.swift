@@ -50,7 +50,14 @@ public struct StitchPlan: Codable, Sendable, Equatable {
 
     /// The segments (with weights summing to 1) that make film frame `frame`, given each seam's crossfade.
     public func sources(frame: Int, crossfade: (Seam) -> Range<Int>) -> [(segment: Int, weight: Float)] {
-        for step in steps where step.frames.contains(frame) {
+        // Steps are in film order and contiguous: binary search (a 2-hour film has thousands of steps).
+        var low = 0, high = steps.count
+        while low < high {
+            let mid = (low + high) / 2
+            if steps[mid].frames.upperBound <= frame { low = mid + 1 } else { high = mid }
+        }
+        if low < steps.count, steps[low].frames.contains(frame) {
+            let step = steps[low]
             switch step {
             case .copy(let segment, _): return [(segment, 1)]
             case .blend(let seam):
