@@ -172,6 +172,18 @@ final class StatusEndToEndTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot reach the coordinator"), "\(error)")
         }
         XCTAssertThrowsError(try FarmSnapshot.decode(Data("{\"formatVersion\": 99}".utf8)))
+        // A port already taken: the second server says so instead of failing silently.
+        let first = try StatusServer(port: 0, snapshot: { .idle })
+        let taken = try first.start()
+        defer { first.stop() }
+        let second = try StatusServer(port: taken, snapshot: { .idle })
+        XCTAssertThrowsError(try second.start()) { error in
+            XCTAssertTrue("\(error)".contains("port in use?"), "\(error)")
+        }
+        // Not a coordinator's status: a clear error naming the HTTP status.
+        XCTAssertThrowsError(try StatusClient.get(StatusClient.Endpoint(parsing: "127.0.0.1:\(taken)"), path: "/nothing-here")) { error in
+            XCTAssertTrue("\(error)".contains("HTTP 404"), "\(error)")
+        }
     }
 }
 

@@ -51,7 +51,11 @@ public enum StatusClient {
         }
         var response = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        let deadline = Date().addingTimeInterval(timeout) // a peer trickling bytes must not hold us forever
         while true {
+            guard Date() < deadline else {
+                throw MonitoringError.unreachable(endpoint: endpoint.description, underlying: "no complete answer within \(timeout) s")
+            }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n == 0 { break }
             guard n > 0 else { throw MonitoringError.unreachable(endpoint: endpoint.description, underlying: "reading: \(errnoText())") }

@@ -50,27 +50,28 @@ public final class StatusServer: @unchecked Sendable {
     @discardableResult
     public func start(timeout: Double = 10) throws -> UInt16 {
         let server = self.server
-        let task = Task { try await server.run() }
-        runTask = task
         let box = StartResult()
-        let ready = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await server.waitUntilListening(timeout: timeout)
-                if case .ip4(_, let port) = await server.listeningAddress { box.port = port }
-                if case .ip6(_, let port) = await server.listeningAddress { box.port = port }
-            } catch {
-                // run() failed (port in use, no permission): its error says why.
-                if case .failure(let runError) = await task.result { box.error = runError } else { box.error = error }
+        runTask = Task {
+            do { try await server.run() } catch { box.set(error: error) } // e.g. port in use: run() fails at once
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let error = box.error {
+                throw MonitoringError.serverFailed("cannot listen on \(host): \(error) (port in use? try another --metrics-port)")
             }
-            ready.signal()
+            let probed = DispatchSemaphore(value: 0)
+            Task {
+                if await server.isListening, let address = await server.listeningAddress {
+                    if case .ip4(_, let port) = address { box.set(port: port) }
+                    if case .ip6(_, let port) = address { box.set(port: port) }
+                }
+                probed.signal()
+            }
+            probed.wait()
+            if let port = box.port { self.port = port; return port }
+            Thread.sleep(forTimeInterval: 0.01)
         }
-        ready.wait()
-        if let error = box.error {
-            throw MonitoringError.serverFailed("cannot listen on \(host): \(error) (port in use? try another --metrics-port)")
-        }
-        port = box.port
-        return port
+        throw MonitoringError.serverFailed("cannot listen on \(host): not listening after \(timeout) s")
     }
 
     public func stop() {
@@ -85,7 +86,12 @@ public final class StatusServer: @unchecked Sendable {
     deinit { runTask?.cancel() }
 
     private final class StartResult: @unchecked Sendable {
-        var port: UInt16 = 0
-        var error: Error?
+        private let lock = NSLock()
+        private var _port: UInt16?
+        private var _error: Error?
+        var port: UInt16? { lock.withLock { _port } }
+        var error: Error? { lock.withLock { _error } }
+        func set(port: UInt16) { lock.withLock { _port = port } }
+        func set(error: Error) { lock.withLock { _error = error } }
     }
 }
