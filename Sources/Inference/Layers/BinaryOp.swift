@@ -26,7 +26,10 @@ final class BinaryOpLayer: Layer {
         let a = inputs[0]
         if let scalar {
             let out = Tensor(dims: a.dims, channels: a.channels, height: a.height, width: a.width, zeroed: false)
-            lk_binary_scalar(a.storage, a.count, scalar, out.storage, Int32(op))
+            context.parallelRanges(max(1, a.count / 65536)) { r in  // 64 Ki-value chunks
+                let lo = r.lowerBound * 65536, hi = r.upperBound == max(1, a.count / 65536) ? a.count : r.upperBound * 65536
+                lk_binary_scalar(a.storage + lo, hi - lo, scalar, out.storage + lo, Int32(op))
+            }
             return [out]
         }
         let b = inputs[1]
@@ -37,8 +40,11 @@ final class BinaryOpLayer: Layer {
             throw InferenceError.shapeMismatch(layer: name, reason: "cannot broadcast \(a.shapeDescription) with \(b.shapeDescription)")
         }
         let out = Tensor(dims: outDims, channels: oc, height: oh, width: ow, zeroed: false)
-        lk_binary_broadcast(a.storage, Int32(sa.c), Int32(sa.h), Int32(sa.w), b.storage, Int32(sb.c), Int32(sb.h), Int32(sb.w),
-                            out.storage, Int32(oc), Int32(oh), Int32(ow), Int32(op))
+        context.parallelRanges(oc) { r in  // by output channel; a broadcast operand (c = 1) is shared
+            let pa = a.storage + (sa.c == 1 ? 0 : r.lowerBound * sa.h * sa.w), pb = b.storage + (sb.c == 1 ? 0 : r.lowerBound * sb.h * sb.w)
+            lk_binary_broadcast(pa, Int32(sa.c == 1 ? 1 : r.count), Int32(sa.h), Int32(sa.w), pb, Int32(sb.c == 1 ? 1 : r.count), Int32(sb.h), Int32(sb.w),
+                                out.storage + r.lowerBound * oh * ow, Int32(r.count), Int32(oh), Int32(ow), Int32(op))
+        }
         return [out]
     }
 

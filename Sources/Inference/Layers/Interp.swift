@@ -47,19 +47,30 @@ final class InterpLayer: Layer {
         case 1:
             let hs: Float = outputHeight != 0 ? Float(h) / Float(outH) : 1 / heightScale
             let ws: Float = outputWidth != 0 ? Float(w) / Float(outW) : 1 / widthScale
-            lk_resize_nearest(x.storage, Int32(x.channels), Int32(h), Int32(w), out.storage, Int32(outH), Int32(outW), hs, ws)
+            context.parallelRanges(x.channels) { r in
+                lk_resize_nearest(x.storage + r.lowerBound * x.planeSize, Int32(r.count), Int32(h), Int32(w),
+                                  out.storage + r.lowerBound * out.planeSize, Int32(outH), Int32(outW), hs, ws)
+            }
         case 2:
             guard w >= 2, h >= 2 else { throw InferenceError.shapeMismatch(layer: name, reason: "bilinear needs at least 2x2 input") }
             let (xofs, alpha) = InterpLayer.linearCoefficients(w, outW, alignCorner)
             let (yofs, beta) = InterpLayer.linearCoefficients(h, outH, alignCorner)
-            lk_resize_separable(x.storage, Int32(x.channels), Int32(h), Int32(w), out.storage, Int32(outH), Int32(outW), 2, xofs, alpha, yofs, beta)
+            resize(x, out, taps: 2, xofs, alpha, yofs, beta, context)
         default:
             guard w >= 4, h >= 4 else { throw InferenceError.shapeMismatch(layer: name, reason: "bicubic needs at least 4x4 input") }
             let (xofs, alpha) = InterpLayer.cubicCoefficients(w, outW, alignCorner)
             let (yofs, beta) = InterpLayer.cubicCoefficients(h, outH, alignCorner)
-            lk_resize_separable(x.storage, Int32(x.channels), Int32(h), Int32(w), out.storage, Int32(outH), Int32(outW), 4, xofs, alpha, yofs, beta)
+            resize(x, out, taps: 4, xofs, alpha, yofs, beta, context)
         }
         return [out]
+    }
+
+    private func resize(_ x: Tensor, _ out: Tensor, taps: Int32, _ xofs: [Int32], _ alpha: [Float], _ yofs: [Int32], _ beta: [Float],
+                        _ context: ExecutionContext) {
+        context.parallelRanges(x.channels) { r in
+            lk_resize_separable(x.storage + r.lowerBound * x.planeSize, Int32(r.count), Int32(x.height), Int32(x.width),
+                                out.storage + r.lowerBound * out.planeSize, Int32(out.height), Int32(out.width), taps, xofs, alpha, yofs, beta)
+        }
     }
 
     /// ncnn's linear_coeffs.

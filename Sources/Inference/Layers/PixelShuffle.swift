@@ -20,7 +20,14 @@ final class PixelShuffleLayer: Layer {
             throw InferenceError.shapeMismatch(layer: name, reason: "channels of \(x.shapeDescription) not divisible by \(r * r)")
         }
         let out = Tensor(dims: 3, channels: x.channels / (r * r), height: x.height * r, width: x.width * r, zeroed: false)
-        lk_pixel_shuffle(x.storage, Int32(x.channels), Int32(x.height), Int32(x.width), Int32(r), Int32(mode), out.storage)
+        if mode == 0 {  // output channel q reads input channels q·r²…: split output channels across threads
+            context.parallelRanges(out.channels) { range in
+                lk_pixel_shuffle(x.storage + range.lowerBound * r * r * x.planeSize, Int32(range.count * r * r), Int32(x.height), Int32(x.width),
+                                 Int32(r), 0, out.storage + range.lowerBound * out.planeSize)
+            }
+        } else {
+            lk_pixel_shuffle(x.storage, Int32(x.channels), Int32(x.height), Int32(x.width), Int32(r), Int32(mode), out.storage)
+        }
         return [out]
     }
 }
