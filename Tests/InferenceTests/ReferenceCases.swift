@@ -2,6 +2,8 @@ import Foundation
 import Inference
 import XCTest
 
+nonisolated(unsafe) private var referenceDirectory: String?
+
 /// Reference outputs computed by ncnn: scripts/ncnn_reference/make_reference.py is run once per
 /// test process (python3 with the `ncnn` and `numpy` packages, and the ffmpeg CLI for photo crops).
 enum ReferenceCases {
@@ -23,7 +25,10 @@ enum ReferenceCases {
     }
 
     static let generated: Result<[Case], Error> = Result(catching: {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-ncnn-ref-\(getuid())")  // overwritten by each run
+        // One directory per test process (parallel test runners must not share it), removed at exit.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-ncnn-ref-\(getpid())")
+        referenceDirectory = dir.path
+        atexit { if let d = referenceDirectory { try? FileManager.default.removeItem(atPath: d) } }
         let script = repoRoot.appendingPathComponent("scripts/ncnn_reference/make_reference.py")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
