@@ -47,7 +47,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
         .target(name: "Coordinator", dependencies: [
-            "Shared", "Media", "Processors", "Worker", "CZMQ", "Transport",
+            "Shared", "Media", "Planning", "Processors", "Worker", "CZMQ", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "TestSupport"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
     ],

@@ -50,6 +50,8 @@ public final class MediaWriter {
             throw MediaError.outputFailed(path: path, detail: "no container format for this file name (use .mp4 or .mkv)")
         }
         output = ctx
+        // No dates or random IDs in the container: the same frames give the same bytes (resume = uninterrupted run).
+        ctx.pointee.flags |= AVFMT_FLAG_BITEXACT
         let oformat = ctx.pointee.oformat!
         let globalHeader = (oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0
         let pixelFormat = video.encoding.pixelFormat ?? (video.encoding.codec == .h264 ? "yuv420p" : "yuv420p")

@@ -32,6 +32,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Use the simulated processor taking this many seconds per segment (tests, benchmarks).")
     var simulateSeconds: Double?
 
+    @Flag(help: .hidden)
+    var exitWithParent = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -58,6 +61,8 @@ struct WorkerCommand: ParsableCommand {
         }
         let worker = FarmWorker(configuration: configuration, processor: processor, logger: logger)
         let signals = installShutdownSignals { worker.requestShutdown() }
+        // A local worker started by `restore` leaves with its coordinator, even one killed without a word.
+        if exitWithParent { exitWhenOrphaned { worker.kill() } }
         defer { signals.forEach { $0.cancel() } }
         switch try worker.run() {
         case .shutdown, .killed: return
@@ -67,6 +72,19 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 }
+
+/// Calls `handler` once the process that started us has gone (we are re-parented).
+func exitWhenOrphaned(_ handler: @escaping @Sendable () -> Void) {
+    let parent = getppid()
+    let timer = DispatchSource.makeTimerSource(queue: .global())
+    timer.schedule(deadline: .now() + 1, repeating: 1)
+    timer.setEventHandler {
+        if getppid() != parent { handler(); timer.cancel() }
+    }
+    timer.resume()
+    orphanTimer = timer
+}
+nonisolated(unsafe) private var orphanTimer: DispatchSourceTimer?
 
 /// SIGINT and SIGTERM call `handler` (each time) instead of killing the process.
 func installShutdownSignals(_ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {

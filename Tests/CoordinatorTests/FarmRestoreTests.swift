@@ -23,12 +23,12 @@ final class FarmRestoreTests: XCTestCase {
         let settings = RestoreSettings(input: bikes, output: farmOut, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("job").path)
-        options.maxSegmentSeconds = 3 // 250 frames → 4 segments of 62/63 frames
+        options.maxSegmentSeconds = 3 // 75 frames: every one of bikes' 6 shots (cuts at 30, 76, 137, 187, 242) fits in one segment
         options.keepJobDirectory = true
         let summary = try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run()
         XCTAssertEqual(summary.frames, 250)
         let results = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("job/results").path)
-        XCTAssertEqual(results.filter { $0.hasSuffix(".mkv") }.count, 4)
+        XCTAssertEqual(results.filter { $0.hasSuffix(".mkv") }.count, 6)
 
         // Same frames, in the same order, as restoring in one process (up to the 16-bit intermediate's rounding).
         let direct = dir.appendingPathComponent("direct.mkv").path

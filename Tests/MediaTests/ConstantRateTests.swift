@@ -41,3 +41,20 @@ final class ConstantRateTests: XCTestCase {
         XCTAssertEqual(ConstantRateNormalizer<Int>.nominalRate(base: nil, average: Rational(15)), Rational(15))
     }
 }
+
+final class RealFootageFrameCountTests: XCTestCase {
+    /// Real files whose declared counts are a little off are not called truncated. The constant-rate sequence
+    /// follows the timestamps: balle1's AVI decodes 295 frames whose timestamps span 300 slots (its dropped-frame
+    /// chunks become repeats), and box.mp4's 455 frames span 456.
+    func testEveryRealClipDecodesToItsKnownFrameCount() throws {
+        let expected = ["video/box.mp4": 456, "video/balle1-vp9.avi": 300, "video/cityCC0.mpg": 190, "video/bikes.mp4": 250,
+                        "video/carphone_pristine.mp4": 120]
+        for (name, count) in expected.sorted(by: { $0.key < $1.key }) {
+            let path = try XCTUnwrap(Fixtures.footage(name), "needs ../shared/footage")
+            let reader = try ConstantRateReader(path: path)
+            var frames = 0
+            while try reader.next() != nil { frames += 1 }
+            XCTAssertEqual(frames, count, name)
+        }
+    }
+}

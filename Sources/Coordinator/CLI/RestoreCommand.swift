@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Transport
 import Media
+import Planning
 import Processors
 import Shared
 
@@ -54,7 +55,7 @@ struct RestoreCommand: ParsableCommand {
     var crf: Int = 18
 
     @Option(help: "x264 preset: ultrafast … veryslow; slower gives smaller files at the same quality.")
-    var preset: String = "slow"
+    var preset: String = "medium"
 
     @Option(help: "Output pixel format, e.g. yuv420p (default for h264) or yuv444p.")
     var pixelFormat: String?
@@ -82,6 +83,14 @@ struct RestoreCommand: ParsableCommand {
 
     @Option(help: "Longest segment handed to one worker, in seconds of film.")
     var segmentSeconds: Double = 10
+
+    @Option(help: "Frames two neighbouring segments of one long shot both restore; the seam is blended where they agree best.")
+    var overlap: Int = SegmentPlannerSettings.defaultOverlapFrames
+
+    @OptionGroup var shotOptions: ShotDetectionOptions
+
+    @Option(help: ArgumentHelp("A shot list from `lumiere-coordinator shots INPUT --json -o FILE`, reused when it matches the input and settings.", valueName: "file"))
+    var shots: String?
 
     @Option(help: "The coordinator's CURVE secret key file (NAME.key, with NAME.pub beside it); enables encryption and authentication.")
     var key: String?
@@ -131,6 +140,10 @@ struct RestoreCommand: ParsableCommand {
                 var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
                 options.keepJobDirectory = keepJob
                 options.maxSegmentSeconds = segmentSeconds
+                guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
+                options.overlapFrames = overlap
+                options.shotDetection = try shotOptions.settings()
+                options.shotsFile = shots
                 options.insecure = insecure
                 options.monitoring = try monitoringOptions.settings(quiet: quiet)
                 if let key {
@@ -160,10 +173,11 @@ extension RestoreCommand {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationFailure("no key file or directory at \(path)") }
-            let files = isDirectory.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".pub") }.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }
-                : [URL(fileURLWithPath: path)]
-            for file in files { keys.append(try CurveKeyPair.readKeyFile(file)) }
+            if isDirectory.boolValue {
+                keys += try CurveKeyPair.readPublicKeys(directory: URL(fileURLWithPath: path))
+            } else {
+                keys.append(try CurveKeyPair.readKeyFile(URL(fileURLWithPath: path)))
+            }
         }
         return keys
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Media
+import Planning
 import Processors
 import Shared
 import Transport
@@ -19,6 +20,13 @@ public struct FarmOptions: Sendable {
     public var keepJobDirectory = false
     /// Longest segment, in seconds of film.
     public var maxSegmentSeconds: Double = 10
+    /// Frames two neighbouring segments of one shot share (context for temporal processing, room for the seam blend).
+    /// Shrunk to a third of the segment length when segments are very short.
+    public var overlapFrames = SegmentPlannerSettings.defaultOverlapFrames
+    /// Shot detection (segments never cross a shot boundary).
+    public var shotDetection = ShotDetectorSettings()
+    /// A shot list from `lumiere-coordinator shots --json`, used when it matches the input and settings.
+    public var shotsFile: String?
     public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
     public var insecure = false
     public var heartbeatInterval = 1.0
@@ -65,51 +73,93 @@ public final class FarmRestorePipeline {
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
 
         let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job"))
-        let inputsDirectory = jobDirectory.appendingPathComponent("inputs")
-        let resultsDirectory = jobDirectory.appendingPathComponent("results")
-        for dir in [inputsDirectory, resultsDirectory] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let job = try JobDirectory(url: jobDirectory)
 
-        // 2. Plan: frame count from the declared duration for now; the input pass below confirms it.
-        let estimated = Int(probe.estimatedFrameCount ?? 1)
-        let maxFrames = max(1, Int((Rational(Int64((options.maxSegmentSeconds * 1000).rounded()), 1000) * rate).floor))
-        var plan = FarmRestorePipeline.splitEvenly(frames: estimated, maxFrames: maxFrames)
+        // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
+        let identity = try JobKeys.inputIdentity(path: settings.input)
+        let shots = try shotList(identity: identity, rate: rate, job: job, estimated: probe.estimatedFrameCount)
+        let total = shots.frameCount
 
-        // 3. Segment inputs in one decode pass.
-        let analysis = ProgressReporter(label: "split", total: Int64(estimated), quiet: settings.quiet)
-        var targets = plan.enumerated().map { SegmentInputWriter.Target(id: UInt64($0.offset), frames: $0.element,
-                                                                        file: inputsDirectory.appendingPathComponent("segment-\($0.offset).mkv")) }
-        let total = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { analysis.update(done: Int64($0)) }
-        analysis.finish(done: Int64(total))
-        if total != estimated {
-            // The declared duration was off: replan on the true count and write again (rare; cheap compared to restoring).
-            plan = FarmRestorePipeline.splitEvenly(frames: total, maxFrames: maxFrames)
-            targets = plan.enumerated().map { SegmentInputWriter.Target(id: UInt64($0.offset), frames: $0.element,
-                                                                       file: inputsDirectory.appendingPathComponent("segment-\($0.offset).mkv")) }
-            _ = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { _ in }
+        // 3. Plan: segments inside shots, long shots split with overlap; keyed by input + settings.
+        let maxFrames = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
+        let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
+        let segments = try SegmentPlanner.plan(shots: shots.shots, frameCount: total, settings: plannerSettings)
+        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments)
+        try job.writeFile("plan.json", try jobPlan.encoded())
+
+        // 4. Resume: results the journal lists and the disk confirms are kept; the rest are (re)done.
+        let dropped = try job.verify(keeping: Set(jobPlan.keys))
+        if !dropped.isEmpty { logger.info("journal: \(dropped.count) stale or damaged results will be redone") }
+        removeUnlistedResults(job)
+        let finished = Set(job.entries.keys)
+        let todo = segments.segments.filter { !finished.contains(jobPlan.keys[$0.index]) }
+        logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
+
+        if !todo.isEmpty {
+            // 5. Segment inputs (only unfinished segments) in one decode pass; the farm restores them.
+            let split = ProgressReporter(label: "split", total: Int64(total), quiet: settings.quiet)
+            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
+                                                               file: job.inputsURL.appendingPathComponent("segment-\(jobPlan.keys[$0.index]).mkv")) }
+            let decoded = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { split.update(done: Int64($0)) }
+            split.finish(done: Int64(decoded))
+            guard decoded == total else { throw RestoreError.frameCountMismatch(expected: Int64(total), written: Int64(decoded)) }
+            try runFarm(targets: targets, keys: jobPlan.keys, recipe: recipe, job: job)
         }
 
-        // 4. The farm restores every segment.
-        try runFarm(targets: targets, recipe: recipe, jobDirectory: jobDirectory, resultsDirectory: resultsDirectory)
-
-        // 5. Stitch in order and encode once, with the source's audio.
-        let summary = try assemble(plan: targets, total: total, rate: rate, startTime: probe.startTime, geometry: geometry,
-                                   resultsDirectory: resultsDirectory, outputURL: outputURL)
+        // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
+        let written = try assemble(plan: segments, job: job, keys: jobPlan.keys, rate: rate, startTime: probe.startTime,
+                                   geometry: geometry, outputURL: outputURL)
         if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
-        return RestorePipeline.Summary(frames: summary, size: geometry.canvas, rate: rate, seconds: Date().timeIntervalSince(started))
+        var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: rate, seconds: Date().timeIntervalSince(started))
+        summary.segmentsRestored = todo.count
+        summary.segmentsReused = segments.segments.count - todo.count
+        return summary
     }
 
-    /// Equal-length segments of at most `maxFrames`.
-    static func splitEvenly(frames: Int, maxFrames: Int) -> [Range<Int>] {
-        let count = max(1, (frames + maxFrames - 1) / maxFrames)
-        return (0..<count).map { i in (i * frames / count)..<((i + 1) * frames / count) }
+    /// The shot list: from `--shots` or the job directory when it matches, else from an analysis pass (saved for next time).
+    private func shotList(identity: String, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> ShotList {
+        let saved = job.url.appendingPathComponent("shots.json")
+        for file in [options.shotsFile.map { URL(fileURLWithPath: $0) }, saved].compactMap({ $0 }) {
+            if let list = ShotAnalysis.reusable(file: file, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
+                logger.info("shots: reusing \(file.path)")
+                return list
+            }
+        }
+        if let file = options.shotsFile { warn("the shot list \(file) is for another input, rate or settings; detecting shots again") }
+        let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
+        let list = try ShotAnalysis.analyse(path: settings.input, rate: rate, settings: options.shotDetection, threads: settings.threads) {
+            progress.update(done: Int64($0))
+        }
+        progress.finish(done: Int64(list.frameCount))
+        try job.writeFile("shots.json", try list.encoded())
+        return list
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], recipe: RenderRecipe, jobDirectory: URL, resultsDirectory: URL) throws {
+    /// Result files no journal entry names (a crash between the move and the journal update, or old settings).
+    private func removeUnlistedResults(_ job: JobDirectory) {
+        let listed = Set(job.entries.values.map(\.file))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: job.resultsURL.path)) ?? [] where !listed.contains(name) {
+            try? FileManager.default.removeItem(at: job.resultsURL.appendingPathComponent(name))
+        }
+    }
+
+    /// The endpoint as another machine would write it: a wildcard bind is shown with this host's name.
+    static func reachable(_ endpoint: String) -> String {
+        guard endpoint.hasPrefix("tcp://0.0.0.0:") || endpoint.hasPrefix("tcp://*:") || endpoint.hasPrefix("tcp://[::]:") else { return endpoint }
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : "THIS-HOST"
+        return "tcp://\(host):" + (endpoint.split(separator: ":").last.map(String.init) ?? "")
+    }
+
+    private func runFarm(targets: [SegmentInputWriter.Target], keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
+        let jobDirectory = job.url
         let local = options.bind == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         var configuration = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: jobDirectory.appendingPathComponent("incoming"), curve: options.curve)
         configuration.insecure = options.insecure
         configuration.heartbeatInterval = options.heartbeatInterval
+        // Local workers start with the job: if none registers within a minute they failed to start (see the job's logs/).
+        if local { configuration.scheduler.noWorkerTimeoutSeconds = 60 }
         let farm = FarmCoordinator(configuration: configuration, logger: logger)
         let bound = try farm.bind()
         defer {
@@ -126,7 +176,9 @@ public final class FarmRestorePipeline {
             try workers.start(count: workerCount, threads: threads, endpoint: bound,
                               workDirectory: jobDirectory.appendingPathComponent("workers"), logDirectory: jobDirectory.appendingPathComponent("logs"))
         }
-        if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(bound)\n".utf8)) }
+        if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
+        let interrupts = InterruptHandler(onFirst: { farm.requestDrain() }, onSecond: { workers.killAll(); exit(130) })
+        defer { interrupts.cancel() }
         let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : settings.output + ".throughput.png") }
@@ -138,21 +190,22 @@ public final class FarmRestorePipeline {
         let files = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0.file) })
         let progress = ProgressReporter(label: "restore", total: Int64(targets.reduce(0) { $0 + $1.frames.count }), quiet: settings.quiet || monitoring.showsProgress)
         let done = LockedCounter()
+        // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
+        let recorder = ResultRecorder(job: job)
         let report = try farm.run(segments: specs, inputs: { spec in
             guard let file = files[spec.id] else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
             return file
         }, results: { spec, info, url in
-            let destination = resultsDirectory.appendingPathComponent("segment-\(spec.id).mkv")
-            try? FileManager.default.removeItem(at: destination)
-            try FileManager.default.moveItem(at: url, to: destination)
+            try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id])
             progress.update(done: done.add(Int64(info.frameCount)))
         })
+        try recorder.wait()
         progress.finish(done: done.value)
         logger.info("farm finished: \(report)")
     }
 
-    private func assemble(plan: [SegmentInputWriter.Target], total: Int, rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          resultsDirectory: URL, outputURL: URL) throws -> Int64 {
+    private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
+                          outputURL: URL) throws -> Int64 {
         let temporary = RestorePipeline.temporaryURL(for: outputURL)
         try? FileManager.default.removeItem(at: temporary)
         var keep = false
@@ -162,26 +215,20 @@ public final class FarmRestorePipeline {
                                                                          encoding: settings.encoding, color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.input, warn: warn)
         let converter = PixelConverter()
-        let progress = ProgressReporter(label: "encode", total: Int64(total), quiet: settings.quiet)
-        for target in plan.sorted(by: { $0.frames.lowerBound < $1.frames.lowerBound }) {
-            let file = resultsDirectory.appendingPathComponent("segment-\(target.id).mkv")
-            let media = try MediaInput(path: file.path)
-            let decoder = try VideoDecoder(input: media, stream: try media.primaryVideoStream(), threads: 1)
-            var count = 0
-            while let frame = try decoder.next() {
-                var rgb = try converter.rgbImage(from: frame.picture)
-                if rgb.size != geometry.content { rgb = try converter.resize(rgb, to: geometry.content) }
-                try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
-                count += 1
-                progress.update(done: writer.frameCount)
-            }
-            guard count == target.frames.count else {
-                throw RestoreError.frameCountMismatch(expected: Int64(target.frames.count), written: Int64(count))
-            }
+        let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
+        let entries = job.entries
+        let assembler = StitchAssembler(plan: plan, resultURL: { job.resultsURL.appendingPathComponent(entries[keys[$0]]?.file ?? "missing-\($0)") },
+                                        content: geometry.content)
+        let seams = try assembler.run { rgb in
+            try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
+            progress.update(done: writer.frameCount)
         }
+        for seam in seams { logger.debug("\(seam)") }
         try writer.finish()
         progress.finish(done: writer.frameCount)
-        guard writer.frameCount == Int64(total) else { throw RestoreError.frameCountMismatch(expected: Int64(total), written: writer.frameCount) }
+        guard writer.frameCount == Int64(plan.frameCount) else {
+            throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
+        }
         if FileManager.default.fileExists(atPath: outputURL.path) { try FileManager.default.removeItem(at: outputURL) }
         try FileManager.default.moveItem(at: temporary, to: outputURL)
         keep = true

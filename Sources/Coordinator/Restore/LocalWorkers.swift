@@ -33,7 +33,7 @@ final class LocalWorkers {
             let process = Process()
             process.executableURL = executable
             let name = "local-\(index + 1)"
-            process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--name", name,
+            process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--name", name, "--exit-with-parent",
                                  "--work-dir", workDirectory.appendingPathComponent(name).path, "--log-level", "warning"]
             let log = logDirectory.appendingPathComponent("\(name).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -53,6 +53,11 @@ final class LocalWorkers {
         for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
         for p in processes { p.waitUntilExit() }
         processes.removeAll()
+    }
+
+    /// Kills every worker at once (second interrupt); safe from a signal handler's queue.
+    func killAll() {
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
     }
 
     deinit { stop() }

@@ -20,6 +20,9 @@ public struct RestorePipeline {
         public var size: PixelSize
         public var rate: Rational
         public var seconds: Double
+        /// Farm runs: segments restored by this run, and finished segments reused from the job directory.
+        public var segmentsRestored = 0
+        public var segmentsReused = 0
     }
 
     @discardableResult

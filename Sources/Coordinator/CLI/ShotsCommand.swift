@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Media
+import Planning
+import Shared
+
+/// Shot-detection settings shared by `shots` and `restore`.
+struct ShotDetectionOptions: ParsableArguments {
+    @Option(help: "Shot detection: smallest change score (0…1) that can be a cut; higher finds fewer cuts.")
+    var shotThreshold: Double = ShotDetectorSettings().threshold
+
+    @Option(help: "Shot detection: shortest shot in frames; of two cuts closer than this the stronger stays.")
+    var minShotFrames: Int = ShotDetectorSettings().minimumShotFrames
+
+    func settings() throws -> ShotDetectorSettings {
+        do {
+            return try ShotDetectorSettings(threshold: shotThreshold, minimumShotFrames: minShotFrames).validated()
+        } catch let error as PlanningError {
+            throw ValidationFailure(error.description)
+        }
+    }
+}
+
+struct ShotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shots",
+        abstract: "Find a film's shots (cuts and fades through black), as text or JSON that `restore --shots` reuses.")
+
+    @Argument(help: "A media file.")
+    var input: String
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(name: [.short, .long], help: "Write the JSON shot list to this file (for `restore --shots`).")
+    var output: String?
+
+    @OptionGroup var shotOptions: ShotDetectionOptions
+
+    @Option(help: "Decoding threads (0 = all cores).")
+    var threads: Int = 0
+
+    func run() throws {
+        try failing {
+            let list = try ShotAnalysis.analyse(path: input, settings: try shotOptions.settings(), threads: threads)
+            let data = try list.encoded()
+            if let output { try AtomicFile.write(data, to: URL(fileURLWithPath: output)) }
+            if json {
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let timeline = FrameTimeline(rate: list.rate)
+            print("\(input): \(list.frameCount) frames at \(list.rate) fps, \(list.shots.count) shots")
+            for (i, shot) in list.shots.enumerated() {
+                let start = timeline.time(ofFrame: shot.lowerBound).doubleValue
+                let boundary = list.boundaries.first { $0.frame == shot.lowerBound }
+                let how = boundary.map { " (\($0.kind.rawValue), score \(String(format: "%.3f", $0.score)))" } ?? ""
+                print(String(format: "  shot %d: frames %d..<%d, from %.3f s, %d frames", i, shot.lowerBound, shot.upperBound, start, shot.count) + how)
+            }
+        }
+    }
+}

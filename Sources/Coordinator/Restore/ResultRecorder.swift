@@ -1,0 +1,36 @@
+import Foundation
+import Planning
+
+/// Records finished segments in the job journal without blocking the farm's loop: the result is moved into
+/// the job directory at once (a rename), then checksummed and journaled on a background queue. A crash
+/// before the journal entry is written only means the segment is redone; `wait()` reports any failure
+/// (a full disk, say) once the farm is finished.
+final class ResultRecorder: @unchecked Sendable {
+    private let job: JobDirectory
+    private let queue = DispatchQueue(label: "lumiere.journal")
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(job: JobDirectory) { self.job = job }
+
+    func record(key: String, resultFile: URL, frames: Int, input: URL?) throws {
+        let staged = job.resultsURL.appendingPathComponent("staged-\(key).mkv")
+        try? FileManager.default.removeItem(at: staged)
+        try FileManager.default.moveItem(at: resultFile, to: staged)
+        queue.async { [self] in
+            do {
+                try job.record(key: key, resultFile: staged, frames: frames)
+                if let input { try? FileManager.default.removeItem(at: input) }
+            } catch {
+                lock.lock(); if failure == nil { failure = error }; lock.unlock()
+            }
+        }
+    }
+
+    /// Waits for pending records; throws the first failure.
+    func wait() throws {
+        queue.sync {}
+        lock.lock(); defer { lock.unlock() }
+        if let failure { throw failure }
+    }
+}

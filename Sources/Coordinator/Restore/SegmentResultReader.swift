@@ -1,0 +1,53 @@
+import Foundation
+import Media
+import Shared
+
+/// Reads one segment's result file front to back, one film frame at a time, and checks that it holds
+/// exactly the frames of the segment's input range.
+final class SegmentResultReader {
+    let segment: Int
+    let frames: Range<Int>
+    /// The film frame the next `next()` returns.
+    private(set) var position: Int
+    private let url: URL
+    private let decoder: VideoDecoder
+
+    init(segment: Int, frames: Range<Int>, url: URL) throws {
+        self.segment = segment
+        self.frames = frames
+        self.url = url
+        position = frames.lowerBound
+        let media = try MediaInput(path: url.path)
+        decoder = try VideoDecoder(input: media, stream: try media.primaryVideoStream(), threads: 1)
+    }
+
+    func next() throws -> VideoPicture {
+        guard position < frames.upperBound, let frame = try decoder.next() else {
+            throw AssemblyError.segmentShort(segment: segment, file: url.path, expected: frames.count, got: position - frames.lowerBound)
+        }
+        position += 1
+        return frame.picture
+    }
+
+    /// Called after the last frame: the file must not hold more.
+    func finish() throws {
+        if position == frames.upperBound, try decoder.next() != nil {
+            throw AssemblyError.segmentLong(segment: segment, file: url.path, expected: frames.count)
+        }
+    }
+}
+
+/// A segment result that does not match its plan; the journal entry is dropped so the next run redoes it.
+public enum AssemblyError: Error, CustomStringConvertible, Equatable {
+    case segmentShort(segment: Int, file: String, expected: Int, got: Int)
+    case segmentLong(segment: Int, file: String, expected: Int)
+    case outOfOrder(segment: Int, at: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case .segmentShort(let s, let f, let e, let g): return "segment \(s)'s result \(f) ends after \(g) of \(e) frames; run the same command again to redo it"
+        case .segmentLong(let s, let f, let e): return "segment \(s)'s result \(f) holds more than its \(e) frames; run the same command again to redo it"
+        case .outOfOrder(let s, let a, let e): return "internal error: segment \(s) asked for frame \(e) while at \(a)"
+        }
+    }
+}

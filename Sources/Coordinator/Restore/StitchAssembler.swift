@@ -1,0 +1,81 @@
+import Foundation
+import Media
+import Planning
+import Shared
+
+/// Puts the segments' results back together in film order following a `StitchPlan`: runs of frames are
+/// copied from one segment; in each overlap both segments' versions are decoded, compared frame by
+/// frame, and cross-faded where they agree best (`Crossfade`). Memory: the two versions of one overlap,
+/// as decoded pictures.
+struct StitchAssembler {
+    struct SeamReport: CustomStringConvertible {
+        var seam: StitchPlan.Seam
+        var differences: [Double]
+        var window: Range<Int>
+        var description: String {
+            "seam \(seam.left)|\(seam.right) frames \(seam.frames): crossfade at +\(window.lowerBound)..<+\(window.upperBound), differences \(differences.map { String(format: "%.5f", $0) })"
+        }
+    }
+
+    let plan: SegmentPlan
+    let resultURL: (Int) -> URL
+    /// Size every frame is brought to (results are already this size unless a worker disagreed).
+    let content: PixelSize
+    var crossfadeWidth = Crossfade.defaultWidth
+    var crossfadeMargin = Crossfade.defaultMargin
+
+    /// Calls `emit` once per film frame, in order. Returns how each seam was blended.
+    func run(emit: (RGBImage) throws -> Void) throws -> [SeamReport] {
+        let stitch = StitchPlan(plan: plan)
+        let converter = PixelConverter()
+        var readers: [Int: SegmentResultReader] = [:]
+        var reports: [SeamReport] = []
+        func reader(_ s: Int) throws -> SegmentResultReader {
+            if let r = readers[s] { return r }
+            let r = try SegmentResultReader(segment: s, frames: plan.segments[s].input, url: resultURL(s))
+            readers[s] = r
+            return r
+        }
+        func rgb(_ picture: VideoPicture) throws -> RGBImage {
+            let image = try converter.rgbImage(from: picture)
+            return image.size == content ? image : try converter.resize(image, to: content)
+        }
+        func close(_ s: Int) throws {
+            guard let r = readers[s], r.position == r.frames.upperBound else { return }
+            try r.finish()
+            readers[s] = nil
+        }
+        for step in stitch.steps {
+            switch step {
+            case .copy(let segment, let frames):
+                let r = try reader(segment)
+                guard r.position == frames.lowerBound else { throw AssemblyError.outOfOrder(segment: segment, at: r.position, expected: frames.lowerBound) }
+                for _ in frames { try emit(try rgb(try r.next())) }
+                try close(segment)
+            case .blend(let seam):
+                let left = try reader(seam.left), right = try reader(seam.right)
+                guard left.position == seam.frames.lowerBound, right.position == seam.frames.lowerBound else {
+                    throw AssemblyError.outOfOrder(segment: seam.right, at: right.position, expected: seam.frames.lowerBound)
+                }
+                var leftPictures: [VideoPicture] = [], rightPictures: [VideoPicture] = [], differences: [Double] = []
+                for _ in seam.frames {
+                    let l = try left.next(), r = try right.next()
+                    differences.append(Crossfade.difference(try rgb(l), try rgb(r)))
+                    leftPictures.append(l)
+                    rightPictures.append(r)
+                }
+                let window = Crossfade.window(differences: differences, width: crossfadeWidth, margin: crossfadeMargin)
+                for k in 0..<seam.frames.count {
+                    let w = Crossfade.rightWeight(k, window: window)
+                    if w == 0 { try emit(try rgb(leftPictures[k])) }
+                    else if w == 1 { try emit(try rgb(rightPictures[k])) }
+                    else { try emit(Crossfade.blend(try rgb(leftPictures[k]), try rgb(rightPictures[k]), rightWeight: w)) }
+                }
+                reports.append(SeamReport(seam: seam, differences: differences, window: window))
+                try close(seam.left)
+                try close(seam.right)
+            }
+        }
+        return reports
+    }
+}
