@@ -90,6 +90,18 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.contains(" job: ") }, "\(lines)")
         XCTAssertFalse(output.text.contains("\u{1B}"))
     }
+
+    func testPrinterInLiveModeRedrawsInPlace() {
+        let output = Collected()
+        let printer = LiveViewPrinter(mode: .live, label: "job", interval: 0.05, write: { output.append($0) }) { Self.sampleSnapshot() }
+        printer.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        printer.stop()
+        let text = output.text
+        XCTAssertTrue(text.hasPrefix("\u{1B}[2Kjob ["), "first drawing starts at the cursor: \(text.prefix(40))")
+        XCTAssertTrue(text.contains("\u{1B}[4F"), "later drawings move up over the 4 lines drawn before")
+        XCTAssertFalse(text.contains("\r"))
+    }
 }
 
 final class Collected: @unchecked Sendable {
