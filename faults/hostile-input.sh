@@ -78,7 +78,7 @@ fault_hostile_media() {
     local forged="$WORK/forged-boxes.mp4"
     /usr/bin/time -f '%M' -o "$WORK/forged.rss" "$BIN/lumiere-coordinator" restore "$m/huge-65535-avc1.mp4" -o "$forged" \
         --model lanczos --preset ultrafast --segment-seconds 1 >/dev/null 2>"$WORK/forged.err"
-    local frc=$? fsize; fsize=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$forged" 2>/dev/null)
+    local frc=$? fsize; fsize=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of default=nw=1:nk=1 "$forged" 2>/dev/null | head -2 | paste -sd x)
     row "media: MP4 avc1 sample entry + tkhd claiming 65535x65535" "exit $frc; restored at the real size: ${fsize:-none}; peak RSS $(( $(cat "$WORK/forged.rss" 2>/dev/null || echo 0) / 1024 )) MiB" \
         "$([ $frc = 0 ] && [ "$fsize" = 352x288 ] && echo yes || echo no)"
     expect_clear_error "media: timestamps reset to 0 after frame 30 (stuck)" "$m/timestamps-backwards.mkv"

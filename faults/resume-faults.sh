@@ -16,7 +16,9 @@ fault_coordinator_sigkill_resume() {
         entries=$(journal_entries "$job/journal.json"); [[ "$entries" =~ ^[0-9]+$ ]] && [ "$entries" -ge 4 ] && break
         sleep 0.1
     done
-    kill -KILL "$coord"; wait "$coord" 2>/dev/null
+    # $coord is the `timeout` wrapper: SIGKILL the coordinator itself (its child), then reap the wrapper.
+    local real; real=$(pgrep -P "$coord" | head -1)
+    kill -KILL "${real:-$coord}"; wait "$coord" 2>/dev/null
     local after; after=$(journal_entries "$job/journal.json")
     local partial=no; [ -e "$out" ] && partial=yes
     start_coordinator "$WORK/coord-kill-2.log" "$out" "$job" "$ep"; coord=$COORD_PID
@@ -45,7 +47,9 @@ fault_disk_full() {
     start_coordinator "$WORK/disk-full-1.log" "$out" "$job" "$ep"; local coord=$COORD_PID
     local n; for n in 1 2 3; do start_worker "df$n" "$ep" "$WORK/disk-full-w$n.log"; done
     wait_pid "$coord" "$FAULT_JOB_TIMEOUT"; local rc1=$?
-    local message; message=$(grep -i 'error' "$WORK/disk-full-1.log" | grep -i 'space' | head -1 | cut -c1-160)
+    local line; line=$(grep -i 'error' "$WORK/disk-full-1.log" | grep -i 'space' | head -1)
+    local message="${line:0:90} … ${line: -110}"
+    [ -n "$line" ] || message=""
     local entries; entries=$(journal_entries "$job/journal.json")
     local partial=no; [ -e "$out" ] && partial=yes
     mount -o remount,size=$((inputs + results * 3 + 4096))k "$TMPFS_DIR"

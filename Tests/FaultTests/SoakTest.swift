@@ -52,7 +52,12 @@ final class SoakTest: XCTestCase {
         configuration.heartbeatInterval = 1
         var logger = Logger(label: "soak")
         logger.logLevel = .error
+        // Foundation's Process opens a few descriptors of its own once (child-reaping machinery): start and
+        // reap one trivial child first, so the baseline already holds them.
+        let warmUp = try Process.run(URL(fileURLWithPath: "/bin/true"), arguments: [])
+        warmUp.waitUntilExit()
         let fdsBefore = Self.openDescriptors()
+        let fdTargetsBefore = Self.descriptorTargets()
         let coordinator = FarmCoordinator(configuration: configuration, logger: logger)
         let endpoint = try coordinator.bind()
         for index in 0..<workerCount {
@@ -107,7 +112,8 @@ final class SoakTest: XCTestCase {
         XCTAssertLessThanOrEqual(late, early + max(early / 10, 16 << 10), "coordinator memory grew: \(early / 1024) → \(late / 1024) MiB")
         let fdsEarly = steady.first?.fds ?? 0, fdsLate = steady.last?.fds ?? 0
         XCTAssertLessThanOrEqual(fdsLate, fdsEarly + 8, "descriptors grew during the run: \(fdsEarly) → \(fdsLate)")
-        XCTAssertLessThanOrEqual(fdsAfter, fdsBefore + 2, "descriptors leaked: \(fdsBefore) before bind, \(fdsAfter) after close")
+        XCTAssertLessThanOrEqual(fdsAfter, fdsBefore + 2, "descriptors leaked: \(fdsBefore) before bind, \(fdsAfter) after close; "
+                                 + "new: \(Self.descriptorTargets().subtracting(fdTargetsBefore).sorted())")
         print(String(format: "soak: %d worker processes, %d segments of %.1f s in %.0f s (%.1f min), %d received exactly once, %d wrong, "
                      + "%d requeues; coordinator RSS %d MiB (first third) → %d MiB (last third), peak %d MiB; fds %d → %d during the run, "
                      + "%d before bind → %d after close; %d samples",
@@ -119,6 +125,12 @@ final class SoakTest: XCTestCase {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    /// "fd → target" for every open descriptor (what a leak is: a socket, a pipe, a file).
+    private static func descriptorTargets() -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return Set(names.map { "\($0)→" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?") })
     }
 
     private static func openDescriptors() -> Int {
