@@ -1,0 +1,108 @@
+/// RIFE's custom `rife.Warp`: inputs an image (C × H × W) and a flow (2 × H × W; channel 0 = dx,
+/// channel 1 = dy); output C × H × W where each pixel samples the image bilinearly at
+/// (x + dx, y + dy), clamping all four taps to the image (as rife-ncnn-vulkan's GPU shader does;
+/// its CPU version clamps only two taps, which differs at the borders).
+public final class RIFEWarpLayer: Layer {
+    public init() {}
+
+    init(_ d: LayerDefinition) throws { try d.expectBlobs(bottoms: 2, tops: 1) }
+
+    public func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        guard inputs.count == 2 else {
+            throw InferenceError.invalidInput("rife.Warp takes 2 inputs (image, flow), got \(inputs.count)")
+        }
+        let image = inputs[0].planar(), flow = inputs[1].planar()
+        try Self.validate(image: image, flow: flow)
+        let out = Tensor(dims: 3, channels: image.channels, height: image.height, width: image.width, zeroed: false)
+        let h = image.height
+        // Rows are independent: split them over the threads.
+        context.parallelRanges(h) { rows in
+            Self.warpRows(image: image, flow: flow, out: out, rows: rows)
+        }
+        return [out]
+    }
+
+    static func validate(image: Tensor, flow: Tensor) throws {
+        guard flow.channels == 2, flow.height == image.height, flow.width == image.width else {
+            throw InferenceError.invalidInput("rife.Warp needs a flow of 2x\(image.height)x\(image.width) for image \(image.shapeDescription), got \(flow.shapeDescription)")
+        }
+        guard image.width > 0, image.height > 0 else {
+            throw InferenceError.invalidInput("rife.Warp got an empty image \(image.shapeDescription)")
+        }
+    }
+
+    /// Clamps a source coordinate to [-1, size]: beyond that every tap clamps to the same edge
+    /// pixel anyway, and it keeps the Int conversion safe for huge or non-finite flow (NaN → no motion).
+    @inline(__always)
+    static func safeCoordinate(_ s: Float, own: Int, size: Int) -> Float {
+        if s.isNaN { return Float(own) }
+        return Swift.min(Swift.max(s, -1), Float(size))
+    }
+
+    /// The fast path: raw pointers, per-pixel tap offsets computed once and reused for every channel.
+    static func warpRows(image: Tensor, flow: Tensor, out: Tensor, rows: Range<Int>) {
+        let w = image.width, h = image.height, plane = w * h, channels = image.channels
+        let src = image.storage, fl = flow.storage, dst = out.storage
+        for y in rows {
+            let rowBase = y * w
+            for x in 0..<w {
+                let i = rowBase + x
+                let sx = safeCoordinate(Float(x) + fl[i], own: x, size: w)
+                let sy = safeCoordinate(Float(y) + fl[plane + i], own: y, size: h)
+                let fx = sx.rounded(.down), fy = sy.rounded(.down)
+                let a = sx - fx, b = sy - fy
+                let ix = Int(fx), iy = Int(fy)
+                let x0 = ix < 0 ? 0 : (ix > w - 1 ? w - 1 : ix)
+                let x1 = ix + 1 < 0 ? 0 : (ix + 1 > w - 1 ? w - 1 : ix + 1)
+                let y0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy)
+                let y1 = iy + 1 < 0 ? 0 : (iy + 1 > h - 1 ? h - 1 : iy + 1)
+                let o00 = y0 * w + x0, o01 = y0 * w + x1, o10 = y1 * w + x0, o11 = y1 * w + x1
+                let w00 = (1 - a) * (1 - b), w01 = a * (1 - b), w10 = (1 - a) * b, w11 = a * b
+                var p = src, q = dst + i
+                for _ in 0..<channels {
+                    q.pointee = p[o00] * w00 + p[o01] * w01 + p[o10] * w10 + p[o11] * w11
+                    p += plane
+                    q += plane
+                }
+            }
+        }
+    }
+
+    /// The readable definition (single thread, subscripts), for tests and as documentation:
+    /// interpolate along x on the two clamped rows, then along y.
+    public static func reference(image: Tensor, flow: Tensor) throws -> Tensor {
+        try validate(image: image, flow: flow)
+        let w = image.width, h = image.height
+        let out = Tensor(channels: image.channels, height: h, width: w)
+        for y in 0..<h {
+            for x in 0..<w {
+                let sx = Float(x) + flow[0, y, x], sy = Float(y) + flow[1, y, x]
+                let fx = sx.rounded(.down), fy = sy.rounded(.down)
+                let a = sx - fx, b = sy - fy
+                func clampX(_ v: Float) -> Int { Int(Swift.min(Swift.max(v, 0), Float(w - 1))) }
+                func clampY(_ v: Float) -> Int { Int(Swift.min(Swift.max(v, 0), Float(h - 1))) }
+                let x0 = clampX(fx), x1 = clampX(fx + 1), y0 = clampY(fy), y1 = clampY(fy + 1)
+                for c in 0..<image.channels {
+                    let top = image[c, y0, x0] * (1 - a) + image[c, y0, x1] * a
+                    let bottom = image[c, y1, x0] * (1 - a) + image[c, y1, x1] * a
+                    out[c, y, x] = top * (1 - b) + bottom * b
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension LayerRegistry {
+    /// Adds `rife.Warp` (needed by the RIFE frame-interpolation graphs).
+    public mutating func registerRIFEWarp() {
+        register("rife.Warp") { d, _ in try RIFEWarpLayer(d) }
+    }
+
+    /// The standard layers plus `rife.Warp`.
+    public static var withRIFE: LayerRegistry {
+        var r = LayerRegistry.standard
+        r.registerRIFEWarp()
+        return r
+    }
+}

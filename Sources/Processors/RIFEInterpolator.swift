@@ -1,0 +1,116 @@
+import Foundation
+import Inference
+import Shared
+
+/// Frame interpolation with RIFE v4 running in our inference engine (with our `rife.Warp`).
+///
+/// The frames are zero-padded on the right and bottom to the model's multiple (32 for v4.0,
+/// 64 for v4.25), the timestep goes in as a full plane `in2` filled with t (a 1×1 scalar gives
+/// wrong output for v4.0), and the result is cropped back and clamped to [0, 1].
+public final class RIFEInterpolator: FrameInterpolator {
+    public enum Model: String, CaseIterable, Sendable {
+        case v40 = "rife-v4.0"
+        case v425 = "rife-v4.25"
+
+        /// Frame sides are padded up to a multiple of this (the flow network's coarsest scale).
+        public var padMultiple: Int { self == .v40 ? 32 : 64 }
+        var folder: String { self == .v40 ? "rife-v4.0-ncnn" : "rife-v4.25-ncnn" }
+    }
+
+    public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+        case unknownModel(String)
+        case missingModelFile(String)
+        case invalidSetting(String)
+
+        public var description: String {
+            switch self {
+            case let .unknownModel(name):
+                return "unknown interpolation model '\(name)'; choose one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (or blend)"
+            case let .missingModelFile(path):
+                return "model file \(path) is missing — run scripts/setup.sh or point LUMIERE_MODELS at the model directory"
+            case let .invalidSetting(what):
+                return what
+            }
+        }
+    }
+
+    public let model: Model
+    public let threads: Int
+    public var name: String { model.rawValue }
+    private let net: Net
+    /// Net keeps per-run state; one interpolation at a time per instance.
+    private let lock = NSLock()
+
+    /// - Parameters:
+    ///   - modelName: "rife-v4.0" or "rife-v4.25".
+    ///   - threads: engine threads (1...256).
+    ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
+    public init(modelName: String, threads: Int = 1, modelsDirectory: URL? = nil) throws {
+        guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
+        guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
+        self.model = model
+        self.threads = threads
+        let dir = try modelsDirectory ?? ModelLocator.modelsDirectory()
+        let param = dir.appendingPathComponent(model.folder + "/flownet.param")
+        let bin = dir.appendingPathComponent(model.folder + "/flownet.bin")
+        for f in [param, bin] where !FileManager.default.fileExists(atPath: f.path) {
+            throw ConfigurationError.missingModelFile(f.path)
+        }
+        net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
+    }
+
+    /// The frame halfway (t = 0.5) or anywhere strictly between `first` (t → 0) and `second` (t → 1).
+    public func interpolate(_ first: RGBImage, _ second: RGBImage, at t: Double) throws -> RGBImage {
+        guard first.width == second.width, first.height == second.height else {
+            throw ConfigurationError.invalidSetting("frames to interpolate differ in size: \(first.width)x\(first.height) vs \(second.width)x\(second.height)")
+        }
+        guard t > 0, t < 1 else {
+            throw ConfigurationError.invalidSetting("interpolation time t must be strictly between 0 and 1, got \(t)")
+        }
+        let w = first.width, h = first.height
+        guard w > 0, h > 0, w <= 16384, h <= 16384 else {
+            throw ConfigurationError.invalidSetting("frame size \(w)x\(h) is outside 1...16384 pixels per side")
+        }
+        let m = model.padMultiple
+        let pw = (w + m - 1) / m * m, ph = (h + m - 1) / m * m
+        let in0 = padded(first, width: pw, height: ph), in1 = padded(second, width: pw, height: ph)
+        let in2 = Tensor(channels: 1, height: ph, width: pw)
+        in2.withUnsafeMutableValues { $0.update(repeating: Float(t)) }
+        let result: Tensor = try lock.withLock {
+            guard let out = try net.run(inputs: ["in0": in0, "in1": in1, "in2": in2], outputs: ["out0"])["out0"] else {
+                throw ConfigurationError.invalidSetting("model \(model.rawValue) produced no out0")
+            }
+            return out
+        }
+        guard result.channels == 3, result.height == ph, result.width == pw else {
+            throw ConfigurationError.invalidSetting("model \(model.rawValue) produced \(result.shapeDescription), expected [3x\(ph)x\(pw)]")
+        }
+        var pixels = [Float](repeating: 0, count: 3 * w * h)
+        result.withUnsafeValues { src in
+            for c in 0..<3 {
+                for y in 0..<h {
+                    let s = (c * ph + y) * pw, d = (c * h + y) * w
+                    for x in 0..<w { pixels[d + x] = Swift.min(Swift.max(src[s + x], 0), 1) }
+                }
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    /// The image in the top-left corner of a zero tensor of the padded size.
+    private func padded(_ image: RGBImage, width pw: Int, height ph: Int) -> Tensor {
+        let w = image.width, h = image.height
+        let t = Tensor(channels: 3, height: ph, width: pw)
+        t.withUnsafeMutableValues { dst in
+            image.pixels.withUnsafeBufferPointer { src in
+                for c in 0..<3 {
+                    for y in 0..<h {
+                        let s = (c * h + y) * w, d = (c * ph + y) * pw
+                        for x in 0..<w { dst[d + x] = src[s + x] }
+                    }
+                }
+            }
+        }
+        return t
+    }
+}
