@@ -13,6 +13,13 @@ public final class ConstantRateReader {
     private var ended = false
     /// Output frames handed out so far.
     public private(set) var framesRead: Int64 = 0
+    private var previousTime: Rational?
+    private var nonIncreasing = 0
+
+    /// Timestamps may wobble (a repeated or slightly early timestamp now and then); beyond these limits the file's
+    /// timing is broken and following it would silently drop or invent frames.
+    public static let maxNonIncreasingTimestamps = 8
+    public static let maxGapSeconds = Rational(60)
 
     public init(path: String, rate: Rational? = nil, threads: Int = 0) throws {
         input = try MediaInput(path: path)
@@ -38,6 +45,7 @@ public final class ConstantRateReader {
             ready.removeAll(keepingCapacity: true)
             readyIndex = 0
             if let frame = try decoder.next() {
+                try checkTiming(frame.time)
                 let duration = frame.duration.map { stream.timeBase * Rational($0) }
                 ready = normalizer.push(frame, time: frame.time, duration: duration)
             } else {
@@ -48,6 +56,21 @@ public final class ConstantRateReader {
         }
         defer { readyIndex += 1; framesRead += 1 }
         return ready[readyIndex]
+    }
+
+    private func checkTiming(_ time: Rational) throws {
+        defer { previousTime = max(previousTime ?? time, time) }
+        guard let previous = previousTime else { return }
+        if time <= previous {
+            nonIncreasing += 1
+            if nonIncreasing > ConstantRateReader.maxNonIncreasingTimestamps {
+                throw MediaError.brokenTimestamps(path: input.info.path,
+                    detail: "\(nonIncreasing) frames up to frame \(decoder.framesDecoded) have a time that does not advance (frames would be dropped)")
+            }
+        } else if time - previous > ConstantRateReader.maxGapSeconds {
+            throw MediaError.brokenTimestamps(path: input.info.path,
+                detail: "the video jumps \(String(format: "%.0f", (time - previous).doubleValue)) s ahead after frame \(decoder.framesDecoded - 1) (the gap would be filled with copies)")
+        }
     }
 
     private func checkComplete() throws {

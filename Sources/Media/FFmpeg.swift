@@ -7,6 +7,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case notAMediaFile(path: String, detail: String)
     case noVideoStream(path: String)
     case truncated(path: String, detail: String)
+    case brokenTimestamps(path: String, detail: String)
     case unsupportedCodec(String)
     case invalidSize(String)
     case ffmpeg(operation: String, code: Int32, message: String)
@@ -19,6 +20,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .notAMediaFile(let p, let d): return "\(p) is not a media file FFmpeg can read (\(d))."
         case .noVideoStream(let p): return "\(p) has no video stream; Lumière restores video."
         case .truncated(let p, let d): return "\(p) looks truncated or damaged: \(d)."
+        case .brokenTimestamps(let p, let d): return "\(p) has broken timestamps: \(d); remux it (e.g. with regenerated timestamps) and try again."
         case .unsupportedCodec(let d): return "Unsupported codec: \(d)."
         case .invalidSize(let d): return "Invalid picture size: \(d)."
         case .ffmpeg(let op, let code, let msg): return "FFmpeg failed in \(op): \(msg) (code \(code))."

@@ -85,11 +85,8 @@ final class HostileMediaTests: XCTestCase {
         XCTAssertLessThan(Self.peakResidentKiB() - before, 1 << 20)
     }
 
-    /// Known failure (reported with issue 8): frames whose timestamps collapse onto one slot are dropped
-    /// silently — 258 of the 288 frames here — and the restore "succeeds". Runs with FAULT_KNOWN_BUGS=1.
+    /// Timestamps that stop advancing (here: all 0 after frame 30) are refused instead of dropping the frames.
     func testTimestampsRunningBackwards() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["FAULT_KNOWN_BUGS"] != nil,
-                          "known bug: ConstantRateNormalizer drops frames sharing a timestamp without a word; FAULT_KNOWN_BUGS=1 runs it")
         let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
         let url = dir.appendingPathComponent("backwards.mkv")
         try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", film, "-t", "4", "-c:v", "copy", "-an",
@@ -97,11 +94,8 @@ final class HostileMediaTests: XCTestCase {
         expectCleanFailure(url)
     }
 
-    /// Known failure (reported with issue 8): a 3-hour jump after frame 30 is filled with 162,000 copies of
-    /// one frame (minutes of work, a 3-hour output) instead of an error. Runs with FAULT_KNOWN_BUGS=1.
+    /// A 3-hour jump after frame 30 is refused instead of being filled with 162,000 copies of one frame.
     func testThreeHourTimestampGap() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["FAULT_KNOWN_BUGS"] != nil,
-                          "known bug: ConstantRateNormalizer fills any timestamp gap with repeats; FAULT_KNOWN_BUGS=1 runs it")
         let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
         let url = dir.appendingPathComponent("gap.mkv")
         try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", film, "-t", "4", "-c:v", "copy", "-an",
