@@ -177,4 +177,65 @@ final class RIFEInterpolatorTests: XCTestCase {
             }
         }
     }
+    /// SSIM on luma (BT.601) with 7x7 box windows (integral images), mean over all full windows.
+    func ssim(_ a: RGBImage, _ b: RGBImage) -> Double {
+        let w = a.width, h = a.height, n = w * h
+        func luma(_ im: RGBImage) -> [Double] {
+            (0..<n).map { 0.299 * Double(im.pixels[$0]) + 0.587 * Double(im.pixels[n + $0]) + 0.114 * Double(im.pixels[2 * n + $0]) }
+        }
+        let x = luma(a), y = luma(b)
+        func integral(_ f: (Int) -> Double) -> [Double] {
+            var s = [Double](repeating: 0, count: (w + 1) * (h + 1))
+            for j in 0..<h { for i in 0..<w {
+                s[(j + 1) * (w + 1) + i + 1] = f(j * w + i) + s[j * (w + 1) + i + 1] + s[(j + 1) * (w + 1) + i] - s[j * (w + 1) + i]
+            } }
+            return s
+        }
+        let sx = integral { x[$0] }, sy = integral { y[$0] }, sxx = integral { x[$0] * x[$0] }
+        let syy = integral { y[$0] * y[$0] }, sxy = integral { x[$0] * y[$0] }
+        let r = 7, c1 = 0.01 * 0.01, c2 = 0.03 * 0.03, m = Double(r * r)
+        var total = 0.0, count = 0
+        for j in 0...(h - r) { for i in 0...(w - r) {
+            func box(_ s: [Double]) -> Double { (s[(j + r) * (w + 1) + i + r] - s[j * (w + 1) + i + r] - s[(j + r) * (w + 1) + i] + s[j * (w + 1) + i]) / m }
+            let mx = box(sx), my = box(sy)
+            let vx = box(sxx) - mx * mx, vy = box(syy) - my * my, cxy = box(sxy) - mx * my
+            total += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+            count += 1
+        } }
+        return total / Double(count)
+    }
+
+    /// Issue 6 quality benchmark (LUMIERE_RIFE_QUALITY=1; see docs/interpolation.md): balle1 (187.35 fps),
+    /// keep every 4th frame, rebuild the three between, compare with the real ones.
+    func testQualityBenchmarkOnBalle1() throws {
+        guard ProcessInfo.processInfo.environment["LUMIERE_RIFE_QUALITY"] == "1" else {
+            throw XCTSkip("benchmark: set LUMIERE_RIFE_QUALITY=1 to run")
+        }
+        let video = footage.appendingPathComponent("video/balle1-vp9.avi")
+        let frames = try decode(video, filter: "null", width: 320, height: 240)
+        let groups = (frames.count - 1) / 4
+        // FFmpeg minterpolate (mci) on the kept frames, back at the full rate: output 4j + i sits at kept frame j + i/4.
+        let mci = try decode(video, filter: "select='not(mod(n\\,4))',setpts=N/(187.35/4)/TB,minterpolate=fps=187.35:mi_mode=mci",
+                             width: 320, height: 240)
+        var methods: [(String, (Int, Int) throws -> RGBImage)] = [
+            ("blend", { k, i in try BlendInterpolator().interpolate(frames[k], frames[k + 4], at: Double(i) / 4) }),
+            ("minterpolate mci", { k, i in mci[k + i] }),
+        ]
+        for name in ["rife-v4.0", "rife-v4.25"] {
+            let rife = try RIFEInterpolator(modelName: name, threads: 2, modelsDirectory: try models)
+            methods.append((name, { k, i in try rife.interpolate(frames[k], frames[k + 4], at: Double(i) / 4) }))
+        }
+        print("| method | PSNR mean dB | PSNR worst dB | SSIM mean | SSIM worst | frames |")
+        for (name, make) in methods {
+            var psnrs: [Double] = [], ssims: [Double] = []
+            for g in 0..<groups { for i in 1...3 {
+                let k = 4 * g
+                guard k + i < mci.count || name != "minterpolate mci" else { continue }
+                let img = try make(k, i)
+                psnrs.append(psnr(img, frames[k + i])); ssims.append(ssim(img, frames[k + i]))
+            } }
+            let mean = { (v: [Double]) in v.reduce(0, +) / Double(v.count) }
+            print(String(format: "| %@ | %.2f | %.2f | %.4f | %.4f | %d |", name, mean(psnrs), psnrs.min() ?? 0, mean(ssims), ssims.min() ?? 0, psnrs.count))
+        }
+    }
 }
