@@ -13,6 +13,11 @@ expect_clear_error() {
     local lines; lines=$(grep -c . "$dir/stderr")
     local message; message=$(grep '^error:' "$dir/stderr" | head -1 | cut -c1-160)
     local noise; noise=$(grep -c '^\[' "$dir/stderr")   # FFmpeg's own log lines ([demuxer @ 0x…] …) before ours
+    # The job directory is kept after a failure by design (resume); allowed only when it holds no result or segment.
+    local jobdir="$dir/out/result.mp4.lumiere-job" note=""
+    if [ -d "$jobdir" ] && [ -z "$(find "$jobdir" -type f -path '*/results/*' -o -type f -path '*/inputs/*')" ]; then
+        rm -rf "$jobdir"; note="; an empty job directory (no inputs, no results) was left"
+    fi
     local left; left=$(ls -A "$dir/out" | tr '\n' ' ')
     local ok=yes
     [ $rc -ne 0 ] && [ $rc -lt 124 ] || ok=no           # failed, but not by a signal or our timeout
@@ -20,7 +25,7 @@ expect_clear_error() {
     [[ "$message" == error:* ]] || ok=no
     grep -qi 'fatal error\|stack dump\|segmentation' "$dir/stderr" && ok=no
     [ $rc = 124 ] && message="still running after ${HOSTILE_TIMEOUT:-120} s (killed): $(tail -c 300 "$dir/stderr" | tr '\r' '\n' | grep . | tail -1 | cut -c1-100)"
-    row "$name" "exit $rc in ${took} s: \"$message\"$([ "$noise" -gt 0 ] && echo " (+$noise FFmpeg log lines)")$([ -n "$left" ] && echo "; LEFT: $left")" "$ok"
+    row "$name" "exit $rc in ${took} s: \"$message\"$([ "$noise" -gt 0 ] && echo " (+$noise FFmpeg log lines)")$note$([ -n "$left" ] && echo "; LEFT: $left")" "$ok"
 }
 
 make_hostile_media() {
