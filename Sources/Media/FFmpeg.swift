@@ -57,9 +57,10 @@ enum FFmpeg {
         return AVRational(num: Int32(r.numerator), den: Int32(r.denominator))
     }
 
-    /// Silences FFmpeg's own console chatter unless LUMIERE_FFMPEG_LOG is set; our errors say what matters.
+    /// Silences FFmpeg's own console lines unless LUMIERE_FFMPEG_LOG is set: every failure reaches the user as our
+    /// one-sentence error (with FFmpeg's reason in it), and a half-line from a demuxer before it only confuses.
     static let configureLogging: Void = {
-        if getenv("LUMIERE_FFMPEG_LOG") == nil { av_log_set_level(AV_LOG_ERROR) }
+        if getenv("LUMIERE_FFMPEG_LOG") == nil { av_log_set_level(AV_LOG_FATAL) }
     }()
 }
 

@@ -73,7 +73,11 @@ public final class FarmRestorePipeline {
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
 
         let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job"))
+        let createdHere = !FileManager.default.fileExists(atPath: jobDirectory.path)
         let job = try JobDirectory(url: jobDirectory)
+        // A job directory this run made, failing before any segment is finished, is removed: nothing to resume.
+        var succeeded = false
+        defer { if !succeeded && createdHere && job.entries.isEmpty { try? FileManager.default.removeItem(at: jobDirectory) } }
 
         // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
         let identity = try JobKeys.inputIdentity(path: settings.input)
@@ -109,6 +113,7 @@ public final class FarmRestorePipeline {
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
         let written = try assemble(plan: segments, job: job, keys: jobPlan.keys, rate: rate, startTime: probe.startTime,
                                    geometry: geometry, outputURL: outputURL)
+        succeeded = true
         if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: rate, seconds: Date().timeIntervalSince(started))
         summary.segmentsRestored = todo.count
