@@ -55,6 +55,7 @@ public final class LiveViewPrinter: @unchecked Sendable {
         stopped = true
         condition.broadcast()
         while wasRunning && !finished { condition.wait() }
+        thread = nil // the thread's closure holds self: drop it so printer and monitor are freed after the job
         condition.unlock()
         if wasRunning { draw() }
     }
