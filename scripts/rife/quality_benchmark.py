@@ -47,8 +47,8 @@ MINTERPOLATE_ROWS = [
     ("minterpolate mci aobmc bidir vsbmc, yuv420p", MCI_AOBMC, "yuv420p"),
     ("minterpolate mci (defaults), RGB planes", MCI, "rgb-planes"),
     ("minterpolate mci aobmc bidir vsbmc, RGB planes", MCI_AOBMC, "rgb-planes"),
-    ("minterpolate blend, yuv420p", BLEND_8BIT, "yuv420p"),
-    ("minterpolate blend, RGB planes", BLEND_8BIT, "rgb-planes"),
+    ("minterpolate blend (8-bit), yuv420p", BLEND_8BIT, "yuv420p"),
+    ("minterpolate blend (8-bit), RGB planes", BLEND_8BIT, "rgb-planes"),
 ]
 ALIGNMENT_MIN_PSNR = 50.0
 MAX_FRAMES = 10_000  # untrusted input: refuse absurd decodes rather than exhaust memory
@@ -110,7 +110,7 @@ def to_float(frame_u8):
 def psnr(a, b):
     d = a - b  # float32 difference and square, summed in double: the Swift test's order
     mse = float(np.sum((d * d).astype(np.float64))) / d.size
-    return 10 * np.log10(1 / max(mse, 1e-12))
+    return float(10 * np.log10(1 / max(mse, 1e-12)))
 
 
 def ssim(a, b, r=7):
