@@ -75,6 +75,28 @@ void lk_im2col(const float *input, int c, int h, int w, int kh, int kw, int dil_
 void lk_col2im_add(const float *cols, int cout, int h, int w, int kh, int kw, int dil_h, int dil_w,
                    int stride_h, int stride_w, int pad_top, int pad_left, float *output, int outh, int outw);
 
+// ---- Deconvolution 4x4, stride 2, dilation 1 as four 2x2 sub-pixel convolutions -----------------
+/// Full output (2·iy + ky, 2·ix + kx) += in[iy][ix]·w[ky][kx]; so full output (2a + ry, 2b + rx)
+/// sums taps (a, ky = ry), (a - 1, ky = ry + 2) × (b, kx = rx), (b - 1, kx = rx + 2). The kernel
+/// computes whole output rows (both column phases at once, interleaved on store) from a zero-padded
+/// copy of the input, without the col2im buffer of the GEMM path.
+typedef struct {
+    int cin, h, w;           // input
+    int cout, outh, outw;    // output after the cut
+    int cut_top, cut_left;   // rows/columns of the full output cut away at the top/left
+} lk_deconv_s2k4_shape;
+/// Floats of the weights packed by lk_deconv_s2k4_pack_weights (8 · cin · cout · 2).
+size_t lk_deconv_s2k4_packed_weight_count(int cin, int cout);
+/// weights: ncnn order [cout][cin][4][4].
+void lk_deconv_s2k4_pack_weights(const float *weights, int cin, int cout, float *packed);
+/// Floats of the zero-padded input copy the row kernel reads.
+size_t lk_deconv_s2k4_padded_count(const lk_deconv_s2k4_shape *shape);
+/// Fills channels [c_begin, c_end) of the padded copy from planar input [cin][h][w].
+void lk_deconv_s2k4_pad_input(const lk_deconv_s2k4_shape *shape, const float *input, int c_begin, int c_end, float *padded);
+/// Computes output rows [row_begin, row_end) of all channels (bias may be NULL; no activation).
+void lk_deconv_s2k4_rows(const lk_deconv_s2k4_shape *shape, const float *padded, const float *packed_weights,
+                         const float *bias, float *output, int row_begin, int row_end, int isa);
+
 // ---- element-wise and data movement ---------------------------------------------------------------
 void lk_fp16_to_fp32(const uint16_t *src, float *dst, size_t count);
 /// out = a (op) b with numpy-style broadcasting of 3-D shapes (each dim equal or 1).

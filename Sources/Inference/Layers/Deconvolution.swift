@@ -2,7 +2,9 @@ import CLumiereKernels
 
 /// ncnn Deconvolution (transposed convolution): weights out × in × kh × kw, no kernel flip;
 /// full output (w-1)·stride + extent + output_pad, then the padding (or output_w/h) is cut.
-/// Runs as sgemm (Wᵀ·x into columns) + col2im scatter.
+/// The reference path runs as sgemm (Wᵀ·x into columns) + col2im scatter; 4×4 stride-2 layers
+/// (RIFE, waifu2x) take the sub-pixel fast path in DeconvolutionFast.swift unless the options ask
+/// for the GEMM path (`convolution: .gemm`, as for Convolution).
 final class DeconvolutionLayer: Layer {
     let name: String
     let numOutput: Int, inputChannels: Int
@@ -10,6 +12,8 @@ final class DeconvolutionLayer: Layer {
     let padLeft: Int, padRight: Int, padTop: Int, padBottom: Int
     let outputPadRight: Int, outputPadBottom: Int, outputW: Int, outputH: Int
     let columnWeights: [Float]  // ((out·kh + ky)·kw + kx) × in
+    /// Weights for the sub-pixel fast path, nil when the layer's shape has none.
+    let subPixelWeights: [Float]?
     let bias: [Float]?
     let activation: Activation
 
@@ -54,12 +58,20 @@ final class DeconvolutionLayer: Layer {
             cw[(o * maxk + k) * inputChannels + i] = w[(o * inputChannels + i) * maxk + k]
         } } }
         columnWeights = cw
+        subPixelWeights = DeconvolutionLayer.hasSubPixelPath(kernelW: kernelW, kernelH: kernelH, strideW: strideW, strideH: strideH,
+                                                             dilationW: dilationW, dilationH: dilationH)
+            ? DeconvolutionLayer.packSubPixelWeights(w, inputChannels: inputChannels, outputChannels: numOutput) : nil
         bias = p.int(5, default: 0) != 0 ? try reader.readRaw(count: numOutput) : nil
         activation = try Activation(ncnnType: p.int(9, default: 0), params: p.floats(10), layer: d.name)
     }
 
-    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
-        let x = inputs[0]
+    /// Where the output sits in the full transposed-convolution output: its size and the rows and
+    /// columns cut away at the top and left.
+    struct OutputGeometry {
+        let width: Int, height: Int, cutTop: Int, cutLeft: Int
+    }
+
+    func outputGeometry(for x: Tensor) throws -> OutputGeometry {
         guard x.dims == 3, x.channels == inputChannels else {
             throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
         }
@@ -79,7 +91,25 @@ final class DeconvolutionLayer: Layer {
         guard outW > 0, outH > 0, x.width <= 1 << 16, x.height <= 1 << 16 else {
             throw InferenceError.shapeMismatch(layer: name, reason: "output \(outW)x\(outH) for input \(x.shapeDescription) is empty")
         }
-        let out = Tensor(channels: numOutput, height: outH, width: outW)
+        return OutputGeometry(width: outW, height: outH, cutTop: cutT, cutLeft: cutL)
+    }
+
+    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
+        let x = inputs[0]
+        let geometry = try outputGeometry(for: x)
+        let out: Tensor
+        if let subPixelWeights, context.options.convolution != .gemm {
+            out = forwardSubPixel(x, geometry: geometry, weights: subPixelWeights, context: context)
+        } else {
+            out = forwardGEMM(x, geometry: geometry, context: context)
+        }
+        activation.apply(to: out)
+        return [out]
+    }
+
+    /// The reference path: columns = Wᵀ·x by sgemm, then each column scattered into the output.
+    func forwardGEMM(_ x: Tensor, geometry g: OutputGeometry, context: ExecutionContext) -> Tensor {
+        let out = Tensor(channels: numOutput, height: g.height, width: g.width)
         if let bias {
             for c in 0..<numOutput { (out.storage + c * out.planeSize).update(repeating: bias[c], count: out.planeSize) }
         }
@@ -92,10 +122,9 @@ final class DeconvolutionLayer: Layer {
         let kk = kernelW * kernelH
         context.parallelRanges(numOutput) { range in  // each output channel is written by one thread
             lk_col2im_add(cols + range.lowerBound * kk * n, Int32(range.count), Int32(x.height), Int32(x.width), Int32(kernelH), Int32(kernelW),
-                          Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW), Int32(cutT), Int32(cutL),
-                          out.storage + range.lowerBound * out.planeSize, Int32(outH), Int32(outW))
+                          Int32(dilationH), Int32(dilationW), Int32(strideH), Int32(strideW), Int32(g.cutTop), Int32(g.cutLeft),
+                          out.storage + range.lowerBound * out.planeSize, Int32(g.height), Int32(g.width))
         }
-        activation.apply(to: out)
-        return [out]
+        return out
     }
 }
