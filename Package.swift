@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared"]),
-        .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Shared"]),
+        .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Media", "Shared"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),

@@ -3,10 +3,12 @@ import Media
 import Shared
 
 /// A worker's media work on one segment: decode the segment's input file, run the recipe's filter on every
-/// frame, and write the restored frames losslessly (FFV1, 16-bit RGB) for the coordinator to stitch.
+/// frame (and, when the film is retimed, the interpolator), and write the restored frames losslessly (FFV1,
+/// 10-bit RGB) for the coordinator to stitch.
 public final class SegmentRenderer {
     public let recipe: RenderRecipe
     private let filter: FrameFilter
+    private let interpolator: FrameInterpolator?
     private let converter = PixelConverter()
 
     /// Intermediate pixel format: 10-bit planar RGB — finer than the 8-bit output, so blending loses nothing visible,
@@ -16,6 +18,7 @@ public final class SegmentRenderer {
     public init(recipe: RenderRecipe, threads: Int) throws {
         self.recipe = recipe
         self.filter = try FilterFactory.make(recipe, threads: threads)
+        self.interpolator = try recipe.retime.map { try InterpolatorFactory.make($0.interpolator, threads: threads) }
     }
 
     public struct Result: Sendable {
@@ -25,25 +28,110 @@ public final class SegmentRenderer {
 
     public struct Cancelled: Error {}
 
-    public func render(input: URL, output: URL, progress: (Int) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> Result {
+    public enum RenderError: Error, CustomStringConvertible, Equatable {
+        case missingTiming
+        case outputCountMismatch(expected: Int, made: Int)
+        public var description: String {
+            switch self {
+            case .missingTiming: return "the assignment retimes the film but carries no segment timing; coordinator and worker versions may differ"
+            case let .outputCountMismatch(e, m): return "made \(m) output frames where the plan expects \(e); the segment input may be damaged"
+            }
+        }
+    }
+
+    /// Restores one segment. `timing` is required when the recipe retimes the film.
+    public func render(input: URL, output: URL, timing: SegmentTiming? = nil, progress: (Int) -> Void = { _ in },
+                       isCancelled: () -> Bool = { false }) throws -> Result {
         let media = try MediaInput(path: input.path)
         let stream = try media.primaryVideoStream()
         let decoder = try VideoDecoder(input: media, stream: stream, threads: 1)
-        let rate = stream.baseFrameRate ?? stream.averageFrameRate ?? Rational(25)
-        let writer = try MediaWriter(path: output.path, video: .init(size: recipe.contentSize, rate: rate,
+        let sourceRate = stream.baseFrameRate ?? stream.averageFrameRate ?? Rational(25)
+        let writer = try MediaWriter(path: output.path, video: .init(size: recipe.contentSize, rate: recipe.retime?.outputRate ?? sourceRate,
                                                                       encoding: VideoEncoding(codec: .ffv1, pixelFormat: SegmentRenderer.intermediatePixelFormat),
                                                                       color: .defaultFor(height: recipe.contentHeight), threads: 1))
         var frames = 0
-        while let frame = try decoder.next() {
-            if isCancelled() { throw Cancelled() }
-            let rgb = try converter.rgbImage(from: frame.picture)
-            var restored = try filter.apply(rgb)
-            if restored.size != recipe.contentSize { restored = try converter.resize(restored, to: recipe.contentSize) }
-            try writer.write(try converter.picture(from: restored, pixelFormat: SegmentRenderer.intermediatePixelFormat, color: frame.picture.color))
+        func write(_ image: RGBImage, color: ColorDescription) throws {
+            try writer.write(try converter.picture(from: image, pixelFormat: SegmentRenderer.intermediatePixelFormat, color: color))
             frames += 1
             progress(frames)
         }
+        if let retime = recipe.retime, let interpolator {
+            guard let timing else { throw RenderError.missingTiming }
+            try retimeFrames(decoder: decoder, retime: retime, timing: timing, interpolator: interpolator, isCancelled: isCancelled, write: write)
+            guard frames == timing.outputFrames.count else { throw RenderError.outputCountMismatch(expected: timing.outputFrames.count, made: frames) }
+        } else {
+            while let frame = try decoder.next() {
+                if isCancelled() { throw Cancelled() }
+                try write(try restore(try converter.rgbImage(from: frame.picture)), color: frame.picture.color)
+            }
+        }
         try writer.finish()
         return Result(frames: frames, size: recipe.contentSize)
+    }
+
+    /// The recipe's filter, brought to the content size.
+    private func restore(_ image: RGBImage) throws -> RGBImage {
+        let restored = try filter.apply(image)
+        return restored.size == recipe.contentSize ? restored : try converter.resize(restored, to: recipe.contentSize)
+    }
+
+    /// Streams the segment through a `RetimeSchedule`: keeps only the frames outputs still need (at most a
+    /// duplicate run plus the pictures either side), upscales each picture at most once when SR runs first.
+    private func retimeFrames(decoder: VideoDecoder, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
+                              isCancelled: () -> Bool, write: (RGBImage, ColorDescription) throws -> Void) throws {
+        var schedule = RetimeSchedule(retiming: try Retiming(inputRate: retime.inputRate, outputRate: retime.outputRate),
+                                      firstInputFrame: timing.firstInputFrame, outputFrames: timing.outputFrames,
+                                      maxDuplicateRun: retime.maxDuplicateRun)
+        let srFirst = retime.order == .superResolutionFirst
+        var sources: [Int: RGBImage] = [:]      // decoded input frames still needed
+        var upscaled: [Int: RGBImage] = [:]     // sr-first: restored pictures
+        var lastCopy: (frame: Int, image: RGBImage)?  // interp-first: a held picture is restored once
+        var reference: DuplicateDetector.Thumbnail?
+        var color = ColorDescription.defaultFor(height: recipe.contentHeight)
+        var index = 0
+
+        func picture(_ frame: Int) throws -> RGBImage {
+            guard srFirst else { return sources[frame]! }
+            if let done = upscaled[frame] { return done }
+            let done = try restore(sources[frame]!)
+            upscaled[frame] = done
+            return done
+        }
+        func make(_ steps: [(output: Int64, step: RetimeSchedule.Step)]) throws {
+            for (_, step) in steps {
+                if isCancelled() { throw Cancelled() }
+                switch step {
+                case .copy(let frame):
+                    if srFirst { try write(try picture(frame), color) }
+                    else if let held = lastCopy, held.frame == frame { try write(held.image, color) }
+                    else {
+                        let image = try restore(sources[frame]!)
+                        lastCopy = (frame, image)
+                        try write(image, color)
+                    }
+                case .interpolate(let a, let b, let t):
+                    let between = try interpolator.interpolate(try picture(a), try picture(b), at: t)
+                    try write(srFirst ? between : try restore(between), color)
+                }
+            }
+            for frame in Array(sources.keys) where !schedule.retains(frame: frame) { sources[frame] = nil }
+            for frame in Array(upscaled.keys) where !schedule.retains(frame: frame) { upscaled[frame] = nil }
+        }
+
+        while let decoded = try decoder.next() {
+            if isCancelled() { throw Cancelled() }
+            color = decoded.picture.color
+            let image = try converter.rgbImage(from: decoded.picture)
+            var kind = RetimeSchedule.FrameKind.newPicture
+            if let threshold = retime.duplicateThreshold {
+                let thumbnail = DuplicateDetector.thumbnail(image)
+                if index > 0, let reference, DuplicateDetector.score(thumbnail, reference) < threshold { kind = .duplicate }
+                else { reference = thumbnail }
+            }
+            sources[index] = image
+            index += 1
+            try make(schedule.onFrame(kind))
+        }
+        try make(schedule.onEnd())
     }
 }

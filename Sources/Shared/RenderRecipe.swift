@@ -14,14 +14,18 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public var contentHeight: Int
     /// Largest tile side the engine processes at once (bounds memory); nil = the engine's default.
     public var tileSize: Int?
+    /// Frame-rate conversion (`restore --fps`); nil = one output frame per input frame.
+    public var retime: RetimeRecipe?
 
-    public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil) {
+    public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil,
+                retime: RetimeRecipe? = nil) {
         self.processor = processor
         self.noise = noise
         self.modelScale = modelScale
         self.contentWidth = contentWidth
         self.contentHeight = contentHeight
         self.tileSize = tileSize
+        self.retime = retime
     }
 
     public var contentSize: PixelSize { PixelSize(width: contentWidth, height: contentHeight) }
@@ -61,5 +65,6 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         if let noise, !(0...3).contains(noise) { throw RecipeError.invalid("noise \(noise)") }
         if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
         if let tileSize, !(16...8192).contains(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
+        if let retime { _ = try retime.validated() }
     }
 }

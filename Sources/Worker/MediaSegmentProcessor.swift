@@ -2,7 +2,7 @@ import Foundation
 import Processors
 import Shared
 
-/// The real worker processor: FFmpeg decode → frame filter (classical or neural) → FFV1 result.
+/// The real worker processor: FFmpeg decode → frame filter (classical or neural), and interpolation when retiming → FFV1 result.
 public struct MediaSegmentProcessor: SegmentProcessor {
     public var threads: Int
     public init(threads: Int) { self.threads = threads }
@@ -10,10 +10,11 @@ public struct MediaSegmentProcessor: SegmentProcessor {
     public func process(_ job: SegmentJob, progress: @escaping @Sendable (UInt32) -> Void,
                         isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput {
         let recipe = try RenderRecipe(settings: job.settings)
+        let timing = try recipe.retime.flatMap { try SegmentTiming(settings: job.settings, inputFrameCount: Int(job.inputFrameCount), retime: $0) }
         let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {
-            let result = try renderer.render(input: job.inputFile, output: output,
+            let result = try renderer.render(input: job.inputFile, output: output, timing: timing,
                                              progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
             return SegmentOutput(file: output, frameCount: UInt32(result.frames),
                                  frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))

@@ -23,14 +23,21 @@ final class RetimedPlanTests: XCTestCase {
                 let shot = plan.shots[a.shot]
                 for k in b.input {
                     let p = retiming.sourcePosition(ofOutputFrame: Int64(k))
+                    let position = Rational(p.index) + p.fraction
                     let left = Int(p.index)
-                    if p.isExact || left + 1 == shot.upperBound {
-                        // Copied, or the nearer side at a shot's end: one input frame, inside this segment's input.
+                    if position < Rational(Int64(shot.lowerBound)) {
+                        // Before the shot's first frame (nearer to it than to the previous shot's last): holds it.
+                        XCTAssert(a.input.contains(shot.lowerBound), "output \(k) holds \(shot.lowerBound); \(context)")
+                        XCTAssertGreaterThanOrEqual(position, Rational(Int64(shot.lowerBound)) - Rational(1, 2), "output \(k) is nearer the previous shot; \(context)")
+                    } else if p.isExact || left + 1 >= shot.upperBound {
+                        // Copied, or after the shot's last frame (nearer to it than to the next shot's first): one frame.
                         XCTAssert(a.input.contains(min(left, shot.upperBound - 1)), "output \(k) needs \(left); \(context)")
+                        if shot.upperBound < frames {
+                            XCTAssertLessThan(position, Rational(Int64(shot.upperBound)) - Rational(1, 2), "output \(k) is nearer the next shot; \(context)")
+                        }
                     } else {
                         XCTAssert(a.input.contains(left) && a.input.contains(left + 1), "output \(k) needs \(left), \(left + 1) outside \(a.input); \(context)")
                     }
-                    XCTAssert(shot.contains(left), "output \(k) reaches outside its shot; \(context)")
                 }
             }
             // Stitching in output frames: overlaps only inside a shot, every output frame weighs 1 in total.
@@ -52,10 +59,11 @@ final class RetimedPlanTests: XCTestCase {
         XCTAssertEqual(plan.segments.map(\.input), [0..<10, 10..<74, 66..<130])
         let out = try plan.retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60)))
         XCTAssertEqual(out.frameCount, 325)
-        XCTAssertEqual(out.shots, [0..<25, 25..<325])
-        XCTAssertEqual(out.segments.map(\.owned), [0..<25, 25..<175, 175..<325])
+        // The cut lies between input frames 9 and 10; outputs up to p < 9.5 (k = 23, p = 9.2) show shot 0, k = 24 (p = 9.6) shot 1.
+        XCTAssertEqual(out.shots, [0..<24, 24..<325])
+        XCTAssertEqual(out.segments.map(\.owned), [0..<24, 24..<175, 175..<325])
         // Segment 1's input ends at frame 73: outputs up to p = 73 (k = 182.5 → 182). Segment 2 starts at p = 66 (k = 165).
-        XCTAssertEqual(out.segments.map(\.input), [0..<25, 25..<183, 165..<325])
+        XCTAssertEqual(out.segments.map(\.input), [0..<24, 24..<183, 165..<325])
         XCTAssertThrowsError(try SegmentPlanner.plan(shots: [0..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 64, overlapFrames: 0))
             .retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60))))
     }

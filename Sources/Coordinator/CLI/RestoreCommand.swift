@@ -21,6 +21,8 @@ struct RestoreCommand: ParsableCommand {
           lumiere-coordinator restore calais.ogv -o calais-4x.mp4 --scale 4
           lumiere-coordinator restore calais.ogv -o calais-uhd.mp4 --size 3840x2160
           lumiere-coordinator restore film.mkv -o master.mkv --codec ffv1
+          lumiere-coordinator restore calais.ogv -o calais-24fps.mp4 --fps 24 --scale 4
+          lumiere-coordinator restore trailer.mp4 -o trailer-60.mp4 --fps 60 --interp rife-v4.25
         """)
 
     @Argument(help: "The film to restore (any format FFmpeg reads).")
@@ -59,6 +61,8 @@ struct RestoreCommand: ParsableCommand {
 
     @Option(help: "Output pixel format, e.g. yuv420p (default for h264) or yuv444p.")
     var pixelFormat: String?
+
+    @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
 
     @Option(help: "Threads for decoding, processing and encoding (0 = all cores).")
     var threads: Int = 0
@@ -127,8 +131,9 @@ struct RestoreCommand: ParsableCommand {
             guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
             var encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
             if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
-            let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
+            var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
+            settings.retime = try frameRate.settings()
             let summary: RestorePipeline.Summary
             if inProcess {
                 summary = try RestorePipeline(settings: settings).run()

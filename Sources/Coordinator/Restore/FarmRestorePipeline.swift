@@ -69,8 +69,13 @@ public final class FarmRestorePipeline {
         let stream = probe.stream
         let rate = probe.rate
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
-        let recipe = settings.recipe(source: stream.size!, geometry: geometry)
+        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
+        if let retime = recipe.retime {
+            _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
+            logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
+        }
+        let outputRate = recipe.retime?.outputRate ?? rate
 
         let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job"))
         let createdHere = !FileManager.default.fileExists(atPath: jobDirectory.path)
@@ -89,6 +94,8 @@ public final class FarmRestorePipeline {
         let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
         let segments = try SegmentPlanner.plan(shots: shots.shots, frameCount: total, settings: plannerSettings)
         let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments)
+        // Retimed: the same segments in output frames (what each worker makes, what the stitcher blends).
+        let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
         try job.writeFile("plan.json", try jobPlan.encoded())
 
         // 4. Resume: results the journal lists and the disk confirms are kept; the rest are (re)done.
@@ -107,15 +114,15 @@ public final class FarmRestorePipeline {
             let decoded = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { split.update(done: Int64($0)) }
             split.finish(done: Int64(decoded))
             guard decoded == total else { throw RestoreError.frameCountMismatch(expected: Int64(total), written: Int64(decoded)) }
-            try runFarm(targets: targets, keys: jobPlan.keys, recipe: recipe, job: job)
+            try runFarm(targets: targets, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
         }
 
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
-        let written = try assemble(plan: segments, job: job, keys: jobPlan.keys, rate: rate, startTime: probe.startTime,
+        let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
                                    geometry: geometry, outputURL: outputURL)
         succeeded = true
         if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
-        var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: rate, seconds: Date().timeIntervalSince(started))
+        var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: Date().timeIntervalSince(started))
         summary.segmentsRestored = todo.count
         summary.segmentsReused = segments.segments.count - todo.count
         return summary
@@ -156,7 +163,7 @@ public final class FarmRestorePipeline {
         return "tcp://\(host):" + (endpoint.split(separator: ":").last.map(String.init) ?? "")
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
+    private func runFarm(targets: [SegmentInputWriter.Target], outputPlan: SegmentPlan, keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
         let jobDirectory = job.url
         let local = options.bind == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
@@ -188,12 +195,16 @@ public final class FarmRestorePipeline {
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : settings.output + ".throughput.png") }
 
+        // Retimed segments make their output frames (outputPlan's input range) and need to know where they sit in the film.
         let specs = targets.map { t in
-            SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(t.frames.count),
-                        expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)), settings: recipe.settings)
+            let outputs = outputPlan.segments[Int(t.id)].input
+            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
+            return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
+                               expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
+                               settings: recipe.settings + (timing.map { [$0.setting] } ?? []))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0.file) })
-        let progress = ProgressReporter(label: "restore", total: Int64(targets.reduce(0) { $0 + $1.frames.count }), quiet: settings.quiet || monitoring.showsProgress)
+        let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
         let recorder = ResultRecorder(job: job)

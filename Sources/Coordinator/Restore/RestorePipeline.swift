@@ -30,11 +30,12 @@ public struct RestorePipeline {
         let started = Date()
         let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
         try RestorePipeline.validateOutput(outputURL, input: settings.input)
+        guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
         let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
-        let filter = try FilterFactory.make(settings.recipe(source: source.size!, geometry: geometry),
+        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry),
                                             threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)

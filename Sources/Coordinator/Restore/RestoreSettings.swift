@@ -17,6 +17,8 @@ public struct RestoreSettings: Sendable {
     public var threads: Int
     /// Suppress progress output (tests).
     public var quiet: Bool
+    /// Frame-rate conversion (`--fps`); nil keeps the source's frames and rate.
+    public var retime: RetimeSettings?
 
     public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {
@@ -38,11 +40,15 @@ extension RestoreSettings {
     /// the more faithful of the two live-action models (README, "Choosing a model").
     public static let defaultProcessor = "realesr-general-wdn"
 
-    /// The recipe every worker follows for this restore.
-    public func recipe(source: PixelSize, geometry: OutputGeometry) -> RenderRecipe {
-        RenderRecipe(processor: processor, noise: noise,
-                     modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
-                     contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
+    /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming).
+    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil) throws -> RenderRecipe {
+        var recipe = RenderRecipe(processor: processor, noise: noise,
+                                  modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
+                                  contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
+        if let retime, let inputRate {
+            recipe.retime = try retime.recipe(inputRate: inputRate, processor: processor, source: source, content: geometry.content)
+        }
+        return recipe
     }
 }
 
@@ -52,6 +58,7 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
     case outputDirectoryMissing(String)
     case unsupportedOutputExtension(String)
     case frameCountMismatch(expected: Int64, written: Int64)
+    case retimingNeedsFarm
 
     public var description: String {
         switch self {
@@ -59,6 +66,7 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
         case .outputDirectoryMissing(let d): return "The output directory \(d) does not exist; create it first."
         case .unsupportedOutputExtension(let e): return "Output must be .mp4, .mkv or .mov, not \(e.isEmpty ? "a name without extension" : "." + e)."
         case .frameCountMismatch(let e, let w): return "Internal error: wrote \(w) frames, expected \(e); the output was not kept."
+        case .retimingNeedsFarm: return "--fps needs the shot plan of the farm path; drop --in-process (local workers are started for you)."
         }
     }
 }
