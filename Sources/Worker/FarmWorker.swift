@@ -251,7 +251,7 @@ public final class FarmWorker: @unchecked Sendable {
                              workDirectory: directory)
         let cancelled = CancelFlag()
         processing = (lease, cancelled)
-        let processor = self.processor, mailbox = self.mailbox, total = assignment.inputFrameCount
+        let processor = self.processor, mailbox = self.mailbox, total = processor.expectedOutputFrames(job)
         let thread = Thread {
             let result: Mailbox.Outcome
             do {

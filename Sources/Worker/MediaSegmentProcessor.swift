@@ -7,6 +7,12 @@ public struct MediaSegmentProcessor: SegmentProcessor {
     public var threads: Int
     public init(threads: Int) { self.threads = threads }
 
+    public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 {
+        guard let retime = (try? RenderRecipe(settings: job.settings))?.retime,
+              let timing = try? SegmentTiming(settings: job.settings, inputFrameCount: Int(job.inputFrameCount), retime: retime) else { return job.inputFrameCount }
+        return UInt32(clamping: timing.outputFrames.count)
+    }
+
     public func process(_ job: SegmentJob, progress: @escaping @Sendable (UInt32) -> Void,
                         isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput {
         let recipe = try RenderRecipe(settings: job.settings)

@@ -34,6 +34,12 @@ public struct SegmentOutput: Sendable {
 public protocol SegmentProcessor: Sendable {
     func process(_ job: SegmentJob, progress: @escaping @Sendable (_ framesDone: UInt32) -> Void,
                  isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput
+    /// Frames the job will produce, for progress reports (a retimed segment makes more or fewer than it reads).
+    func expectedOutputFrames(_ job: SegmentJob) -> UInt32
+}
+
+extension SegmentProcessor {
+    public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 { job.inputFrameCount }
 }
 
 public struct SegmentCancelled: Error, CustomStringConvertible {
