@@ -207,7 +207,7 @@ final class RIFEInterpolatorTests: XCTestCase {
 
     /// Issue 6 quality benchmark (LUMIERE_RIFE_QUALITY=1; see docs/interpolation.md): balle1 (187.35 fps),
     /// keep every 4th frame, rebuild the three between, compare with the real ones.
-    /// (FFmpeg minterpolate is not compared here yet: its output frames did not align with the source's.)
+    /// FFmpeg minterpolate (mci) is measured on the same frames and metrics by scripts/rife/quality_benchmark.py (docs/interpolation.md).
     func testQualityBenchmarkOnBalle1() throws {
         guard ProcessInfo.processInfo.environment["LUMIERE_RIFE_QUALITY"] == "1" else {
             throw XCTSkip("benchmark: set LUMIERE_RIFE_QUALITY=1 to run")
