@@ -38,9 +38,10 @@ final class RetimeRestoreTests: XCTestCase {
     }
 
     private func restore(_ input: String, _ output: String, fps: Rational, interpolator: String, geometry: OutputGeometry.Request,
-                         duplicates: Double? = DuplicateDetector.defaultThreshold, encoding: VideoEncoding, job: URL) throws -> RestorePipeline.Summary {
+                         duplicates: Double? = DuplicateDetector.defaultThreshold, order: RetimeSettings.OrderChoice = .auto,
+                         encoding: VideoEncoding, job: URL) throws -> RestorePipeline.Summary {
         var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: "lanczos", encoding: encoding, quiet: true)
-        settings.retime = RetimeSettings(outputRate: fps, interpolator: interpolator, duplicateThreshold: duplicates)
+        settings.retime = RetimeSettings(outputRate: fps, interpolator: interpolator, order: order, duplicateThreshold: duplicates)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: job.path)
         options.keepJobDirectory = true
         options.monitoring.liveView = .off
@@ -124,5 +125,26 @@ final class RetimeRestoreTests: XCTestCase {
         let kept = try repeats(duplicates: nil, name: "kept.mkv")
         XCTAssertGreaterThanOrEqual(kept, 25, "the doubled clip should repeat about every other frame")
         XCTAssertLessThanOrEqual(try repeats(duplicates: DuplicateDetector.defaultThreshold, name: "retimed.mkv"), 2)
+    }
+
+    /// Blend and Lanczos are both linear, so both orders must give the same frames (up to clamping and 10-bit rounding):
+    /// this checks the sr-first path frame by frame against interp-first.
+    func testBothOrdersGiveTheSameFramesForLinearProcessors() throws {
+        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        var outputs: [[RGBImage]] = []
+        for order in [RetimeSettings.OrderChoice.interpolateFirst, .superResolutionFirst] {
+            let output = dir.appendingPathComponent("pens-\(order.rawValue).mkv").path
+            let summary = try restore(pens, output, fps: Rational(60), interpolator: "blend", geometry: .scale(2), duplicates: nil, order: order,
+                                      encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), job: dir.appendingPathComponent("job-\(order.rawValue)"))
+            // 64 frames at 179/6 fps → ceil(64 · 60 · 6 / 179) = 129 frames at 60.
+            XCTAssertEqual(summary.frames, 129)
+            outputs.append(try frames(output))
+        }
+        XCTAssertEqual(outputs[0].count, 129)
+        XCTAssertEqual(outputs[1].count, 129)
+        for k in 0..<129 { XCTAssertLessThan(meanDifference(outputs[0][k], outputs[1][k]), 0.004, "frame \(k)") }
+        // Not a film of copies: most outputs differ from the one before.
+        let changes = (1..<129).filter { meanDifference(outputs[1][$0], outputs[1][$0 - 1]) > 0.0005 }.count
+        XCTAssertGreaterThan(changes, 100)
     }
 }
