@@ -39,11 +39,12 @@ final class RetimeRestoreTests: XCTestCase {
 
     private func restore(_ input: String, _ output: String, fps: Rational, interpolator: String, geometry: OutputGeometry.Request,
                          duplicates: Double? = DuplicateDetector.defaultThreshold, order: RetimeSettings.OrderChoice = .auto,
-                         encoding: VideoEncoding, job: URL) throws -> RestorePipeline.Summary {
+                         encoding: VideoEncoding, job: URL, segmentSeconds: Double = 10) throws -> RestorePipeline.Summary {
         var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: "lanczos", encoding: encoding, quiet: true)
         settings.retime = RetimeSettings(outputRate: fps, interpolator: interpolator, order: order, duplicateThreshold: duplicates)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: job.path)
         options.keepJobDirectory = true
+        options.maxSegmentSeconds = segmentSeconds
         options.monitoring.liveView = .off
         options.monitoring.report = false
         return try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run()
@@ -146,5 +147,28 @@ final class RetimeRestoreTests: XCTestCase {
         // Not a film of copies: most outputs differ from the one before.
         let changes = (1..<129).filter { meanDifference(outputs[1][$0], outputs[1][$0 - 1]) > 0.0005 }.count
         XCTAssertGreaterThan(changes, 100)
+    }
+
+    /// A retimed job resumes like any other: the same command reuses every segment and writes the same bytes;
+    /// another interpolator reuses nothing.
+    func testRetimedJobResumesAndOtherSettingsRedo() throws {
+        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let job = dir.appendingPathComponent("job")
+        func run(_ name: String, _ interpolator: String) throws -> (RestorePipeline.Summary, Data) {
+            let output = dir.appendingPathComponent(name).path
+            let summary = try restore(pens, output, fps: Rational(24), interpolator: interpolator, geometry: .scale(1),
+                                      encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), job: job, segmentSeconds: 0.6)
+            return (summary, try Data(contentsOf: URL(fileURLWithPath: output)))
+        }
+        let (first, firstBytes) = try run("first.mkv", "blend")
+        XCTAssertGreaterThanOrEqual(first.segmentsRestored, 3)
+        XCTAssertEqual(first.frames, 52) // 64 frames at 179/6 fps → ceil(64 · 24 · 6 / 179) = 52 at 24
+        let (again, againBytes) = try run("again.mkv", "blend")
+        XCTAssertEqual(again.segmentsRestored, 0)
+        XCTAssertEqual(again.segmentsReused, first.segmentsRestored)
+        XCTAssertEqual(againBytes, firstBytes)
+        let (other, _) = try run("other.mkv", "rife-v4.0")
+        XCTAssertEqual(other.segmentsReused, 0)
+        XCTAssertEqual(other.frames, 52)
     }
 }
