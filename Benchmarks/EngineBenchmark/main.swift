@@ -26,6 +26,13 @@ struct Options {
     var convolution = EngineOptions.ConvolutionAlgorithm.auto
 }
 
+let usage = """
+    usage: lumiere-engine-bench [--model NAME] [--photo FILE] [--size WxH] [--threads 1,2] [--runs N] [--ncnn-fp16] [--gemm] [--tile-block N]
+           lumiere-engine-bench --frame WxH [--tile N] [--model NAME]      tiled upscale of one frame: time and peak RSS (ours only)
+           lumiere-engine-bench --model rife-v4.0|rife-v4.25 [--size WxH]   RIFE timing with a reference warp (ours only)
+    LUMIERE_PROFILE=1 prints the time per layer type.
+    """
+
 func parse() -> Options {
     var o = Options()
     var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -45,7 +52,12 @@ func parse() -> Options {
             if p.count == 2 { o.frame = (p[0], p[1]) }
         case "--tile": o.tile = Int(args.next() ?? "") ?? o.tile
         case "--gemm": o.convolution = .gemm  // im2col + OpenBLAS for every convolution
-        default: fatalError("unknown argument \(a)")
+        case "--help", "-h":
+            print(usage)
+            exit(0)
+        default:
+            FileHandle.standardError.write(Data("lumiere-engine-bench: unknown argument \(a)\n\(usage)\n".utf8))
+            exit(2)
         }
     }
     return o
