@@ -11,9 +11,11 @@ typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 /// Which part of the input the requested output needs. Output row oy is full row Y = oy + cut_top
-/// = 2a + ry and reads input rows a and a - 1; columns likewise, in blocks of 16 values of b.
+/// = 2a + ry and reads input rows a and a - 1. Output columns go in blocks of 32 from ox = 32·k:
+/// full column X0 = 32·k + cut_left = 2·b0 + p, so the block holds phase p of b0 ... b0 + 15 and
+/// phase 1 - p of b0 + p ... b0 + p + 15, reading input columns b0 - 1 ... b0 + 16.
 typedef struct {
-    int a_min, b_min, b_blocks;
+    int a_min, b_min, x_blocks;
     int row0, col0;  // input coordinates of padded (0, 0)
     int ph, pw;      // padded rows and columns per channel
 } lk_deconv_geometry;
@@ -22,13 +24,12 @@ static lk_deconv_geometry lk_deconv_geometry_of(const lk_deconv_s2k4_shape *s) {
     lk_deconv_geometry g;
     g.a_min = s->cut_top >> 1;
     const int a_max = (s->cut_top + s->outh - 1) >> 1;
-    g.b_min = s->cut_left >> 1;
-    const int b_max = (s->cut_left + s->outw - 1) >> 1;
-    g.b_blocks = (b_max - g.b_min + 16) / 16;
+    g.b_min = s->cut_left >> 1;  // b0 of block k is b_min + 16·k
+    g.x_blocks = (s->outw + 31) / 32;
     g.row0 = g.a_min - 1;
     g.ph = a_max - g.a_min + 2;
     g.col0 = g.b_min - 1;
-    g.pw = 16 * g.b_blocks + 1;  // a block at b0 loads columns b0 - 1 ... b0 + 15
+    g.pw = 16 * g.x_blocks + 2;
     return g;
 }
 
