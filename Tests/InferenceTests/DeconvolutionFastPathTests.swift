@@ -28,6 +28,8 @@ final class DeconvolutionFastPathTests: XCTestCase {
         Shape(cin: 6, cout: 9, h: 4, w: 31, params: "4=1 18=1 19=1 9=2 -23310=1,1.000000e-01"),  // output pad + leaky
         Shape(cin: 2, cout: 4, h: 5, w: 11, params: "4=-233 20=19 21=9"),  // output size, centred cut
         Shape(cin: 2, cout: 4, h: 5, w: 11, params: "4=-234 20=21 21=11"),
+        Shape(cin: 3, cout: 5, h: 5, w: 11, params: "4=-233 20=31 21=17"),  // larger than the full output: negative cuts
+        Shape(cin: 3, cout: 5, h: 4, w: 40, params: "4=-234 20=85 21=12"),
     ]
 
     func testFastPathEqualsReferenceOnRandomData() throws {
