@@ -7,7 +7,7 @@ public struct EngineOptions: Sendable, Equatable {
     public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
         /// Winograd F(6,3) for 3×3 stride-1 convolutions with enough channels, GEMM otherwise.
         case auto
-        /// im2col + OpenBLAS sgemm for every convolution (the reference path in tests).
+        /// im2col + OpenBLAS sgemm for every convolution, and sgemm + col2im for every deconvolution (the reference path in tests).
         case gemm
     }
     public enum InstructionSet: String, Sendable, CaseIterable {
