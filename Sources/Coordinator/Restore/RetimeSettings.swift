@@ -41,19 +41,21 @@ public struct RetimeSettings: Sendable, Equatable {
                                 duplicateThreshold: duplicateThreshold, maxDuplicateRun: maxDuplicateRun).validated()
     }
 
-    /// Seconds per megapixel on one core of the development machine (BENCHMARKS.md); only their ratios matter.
+    /// Seconds per source megapixel on one core of the development machine (docs/retiming.md, "Order"); only ratios matter.
     static func superResolutionCost(_ processor: String) -> Double {
         switch processor {
         case "lanczos": return 0.02
-        case "realesr-animevideov3": return 2.0
-        default: return 4.0 // realesr-general(-wdn), waifu2x-photo
+        case "realesr-animevideov3": return 4.2
+        case "waifu2x-photo": return 4.1
+        default: return 7.7 // realesr-general, realesr-general-wdn
         }
     }
 
+    /// Seconds per megapixel of the frames interpolated.
     static func interpolationCost(_ interpolator: String) -> Double {
         switch interpolator {
         case "blend": return 0.01
-        case "rife-v4.25": return 1.45
+        case "rife-v4.25": return 0.92
         default: return 0.65 // rife-v4.0
         }
     }
