@@ -24,6 +24,11 @@ extension SegmentPlan {
         var outSegments: [Segment] = []
         for segment in segments {
             let shot = shots[segment.shot], outShot = outShots[segment.shot]
+            if outShot.isEmpty {
+                // A shot shorter than half an output frame's time on either side (down-conversions): no output frame shows it.
+                outSegments.append(Segment(index: segment.index, shot: segment.shot, input: outShot, owned: outShot))
+                continue
+            }
             let ownedStart = segment.owned.lowerBound == shot.lowerBound ? outShot.lowerBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.lowerBound)))
             let ownedEnd = segment.owned.upperBound == shot.upperBound ? outShot.upperBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.upperBound)))
             let owned = ownedStart..<max(ownedStart, ownedEnd)
@@ -43,6 +48,6 @@ extension SegmentPlan {
             }
             outSegments.append(Segment(index: segment.index, shot: segment.shot, input: start..<end, owned: owned))
         }
-        return try SegmentPlan(frameCount: outputFrames, settings: settings, shots: outShots, segments: outSegments).validated()
+        return try SegmentPlan(frameCount: outputFrames, settings: settings, shots: outShots, segments: outSegments).validated(allowingEmptyShots: true)
     }
 }

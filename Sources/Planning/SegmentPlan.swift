@@ -56,12 +56,13 @@ public struct SegmentPlan: Codable, Sendable, Equatable {
         self.segments = segments
     }
 
-    /// Checks every invariant the assembly relies on (plans may be read from disk).
-    public func validated() throws -> SegmentPlan {
+    /// Checks every invariant the assembly relies on (plans may be read from disk). `allowingEmptyShots`: a retimed plan
+    /// may have shots shorter than one output frame; they and their segments have empty ranges and make nothing.
+    public func validated(allowingEmptyShots: Bool = false) throws -> SegmentPlan {
         guard frameCount >= 1 else { throw PlanningError.invalidPlan("frame count \(frameCount)") }
         var next = 0
         for s in shots {
-            guard s.lowerBound == next, !s.isEmpty else { throw PlanningError.invalidPlan("shots do not tile the film at frame \(next)") }
+            guard s.lowerBound == next, allowingEmptyShots || !s.isEmpty else { throw PlanningError.invalidPlan("shots do not tile the film at frame \(next)") }
             next = s.upperBound
         }
         guard next == frameCount else { throw PlanningError.invalidPlan("shots end at \(next), not \(frameCount)") }
@@ -70,7 +71,9 @@ public struct SegmentPlan: Codable, Sendable, Equatable {
             guard seg.index == i else { throw PlanningError.invalidPlan("segment \(i) says it is \(seg.index)") }
             guard shots.indices.contains(seg.shot) else { throw PlanningError.invalidPlan("segment \(i) is in shot \(seg.shot), which does not exist") }
             let shot = shots[seg.shot]
-            guard seg.owned.lowerBound == next, !seg.owned.isEmpty else { throw PlanningError.invalidPlan("owned ranges do not tile the film at frame \(next)") }
+            guard seg.owned.lowerBound == next, !seg.owned.isEmpty || (allowingEmptyShots && shot.isEmpty) else {
+                throw PlanningError.invalidPlan("owned ranges do not tile the film at frame \(next)")
+            }
             guard seg.input.lowerBound <= seg.owned.lowerBound, seg.input.upperBound >= seg.owned.upperBound,
                   seg.input.lowerBound >= shot.lowerBound, seg.input.upperBound <= shot.upperBound else {
                 throw PlanningError.invalidPlan("segment \(i) input \(seg.input) does not hold its owned \(seg.owned) inside shot \(shot)")

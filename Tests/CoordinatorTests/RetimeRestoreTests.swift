@@ -171,4 +171,14 @@ final class RetimeRestoreTests: XCTestCase {
         XCTAssertEqual(other.segmentsReused, 0)
         XCTAssertEqual(other.frames, 52)
     }
+
+    /// A down-conversion to a rate so low that bikes' last shot (8 frames) gets no output frame: it is skipped, not an error.
+    func testVeryLowRateSkipsShotsShorterThanAFrame() throws {
+        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let output = dir.appendingPathComponent("bikes1.mkv").path
+        let summary = try restore(bikes, output, fps: Rational(1), interpolator: "blend", geometry: .scale(1), duplicates: nil,
+                                  encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), job: dir.appendingPathComponent("job"))
+        XCTAssertEqual(summary.frames, 10) // 250 frames at 25 fps = 10 s
+        XCTAssertEqual(try Fixtures.probe(output, stream: "v:0")["nb_read_frames"], "10")
+    }
 }

@@ -68,6 +68,20 @@ final class RetimedPlanTests: XCTestCase {
             .retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60))))
     }
 
+    func testShotsShorterThanAnOutputFrameMakeNothing() throws {
+        // bikes-like: 25 fps, a last shot of 8 frames (0.32 s); at 1 fps no output frame falls nearer to it.
+        let plan = try SegmentPlanner.plan(shots: [0..<242, 242..<250], frameCount: 250, settings: SegmentPlannerSettings(maxSegmentFrames: 250, overlapFrames: 8))
+        let out = try plan.retimed(try Retiming(inputRate: Rational(25), outputRate: Rational(1)))
+        XCTAssertEqual(out.frameCount, 10)
+        XCTAssertEqual(out.shots, [0..<10, 10..<10])
+        XCTAssertEqual(out.segments.map(\.input), [0..<10, 10..<10])
+        XCTAssertEqual(out.segments.map(\.owned), [0..<10, 10..<10])
+        // Stitching never asks the empty segment for a frame.
+        XCTAssertEqual(StitchPlan(plan: out).steps, [.copy(segment: 0, frames: 0..<10)])
+        // Plans read from disk still refuse empty shots.
+        XCTAssertThrowsError(try out.validated())
+    }
+
     static func mergeShort(_ shots: [Range<Int>], minimum: Int) -> [Range<Int>] {
         var result: [Range<Int>] = []
         for s in shots {

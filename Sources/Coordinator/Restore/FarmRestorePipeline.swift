@@ -103,7 +103,9 @@ public final class FarmRestorePipeline {
         if !dropped.isEmpty { logger.info("journal: \(dropped.count) stale or damaged results will be redone") }
         removeUnlistedResults(job)
         let finished = Set(job.entries.keys)
-        let todo = segments.segments.filter { !finished.contains(jobPlan.keys[$0.index]) }
+        // A segment with no output frame (a shot too short for a low --fps) needs no work.
+        let needed = segments.segments.filter { !outputPlan.segments[$0.index].input.isEmpty }
+        let todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
         logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
 
         if !todo.isEmpty {
@@ -124,7 +126,7 @@ public final class FarmRestorePipeline {
         if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: Date().timeIntervalSince(started))
         summary.segmentsRestored = todo.count
-        summary.segmentsReused = segments.segments.count - todo.count
+        summary.segmentsReused = needed.count - todo.count
         return summary
     }
 
