@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 
 /// The fast farm faults of issue 8 with the real executables: a coordinator (`restore --bind … --workers 0`)
-/// and `lumiere-worker` processes restore 8 s of the 1906 film in half-second segments; a worker or the
+/// and `lumiere-worker` processes restore 8 s of the 1906 film in half-second segments, retimed to 24 fps; a worker or the
 /// coordinator is SIGKILLed mid-job; the final file must be byte-identical to a fault-free run.
 final class FarmProcessFaultTests: XCTestCase {
     private var dir: URL!
@@ -90,6 +90,7 @@ final class FarmProcessFaultTests: XCTestCase {
                                  log: "reference.log")
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, log("reference.log"))
+        XCTAssertEqual(try Fixtures.probe(output.path, stream: "v:0")["nb_read_frames"], "192", "8 s at 24 fps")
         let data = try Data(contentsOf: output)
         Self.reference = data
         return data
@@ -97,7 +98,9 @@ final class FarmProcessFaultTests: XCTestCase {
 
     private func restoreArguments(output: URL, job: URL) throws -> [String] {
         ["restore", try inputClip().path, "-o", output.path, "--scale", "2", "--model", "lanczos", "--codec", "h264",
-         "--preset", "ultrafast", "--crf", "18", "--segment-seconds", "0.5", "--job-dir", job.path, "--log-level", "info", "--quiet"]
+         "--preset", "ultrafast", "--crf", "18", "--segment-seconds", "0.5", "--job-dir", job.path, "--log-level", "info", "--quiet",
+         // Retimed 15 → 24 fps with RIFE: the most involved worker path (interpolation, timing, overlaps in output frames).
+         "--fps", "24", "--interp", "rife-v4.0"]
     }
 
     private func startCoordinator(output: URL, job: URL, endpoint: String, log: String) throws -> Process {
