@@ -20,7 +20,7 @@ struct FrameRateOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         With --fps: consecutive frames scoring below this are one picture printed twice (or a stalled projector) and the motion \
         is spread over them. 0…1; \(DuplicateDetector.defaultThreshold) catches digital repeats but not the slowest real motion; \
-        raise it for grainy prints (docs/interpolation.md).
+        raise it for grainy prints (docs/retiming.md).
         """, valueName: "score"))
     var duplicateThreshold: Double = DuplicateDetector.defaultThreshold
 
