@@ -12,10 +12,10 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a film: upscale it and write a new file with the original audio and subtitles.",
         discussion: """
-        The output keeps every frame of the input at a constant frame rate (variable-rate input is
-        normalised by timestamp, see docs/media.md) or, with --fps, is retimed exactly to a new rate
-        with interpolated frames (docs/retiming.md), and the source's audio and subtitles unchanged
-        when the container allows (otherwise audio is re-encoded to AAC, with a warning).
+        The output keeps every frame of the input at a constant frame rate (variable-rate input is \
+        normalised by timestamp, see docs/media.md) or, with --fps, is retimed exactly to a new rate \
+        with interpolated frames (docs/retiming.md), and the source's audio and subtitles unchanged \
+        when the container allows (otherwise audio is re-encoded to AAC, with a warning). \
         The file appears at OUTPUT only when it is complete.
 
         Examples:
