@@ -5,7 +5,7 @@ import Dispatch
 /// How the engine runs: thread count and convolution algorithm.
 public struct EngineOptions: Sendable, Equatable {
     public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
-        /// Winograd F(6,3) for 3×3 stride-1 convolutions with enough channels, GEMM otherwise.
+        /// Winograd F(6,3) for 3×3 stride-1 convolutions with enough channels, a direct kernel for 3×3 stride-2 ones, GEMM otherwise.
         case auto
         /// im2col + OpenBLAS sgemm for every convolution, and sgemm + col2im for every deconvolution (the reference path in tests).
         case gemm

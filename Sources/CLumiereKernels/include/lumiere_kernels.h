@@ -97,6 +97,27 @@ void lk_deconv_s2k4_pad_input(const lk_deconv_s2k4_shape *shape, const float *in
 void lk_deconv_s2k4_rows(const lk_deconv_s2k4_shape *shape, const float *padded, const float *packed_weights,
                          const float *bias, float *output, int row_begin, int row_end, int isa);
 
+// ---- direct 3x3 stride-2 convolution (dilation 1, any padding) -------------------------------
+typedef struct {
+    int cin, h, w;           // input
+    int cout, outh, outw;    // output
+    int pad_top, pad_left;   // padding before the first row/column (bottom/right follow from outh/outw)
+    float pad_value;
+} lk_conv3x3s2_shape;
+/// Floats of the weights packed by lk_conv3x3s2_pack_weights (cin · 9 · cout).
+size_t lk_conv3x3s2_packed_weight_count(int cin, int cout);
+/// weights: ncnn order [cout][cin][3][3].
+void lk_conv3x3s2_pack_weights(const float *weights, int cin, int cout, float *packed);
+/// Floats of the padded, column-deinterleaved input copy the row kernel reads.
+size_t lk_conv3x3s2_padded_count(const lk_conv3x3s2_shape *shape);
+/// Fills channels [c_begin, c_end) of the padded copy from planar input [cin][h][w].
+void lk_conv3x3s2_pad_input(const lk_conv3x3s2_shape *shape, const float *input, int c_begin, int c_end, float *padded);
+/// Computes output rows [row_begin, row_end) of all channels, bias (may be NULL) and activation
+/// included (act/params as lk_activate; for LK_ACT_PRELU with several params, one per channel).
+void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *shape, const float *padded, const float *packed_weights,
+                       const float *bias, int act, const float *act_params, int act_param_count,
+                       float *output, int row_begin, int row_end, int isa);
+
 // ---- element-wise and data movement ---------------------------------------------------------------
 void lk_fp16_to_fp32(const uint16_t *src, float *dst, size_t count);
 /// out = a (op) b with numpy-style broadcasting of 3-D shapes (each dim equal or 1).
@@ -110,6 +131,10 @@ void lk_resize_nearest(const float *input, int c, int h, int w, float *output, i
 /// Bilinear (taps = 2) or bicubic (taps = 4) with precomputed coefficients (see Interp.swift).
 void lk_resize_separable(const float *input, int c, int h, int w, float *output, int outh, int outw,
                          int taps, const int *xofs, const float *alpha, const int *yofs, const float *beta);
+/// As lk_resize_separable, resampling each needed source row once per plane (upscaling reuses
+/// rows). Returns 0, or -1 when its row buffer could not be allocated.
+int lk_resize_separable_cached(const float *input, int c, int h, int w, float *output, int outh, int outw,
+                               int taps, const int *xofs, const float *alpha, const int *yofs, const float *beta);
 
 #ifdef __cplusplus
 }

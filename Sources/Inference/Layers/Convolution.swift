@@ -2,7 +2,8 @@ import CLumiereKernels
 
 /// ncnn Convolution: any kernel, stride, dilation and padding (incl. -233/-234 "same"),
 /// optional bias and built-in activation. 3×3 stride-1 convolutions with enough channels run on
-/// Winograd F(6,3) kernels; everything else on im2col + sgemm.
+/// Winograd F(6,3) kernels, 3×3 stride-2 ones on a direct kernel (ConvolutionStride2.swift);
+/// everything else on im2col + sgemm.
 final class ConvolutionLayer: Layer {
     let name: String
     let numOutput: Int, inputChannels: Int
@@ -13,6 +14,8 @@ final class ConvolutionLayer: Layer {
     let bias: [Float]?
     var activation: Activation
     private var winogradWeights: UnsafeMutablePointer<Float>?
+    /// Weights of the direct 3×3 stride-2 path (ConvolutionStride2.swift), packed on first use.
+    var stride2PackedWeights: [Float]?
     /// Padding (top, left, bottom, right) of the single Winograd convolution that consumes this
     /// layer's output, when the loader found one: the output is then written straight into that
     /// layer's packed input layout.
@@ -88,6 +91,8 @@ final class ConvolutionLayer: Layer {
         let useWinograd = context.options.convolution == .auto && isWinogradCandidate && outW * outH >= 144
         if useWinograd {
             return [winograd(x, outH: outH, outW: outW, padTop: pt, padLeft: pl, context: context)]
+        } else if context.options.convolution == .auto && hasStride2Path && pt >= 0 && pl >= 0 {
+            return [forwardStride2(x.planar(), outH: outH, outW: outW, padTop: pt, padLeft: pl, context: context)]
         } else {
             x = x.planar()
             let out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)

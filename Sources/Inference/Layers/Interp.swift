@@ -68,8 +68,13 @@ final class InterpLayer: Layer {
     private func resize(_ x: Tensor, _ out: Tensor, taps: Int32, _ xofs: [Int32], _ alpha: [Float], _ yofs: [Int32], _ beta: [Float],
                         _ context: ExecutionContext) {
         context.parallelRanges(x.channels) { r in
-            lk_resize_separable(x.storage + r.lowerBound * x.planeSize, Int32(r.count), Int32(x.height), Int32(x.width),
-                                out.storage + r.lowerBound * out.planeSize, Int32(out.height), Int32(out.width), taps, xofs, alpha, yofs, beta)
+            let input = x.storage + r.lowerBound * x.planeSize, output = out.storage + r.lowerBound * out.planeSize
+            // The row-caching kernel; the plain one (stack rows) only if its row buffer cannot be allocated.
+            if lk_resize_separable_cached(input, Int32(r.count), Int32(x.height), Int32(x.width), output, Int32(out.height), Int32(out.width),
+                                          taps, xofs, alpha, yofs, beta) != 0 {
+                lk_resize_separable(input, Int32(r.count), Int32(x.height), Int32(x.width), output, Int32(out.height), Int32(out.width),
+                                    taps, xofs, alpha, yofs, beta)
+            }
         }
     }
 

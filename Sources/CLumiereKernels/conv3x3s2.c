@@ -1,0 +1,103 @@
+// Direct 3x3 stride-2 convolution (RIFE's encoder and flow-block downsampling layers): the input is
+// split into even and odd padded columns once, so that every tap of 16 neighbouring outputs is one
+// contiguous 16-float load, and 16 output channels accumulate in registers. See lumiere_kernels.h.
+#include "lumiere_kernels.h"
+
+#include <string.h>
+
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+/// Padded rows per channel (2·outh + 1) and floats per half row (even or odd columns), with room
+/// for the last block's 16-lane loads at offset +1.
+static int c3s2_rows(const lk_conv3x3s2_shape *s) { return 2 * s->outh + 1; }
+static int c3s2_half(const lk_conv3x3s2_shape *s) { return 16 * ((s->outw + 15) / 16) + 16; }
+
+size_t lk_conv3x3s2_packed_weight_count(int cin, int cout) { return (size_t)cin * 9 * cout; }
+
+// packed[((ci·3 + ky)·3 + kx)·cout + co]: one tap's weights for all output channels side by side.
+void lk_conv3x3s2_pack_weights(const float *weights, int cin, int cout, float *packed) {
+    for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int k = 0; k < 9; k++)
+                packed[((size_t)ci * 9 + k) * cout + co] = weights[((size_t)co * cin + ci) * 9 + k];
+}
+
+size_t lk_conv3x3s2_padded_count(const lk_conv3x3s2_shape *s) {
+    return (size_t)s->cin * c3s2_rows(s) * 2 * c3s2_half(s);
+}
+
+// Padded row r, column p hold input (r - pad_top, p - pad_left) or pad_value outside the input;
+// a padded row stores its even columns (p = 2j at j) and then its odd columns (p = 2j + 1 at half + j).
+void lk_conv3x3s2_pad_input(const lk_conv3x3s2_shape *s, const float *input, int c_begin, int c_end, float *padded) {
+    const int rows = c3s2_rows(s), half = c3s2_half(s);
+    for (int c = c_begin; c < c_end; c++)
+        for (int r = 0; r < rows; r++) {
+            float *even = padded + ((size_t)c * rows + r) * 2 * half, *odd = even + half;
+            const int iy = r - s->pad_top;
+            if (iy < 0 || iy >= s->h) {
+                for (int j = 0; j < 2 * half; j++) even[j] = s->pad_value;
+                continue;
+            }
+            const float *src = input + ((size_t)c * s->h + iy) * s->w;
+            // Columns j in [lo, hi) have both taps inside the input: a plain deinterleave.
+            int lo = (s->pad_left + 1) / 2, hi = (s->w + s->pad_left) / 2;
+            if (lo > half) lo = half;
+            if (hi > half) hi = half;
+            if (hi < lo) hi = lo;
+            for (int j = 0; j < lo; j++) {
+                const int xe = 2 * j - s->pad_left, xo = xe + 1;
+                even[j] = (xe >= 0 && xe < s->w) ? src[xe] : s->pad_value;
+                odd[j] = (xo >= 0 && xo < s->w) ? src[xo] : s->pad_value;
+            }
+            const float *base = src - s->pad_left;
+            for (int j = lo; j < hi; j++) {
+                even[j] = base[2 * j];
+                odd[j] = base[2 * j + 1];
+            }
+            for (int j = hi; j < half; j++) {
+                const int xe = 2 * j - s->pad_left, xo = xe + 1;
+                even[j] = (xe >= 0 && xe < s->w) ? src[xe] : s->pad_value;
+                odd[j] = (xo >= 0 && xo < s->w) ? src[xo] : s->pad_value;
+            }
+        }
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+#define LK_FN(name) name##_avx512
+#include "conv3x3s2_body.h"
+#undef LK_FN
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define LK_FN(name) name##_avx2
+#include "conv3x3s2_body.h"
+#undef LK_FN
+#pragma clang attribute pop
+#define LK_HAVE_X86 1
+#endif
+
+#define LK_FN(name) name##_portable
+#include "conv3x3s2_body.h"
+#undef LK_FN
+
+void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *s, const float *padded, const float *packed_weights,
+                       const float *bias, int act, const float *act_params, int act_param_count,
+                       float *output, int row_begin, int row_end, int isa) {
+    const int rows = c3s2_rows(s), half = c3s2_half(s);
+#ifdef LK_HAVE_X86
+    if (isa == LK_ISA_AVX512) {
+        conv3x3s2_rows_avx512(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 16);
+        return;
+    }
+    if (isa == LK_ISA_AVX2) {
+        conv3x3s2_rows_avx2(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 4);
+        return;
+    }
+#endif
+    (void)isa;
+    conv3x3s2_rows_portable(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 2);
+}
