@@ -14,9 +14,9 @@ final class RIFEWarpTests: XCTestCase {
         }
     }
 
-    func run(_ image: Tensor, _ flow: Tensor, threads: Int) throws -> Tensor {
+    func run(_ image: Tensor, _ flow: Tensor, threads: Int, isa: EngineOptions.InstructionSet = .best) throws -> Tensor {
         let layer = RIFEWarpLayer()
-        return try layer.forward([image, flow], context: ExecutionContext(options: EngineOptions(threads: threads)))[0]
+        return try layer.forward([image, flow], context: ExecutionContext(options: EngineOptions(threads: threads, instructionSet: isa)))[0]
     }
 
     func maxError(_ a: Tensor, _ b: Tensor) -> Float {
@@ -30,9 +30,11 @@ final class RIFEWarpTests: XCTestCase {
         let flow = try Tensor(channels: 2, height: h, width: w, values: random(2 * h * w, seed: 2, -70, 70))
         let want = try RIFEWarpLayer.reference(image: image, flow: flow)
         for threads in [1, 2, 3] {
-            let got = try run(image, flow, threads: threads)
-            XCTAssertEqual(got.shapeDescription, "[5x37x53]")
-            XCTAssertLessThanOrEqual(maxError(got, want), 1e-5, "threads \(threads)")
+            for isa in EngineOptions.InstructionSet.allCases {  // the vector path (16 pixels) and the scalar one
+                let got = try run(image, flow, threads: threads, isa: isa)
+                XCTAssertEqual(got.shapeDescription, "[5x37x53]")
+                XCTAssertLessThanOrEqual(maxError(got, want), 1e-5, "threads \(threads) \(isa)")
+            }
         }
     }
 
@@ -55,8 +57,10 @@ final class RIFEWarpTests: XCTestCase {
         XCTAssertThrowsError(try run(image, Tensor(channels: 2, height: 4, width: 5), threads: 1))
         XCTAssertThrowsError(try run(image, Tensor(channels: 1, height: 4, width: 4), threads: 1))
         let flow = try Tensor(channels: 2, height: 4, width: 4, values: [Float](repeating: .nan, count: 16) + [Float](repeating: .infinity, count: 16))
-        let out = try run(image, flow, threads: 2)
-        XCTAssertTrue(out.toArray().allSatisfy { $0.isFinite })
+        for isa in EngineOptions.InstructionSet.allCases {
+            let out = try run(image, flow, threads: 2, isa: isa)
+            XCTAssertTrue(out.toArray().allSatisfy { $0.isFinite }, "\(isa)")
+        }
     }
 
     func checkGraph(_ name: String) throws {

@@ -118,6 +118,12 @@ void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *shape, const float *padded, con
                        const float *bias, int act, const float *act_params, int act_param_count,
                        float *output, int row_begin, int row_end, int isa);
 
+// ---- RIFE warp ----------------------------------------------------------------------------------
+/// rife.Warp for output rows [row_begin, row_end): out[c](x, y) = image[c] sampled bilinearly at
+/// (x + flow[0](x, y), y + flow[1](x, y)), all four taps clamped to the image; NaN flow = no motion.
+void lk_rife_warp_rows(const float *image, int channels, int h, int w, const float *flow, float *out,
+                       int row_begin, int row_end, int isa);
+
 // ---- element-wise and data movement ---------------------------------------------------------------
 void lk_fp16_to_fp32(const uint16_t *src, float *dst, size_t count);
 /// out = a (op) b with numpy-style broadcasting of 3-D shapes (each dim equal or 1).
