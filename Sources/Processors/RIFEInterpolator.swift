@@ -40,6 +40,8 @@ public final class RIFEInterpolator: FrameInterpolator {
     private let net: Net
     /// Net keeps per-run state; one interpolation at a time per instance.
     private let lock = NSLock()
+    /// The last timestep plane (see `timePlane`); guarded by `lock`.
+    private var cachedTimePlane: (t: Float, tensor: Tensor)?
 
     /// - Parameters:
     ///   - modelName: "rife-v4.0" or "rife-v4.25".
@@ -71,12 +73,15 @@ public final class RIFEInterpolator: FrameInterpolator {
         guard w > 0, h > 0, w <= 16384, h <= 16384 else {
             throw ConfigurationError.invalidSetting("frame size \(w)x\(h) is outside 1...16384 pixels per side")
         }
+        // `pixels` is mutable: the copies below read exactly 3·w·h values.
+        guard first.pixels.count == 3 * w * h, second.pixels.count == 3 * w * h else {
+            throw ConfigurationError.invalidSetting("frames hold \(first.pixels.count) and \(second.pixels.count) values, expected \(3 * w * h) for \(w)x\(h) RGB")
+        }
         let m = model.padMultiple
         let pw = (w + m - 1) / m * m, ph = (h + m - 1) / m * m
         let in0 = padded(first, width: pw, height: ph), in1 = padded(second, width: pw, height: ph)
-        let in2 = Tensor(channels: 1, height: ph, width: pw)
-        in2.withUnsafeMutableValues { $0.update(repeating: Float(t)) }
         let result: Tensor = try lock.withLock {
+            let in2 = timePlane(Float(t), width: pw, height: ph)
             guard let out = try net.run(inputs: ["in0": in0, "in1": in1, "in2": in2], outputs: ["out0"])["out0"] else {
                 throw ConfigurationError.invalidSetting("model \(model.rawValue) produced no out0")
             }
@@ -85,29 +90,50 @@ public final class RIFEInterpolator: FrameInterpolator {
         guard result.channels == 3, result.height == ph, result.width == pw else {
             throw ConfigurationError.invalidSetting("model \(model.rawValue) produced \(result.shapeDescription), expected [3x\(ph)x\(pw)]")
         }
-        var pixels = [Float](repeating: 0, count: 3 * w * h)
-        result.withUnsafeValues { src in
-            for c in 0..<3 {
-                for y in 0..<h {
-                    let s = (c * ph + y) * pw, d = (c * h + y) * w
-                    for x in 0..<w { pixels[d + x] = Swift.min(Swift.max(src[s + x], 0), 1) }
+        // Crop back and clamp to [0, 1], written straight into the new array's storage.
+        let pixels = [Float](unsafeUninitializedCapacity: 3 * w * h) { dst, initialized in
+            result.withUnsafeValues { src in
+                for c in 0..<3 {
+                    for y in 0..<h {
+                        let s = src.baseAddress! + (c * ph + y) * pw, d = dst.baseAddress! + (c * h + y) * w
+                        for x in 0..<w { d[x] = Swift.min(Swift.max(s[x], 0), 1) }
+                    }
                 }
             }
+            initialized = 3 * w * h
         }
         return RGBImage(width: w, height: h, pixels: pixels)
     }
 
-    /// The image in the top-left corner of a zero tensor of the padded size.
+    /// The timestep plane `in2` (every value t), kept between calls: consecutive calls mostly share
+    /// t and size, and the network never writes its inputs. Called under `lock`.
+    private func timePlane(_ t: Float, width pw: Int, height ph: Int) -> Tensor {
+        if let p = cachedTimePlane, p.t == t, p.tensor.width == pw, p.tensor.height == ph { return p.tensor }
+        let plane = Tensor(dims: 3, channels: 1, height: ph, width: pw, zeroed: false)
+        plane.withUnsafeMutableValues { $0.update(repeating: t) }
+        cachedTimePlane = (t, plane)
+        return plane
+    }
+
+    /// The image in the top-left corner of a zero tensor of the padded size (rows copied whole;
+    /// only the padding is zeroed).
     private func padded(_ image: RGBImage, width pw: Int, height ph: Int) -> Tensor {
         let w = image.width, h = image.height
-        let t = Tensor(channels: 3, height: ph, width: pw)
+        let t = Tensor(dims: 3, channels: 3, height: ph, width: pw, zeroed: false)
         t.withUnsafeMutableValues { dst in
             image.pixels.withUnsafeBufferPointer { src in
+                let d0 = dst.baseAddress!, s0 = src.baseAddress!
+                if pw == w && ph == h {
+                    d0.update(from: s0, count: 3 * w * h)
+                    return
+                }
                 for c in 0..<3 {
                     for y in 0..<h {
-                        let s = (c * h + y) * w, d = (c * ph + y) * pw
-                        for x in 0..<w { dst[d + x] = src[s + x] }
+                        let d = d0 + (c * ph + y) * pw
+                        d.update(from: s0 + (c * h + y) * w, count: w)
+                        (d + w).update(repeating: 0, count: pw - w)
                     }
+                    (d0 + (c * ph + h) * pw).update(repeating: 0, count: (ph - h) * pw)
                 }
             }
         }
