@@ -10,9 +10,7 @@
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
-/// Padded rows per channel (2·outh + 1) and floats per half row (even or odd columns), with room
-/// for the last block's 16-lane loads at offset +1.
-static int c3s2_rows(const lk_conv3x3s2_shape *s) { return 2 * s->outh + 1; }
+/// Floats per half row (even or odd columns), with room for the last block's 16-lane loads at offset +1.
 static int c3s2_half(const lk_conv3x3s2_shape *s) { return 16 * ((s->outw + 15) / 16) + 16; }
 
 size_t lk_conv3x3s2_packed_weight_count(int cin, int cout) { return (size_t)cin * 9 * cout; }
@@ -25,17 +23,27 @@ void lk_conv3x3s2_pack_weights(const float *weights, int cin, int cout, float *p
                 packed[((size_t)ci * 9 + k) * cout + co] = weights[((size_t)co * cin + ci) * 9 + k];
 }
 
-size_t lk_conv3x3s2_padded_count(const lk_conv3x3s2_shape *s) {
-    return (size_t)s->cin * c3s2_rows(s) * 2 * c3s2_half(s);
+size_t lk_conv3x3s2_scratch_count(const lk_conv3x3s2_shape *s, int band_rows) {
+    return (size_t)s->cin * (2 * band_rows + 1) * 2 * c3s2_half(s);
 }
 
-// Padded row r, column p hold input (r - pad_top, p - pad_left) or pad_value outside the input;
-// a padded row stores its even columns (p = 2j at j) and then its odd columns (p = 2j + 1 at half + j).
-void lk_conv3x3s2_pad_input(const lk_conv3x3s2_shape *s, const float *input, int c_begin, int c_end, float *padded) {
-    const int rows = c3s2_rows(s), half = c3s2_half(s);
-    for (int c = c_begin; c < c_end; c++)
-        for (int r = 0; r < rows; r++) {
-            float *even = padded + ((size_t)c * rows + r) * 2 * half, *odd = even + half;
+int lk_conv3x3s2_band_rows(const lk_conv3x3s2_shape *s) {
+    // About 512 KB of padded rows per band: they stay in the core's L2 between padding and use.
+    const size_t row_bytes = (size_t)s->cin * 2 * c3s2_half(s) * sizeof(float);
+    int band = (int)(((size_t)512 << 10) / (2 * row_bytes));
+    if (band < 1) band = 1;
+    if (band > 16) band = 16;
+    return band;
+}
+
+// Padded rows [r_begin, r_end) of every channel (channel stride (r_end - r_begin) rows). Padded row r,
+// column p hold input (r - pad_top, p - pad_left) or pad_value outside the input; a padded row
+// stores its even columns (p = 2j at j) and then its odd columns (p = 2j + 1 at half + j).
+static void c3s2_pad_rows(const lk_conv3x3s2_shape *s, const float *input, int r_begin, int r_end, float *padded) {
+    const int half = c3s2_half(s), rows = r_end - r_begin;
+    for (int c = 0; c < s->cin; c++)
+        for (int r = r_begin; r < r_end; r++) {
+            float *even = padded + ((size_t)c * rows + (r - r_begin)) * 2 * half, *odd = even + half;
             const int iy = r - s->pad_top;
             if (iy < 0 || iy >= s->h) {
                 for (int j = 0; j < 2 * half; j++) even[j] = s->pad_value;
@@ -84,20 +92,25 @@ void lk_conv3x3s2_pad_input(const lk_conv3x3s2_shape *s, const float *input, int
 #include "conv3x3s2_body.h"
 #undef LK_FN
 
-void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *s, const float *padded, const float *packed_weights,
+void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *s, const float *input, const float *packed_weights,
                        const float *bias, int act, const float *act_params, int act_param_count,
-                       float *output, int row_begin, int row_end, int isa) {
-    const int rows = c3s2_rows(s), half = c3s2_half(s);
+                       float *output, int row_begin, int row_end, float *scratch, int band_rows, int isa) {
+    const int half = c3s2_half(s);
+    for (int b0 = row_begin; b0 < row_end; b0 += band_rows) {
+        const int b1 = b0 + band_rows < row_end ? b0 + band_rows : row_end;
+        const int p0 = 2 * b0, rows = 2 * (b1 - b0) + 1;
+        c3s2_pad_rows(s, input, p0, p0 + rows, scratch);
 #ifdef LK_HAVE_X86
-    if (isa == LK_ISA_AVX512) {
-        conv3x3s2_rows_avx512(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 16);
-        return;
-    }
-    if (isa == LK_ISA_AVX2) {
-        conv3x3s2_rows_avx2(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 4);
-        return;
-    }
+        if (isa == LK_ISA_AVX512) {
+            conv3x3s2_rows_avx512(s, rows, p0, half, scratch, packed_weights, bias, act, act_params, act_param_count, output, b0, b1, 16);
+            continue;
+        }
+        if (isa == LK_ISA_AVX2) {
+            conv3x3s2_rows_avx2(s, rows, p0, half, scratch, packed_weights, bias, act, act_params, act_param_count, output, b0, b1, 4);
+            continue;
+        }
 #endif
+        conv3x3s2_rows_portable(s, rows, p0, half, scratch, packed_weights, bias, act, act_params, act_param_count, output, b0, b1, 2);
+    }
     (void)isa;
-    conv3x3s2_rows_portable(s, rows, half, padded, packed_weights, bias, act, act_params, act_param_count, output, row_begin, row_end, 2);
 }

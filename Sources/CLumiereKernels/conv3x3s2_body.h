@@ -38,7 +38,8 @@ static inline __attribute__((always_inline)) void LK_FN(c3_tile)(
     }
 }
 
-static void LK_FN(conv3x3s2_rows)(const lk_conv3x3s2_shape *s, int rows, int half, const float *padded,
+// rows: padded rows per channel in `padded`, the first being padded row p0.
+static void LK_FN(conv3x3s2_rows)(const lk_conv3x3s2_shape *s, int rows, int p0, int half, const float *padded,
                                   const float *weights, const float *bias, int act, const float *act_params,
                                   int act_param_count, float *output, int row_begin, int row_end, int max_block) {
     const int cin = s->cin, cout = s->cout, outw = s->outw;
@@ -46,7 +47,7 @@ static void LK_FN(conv3x3s2_rows)(const lk_conv3x3s2_shape *s, int rows, int hal
     const int blocks = (cout + max_block - 1) / max_block, x_blocks = (outw + 15) / 16;
     const int per_channel = act == LK_ACT_PRELU && act_param_count > 1;
     for (int oy = row_begin; oy < row_end; oy++) {
-        const float *row = padded + (size_t)(2 * oy) * rstride;
+        const float *row = padded + (size_t)(2 * oy - p0) * rstride;
         float *out_row = output + (size_t)oy * outw;
         for (int blk = 0; blk < blocks; blk++) {
             const int co0 = cout * blk / blocks, n = cout * (blk + 1) / blocks - co0;

@@ -108,15 +108,16 @@ typedef struct {
 size_t lk_conv3x3s2_packed_weight_count(int cin, int cout);
 /// weights: ncnn order [cout][cin][3][3].
 void lk_conv3x3s2_pack_weights(const float *weights, int cin, int cout, float *packed);
-/// Floats of the padded, column-deinterleaved input copy the row kernel reads.
-size_t lk_conv3x3s2_padded_count(const lk_conv3x3s2_shape *shape);
-/// Fills channels [c_begin, c_end) of the padded copy from planar input [cin][h][w].
-void lk_conv3x3s2_pad_input(const lk_conv3x3s2_shape *shape, const float *input, int c_begin, int c_end, float *padded);
-/// Computes output rows [row_begin, row_end) of all channels, bias (may be NULL) and activation
-/// included (act/params as lk_activate; for LK_ACT_PRELU with several params, one per channel).
-void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *shape, const float *padded, const float *packed_weights,
+/// Output rows per band: each band's padded, column-deinterleaved input rows are built just before use.
+int lk_conv3x3s2_band_rows(const lk_conv3x3s2_shape *shape);
+/// Floats of the per-thread scratch lk_conv3x3s2_rows needs for bands of `band_rows` output rows.
+size_t lk_conv3x3s2_scratch_count(const lk_conv3x3s2_shape *shape, int band_rows);
+/// Computes output rows [row_begin, row_end) of all channels from planar input [cin][h][w], bias
+/// (may be NULL) and activation included (act/params as lk_activate; for LK_ACT_PRELU with several
+/// params, one per channel). scratch: lk_conv3x3s2_scratch_count(shape, band_rows) floats, private to the caller's thread.
+void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *shape, const float *input, const float *packed_weights,
                        const float *bias, int act, const float *act_params, int act_param_count,
-                       float *output, int row_begin, int row_end, int isa);
+                       float *output, int row_begin, int row_end, float *scratch, int band_rows, int isa);
 
 // ---- RIFE warp ----------------------------------------------------------------------------------
 /// rife.Warp for output rows [row_begin, row_end): out[c](x, y) = image[c] sampled bilinearly at

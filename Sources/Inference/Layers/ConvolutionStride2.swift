@@ -3,8 +3,8 @@ import CLumiereKernels
 /// Direct path of ConvolutionLayer for 3×3 stride-2 kernels (RIFE's encoder and the first two
 /// layers of every flow block). im2col + sgemm wrote and re-read a columns buffer 2.25 times the
 /// input per layer and ran sgemm with as few as 16 output rows, which left it memory-bound; the C
-/// kernel reads a column-deinterleaved padded copy of the input (the size of the input) and keeps
-/// 16 output channels × 16 columns in registers.
+/// kernel builds a column-deinterleaved padded copy of a band of input rows (small enough to stay
+/// in L2) just before using it, and keeps 16 output channels × 16 columns in registers.
 extension ConvolutionLayer {
     var hasStride2Path: Bool {
         kernelW == 3 && kernelH == 3 && strideW == 2 && strideH == 2 && dilationW == 1 && dilationH == 1
@@ -15,22 +15,22 @@ extension ConvolutionLayer {
         var shape = lk_conv3x3s2_shape(cin: Int32(inputChannels), h: Int32(x.height), w: Int32(x.width), cout: Int32(numOutput),
                                        outh: Int32(outH), outw: Int32(outW), pad_top: Int32(pt), pad_left: Int32(pl), pad_value: padValue)
         let out = Tensor(dims: 3, channels: numOutput, height: outH, width: outW, zeroed: false)
-        let padded = ScratchBuffer(count: lk_conv3x3s2_padded_count(&shape))
-        defer { padded.release() }
+        let band = Int(lk_conv3x3s2_band_rows(&shape))
+        let workers = max(1, min(context.threads, (outH + band - 1) / band))
+        let scratchCount = lk_conv3x3s2_scratch_count(&shape, Int32(band))
+        let scratch = (0..<workers).map { _ in ScratchBuffer(count: scratchCount) }
+        defer { scratch.forEach { $0.release() } }
         let isa = context.isa
-        context.parallelRanges(inputChannels) { range in
-            withUnsafePointer(to: shape) { lk_conv3x3s2_pad_input($0, x.storage, Int32(range.lowerBound), Int32(range.upperBound), padded.pointer) }
-        }
-        // Rows are handed out dynamically in small chunks: a core busy with other work takes fewer.
-        let grain = max(1, outH / (8 * max(1, context.threads)))
         let act = activation
+        // Bands of rows are handed out dynamically: a core busy with other work takes fewer.
         packedWeights.withUnsafeBufferPointer { w in
             act.params.withUnsafeBufferPointer { ap in
                 withOptionalBias { b in
-                    context.parallelChunks(outH, grain: grain) { _, rows in
+                    context.parallelChunks(outH, grain: band) { worker, rows in
                         withUnsafePointer(to: shape) {
-                            lk_conv3x3s2_rows($0, padded.pointer, w.baseAddress!, b, act.code, ap.baseAddress, Int32(ap.count),
-                                              out.storage, Int32(rows.lowerBound), Int32(rows.upperBound), isa)
+                            lk_conv3x3s2_rows($0, x.storage, w.baseAddress!, b, act.code, ap.baseAddress, Int32(ap.count),
+                                              out.storage, Int32(rows.lowerBound), Int32(rows.upperBound),
+                                              scratch[worker].pointer, Int32(band), isa)
                         }
                     }
                 }
