@@ -22,6 +22,8 @@ final class ConvolutionStride2Tests: XCTestCase {
         Shape(cin: 12, cout: 32, h: 15, w: 34, prelu: true),
         Shape(cin: 7, cout: 96, h: 8, w: 10, prelu: true),
         Shape(cin: 96, cout: 192, h: 4, w: 6, params: "4=1 9=1"),
+        // Wide rows with many channels: bands of 4 output rows (the last one short).
+        Shape(cin: 64, cout: 20, h: 41, w: 200, params: "4=1 9=1"),
         // Odd and tiny sizes, channel counts that split into uneven register blocks, padding modes.
         Shape(cin: 1, cout: 1, h: 3, w: 3, params: "4=0"),
         Shape(cin: 1, cout: 1, h: 1, w: 1),
