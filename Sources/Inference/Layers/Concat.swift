@@ -42,14 +42,39 @@ final class ConcatLayer: Layer {
         case 1: out = Tensor(dims: dims, channels: first.channels, height: total, width: first.width, zeroed: false)
         default: out = Tensor(dims: dims, channels: first.channels, height: first.height, width: total, zeroed: false)
         }
+        if context.threads <= 1 {
+            var offset = 0
+            for t in inputs {
+                let s = split(t)
+                let chunk = s.len * s.inner
+                for o in 0..<s.outer {
+                    (out.storage + o * total * s.inner + offset * s.inner).update(from: t.storage + o * chunk, count: chunk)
+                }
+                offset += s.len
+            }
+            return [out]
+        }
+        // With threads: the copies cut into pieces of at most 256 Ki values that the threads take in
+        // turn (a channel concatenation is a few multi-megabyte plane copies).
+        var pieces: [(dst: UnsafeMutablePointer<Float>, src: UnsafeMutablePointer<Float>, count: Int)] = []
+        let pieceValues = 1 << 18
         var offset = 0
         for t in inputs {
             let s = split(t)
             let chunk = s.len * s.inner
             for o in 0..<s.outer {
-                (out.storage + o * total * s.inner + offset * s.inner).update(from: t.storage + o * chunk, count: chunk)
+                let dst = out.storage + o * total * s.inner + offset * s.inner, src = t.storage + o * chunk
+                var start = 0
+                while start < chunk {
+                    let n = min(pieceValues, chunk - start)
+                    pieces.append((dst + start, src + start, n))
+                    start += n
+                }
             }
             offset += s.len
+        }
+        context.parallelChunks(pieces.count, grain: max(1, pieces.count / (8 * context.threads))) { _, range in
+            for i in range { pieces[i].dst.update(from: pieces[i].src, count: pieces[i].count) }
         }
         return [out]
     }
