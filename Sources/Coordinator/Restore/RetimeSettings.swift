@@ -55,8 +55,8 @@ public struct RetimeSettings: Sendable, Equatable {
     static func interpolationCost(_ interpolator: String) -> Double {
         switch interpolator {
         case "blend": return 0.01
-        case "rife-v4.25": return 0.92
-        default: return 0.65 // rife-v4.0
+        case "rife-v4.25": return 0.64
+        default: return 0.40 // rife-v4.0
         }
     }
 
