@@ -73,24 +73,8 @@ static void c3s2_pad_rows(const lk_conv3x3s2_shape *s, const float *input, int r
         }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx512
-#include "conv3x3s2_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx2
-#include "conv3x3s2_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-#define LK_HAVE_X86 1
-#endif
-
-#define LK_FN(name) name##_portable
-#include "conv3x3s2_body.h"
-#undef LK_FN
+#define LK_BODY "conv3x3s2_body.h"
+#include "lk_multiversion.h"
 
 void lk_conv3x3s2_rows(const lk_conv3x3s2_shape *s, const float *input, const float *packed_weights,
                        const float *bias, int act, const float *act_params, int act_param_count,

@@ -72,24 +72,8 @@ void lk_deconv_s2k4_pad_input(const lk_deconv_s2k4_shape *s, const float *input,
         }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx512
-#include "deconv_s2k4_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx2
-#include "deconv_s2k4_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-#define LK_HAVE_X86 1
-#endif
-
-#define LK_FN(name) name##_portable
-#include "deconv_s2k4_body.h"
-#undef LK_FN
+#define LK_BODY "deconv_s2k4_body.h"
+#include "lk_multiversion.h"
 
 void lk_deconv_s2k4_rows(const lk_deconv_s2k4_shape *s, const float *padded, const float *packed_weights,
                          const float *bias, float *output, int row_begin, int row_end, int isa) {

@@ -1,5 +1,6 @@
 // Element-wise operations, resampling and data movement (memory-bound loops).
 #include "lumiere_kernels.h"
+#include "lk_resample_row.h"
 
 #include <math.h>
 #include <string.h>
@@ -122,20 +123,7 @@ void lk_resize_separable(const float *input, int c, int h, int w, float *output,
         for (int dy = 0; dy < outh; dy++) {
             const int sy = yofs[dy];
             for (int k = 0; k < taps; k++) {
-                const float *s = plane + (size_t)(sy + first + k) * w;
-                float *r = rowbuf[k];
-                if (taps == 2) {
-                    for (int dx = 0; dx < outw; dx++) {
-                        const float *sp = s + xofs[dx];
-                        r[dx] = sp[0] * alpha[dx * 2] + sp[1] * alpha[dx * 2 + 1];
-                    }
-                } else {
-                    for (int dx = 0; dx < outw; dx++) {
-                        const float *sp = s + xofs[dx];
-                        const float *al = alpha + dx * 4;
-                        r[dx] = sp[-1] * al[0] + sp[0] * al[1] + sp[1] * al[2] + sp[2] * al[3];
-                    }
-                }
+                lk_resample_row(plane + (size_t)(sy + first + k) * w, outw, taps, xofs, alpha, rowbuf[k]);
             }
             float *d = output + ((size_t)q * outh + dy) * outw;
             if (taps == 2) {

@@ -5,20 +5,7 @@
 
 #include <stdlib.h>
 
-static void lk_resample_row(const float *s, int outw, int taps, const int *xofs, const float *alpha, float *r) {
-    if (taps == 2) {
-        for (int dx = 0; dx < outw; dx++) {
-            const float *sp = s + xofs[dx];
-            r[dx] = sp[0] * alpha[dx * 2] + sp[1] * alpha[dx * 2 + 1];
-        }
-    } else {
-        for (int dx = 0; dx < outw; dx++) {
-            const float *sp = s + xofs[dx];
-            const float *al = alpha + dx * 4;
-            r[dx] = sp[-1] * al[0] + sp[0] * al[1] + sp[1] * al[2] + sp[2] * al[3];
-        }
-    }
-}
+#include "lk_resample_row.h"
 
 int lk_resize_separable_cached(const float *input, int c, int h, int w, float *output, int outh, int outw,
                                int taps, const int *xofs, const float *alpha, const int *yofs, const float *beta) {

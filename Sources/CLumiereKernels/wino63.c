@@ -49,24 +49,8 @@ void lk_activate(float *data, int planes, size_t plane_size, int act, const floa
     }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx512
-#include "wino63_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define LK_FN(name) name##_avx2
-#include "wino63_body.h"
-#undef LK_FN
-#pragma clang attribute pop
-#define LK_HAVE_X86 1
-#endif
-
-#define LK_FN(name) name##_portable
-#include "wino63_body.h"
-#undef LK_FN
+#define LK_BODY "wino63_body.h"
+#include "lk_multiversion.h"
 
 void lk_wino63_forward(const lk_wino63_args *args, int tile_begin, int tile_end, float *scratch, int isa) {
 #ifdef LK_HAVE_X86

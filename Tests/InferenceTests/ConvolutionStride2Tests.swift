@@ -53,16 +53,7 @@ final class ConvolutionStride2Tests: XCTestCase {
             var gemm = EngineOptions(convolution: .gemm)
             gemm.fuseLayers = false
             let reference = try Net(paramText: param, weights: bin, options: gemm).run(inputs: ["in0": input], outputs: ["out0"])["out0"]!
-            let scale = max(1, reference.toArray().map(abs).max() ?? 0)
-            for threads in 1...3 {
-                for isa in EngineOptions.InstructionSet.allCases {
-                    let net = try Net(paramText: param, weights: bin, options: EngineOptions(threads: threads, instructionSet: isa))
-                    let got = try net.run(inputs: ["in0": input], outputs: ["out0"])["out0"]!
-                    XCTAssertEqual(got.shapeDescription, reference.shapeDescription, "shape \(index)")
-                    let err = zip(got.toArray(), reference.toArray()).map { abs($0 - $1) }.max() ?? .infinity
-                    XCTAssertLessThanOrEqual(err, 2e-6 * scale, "shape \(index) \(s) [\(isa), \(threads) threads]")
-                }
-            }
+            try assertEveryInstructionSetMatches(paramText: param, weights: bin, input: input, reference: reference, label: "shape \(index) \(s)")
         }
     }
 }

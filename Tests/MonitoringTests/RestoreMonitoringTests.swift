@@ -8,9 +8,7 @@ import XCTest
 /// `restore` on the farm with local worker processes and monitoring on: the plot lands in the job directory.
 final class RestoreMonitoringTests: XCTestCase {
     func testFarmRestoreWritesTheThroughputPlotIntoTheKeptJobDirectory() throws {
-        let worker = Fixtures.productsDirectory.appendingPathComponent("lumiere-worker").path
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: worker), "lumiere-worker not built at \(worker)")
-        setenv("LUMIERE_WORKER", worker, 1)
+        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
         let dir = try Fixtures.temporaryDirectory("restore-monitoring")
         defer { try? FileManager.default.removeItem(at: dir) }
         let clip = dir.appendingPathComponent("clip.mp4").path

@@ -12,9 +12,7 @@ final class ResumeTests: XCTestCase {
     private var dir: URL!
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("resume")
-        let worker = Fixtures.productsDirectory.appendingPathComponent("lumiere-worker").path
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: worker), "lumiere-worker not built at \(worker)")
-        setenv("LUMIERE_WORKER", worker, 1)
+        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 

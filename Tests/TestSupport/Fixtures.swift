@@ -78,6 +78,15 @@ public enum FixtureError: Error, CustomStringConvertible {
 }
 
 extension Fixtures {
+    /// Points `LUMIERE_WORKER` (the binary `restore` starts as local workers) at the built `lumiere-worker`;
+    /// nil when it is not built (the caller skips).
+    public static func useBuiltWorker() -> String? {
+        let worker = productsDirectory.appendingPathComponent("lumiere-worker").path
+        guard FileManager.default.isExecutableFile(atPath: worker) else { return nil }
+        setenv("LUMIERE_WORKER", worker, 1)
+        return worker
+    }
+
     /// The build products folder (where `swift build` put the executables next to the test bundle).
     public static var productsDirectory: URL {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
