@@ -51,7 +51,7 @@ def decode(path, vf, pix_fmt, width, height, limit):
 
 
 def output_size(path, vf):
-    """The frame size after the filter: one decoded frame's byte count tells it for the scale used here."""
+    """The frame size after the filter (the only resizing filter used here is scale=W:H)."""
     width, height, _ = qb.probe_size(path)
     if vf.startswith("scale="):
         width, height = (int(v) for v in vf[len("scale="):].split(":")[:2])
