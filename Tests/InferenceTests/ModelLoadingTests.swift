@@ -92,6 +92,34 @@ final class ModelLoadingTests: XCTestCase {
         guard case .malformedParam? = loadError(array, animeBin) else { return XCTFail("absurd array accepted") }
     }
 
+    /// Convolution and Deconvolution share one window parser (KernelWindow): each limit holds for both.
+    func testAbsurdWindowsAreRefusedInConvolutionAndDeconvolution() throws {
+        let folder = models.appendingPathComponent("waifu2x-upconv7-photo")
+        let param = try String(contentsOf: folder.appendingPathComponent("scale2.0x_model.param"), encoding: .utf8)
+        let bin = try [UInt8](Data(contentsOf: folder.appendingPathComponent("scale2.0x_model.bin")))
+        XCTAssertNil(loadError(param, bin), "the intact model must load")
+        let conv = "0=16 1=3 5=1 6=432", deconv = "0=3 1=4 3=2 4=3 5=1 6=12288"
+        let cases: [(layer: String, from: String, to: String)] = [
+            ("conv1_layer", conv, "0=16 1=0 5=1 6=432"),             // kernel 0
+            ("conv1_layer", conv, "0=16 1=3 3=65 5=1 6=432"),        // stride past 64
+            ("conv1_layer", conv, "0=16 1=3 4=5000 5=1 6=432"),      // padding past 1024
+            ("conv1_layer", conv, "0=16 1=3 2=0 5=1 6=432"),         // dilation 0
+            ("conv7_layer", deconv, "0=3 1=99 3=2 4=3 5=1 6=12288"), // kernel past 64
+            ("conv7_layer", deconv, "0=3 1=4 3=2 4=-7 5=1 6=12288"), // negative padding that is not "same"
+            ("conv7_layer", deconv, "0=3 1=4 3=2 4=3 5=1 6=12288 18=2000"), // output padding past 1024
+            ("conv7_layer", deconv, "0=0 1=4 3=2 4=3 5=1 6=12288"),  // num_output 0
+            ("conv7_layer", deconv, "0=3 1=4 3=2 4=3 5=1 6=12287"),  // weights not out × in × kernel
+        ]
+        for c in cases {
+            XCTAssertTrue(param.contains(c.from), "fixture changed: \(c.from)")
+            let broken = param.replacingOccurrences(of: c.from, with: c.to)
+            guard case let .invalidParameter(layer, reason)? = loadError(broken, bin) else {
+                XCTFail("\(c.to) accepted"); continue
+            }
+            XCTAssertEqual(layer, c.layer, "\(c.to): \(reason)")
+        }
+    }
+
     func testMissingFilesAreReported() {
         XCTAssertThrowsError(try Net(paramURL: URL(fileURLWithPath: "/nonexistent/x.param"), weightsURL: URL(fileURLWithPath: "/nonexistent/x.bin"))) { e in
             guard case .unreadableFile? = e as? InferenceError else { return XCTFail("\(e)") }

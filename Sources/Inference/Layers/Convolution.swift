@@ -4,11 +4,10 @@ import CLumiereKernels
 /// optional bias and built-in activation. 3×3 stride-1 convolutions with enough channels run on
 /// Winograd F(6,3) kernels, 3×3 stride-2 ones on a direct kernel (ConvolutionStride2.swift);
 /// everything else on im2col + sgemm.
-final class ConvolutionLayer: Layer {
+final class ConvolutionLayer: Layer, WindowedLayer {
     let name: String
-    let numOutput: Int, inputChannels: Int
-    let kernelW: Int, kernelH: Int, dilationW: Int, dilationH: Int, strideW: Int, strideH: Int
-    let padLeft: Int, padRight: Int, padTop: Int, padBottom: Int
+    let window: KernelWindow
+    let inputChannels: Int
     let padValue: Float
     let weights: [Float]   // out × in × kh × kw
     let bias: [Float]?
@@ -32,38 +31,16 @@ final class ConvolutionLayer: Layer {
         try d.expectBlobs(bottoms: 1, tops: 1)
         let p = d.params
         name = d.name
-        numOutput = p.int(0, default: 0)
-        kernelW = p.int(1, default: 0)
-        kernelH = p.int(11, default: kernelW)
-        dilationW = p.int(2, default: 1)
-        dilationH = p.int(12, default: dilationW)
-        strideW = p.int(3, default: 1)
-        strideH = p.int(13, default: strideW)
-        padLeft = p.int(4, default: 0)
-        padRight = p.int(15, default: padLeft)
-        padTop = p.int(14, default: padLeft)
-        padBottom = p.int(16, default: padTop)
+        window = try KernelWindow(d)
         padValue = p.float(18, default: 0)
         let biasTerm = p.int(5, default: 0)
         let weightCount = p.int(6, default: 0)
-        guard (1...65536).contains(numOutput) else { throw d.invalid("num_output \(numOutput) must be in 1...65536") }
-        guard (1...64).contains(kernelW), (1...64).contains(kernelH) else { throw d.invalid("kernel \(kernelW)x\(kernelH) must be 1...64") }
-        guard (1...64).contains(dilationW), (1...64).contains(dilationH), (1...64).contains(strideW), (1...64).contains(strideH) else {
-            throw d.invalid("stride and dilation must be 1...64")
-        }
-        for pad in [padLeft, padRight, padTop, padBottom] where !(pad >= 0 && pad <= 1024) && pad != -233 && pad != -234 {
-            throw d.invalid("padding \(pad) out of range")
-        }
         guard p.int(8, default: 0) == 0 else { throw d.invalid("int8 quantised convolution is not supported") }
         guard p.int(19, default: 0) == 0 else { throw d.invalid("dynamic-weight convolution is not supported") }
         guard p.int(7, default: 1) == 1 else { throw d.invalid("grouped convolution is not supported") }
-        let perInput = numOutput * kernelW * kernelH
-        guard weightCount > 0, weightCount % perInput == 0, weightCount / perInput <= 65536 else {
-            throw d.invalid("weight_data_size \(weightCount) is not num_output×kernel×input_channels")
-        }
-        inputChannels = weightCount / perInput
+        inputChannels = try window.inputChannels(weightCount: weightCount, d)
         self.weights = try reader.readTagged(count: weightCount)
-        bias = biasTerm != 0 ? try reader.readRaw(count: numOutput) : nil
+        bias = biasTerm != 0 ? try reader.readRaw(count: window.numOutput) : nil
         activation = try Activation(ncnnType: p.int(9, default: 0), params: p.floats(10), layer: d.name)
     }
 

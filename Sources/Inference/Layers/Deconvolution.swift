@@ -5,11 +5,10 @@ import CLumiereKernels
 /// The reference path runs as sgemm (Wᵀ·x into columns) + col2im scatter; 4×4 stride-2 layers
 /// (RIFE, waifu2x) take the sub-pixel fast path in DeconvolutionFast.swift unless the options ask
 /// for the GEMM path (`convolution: .gemm`, as for Convolution).
-final class DeconvolutionLayer: Layer {
+final class DeconvolutionLayer: Layer, WindowedLayer {
     let name: String
-    let numOutput: Int, inputChannels: Int
-    let kernelW: Int, kernelH: Int, dilationW: Int, dilationH: Int, strideW: Int, strideH: Int
-    let padLeft: Int, padRight: Int, padTop: Int, padBottom: Int
+    let window: KernelWindow
+    let inputChannels: Int
     let outputPadRight: Int, outputPadBottom: Int, outputW: Int, outputH: Int
     let columnWeights: [Float]  // ((out·kh + ky)·kw + kx) × in
     /// Weights for the sub-pixel fast path, nil when the layer's shape has none.
@@ -21,47 +20,29 @@ final class DeconvolutionLayer: Layer {
         try d.expectBlobs(bottoms: 1, tops: 1)
         let p = d.params
         name = d.name
-        numOutput = p.int(0, default: 0)
-        kernelW = p.int(1, default: 0)
-        kernelH = p.int(11, default: kernelW)
-        dilationW = p.int(2, default: 1)
-        dilationH = p.int(12, default: dilationW)
-        strideW = p.int(3, default: 1)
-        strideH = p.int(13, default: strideW)
-        padLeft = p.int(4, default: 0)
-        padRight = p.int(15, default: padLeft)
-        padTop = p.int(14, default: padLeft)
-        padBottom = p.int(16, default: padTop)
+        window = try KernelWindow(d)
         outputPadRight = p.int(18, default: 0)
         outputPadBottom = p.int(19, default: outputPadRight)
         outputW = p.int(20, default: 0)
         outputH = p.int(21, default: outputW)
         let weightCount = p.int(6, default: 0)
-        guard (1...65536).contains(numOutput) else { throw d.invalid("num_output \(numOutput) must be in 1...65536") }
-        guard (1...64).contains(kernelW), (1...64).contains(kernelH), (1...64).contains(dilationW), (1...64).contains(dilationH),
-              (1...64).contains(strideW), (1...64).contains(strideH) else { throw d.invalid("kernel, stride and dilation must be 1...64") }
-        for pad in [padLeft, padRight, padTop, padBottom, outputPadRight, outputPadBottom] where !(pad >= 0 && pad <= 1024) && pad != -233 && pad != -234 {
-            throw d.invalid("padding \(pad) out of range")
-        }
+        try KernelWindow.checkPadding([outputPadRight, outputPadBottom], d)
         guard p.int(7, default: 1) == 1, p.int(8, default: 0) == 0, p.int(28, default: 0) == 0 else {
             throw d.invalid("grouped, int8 or dynamic-weight deconvolution is not supported")
         }
-        let perInput = numOutput * kernelW * kernelH
-        guard weightCount > 0, weightCount % perInput == 0, weightCount / perInput <= 65536 else {
-            throw d.invalid("weight_data_size \(weightCount) is not num_output×kernel×input_channels")
-        }
-        inputChannels = weightCount / perInput
+        inputChannels = try window.inputChannels(weightCount: weightCount, d)
         let w = try reader.readTagged(count: weightCount)
-        let maxk = kernelW * kernelH
+        let maxk = window.kernelW * window.kernelH
         var cw = [Float](repeating: 0, count: weightCount)
-        for o in 0..<numOutput { for i in 0..<inputChannels { for k in 0..<maxk {
+        for o in 0..<window.numOutput { for i in 0..<inputChannels { for k in 0..<maxk {
             cw[(o * maxk + k) * inputChannels + i] = w[(o * inputChannels + i) * maxk + k]
         } } }
         columnWeights = cw
-        subPixelWeights = DeconvolutionLayer.hasSubPixelPath(kernelW: kernelW, kernelH: kernelH, strideW: strideW, strideH: strideH,
-                                                             dilationW: dilationW, dilationH: dilationH)
-            ? DeconvolutionLayer.packSubPixelWeights(w, inputChannels: inputChannels, outputChannels: numOutput) : nil
-        bias = p.int(5, default: 0) != 0 ? try reader.readRaw(count: numOutput) : nil
+        subPixelWeights = DeconvolutionLayer.hasSubPixelPath(kernelW: window.kernelW, kernelH: window.kernelH,
+                                                             strideW: window.strideW, strideH: window.strideH,
+                                                             dilationW: window.dilationW, dilationH: window.dilationH)
+            ? DeconvolutionLayer.packSubPixelWeights(w, inputChannels: inputChannels, outputChannels: window.numOutput) : nil
+        bias = p.int(5, default: 0) != 0 ? try reader.readRaw(count: window.numOutput) : nil
         activation = try Activation(ncnnType: p.int(9, default: 0), params: p.floats(10), layer: d.name)
     }
 
