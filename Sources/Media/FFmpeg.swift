@@ -12,6 +12,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case invalidSize(String)
     case ffmpeg(operation: String, code: Int32, message: String)
     case outputFailed(path: String, detail: String)
+    /// A setting (an option's value) that cannot work, found before any work.
+    case invalidSetting(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .invalidSize(let d): return "Invalid picture size: \(d)."
         case .ffmpeg(let op, let code, let msg): return "FFmpeg failed in \(op): \(msg) (code \(code))."
         case .outputFailed(let p, let d): return "Cannot write \(p): \(d)."
+        case .invalidSetting(let d): return d
         }
     }
 }

@@ -26,6 +26,38 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
     }
 
     public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+    /// What H.264 output takes here (8-bit: the players our users target).
+    public static let h264PixelFormats = ["yuv420p", "yuv422p", "yuv444p"]
+
+    /// Checks every field against this FFmpeg before any work, so that a typo fails in the first second and not
+    /// after days of restoring: the preset and CRF (H.264), and the pixel format (known, and one the encoder takes).
+    public func validated() throws -> VideoEncoding {
+        guard (0...51).contains(crf) else { throw MediaError.invalidSetting("--crf must be 0…51, got \(crf)") }
+        guard VideoEncoding.x264Presets.contains(preset) else {
+            throw MediaError.invalidSetting("unknown --preset \(preset); use one of \(VideoEncoding.x264Presets.joined(separator: ", "))")
+        }
+        guard let pixelFormat else { return self }
+        let fmt = av_get_pix_fmt(pixelFormat)
+        guard fmt != AV_PIX_FMT_NONE else {
+            throw MediaError.invalidSetting("unknown --pixel-format \(pixelFormat); e.g. \(codec == .h264 ? VideoEncoding.h264PixelFormats.joined(separator: ", ") : "yuv420p, yuv422p10le, yuv444p16le, gbrp16le")")
+        }
+        let accepted = codec == .h264 ? VideoEncoding.h264PixelFormats : VideoEncoding.encoderPixelFormats("ffv1")
+        guard accepted.contains(pixelFormat) else {
+            throw MediaError.invalidSetting("--codec \(codec.rawValue) cannot write --pixel-format \(pixelFormat); it takes \(accepted.joined(separator: ", "))")
+        }
+        return self
+    }
+
+    /// The pixel formats an FFmpeg encoder lists as supported.
+    static func encoderPixelFormats(_ name: String) -> [String] {
+        guard let codec = avcodec_find_encoder_by_name(name), var p = codec.pointee.pix_fmts else { return [] }
+        var names: [String] = []
+        while p.pointee != AV_PIX_FMT_NONE {
+            if let n = av_get_pix_fmt_name(p.pointee) { names.append(String(cString: n)) }
+            p += 1
+        }
+        return names
+    }
 }
 
 /// One opened video encoder. Frames go in with a frame index; packets come out in the encoder's time base (1/rate).

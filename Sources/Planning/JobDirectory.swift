@@ -3,28 +3,58 @@ import Foundation
 /// A job's folder: `plan.json` (what is being made), `journal.json` (which segments are finished),
 /// `results/` (their files) and `inputs/` (segment inputs waiting for a worker). Everything needed to
 /// resume after a crash; nothing else is trusted without checking.
+///
+/// Lumière deletes only what it created: the folder carries a marker, `lumiere-job.json`, which is also the
+/// manifest of what the job wrote (see `JobManifest`). A folder that is neither new, empty nor marked is refused,
+/// and clean-up removes manifest entries only — never a name it does not know.
 public final class JobDirectory: @unchecked Sendable {
     public let url: URL
     public var planURL: URL { url.appendingPathComponent("plan.json") }
     public var journalURL: URL { url.appendingPathComponent("journal.json") }
     public var resultsURL: URL { url.appendingPathComponent("results") }
     public var inputsURL: URL { url.appendingPathComponent("inputs") }
+    public var markerURL: URL { url.appendingPathComponent(JobManifest.fileName) }
 
     private let lock = NSLock()
     private var journal = JobJournal()
+    private var manifest: JobManifest
     private let writer: AtomicFile.Writer
 
-    /// Opens (creating if needed) the job folder and reads its journal, if any.
+    /// Opens (creating if needed) the job folder and reads its journal, if any. Refuses a path that is a file,
+    /// and a folder that holds anything but is not a Lumière job directory.
     public init(url: URL, writer: @escaping AtomicFile.Writer = { fd, p, n in systemWrite(fd, p, n) }) throws {
-        self.url = url
+        self.url = url.standardizedFileURL
         self.writer = writer
-        for dir in [url, resultsURL, inputsURL] {
-            do {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            } catch {
-                throw PlanningError.io(path: dir.path, operation: "create directory", errno: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code))
+        let path = self.url.path
+        var isDirectory: ObjCBool = false
+        let marker = self.url.appendingPathComponent(JobManifest.fileName)
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw PlanningError.unsafeJobDirectory(path: path, why: "it is a file, not a folder") }
+            if let data = FileManager.default.contents(atPath: marker.path) {
+                guard let decoded = try? JobManifest.decode(data) else {
+                    throw PlanningError.unsafeJobDirectory(path: path, why: "its \(JobManifest.fileName) is damaged, so Lumière cannot tell its files from yours")
+                }
+                manifest = decoded
+            } else {
+                let contents: [String]
+                do { contents = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+                    throw PlanningError.io(path: path, operation: "list", errno: JobDirectory.posixCode(of: error))
+                }
+                guard contents.isEmpty else {
+                    throw PlanningError.unsafeJobDirectory(path: path, why: "it is not empty and not a Lumière job directory (it holds \(JobDirectory.sample(contents)))")
+                }
+                manifest = JobManifest(createdFolder: false)
             }
+        } else {
+            do { try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true) } catch {
+                throw PlanningError.io(path: path, operation: "create directory", errno: JobDirectory.posixCode(of: error))
+            }
+            manifest = JobManifest(createdFolder: true)
         }
+        // The marker goes first: from here on, every name the job creates is in it before the name exists.
+        try saveManifestLocked()
+        _ = try ownedDirectory("results")
+        _ = try ownedDirectory("inputs")
         if FileManager.default.fileExists(atPath: journalURL.path) {
             let data = try Data(contentsOf: journalURL)
             journal = try JobJournal.decode(data, path: journalURL.path)
@@ -34,6 +64,48 @@ public final class JobDirectory: @unchecked Sendable {
     public var entries: [String: JournalEntry] { lock.lock(); defer { lock.unlock() }; return journal.entries }
 
     public func resultURL(_ entry: JournalEntry) -> URL { resultsURL.appendingPathComponent(entry.file) }
+
+    /// A sub-folder of the job that Lumière's own processes fill (`incoming`, `workers`, `logs`, …): recorded in the
+    /// manifest, then created. Only names the manifest knows are accepted.
+    public func ownedDirectory(_ name: String) throws -> URL {
+        guard JobManifest.kind(of: name) == .tree || JobManifest.kind(of: name) == .segments else {
+            throw PlanningError.invalidSetting("\(name) is not a job sub-folder Lumière knows")
+        }
+        try note(name)
+        let dir = url.appendingPathComponent(name)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw PlanningError.io(path: dir.path, operation: "create directory", errno: JobDirectory.posixCode(of: error))
+        }
+        return dir
+    }
+
+    /// Records a top-level name the job is about to write (`throughput.png`).
+    public func note(_ name: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard JobManifest.kind(of: name) != nil else { throw PlanningError.invalidSetting("\(name) is not a job file Lumière knows") }
+        guard !manifest.entries.contains(name) else { return }
+        manifest.entries.append(name)
+        try saveManifestLocked()
+    }
+
+    /// The hidden file the final encode writes beside the output (removed by `removeOwnFiles` if a run dies mid-encode).
+    public func notePartialOutput(_ file: URL) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard JobManifest.isPartialOutputName(file.lastPathComponent) else { throw PlanningError.invalidSetting("\(file.path) is not a partial output name") }
+        manifest.partialOutputs.append(file.standardizedFileURL.path)
+        try saveManifestLocked()
+    }
+
+    /// Deletes partial outputs left by earlier runs of this job that were killed mid-encode (except `keeping`).
+    public func removeStalePartialOutputs(keeping: URL? = nil) throws {
+        lock.lock(); defer { lock.unlock() }
+        let keep = keeping?.standardizedFileURL.path
+        let stale = manifest.partialOutputs.filter { $0 != keep }
+        guard !stale.isEmpty else { return }
+        for path in stale where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { unlink(path) }
+        manifest.partialOutputs.removeAll { $0 != keep }
+        try saveManifestLocked()
+    }
 
     /// Checks every journal entry against the disk (file present, same size, same SHA-256); entries that fail
     /// are dropped (their segments will be redone) and the journal is rewritten. Returns the dropped keys.
@@ -56,10 +128,21 @@ public final class JobDirectory: @unchecked Sendable {
         return dropped
     }
 
+    /// Result files of ours that no journal entry names (a crash between the move and the journal update, or old
+    /// settings). Files with other names are not Lumière's and stay.
+    public func removeUnlistedResults() {
+        let listed = Set(entries.values.map(\.file))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: resultsURL.path)) ?? []
+        where !listed.contains(name) && JobManifest.isSegmentFileName(name) {
+            unlink(resultsURL.appendingPathComponent(name).path)
+        }
+    }
+
     /// Moves a finished segment's file into `results/`, checksums it and records it in the journal (atomically).
     @discardableResult
-    public func record(key: String, resultFile: URL, frames: Int) throws -> JournalEntry {
+    public func record(key: String, resultFile: URL, frames: Int, inputFrames: String? = nil) throws -> JournalEntry {
         let name = "segment-\(key).mkv"
+        guard JobManifest.isSegmentFileName(name) else { throw PlanningError.invalidSetting("segment key \(key) is not 1…64 letters and digits") }
         let destination = resultsURL.appendingPathComponent(name)
         try? FileManager.default.removeItem(at: destination)
         if rename(resultFile.path, destination.path) != 0 {
@@ -84,7 +167,8 @@ public final class JobDirectory: @unchecked Sendable {
         guard let size = ((try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? NSNumber)?.int64Value else {
             throw PlanningError.io(path: destination.path, operation: "stat result", errno: EIO)
         }
-        let entry = JournalEntry(key: key, file: name, bytes: size, sha256: try JobKeys.checksum(of: destination), frames: frames)
+        let entry = JournalEntry(key: key, file: name, bytes: size, sha256: try JobKeys.checksum(of: destination), frames: frames,
+                                 inputFrames: inputFrames)
         lock.lock(); defer { lock.unlock() }
         let previous = journal.entries[key]
         journal.entries[key] = entry
@@ -97,21 +181,92 @@ public final class JobDirectory: @unchecked Sendable {
         return entry
     }
 
+    /// Forgets a finished segment (its input changed): the entry leaves the journal, its file is deleted.
+    public func forget(key: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = journal.entries[key] else { return }
+        journal.entries[key] = nil
+        try saveLocked()
+        if JobManifest.isSegmentFileName(entry.file) { unlink(resultsURL.appendingPathComponent(entry.file).path) }
+    }
+
     /// Writes `data` as `name` in the job folder, atomically (plan.json, shots.json).
     public func writeFile(_ name: String, _ data: Data) throws {
+        try note(name)
         try AtomicFile.write(data, to: url.appendingPathComponent(name), writer: writer)
     }
 
+    /// Clean-up after success (or a failure with nothing worth resuming): deletes exactly the manifest's entries,
+    /// then the marker, then the folder itself if Lumière created it and nothing else is left in it.
+    /// Returns the names left behind because they are not Lumière's.
+    @discardableResult
+    public func removeOwnFiles() -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        let fm = FileManager.default
+        for name in manifest.entries {
+            let path = url.appendingPathComponent(name).path
+            switch JobManifest.kind(of: name) {
+            case .file?:
+                unlink(path)
+            case .segments?:
+                for child in (try? fm.contentsOfDirectory(atPath: path)) ?? [] where JobManifest.isSegmentFileName(child) || JobManifest.isTemporaryName(child) {
+                    unlink(path + "/" + child)
+                }
+                rmdir(path)
+            case .tree?:
+                // Filled by Lumière's own processes only; a link is removed, never followed.
+                var info = stat()
+                if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { unlink(path) } else { try? fm.removeItem(atPath: path) }
+            case nil:
+                continue // a hand-edited manifest naming something else: not ours to delete
+            }
+        }
+        for path in manifest.partialOutputs where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { unlink(path) }
+        for child in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where JobManifest.isTemporaryName(child) {
+            unlink(url.appendingPathComponent(child).path)
+        }
+        unlink(markerURL.path)
+        if manifest.createdFolder { rmdir(url.path) }
+        manifest.entries.removeAll()
+        manifest.partialOutputs.removeAll()
+        return ((try? fm.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+    }
+
     /// The errno behind a Foundation file error (a full disk is reported as a Cocoa error, not always as POSIX).
-    static func posixCode(of error: Error) -> Int32 {
+    public static func posixCode(of error: Error) -> Int32 {
         let ns = error as NSError
         if ns.domain == NSPOSIXErrorDomain { return Int32(ns.code) }
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain { return Int32(underlying.code) }
-        if ns.domain == NSCocoaErrorDomain, ns.code == CocoaError.fileWriteOutOfSpace.rawValue { return ENOSPC }
+        if ns.domain == NSCocoaErrorDomain {
+            switch CocoaError.Code(rawValue: ns.code) {
+            case .fileWriteOutOfSpace: return ENOSPC
+            case .fileWriteNoPermission, .fileReadNoPermission: return EACCES
+            case .fileWriteVolumeReadOnly: return EROFS
+            case .fileNoSuchFile, .fileReadNoSuchFile: return ENOENT
+            case .fileWriteFileExists: return EEXIST
+            default: return EIO
+            }
+        }
         return EIO
     }
 
+    static func sample(_ names: [String]) -> String {
+        let sorted = names.sorted()
+        return sorted.prefix(3).joined(separator: ", ") + (sorted.count > 3 ? " and \(sorted.count - 3) more" : "")
+    }
+
     private func saveLocked() throws {
+        try note(unlocked: "journal.json")
         try AtomicFile.write(try journal.encoded(), to: journalURL, writer: writer)
+    }
+
+    private func note(unlocked name: String) throws {
+        guard !manifest.entries.contains(name) else { return }
+        manifest.entries.append(name)
+        try saveManifestLocked()
+    }
+
+    private func saveManifestLocked() throws {
+        try AtomicFile.write(try manifest.encoded(), to: markerURL, writer: writer)
     }
 }

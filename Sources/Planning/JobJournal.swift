@@ -8,13 +8,17 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var bytes: Int64
     public var sha256: String
     public var frames: Int
+    /// Fingerprint of the decoded frames the segment was made from (`FrameHash.combined`): the result is reused
+    /// only when the input's frames hash the same today. nil in journals written before it existed (redone).
+    public var inputFrames: String?
 
-    public init(key: String, file: String, bytes: Int64, sha256: String, frames: Int) {
+    public init(key: String, file: String, bytes: Int64, sha256: String, frames: Int, inputFrames: String? = nil) {
         self.key = key
         self.file = file
         self.bytes = bytes
         self.sha256 = sha256
         self.frames = frames
+        self.inputFrames = inputFrames
     }
 }
 

@@ -27,6 +27,8 @@ public struct ShotList: Codable, Sendable, Equatable {
     public static let formatVersion = 2
     /// A shot list is small; a larger file is not one.
     public static let maxEncodedBytes = 64 << 20
+    /// 48 hours at 500 fps: more frames than any film has; a larger count is a damaged or crafted file.
+    public static let maxFrames = 48 * 3600 * 500
 
     public var version: Int = ShotList.formatVersion
     /// Frames in the constant-rate sequence.
@@ -61,7 +63,7 @@ public struct ShotList: Codable, Sendable, Equatable {
     /// Checks the invariants (the file may come from disk).
     public func validated() throws -> ShotList {
         guard version == ShotList.formatVersion else { throw PlanningError.invalidShotList("format version \(version), expected \(ShotList.formatVersion)") }
-        guard frameCount >= 1 else { throw PlanningError.invalidShotList("frame count \(frameCount)") }
+        guard frameCount >= 1, frameCount <= ShotList.maxFrames else { throw PlanningError.invalidShotList("frame count \(frameCount)") }
         guard rate > .zero else { throw PlanningError.invalidShotList("rate \(rate)") }
         var previous = 0
         for b in boundaries {

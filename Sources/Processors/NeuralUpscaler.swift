@@ -78,7 +78,7 @@ public final class NeuralUpscaler: FrameFilter {
             guard model == .waifu2xPhoto, (0...3).contains(noise) else { throw ConfigurationError.invalidNoise(model: modelName, noise: noise) }
         }
         guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
-        guard tileSize == 0 || (32...8192).contains(tileSize) else {
+        guard RenderRecipe.isValidTileSize(tileSize) else {
             throw ConfigurationError.invalidSetting("tile size must be 0 (whole frame) or 32...8192 pixels, got \(tileSize)")
         }
         self.model = model

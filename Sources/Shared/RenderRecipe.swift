@@ -14,6 +14,9 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public var contentHeight: Int
     /// Largest tile side the engine processes at once (bounds memory); nil = the engine's default.
     public var tileSize: Int?
+    /// The one rule for tile sides, shared by the CLI, the recipe a worker decodes and the engine:
+    /// 0 (the whole frame at once) or 32…8192 input pixels.
+    public static func isValidTileSize(_ side: Int) -> Bool { side == 0 || (32...8192).contains(side) }
     /// Frame-rate conversion (`restore --fps`); nil = one output frame per input frame.
     public var retime: RetimeRecipe?
 
@@ -64,7 +67,7 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         }
         if let noise, !(0...3).contains(noise) { throw RecipeError.invalid("noise \(noise)") }
         if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
-        if let tileSize, !(16...8192).contains(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
+        if let tileSize, !RenderRecipe.isValidTileSize(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
         if let retime { _ = try retime.validated() }
     }
 }

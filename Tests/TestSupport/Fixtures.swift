@@ -98,3 +98,61 @@ extension Fixtures {
         return dir
     }
 }
+
+extension Fixtures {
+    /// What a finished command left: its exit status and what it printed on stderr.
+    public struct CommandResult {
+        public var status: Int32
+        public var stderr: String
+    }
+
+    /// A built product (`lumiere-coordinator`, `lumiere-worker`); a missing one is an error, not a skip: the test
+    /// command builds both first.
+    public static func product(_ name: String) throws -> URL {
+        let url = productsDirectory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw FixtureError.toolFailed("\(url.path) is not built; run `swift build -c release` first")
+        }
+        return url
+    }
+
+    /// Runs a built product in `directory` and waits; `whenStderr` sees stderr as it arrives (to send a signal at
+    /// the right moment, say).
+    public static func runProduct(_ name: String, _ arguments: [String], in directory: URL? = nil,
+                                  whenStderr: ((String, Process) -> Void)? = nil) throws -> CommandResult {
+        _ = useBuiltWorker()
+        let process = Process()
+        process.executableURL = try product(name)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        let text = LockedText()
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let all = text.append(String(decoding: handle.availableData, as: UTF8.self))
+            whenStderr?(all, process)
+        }
+        try process.run()
+        process.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return CommandResult(status: process.terminationStatus, stderr: text.append(rest))
+    }
+
+    /// Every file under `directory` (relative paths), to show that a run touched nothing it should not.
+    public static func tree(_ directory: URL) -> Set<String> {
+        var result: Set<String> = []
+        let base = directory.standardizedFileURL.resolvingSymlinksInPath().path
+        if let e = FileManager.default.enumerator(atPath: base) { for case let p as String in e { result.insert(p) } }
+        return result
+    }
+}
+
+/// Text appended from a reader thread.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    /// Appends and returns everything so far.
+    func append(_ more: String) -> String { lock.lock(); defer { lock.unlock() }; text += more; return text }
+}

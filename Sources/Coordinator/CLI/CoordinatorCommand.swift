@@ -22,6 +22,14 @@ func failing<T>(_ body: () throws -> T) throws -> T {
         return try body()
     } catch let error as ExitCode {
         throw error
+    } catch let error as RestoreError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }
+        throw ExitCode(1)
+    } catch let error as FarmError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }
+        throw ExitCode(1)
     } catch let error as CustomStringConvertible {
         FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
         throw ExitCode(1)

@@ -130,19 +130,34 @@ struct RestoreCommand: ParsableCommand {
                 throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1")
             }
             guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
+            if let tile, !RenderRecipe.isValidTileSize(tile) {
+                throw ValidationFailure("--tile must be 0 (the whole frame at once) or 32…8192 input pixels, got \(tile)")
+            }
+            if let noise, !(0...3).contains(noise) { throw ValidationFailure("--noise must be 0…3, got \(noise)") }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
             var encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
             if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
+            encoding = try encoding.validated()
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.retime = try frameRate.settings()
             let summary: RestorePipeline.Summary
+            // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably, the second at once (exit 130).
+            let stop = StopSignal()
+            stop.install()
+            defer { stop.uninstall() }
             if inProcess {
-                summary = try RestorePipeline(settings: settings).run()
+                var pipeline = RestorePipeline(settings: settings)
+                pipeline.stop = stop
+                summary = try pipeline.run()
             } else {
                 guard segmentSeconds >= 0.5 else { throw ValidationFailure("--segment-seconds must be at least 0.5") }
-                if let workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
-                if let workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
-                if bind == nil, workers == 0 { throw ValidationFailure("--workers 0 needs --bind, or nobody would do the work") }
+                if let workers = self.workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
+                if let workerThreads = self.workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
+                if bind == nil, self.workers == 0 { throw ValidationFailure("--workers 0 needs --bind, or nobody would do the work") }
+                let workers = self.workers.map { RestoreCommand.capped($0, "--workers", limit: 4 * cores, why: "more local worker processes than 4 per core only compete for \(cores) cores") }
+                let workerThreads = self.workerThreads.map { RestoreCommand.capped($0, "--worker-threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores") }
                 var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
                 options.keepJobDirectory = keepJob
                 options.maxSegmentSeconds = segmentSeconds
@@ -163,7 +178,9 @@ struct RestoreCommand: ParsableCommand {
                 }
                 var logger = Logger(label: "lumiere-coordinator")
                 logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-                summary = try FarmRestorePipeline(settings: settings, options: options, logger: logger).run()
+                let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: logger)
+                pipeline.stop = stop
+                summary = try pipeline.run()
             }
             if !quiet {
                 FileHandle.standardError.write(Data("wrote \(output): \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s\n".utf8))
@@ -173,6 +190,16 @@ struct RestoreCommand: ParsableCommand {
 }
 
 extension RestoreCommand {
+    /// Threads beyond 4 per core (or 64) only add memory and contention; FFmpeg's decoders refuse far larger counts.
+    static func maxThreads(cores: Int) -> Int { min(64, max(4, 4 * cores)) }
+
+    /// `value` or `limit`, whichever is smaller, with a note when it was capped.
+    static func capped(_ value: Int, _ option: String, limit: Int, why: String) -> Int {
+        guard value > limit else { return value }
+        FileHandle.standardError.write(Data("note: \(option) \(value) lowered to \(limit): \(why)\n".utf8))
+        return limit
+    }
+
     /// Public keys from .pub files or directories holding them.
     static func publicKeys(_ paths: [String]) throws -> [String] {
         var keys: [String] = []

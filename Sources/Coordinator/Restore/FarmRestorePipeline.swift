@@ -48,6 +48,8 @@ public final class FarmRestorePipeline {
     public let options: FarmOptions
     private let logger: Logger
     private let warn: (String) -> Void
+    /// Ctrl-C/SIGTERM in every phase (the CLI installs it; tests call `request()`).
+    public var stop = StopSignal()
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -76,17 +78,59 @@ public final class FarmRestorePipeline {
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
         }
         let outputRate = recipe.retime?.outputRate ?? rate
-
-        let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job"))
-        let createdHere = !FileManager.default.fileExists(atPath: jobDirectory.path)
-        let job = try JobDirectory(url: jobDirectory)
-        // A job directory this run made, failing before any segment is finished, is removed: nothing to resume.
-        var succeeded = false
-        defer { if !succeeded && createdHere && job.entries.isEmpty { try? FileManager.default.removeItem(at: jobDirectory) } }
-
-        // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
         let identity = try JobKeys.inputIdentity(path: settings.input)
-        let shots = try shotList(identity: identity, rate: rate, job: job, estimated: probe.estimatedFrameCount)
+        // A --shots file that is broken or absurd is a mistake to report now, not a reason to guess.
+        let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
+
+        // The job directory: never one whose clean-up could touch the user's files (docs/reliability.md).
+        let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job")).standardizedFileURL
+        try JobLocation.check(jobDirectory, input: settings.input, output: outputURL)
+        let job = try JobDirectory(url: jobDirectory)
+        try job.removeStalePartialOutputs()
+        // A job that fails before any segment is finished leaves nothing worth resuming: its files go.
+        var succeeded = false
+        defer { if !succeeded && job.entries.isEmpty { job.removeOwnFiles() } }
+
+        var summary: RestorePipeline.Summary?
+        for attempt in 0..<2 {
+            do {
+                summary = try restore(job: job, identity: identity, givenShots: attempt == 0 ? givenShots : nil, probe: probe, recipe: recipe,
+                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL)
+                break
+            } catch let stale as StaleAnalysis where attempt == 0 {
+                // The input changed in a way its identity does not show (same size and ends): its cuts may have moved
+                // too, so it is analysed again; segments whose frames are unchanged are still reused.
+                warn("\(stale); analysing it again")
+                unlink(job.url.appendingPathComponent("shots.json").path)
+            }
+        }
+        guard var summary else { throw RestoreError.frameCountMismatch(expected: -1, written: -1) }
+        succeeded = true
+        if !options.keepJobDirectory {
+            let left = job.removeOwnFiles()
+            if !left.isEmpty { warn("left \(jobDirectory.path) in place: it holds files that are not Lumière's (\(left.prefix(3).joined(separator: ", ")))") }
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// The input changed since its shot list was made (found while decoding it again).
+    enum StaleAnalysis: Error, CustomStringConvertible {
+        case frameCount(listed: Int, decoded: Int)
+        case framesChanged(segments: Int)
+        var description: String {
+            switch self {
+            case .frameCount(let listed, let decoded): return "the input has \(decoded) frames, not the \(listed) its shot list says: it changed since the analysis"
+            case .framesChanged(let n): return "\(n) finished segment(s) no longer match the input's frames: the file changed since the analysis"
+            }
+        }
+    }
+
+    private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe,
+                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL) throws -> RestorePipeline.Summary {
+        let rate = probe.rate
+        // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
+        let (shots, analysed) = try shotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
         let total = shots.frameCount
 
         // 3. Plan: segments inside shots, long shots split with overlap; keyed by input + settings.
@@ -98,63 +142,95 @@ public final class FarmRestorePipeline {
         let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
         try job.writeFile("plan.json", try jobPlan.encoded())
 
-        // 4. Resume: results the journal lists and the disk confirms are kept; the rest are (re)done.
+        // 4. Resume: results the journal lists and the disk confirms are candidates; the rest are (re)done.
         let dropped = try job.verify(keeping: Set(jobPlan.keys))
         if !dropped.isEmpty { logger.info("journal: \(dropped.count) stale or damaged results will be redone") }
-        removeUnlistedResults(job)
-        let finished = Set(job.entries.keys)
+        job.removeUnlistedResults()
         // A segment with no output frame (a shot too short for a low --fps) needs no work.
         let needed = segments.segments.filter { !outputPlan.segments[$0.index].input.isEmpty }
-        let todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
+        var fingerprints: [UInt64: String] = [:]
+        var todo = needed
+        let entries = job.entries
+        let candidates = needed.filter { entries[jobPlan.keys[$0.index]] != nil }
+        if !candidates.isEmpty || !todo.isEmpty {
+            // 5. One decode pass: the unfinished segments' inputs are written, and every segment's frames are fingerprinted.
+            // A finished segment is reused only if its frames are the ones it was made from (a same-size edit in the
+            // middle of the file is found here and redoes exactly the segments it touches).
+            let pass = try split(segments: needed, writing: Set(needed.filter { entries[jobPlan.keys[$0.index]] == nil }.map(\.index)),
+                                 keys: jobPlan.keys, job: job, rate: rate, total: total)
+            fingerprints = pass.fingerprints
+            var changed: [Segment] = []
+            for segment in candidates {
+                let key = jobPlan.keys[segment.index]
+                if let recorded = entries[key]?.inputFrames, recorded == pass.fingerprints[UInt64(segment.index)] { continue }
+                try job.forget(key: key)
+                changed.append(segment)
+            }
+            if !changed.isEmpty && !analysed { throw StaleAnalysis.framesChanged(segments: changed.count) }
+            if !changed.isEmpty {
+                warn("\(changed.count) finished segment(s) no longer match the input's frames (the file changed): restoring them again")
+                _ = try split(segments: changed, writing: Set(changed.map(\.index)), keys: jobPlan.keys, job: job, rate: rate, total: total)
+            }
+            let finished = Set(job.entries.keys)
+            todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
+        }
         logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
-
         if !todo.isEmpty {
-            // 5. Segment inputs (only unfinished segments) in one decode pass; the farm restores them.
-            let split = ProgressReporter(label: "split", total: Int64(total), quiet: settings.quiet)
-            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
-                                                               file: job.inputsURL.appendingPathComponent("segment-\(jobPlan.keys[$0.index]).mkv")) }
-            let decoded = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { split.update(done: Int64($0)) }
-            split.finish(done: Int64(decoded))
-            guard decoded == total else { throw RestoreError.frameCountMismatch(expected: Int64(total), written: Int64(decoded)) }
-            try runFarm(targets: targets, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
+            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
+            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
         }
 
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
         let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
                                    geometry: geometry, outputURL: outputURL)
-        succeeded = true
-        if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
-        var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: Date().timeIntervalSince(started))
+        var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
         return summary
     }
 
-    /// The shot list: from `--shots` or the job directory when it matches, else from an analysis pass (saved for next time).
-    private func shotList(identity: String, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> ShotList {
-        let saved = job.url.appendingPathComponent("shots.json")
-        for file in [options.shotsFile.map { URL(fileURLWithPath: $0) }, saved].compactMap({ $0 }) {
-            if let list = ShotAnalysis.reusable(file: file, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
-                logger.info("shots: reusing \(file.path)")
-                return list
-            }
+    private func inputFile(_ key: String, _ job: JobDirectory) -> URL { job.inputsURL.appendingPathComponent("segment-\(key).mkv") }
+
+    /// The split pass over the whole source: inputs for `writing`, fingerprints for every segment in `segments`.
+    private func split(segments: [Segment], writing: Set<Int>, keys: [String], job: JobDirectory, rate: Rational, total: Int) throws -> SegmentInputWriter.Pass {
+        try stop.begin("split")
+        let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet)
+        let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
+                                                               file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
+        let pass = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) {
+            progress.update(done: Int64($0))
+            try self.stop.checkpoint("split")
         }
-        if let file = options.shotsFile { warn("the shot list \(file) is for another input, rate or settings; detecting shots again") }
+        progress.finish(done: Int64(pass.frames))
+        guard pass.frames == total else { throw StaleAnalysis.frameCount(listed: total, decoded: pass.frames) }
+        return pass
+    }
+
+    /// The shot list: from `--shots` or the job directory when it matches, else from an analysis pass (saved for next time).
+    /// `analysed`: made by this run (so it describes the input as it is now).
+    private func shotList(identity: String, given: ShotList?, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> (list: ShotList, analysed: Bool) {
+        if let given {
+            if ShotAnalysis.matches(given, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
+                logger.info("shots: reusing \(options.shotsFile ?? "")")
+                return (given, false)
+            }
+            warn("the shot list \(options.shotsFile ?? "") was made for another input, rate or detection settings; detecting shots again")
+        }
+        let saved = job.url.appendingPathComponent("shots.json")
+        if let list = try? ShotAnalysis.load(file: saved, estimatedFrames: estimated),
+           ShotAnalysis.matches(list, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
+            logger.info("shots: reusing \(saved.path)")
+            return (list, false)
+        }
+        try stop.begin("analysis")
         let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
         let list = try ShotAnalysis.analyse(path: settings.input, rate: rate, settings: options.shotDetection, threads: settings.threads) {
             progress.update(done: Int64($0))
+            try self.stop.checkpoint("analysis")
         }
         progress.finish(done: Int64(list.frameCount))
         try job.writeFile("shots.json", try list.encoded())
-        return list
-    }
-
-    /// Result files no journal entry names (a crash between the move and the journal update, or old settings).
-    private func removeUnlistedResults(_ job: JobDirectory) {
-        let listed = Set(job.entries.values.map(\.file))
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: job.resultsURL.path)) ?? [] where !listed.contains(name) {
-            try? FileManager.default.removeItem(at: job.resultsURL.appendingPathComponent(name))
-        }
+        return (list, true)
     }
 
     /// The endpoint as another machine would write it: a wildcard bind is shown with this host's name.
@@ -165,11 +241,13 @@ public final class FarmRestorePipeline {
         return "tcp://\(host):" + (endpoint.split(separator: ":").last.map(String.init) ?? "")
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], outputPlan: SegmentPlan, keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
+    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, keys: [String], recipe: RenderRecipe,
+                         job: JobDirectory) throws {
+        try stop.begin("farm")
         let jobDirectory = job.url
         let local = options.bind == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-        var configuration = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: jobDirectory.appendingPathComponent("incoming"), curve: options.curve)
+        var configuration = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: try job.ownedDirectory("incoming"), curve: options.curve)
         configuration.insecure = options.insecure
         configuration.heartbeatInterval = options.heartbeatInterval
         // Local workers start with the job: if none registers within a minute they failed to start (see the job's logs/).
@@ -182,19 +260,25 @@ public final class FarmRestorePipeline {
         }
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let workerCount = options.localWorkers ?? (local ? max(1, min(cores, targets.count)) : 0)
+        // More local workers than segments would only sit idle (and each costs a process and its memory).
+        let workerCount = min(options.localWorkers ?? (local ? cores : 0), targets.count)
+        if let asked = options.localWorkers, asked > workerCount {
+            warn("starting \(workerCount) local worker(s), not \(asked): there are only \(targets.count) segment(s) to restore")
+        }
         let threads = options.threadsPerWorker ?? max(1, (settings.threads > 0 ? settings.threads : cores) / max(1, workerCount))
         let workers = LocalWorkers()
         defer { workers.stop() }
         if workerCount > 0 {
             try workers.start(count: workerCount, threads: threads, endpoint: bound,
-                              workDirectory: jobDirectory.appendingPathComponent("workers"), logDirectory: jobDirectory.appendingPathComponent("logs"))
+                              workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
-        let interrupts = InterruptHandler(onFirst: { farm.requestDrain() }, onSecond: { workers.killAll(); exit(130) })
-        defer { interrupts.cancel() }
+        let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
+        defer { stop.remove(stopToken) }
+        if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
         let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
+        if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : settings.output + ".throughput.png") }
 
         // Retimed segments make their output frames (outputPlan's input range) and need to know where they sit in the film.
@@ -205,7 +289,7 @@ public final class FarmRestorePipeline {
                                expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
                                settings: recipe.settings + (timing.map { [$0.setting] } ?? []))
         }
-        let files = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0.file) })
+        let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
         let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
@@ -214,7 +298,8 @@ public final class FarmRestorePipeline {
             guard let file = files[spec.id] else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
             return file
         }, results: { spec, info, url in
-            try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id])
+            try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id],
+                                inputFrames: fingerprints[spec.id])
             progress.update(done: done.add(Int64(info.frameCount)))
         })
         try recorder.wait()
@@ -224,10 +309,15 @@ public final class FarmRestorePipeline {
 
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
                           outputURL: URL) throws -> Int64 {
+        try stop.begin("encode")
         let temporary = RestorePipeline.temporaryURL(for: outputURL)
         try? FileManager.default.removeItem(at: temporary)
+        // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
+        try job.notePartialOutput(temporary)
         var keep = false
         defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
+        let stopToken = stop.registerTemporary(temporary.path)
+        defer { stop.remove(stopToken) }
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
                                                                          encoding: settings.encoding, color: color, threads: settings.threads),
@@ -238,6 +328,7 @@ public final class FarmRestorePipeline {
         let assembler = StitchAssembler(plan: plan, resultURL: { job.resultsURL.appendingPathComponent(entries[keys[$0]]?.file ?? "missing-\($0)") },
                                         content: geometry.content)
         let seams = try assembler.run { rgb in
+            try self.stop.checkpoint("encode")
             try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
             progress.update(done: writer.frameCount)
         }
@@ -247,9 +338,9 @@ public final class FarmRestorePipeline {
         guard writer.frameCount == Int64(plan.frameCount) else {
             throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
         }
-        if FileManager.default.fileExists(atPath: outputURL.path) { try FileManager.default.removeItem(at: outputURL) }
-        try FileManager.default.moveItem(at: temporary, to: outputURL)
+        try RestorePipeline.publish(temporary, as: outputURL)
         keep = true
+        try job.removeStalePartialOutputs()
         return writer.frameCount
     }
 }

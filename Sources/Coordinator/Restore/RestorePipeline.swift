@@ -9,6 +9,8 @@ import Shared
 public struct RestorePipeline {
     public let settings: RestoreSettings
     public var warn: (String) -> Void
+    /// Ctrl-C/SIGTERM (the CLI installs it; tests call `request()`).
+    public var stop = StopSignal()
 
     public init(settings: RestoreSettings, warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
         self.settings = settings
@@ -32,6 +34,7 @@ public struct RestorePipeline {
         try RestorePipeline.validateOutput(outputURL, input: settings.input)
         guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
+        try stop.begin("restore")
         let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
@@ -44,12 +47,15 @@ public struct RestorePipeline {
         try? FileManager.default.removeItem(at: temporary)
         var keep = false
         defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
+        let stopToken = stop.registerTemporary(temporary.path)
+        defer { stop.remove(stopToken) }
 
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
                                                                          encoding: settings.encoding, color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.input, warn: warn)
         let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
         while let frame = try reader.next() {
+            try stop.checkpoint("restore")
             let rgb = try converter.rgbImage(from: frame.picture)
             var processed = try filter.apply(rgb)
             if processed.size != geometry.content { processed = try converter.resize(processed, to: geometry.content) }
@@ -62,8 +68,7 @@ public struct RestorePipeline {
         guard writer.frameCount == reader.framesRead else {
             throw RestoreError.frameCountMismatch(expected: reader.framesRead, written: writer.frameCount)
         }
-        if FileManager.default.fileExists(atPath: outputURL.path) { try FileManager.default.removeItem(at: outputURL) }
-        try FileManager.default.moveItem(at: temporary, to: outputURL)
+        try RestorePipeline.publish(temporary, as: outputURL)
         keep = true
         return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
     }
@@ -74,12 +79,24 @@ public struct RestorePipeline {
             .appendingPathComponent(".\(output.deletingPathExtension().lastPathComponent).partial-\(getpid()).\(output.pathExtension)")
     }
 
+    /// Puts the finished file in place with one rename: an existing output *file* is replaced atomically, and the
+    /// output is never removed first (validateOutput refused a folder there before any work).
+    static func publish(_ temporary: URL, as output: URL) throws {
+        guard rename(temporary.path, output.path) == 0 else {
+            let code = errno
+            throw RestoreError.outputFailed(path: output.path, detail: String(cString: strerror(code)))
+        }
+    }
+
     static func validateOutput(_ url: URL, input: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RestoreError.outputIsDirectory(url.path)
+        }
         let ext = url.pathExtension.lowercased()
         guard ["mp4", "mkv", "mov"].contains(ext) else { throw RestoreError.unsupportedOutputExtension(ext) }
         let inputURL = URL(fileURLWithPath: input).standardizedFileURL
         if inputURL.resolvingSymlinksInPath() == url.resolvingSymlinksInPath() { throw RestoreError.outputIsInput(url.path) }
-        var isDirectory: ObjCBool = false
         let dir = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RestoreError.outputDirectoryMissing(dir)

@@ -56,6 +56,10 @@ extension RestoreSettings {
 public enum RestoreError: Error, CustomStringConvertible, Equatable {
     case outputIsInput(String)
     case outputDirectoryMissing(String)
+    case outputIsDirectory(String)
+    case outputInsideJobDirectory(output: String, job: String)
+    case interrupted(phase: String)
+    case outputFailed(path: String, detail: String)
     case unsupportedOutputExtension(String)
     case frameCountMismatch(expected: Int64, written: Int64)
     case retimingNeedsFarm
@@ -64,6 +68,10 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .outputIsInput(let p): return "The output \(p) is the input file; choose another output name."
         case .outputDirectoryMissing(let d): return "The output directory \(d) does not exist; create it first."
+        case .outputIsDirectory(let p): return "The output \(p) is a folder; give a file name such as \(p)/film.mp4."
+        case .outputInsideJobDirectory(let o, let j): return "The output \(o) would be inside the job directory \(j), which is deleted after success; choose another output or --job-dir."
+        case .outputFailed(let p, let d): return "Cannot put the finished output at \(p): \(d); the job directory is kept, run again to retry."
+        case .interrupted(let phase): return "stopped during \(phase) on request; nothing partial was kept. Run the same command again to resume."
         case .unsupportedOutputExtension(let e): return "Output must be .mp4, .mkv or .mov, not \(e.isEmpty ? "a name without extension" : "." + e)."
         case .frameCountMismatch(let e, let w): return "Internal error: wrote \(w) frames, expected \(e); the output was not kept."
         case .retimingNeedsFarm: return "--fps needs the shot plan of the farm path; drop --in-process (local workers are started for you)."

@@ -13,13 +13,13 @@ final class ResultRecorder: @unchecked Sendable {
 
     init(job: JobDirectory) { self.job = job }
 
-    func record(key: String, resultFile: URL, frames: Int, input: URL?) throws {
+    func record(key: String, resultFile: URL, frames: Int, input: URL?, inputFrames: String?) throws {
         let staged = job.resultsURL.appendingPathComponent("staged-\(key).mkv")
         try? FileManager.default.removeItem(at: staged)
         try FileManager.default.moveItem(at: resultFile, to: staged)
         queue.async { [self] in
             do {
-                try job.record(key: key, resultFile: staged, frames: frames)
+                try job.record(key: key, resultFile: staged, frames: frames, inputFrames: inputFrames)
                 if let input { try? FileManager.default.removeItem(at: input) }
             } catch {
                 lock.lock(); if failure == nil { failure = error }; lock.unlock()

@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+
+/// Ctrl-C and SIGTERM for a whole restore, in every phase. The first request stops cleanly and resumably: analysis,
+/// split and encode stop at their next frame (`checkpoint` throws `RestoreError.interrupted`, whose clean-up removes
+/// any partial file), the farm stops handing out segments and keeps every finished one. The second stops at once:
+/// workers are killed, registered temporary files deleted, and the process exits with `exitCode` (130).
+///
+/// `request()` is the same first stop without a signal, so tests can stop a job at an exact phase.
+public final class StopSignal: @unchecked Sendable {
+    /// The exit status of a restore stopped on request (128 + SIGINT, as shells report Ctrl-C), documented in the README.
+    public static let exitCode: Int32 = 130
+
+    private let lock = NSLock()
+    private var count = 0
+    private var sources: [DispatchSourceSignal] = []
+    private var drainHooks: [Int: @Sendable () -> Void] = [:]
+    private var killHooks: [Int: @Sendable () -> Void] = [:]
+    private var temporaryFiles: [Int: String] = [:]
+    private var nextToken = 0
+    /// Called when a phase starts (tests use it to stop at a chosen phase).
+    public var onPhase: (@Sendable (String) -> Void)?
+
+    public init() {}
+
+    /// Routes SIGINT and SIGTERM here until `uninstall()`.
+    public func install() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.request() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    public func uninstall() {
+        for source in sources { source.cancel() }
+        sources.removeAll()
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+
+    public var isRequested: Bool { lock.withLock { count > 0 } }
+
+    /// A stop request: the first one drains, the second one ends the process now.
+    public func request() {
+        let (n, drains, kills, files) = lock.withLock { () -> (Int, [@Sendable () -> Void], [@Sendable () -> Void], [String]) in
+            count += 1
+            return (count, Array(drainHooks.values), Array(killHooks.values), Array(temporaryFiles.values))
+        }
+        if n == 1 {
+            FileHandle.standardError.write(Data("\nstopping: finishing what is in hand (press Ctrl-C again to stop now; run the same command again to resume)\n".utf8))
+            for hook in drains { hook() }
+        } else if n == 2 {
+            for hook in kills { hook() }
+            for path in files { unlink(path) }
+            FileHandle.standardError.write(Data("stopped at once; run the same command again to resume\n".utf8))
+            exit(StopSignal.exitCode)
+        }
+    }
+
+    /// Throws `RestoreError.interrupted` once a stop was requested; called between frames.
+    public func checkpoint(_ phase: String) throws {
+        if isRequested { throw RestoreError.interrupted(phase: phase) }
+    }
+
+    /// Marks the start of a phase: a stop requested earlier ends the job here; `onPhase` runs after that check, so a
+    /// stop it requests is seen by the phase's own first checkpoint (between frames), as a real Ctrl-C would be.
+    public func begin(_ phase: String) throws {
+        try checkpoint(phase)
+        onPhase?(phase)
+    }
+
+    /// While the returned token lives (until `remove`), a first request also calls `drain`, a second `kill`.
+    public func register(drain: @escaping @Sendable () -> Void = {}, kill: @escaping @Sendable () -> Void = {}) -> Int {
+        lock.withLock { nextToken += 1; drainHooks[nextToken] = drain; killHooks[nextToken] = kill; return nextToken }
+    }
+
+    /// A file to delete if the process is stopped at once (a partial output).
+    public func registerTemporary(_ path: String) -> Int {
+        lock.withLock { nextToken += 1; temporaryFiles[nextToken] = path; return nextToken }
+    }
+
+    public func remove(_ token: Int) {
+        lock.withLock { drainHooks[token] = nil; killHooks[token] = nil; temporaryFiles[token] = nil }
+    }
+}

@@ -1,0 +1,99 @@
+import Coordinator
+import Foundation
+import Media
+import Planning
+import Shared
+import TestSupport
+import XCTest
+
+/// Issue 13, case 5: Ctrl-C in every phase. The first stop ends the job cleanly and resumably (no partial file,
+/// exit status 130 from the CLI), and the same command afterwards finishes with the same output as a run that was
+/// never stopped. Before: analysis and split ignored Ctrl-C and the job exited 0; a stop in the final encode left
+/// `.OUT.partial-PID.mp4` behind, still there after a successful resume.
+final class StopTests: XCTestCase {
+    private var dir: URL!
+    private var film: String!
+
+    override func setUpWithError() throws {
+        dir = try Fixtures.temporaryDirectory("stop")
+        _ = try XCTUnwrap(Fixtures.useBuiltWorker(), "lumiere-worker must be built")
+        film = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    private func pipeline(output: URL, job: URL) -> FarmRestorePipeline {
+        let settings = RestoreSettings(input: film, output: output.path, geometry: .scale(1), processor: "lanczos",
+                                       encoding: VideoEncoding(codec: .h264, crf: 18, preset: "ultrafast"), threads: 1, quiet: true)
+        var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: job.path)
+        options.maxSegmentSeconds = 2
+        return FarmRestorePipeline(settings: settings, options: options, warn: { _ in })
+    }
+
+    private func partials() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.contains(".partial-") }
+    }
+
+    func testFirstStopInEveryPhaseIsCleanAndResumable() throws {
+        let reference = dir.appendingPathComponent("reference.mp4")
+        try pipeline(output: reference, job: dir.appendingPathComponent("reference-job")).run()
+        let want = try Data(contentsOf: reference)
+
+        for phase in ["analysis", "split", "farm", "encode"] {
+            let output = dir.appendingPathComponent("\(phase).mp4"), job = dir.appendingPathComponent("\(phase)-job")
+            let stopped = pipeline(output: output, job: job)
+            let stop = StopSignal()
+            stop.onPhase = { if $0 == phase { stop.request() } }
+            stopped.stop = stop
+            XCTAssertThrowsError(try stopped.run(), phase) { error in
+                switch error {
+                case RestoreError.interrupted(let at): XCTAssertEqual(at, phase)
+                case FarmError.interrupted: XCTAssertEqual(phase, "farm")
+                default: XCTFail("\(phase): \(error)")
+                }
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), phase)
+            XCTAssertEqual(partials(), [], "\(phase): no partial output left")
+
+            let resumed = try pipeline(output: output, job: job).run()
+            XCTAssertEqual(try Data(contentsOf: output), want, "\(phase): the resumed output is the uninterrupted one")
+            XCTAssertEqual(partials(), [])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: job.path), "\(phase): the job directory is cleaned up after success")
+            if phase == "encode" { XCTAssertEqual(resumed.segmentsRestored, 0, "every segment was finished before the encode") }
+        }
+    }
+
+    /// A partial output left by a run killed outright (kill -9 mid-encode) is removed by the next run of the job.
+    func testPartialOutputOfAKilledRunIsRemovedOnResume() throws {
+        let output = dir.appendingPathComponent("out.mp4"), job = dir.appendingPathComponent("job")
+        let stopped = pipeline(output: output, job: job)
+        let stop = StopSignal()
+        stop.onPhase = { if $0 == "encode" { stop.request() } }
+        stopped.stop = stop
+        XCTAssertThrowsError(try stopped.run())
+        // What a killed process leaves: its partial file, recorded in the job's manifest.
+        let orphan = dir.appendingPathComponent(".out.partial-999999.mp4")
+        try Data("half a film".utf8).write(to: orphan)
+        try JobDirectory(url: job).notePartialOutput(orphan)
+        try pipeline(output: output, job: job).run()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: orphan.path))
+        XCTAssertEqual(partials(), [])
+    }
+
+    /// The real thing: SIGINT to the CLI during analysis of a longer clip gives exit status 130 and no output.
+    func testCtrlCDuringAnalysisExits130() throws {
+        let clip = dir.appendingPathComponent("long.mp4")
+        try Fixtures.syntheticClip(at: clip.path, seconds: 40, size: "640x360", rate: "25",
+                                   videoCodec: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        let signalled = NSLock()
+        var sent = false
+        let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", "out.mp4", "--model", "lanczos"], in: dir) { text, process in
+            signalled.lock(); defer { signalled.unlock() }
+            if !sent, text.contains("analyse:") { sent = true; kill(process.processIdentifier, SIGINT) }
+        }
+        XCTAssert(sent, "analysis progress was seen: \(result.stderr)")
+        XCTAssertEqual(result.status, 130, result.stderr)
+        XCTAssert(result.stderr.contains("stopped during analysis"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mp4").path))
+        XCTAssertEqual(partials(), [])
+    }
+}
