@@ -21,8 +21,12 @@ public final class ConstantRateReader {
     public static let maxNonIncreasingTimestamps = 8
     public static let maxGapSeconds = Rational(60)
 
-    public init(path: String, rate: Rational? = nil, threads: Int = 0) throws {
-        input = try MediaInput(path: path)
+    public convenience init(path: String, rate: Rational? = nil, threads: Int = 0) throws {
+        try self.init(source: MediaSource(path: path), rate: rate, threads: threads)
+    }
+
+    public init(source: MediaSource, rate: Rational? = nil, threads: Int = 0) throws {
+        input = try MediaInput(source: source)
         stream = try input.primaryVideoStream()
         self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
         decoder = try VideoDecoder(input: input, stream: stream, threads: threads)

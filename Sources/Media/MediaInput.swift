@@ -13,17 +13,46 @@ public final class MediaInput {
     public static let maxPixels = 16384 * 16384 / 2
 
     /// Opens and probes `path`, or throws a `MediaError` that says what is wrong.
-    public init(path: String) throws {
+    public convenience init(path: String) throws { try self.init(source: MediaSource(path: path)) }
+
+    /// What was opened: the file or sequence, and the chosen video stream.
+    public let source: MediaSource
+
+    /// Opens and probes a file or an image sequence, or throws a `MediaError` that says what is wrong.
+    public init(source: MediaSource) throws {
         _ = FFmpeg.configureLogging
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw MediaError.fileNotFound(path: path)
+        let path = source.path
+        self.source = source
+        var format: UnsafePointer<AVInputFormat>? = nil
+        var options: OpaquePointer? = nil
+        defer { av_dict_free(&options) }
+        if source.isSequence {
+            // A numbered sequence (scans): the first file found starts it; the rate is the user's, never guessed.
+            let files = try source.sequenceFiles()
+            guard let first = files.first else {
+                throw MediaError.fileNotFound(path: "\(path) (no file in \(URL(fileURLWithPath: path).deletingLastPathComponent().path) matches it)")
+            }
+            guard let rate = source.sequenceRate else {
+                throw MediaError.invalidSetting("\(path) is an image sequence: give its frame rate with --input-rate (e.g. 24 for film scans)")
+            }
+            if let gap = zip(files, files.dropFirst()).first(where: { $1.number != $0.number + 1 }) {
+                throw MediaError.truncated(path: path, detail: "frame \(gap.0.number + 1) is missing (the sequence jumps from \(gap.0.number) to \(gap.1.number))")
+            }
+            format = av_find_input_format("image2")
+            av_dict_set(&options, "framerate", "\(rate.numerator)/\(rate.denominator)", 0)
+            av_dict_set(&options, "start_number", "\(first.number)", 0)
+            av_dict_set(&options, "pattern_type", "sequence", 0)
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw MediaError.fileNotFound(path: path)
+            }
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            if let size = attributes?[.size] as? NSNumber, size.int64Value == 0 { throw MediaError.emptyFile(path: path) }
         }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? NSNumber, size.int64Value == 0 { throw MediaError.emptyFile(path: path) }
 
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        let openCode = avformat_open_input(&ctx, path, nil, nil)
+        let openCode = avformat_open_input(&ctx, path, format, &options)
         guard openCode >= 0, let ctx else {
             throw MediaError.notAMediaFile(path: path, detail: FFmpeg.errorString(openCode))
         }
@@ -42,12 +71,23 @@ public final class MediaInput {
         avformat_close_input(&ctx)
     }
 
-    /// The main video stream (FFmpeg's best pick, never an attached cover picture), validated.
+    /// The video stream to restore: the source's `videoStream` if given, else FFmpeg's best pick (never an attached
+    /// cover picture), validated.
     public func primaryVideoStream() throws -> StreamInfo {
-        let best = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         let candidates = info.videoStreams.filter { !$0.isAttachedPicture }
-        guard let stream = candidates.first(where: { $0.index == Int(best) }) ?? candidates.first else {
-            throw MediaError.noVideoStream(path: info.path)
+        let stream: StreamInfo
+        if let wanted = source.videoStream {
+            guard let chosen = candidates.first(where: { $0.index == wanted }) else {
+                let list = candidates.map { "\($0.index) (\($0.codec) \($0.width ?? 0)x\($0.height ?? 0))" }.joined(separator: ", ")
+                throw MediaError.invalidSetting("--video-stream \(wanted) is not a video stream of \(info.path); its video streams: \(list.isEmpty ? "none" : list)")
+            }
+            stream = chosen
+        } else {
+            let best = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+            guard let pick = candidates.first(where: { $0.index == Int(best) }) ?? candidates.first else {
+                throw MediaError.noVideoStream(path: info.path)
+            }
+            stream = pick
         }
         guard let w = stream.width, let h = stream.height, w > 0, h > 0 else {
             throw MediaError.notAMediaFile(path: info.path, detail: "the video stream has no picture size")
@@ -56,6 +96,12 @@ public final class MediaInput {
             throw MediaError.invalidSize("the video claims \(w)x\(h), beyond Lumière's limit of \(MediaInput.maxDimension) per side")
         }
         return stream
+    }
+
+    /// The other moving video streams, which the output does not carry (a note names them; `--video-stream` picks).
+    public func otherVideoStreams() throws -> [StreamInfo] {
+        let chosen = try primaryVideoStream().index
+        return info.videoStreams.filter { !$0.isAttachedPicture && $0.index != chosen }
     }
 
     var streamCount: Int { Int(context.pointee.nb_streams) }

@@ -40,7 +40,7 @@ public final class MediaWriter {
 
     /// Creates `path` (the container follows the file name's extension: .mp4, .mkv, .mov, .avi …).
     /// `carryStreamsFrom` names the source whose audio and subtitles are carried over.
-    public init(path: String, video: VideoSettings, carryStreamsFrom source: String? = nil,
+    public init(path: String, video: VideoSettings, carryStreamsFrom source: MediaSource? = nil,
                 warn: (String) -> Void = { _ in }) throws {
         _ = FFmpeg.configureLogging
         self.path = path
@@ -78,7 +78,7 @@ public final class MediaWriter {
         videoOffset = (video.startTime * video.rate).rounded
 
         if let source {
-            let input = try MediaInput(path: source)
+            let input = try MediaInput(source: source)
             MediaWriter.copyDisplayMatrix(from: input, to: st)
             for info in input.info.streams where info.kind == .audio || info.kind == .subtitle {
                 let srcStream = input.stream(info.index)

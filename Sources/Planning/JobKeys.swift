@@ -22,6 +22,23 @@ public enum JobKeys {
         return "\(size)-" + SHA256.hex(hash.finalize())
     }
 
+    /// An image sequence's identity: how many files, each one's name and size, and the first MiB of the first and
+    /// the last file (a sequence of a thousand DPX scans is read in milliseconds, not hashed whole).
+    public static func sequenceIdentity(files: [String]) throws -> String {
+        var hash = SHA256()
+        hash.update(Data("lumiere-sequence-v1 \(files.count)\n".utf8))
+        for file in files {
+            let size = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.int64Value ?? -1
+            hash.update(Data("\(URL(fileURLWithPath: file).lastPathComponent) \(size)\n".utf8))
+        }
+        for file in [files.first, files.last].compactMap({ $0 }) {
+            guard let handle = FileHandle(forReadingAtPath: file) else { throw PlanningError.io(path: file, operation: "open", errno: errno) }
+            defer { try? handle.close() }
+            hash.update(try handle.read(upToCount: sampledBytes) ?? Data())
+        }
+        return "seq\(files.count)-" + SHA256.hex(hash.finalize())
+    }
+
     /// A segment result's key: input identity + everything that changes the result (the caller's canonical
     /// settings text: recipe, rate, …) + the segment's input frames. 32 hex digits (128 bits of SHA-256).
     public static func segmentKey(input: String, settings: String, frames: Range<Int>) -> String {

@@ -26,8 +26,14 @@ struct RestoreCommand: ParsableCommand {
           lumiere-coordinator restore trailer.mp4 -o trailer-60.mp4 --fps 60 --interp rife-v4.25
         """)
 
-    @Argument(help: "The film to restore (any format FFmpeg reads).")
+    @Argument(help: ArgumentHelp("The film to restore: any file FFmpeg reads, or an image sequence of scans such as scan/frame_%06d.dpx (DPX, TIFF, PNG, EXR, … with --input-rate).", valueName: "input"))
     var input: String
+
+    @Option(help: ArgumentHelp("Frame rate of an image sequence, e.g. 24, 16 or 24000/1001 (required for sequences).", valueName: "rate"))
+    var inputRate: String?
+
+    @Option(help: "The video stream to restore when the input has several (numbers as `lumiere-coordinator probe` lists them); default: FFmpeg's best pick, with a note naming the others.")
+    var videoStream: Int?
 
     @Option(name: [.short, .long], help: "Where to write the result (.mp4, .mkv or .mov).")
     var output: String
@@ -142,6 +148,19 @@ struct RestoreCommand: ParsableCommand {
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.retime = try frameRate.settings()
+            if let inputRate {
+                guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {
+                    throw ValidationFailure("--input-rate must be a positive rate up to 1000 such as 24, 16 or 24000/1001, got \(inputRate)")
+                }
+                guard settings.source.isSequence else {
+                    throw ValidationFailure("--input-rate is for image sequences (a name with %06d, say); \(input) is a file and keeps its own rate")
+                }
+                settings.inputRate = rate
+            }
+            if let videoStream {
+                guard (0...1023).contains(videoStream) else { throw ValidationFailure("--video-stream must be 0…1023, got \(videoStream)") }
+                settings.videoStream = videoStream
+            }
             let summary: RestorePipeline.Summary
             // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably, the second at once (exit 130).
             let stop = StopSignal()

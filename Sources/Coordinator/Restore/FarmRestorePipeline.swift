@@ -67,8 +67,9 @@ public final class FarmRestorePipeline {
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
 
         // 1. What the source is; everything checked before any heavy work.
-        let probe = try ConstantRateReader(path: settings.input, threads: settings.threads)
+        let probe = try ConstantRateReader(source: settings.source, threads: settings.threads)
         let stream = probe.stream
+        RestorePipeline.noteOtherVideoStreams(probe.input, warn: warn)
         let rate = probe.rate
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
         let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate)
@@ -78,7 +79,7 @@ public final class FarmRestorePipeline {
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
         }
         let outputRate = recipe.retime?.outputRate ?? rate
-        let identity = try JobKeys.inputIdentity(path: settings.input)
+        let identity = try settings.source.identity()
         // A --shots file that is broken or absurd is a mistake to report now, not a reason to guess.
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
 
@@ -197,7 +198,7 @@ public final class FarmRestorePipeline {
         let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet)
         let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
                                                                file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
-        let pass = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) {
+        let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("split")
         }
@@ -224,7 +225,7 @@ public final class FarmRestorePipeline {
         }
         try stop.begin("analysis")
         let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
-        let list = try ShotAnalysis.analyse(path: settings.input, rate: rate, settings: options.shotDetection, threads: settings.threads) {
+        let list = try ShotAnalysis.analyse(source: settings.source, rate: rate, settings: options.shotDetection, threads: settings.threads) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("analysis")
         }
@@ -321,7 +322,7 @@ public final class FarmRestorePipeline {
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
                                                                          encoding: settings.encoding, color: color, threads: settings.threads),
-                                     carryStreamsFrom: settings.input, warn: warn)
+                                     carryStreamsFrom: settings.source, warn: warn)
         let converter = PixelConverter()
         let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
         let entries = job.entries

@@ -35,8 +35,9 @@ public struct RestorePipeline {
         guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
         try stop.begin("restore")
-        let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
+        let reader = try ConstantRateReader(source: settings.source, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
+        RestorePipeline.noteOtherVideoStreams(reader.input, warn: warn)
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
         let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry),
                                             threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
@@ -52,7 +53,7 @@ public struct RestorePipeline {
 
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
                                                                          encoding: settings.encoding, color: color, threads: settings.threads),
-                                     carryStreamsFrom: settings.input, warn: warn)
+                                     carryStreamsFrom: settings.source, warn: warn)
         let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
         while let frame = try reader.next() {
             try stop.checkpoint("restore")
@@ -71,6 +72,14 @@ public struct RestorePipeline {
         try RestorePipeline.publish(temporary, as: outputURL)
         keep = true
         return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// A film with several video streams (a second angle, a commentary picture): say which one is restored, since the
+    /// output carries only that one.
+    static func noteOtherVideoStreams(_ input: MediaInput, warn: (String) -> Void) {
+        guard let chosen = try? input.primaryVideoStream(), let others = try? input.otherVideoStreams(), !others.isEmpty else { return }
+        let list = others.map { "\($0.index) (\($0.codec) \($0.width ?? 0)x\($0.height ?? 0))" }.joined(separator: ", ")
+        warn("\(input.info.path) has \(others.count + 1) video streams; restoring stream \(chosen.index), leaving out \(list) (choose with --video-stream)")
     }
 
     /// The hidden name a result is written under until it is complete (same folder, so the rename is atomic).

@@ -19,6 +19,13 @@ public struct RestoreSettings: Sendable {
     public var quiet: Bool
     /// Frame-rate conversion (`--fps`); nil keeps the source's frames and rate.
     public var retime: RetimeSettings?
+    /// An image sequence's frame rate (`--input-rate`).
+    public var inputRate: Rational?
+    /// The video stream to restore (`--video-stream`); nil: FFmpeg's best pick.
+    public var videoStream: Int?
+
+    /// The film as every reader opens it.
+    public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream) }
 
     public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {

@@ -22,8 +22,8 @@ struct SegmentInputWriter {
     }
 
     /// Decodes `source` once, fills every target file and fingerprints every target.
-    static func write(source: String, rate: Rational, targets: [Target], progress: (Int) throws -> Void) throws -> Pass {
-        let reader = try ConstantRateReader(path: source, rate: rate)
+    static func write(source: MediaSource, rate: Rational, targets: [Target], progress: (Int) throws -> Void) throws -> Pass {
+        let reader = try ConstantRateReader(source: source, rate: rate)
         var open: [UInt64: MediaWriter] = [:]
         var hashes: [UInt64: [FrameHash]] = [:]
         var fingerprints: [UInt64: String] = [:]

@@ -9,7 +9,12 @@ import Shared
 public enum ShotAnalysis {
     public static func analyse(path: String, rate: Rational? = nil, settings: ShotDetectorSettings, threads: Int = 0,
                                progress: (Int) throws -> Void = { _ in }) throws -> ShotList {
-        let reader = try ConstantRateReader(path: path, rate: rate, threads: threads)
+        try analyse(source: MediaSource(path: path), rate: rate, settings: settings, threads: threads, progress: progress)
+    }
+
+    public static func analyse(source: MediaSource, rate: Rational? = nil, settings: ShotDetectorSettings, threads: Int = 0,
+                               progress: (Int) throws -> Void = { _ in }) throws -> ShotList {
+        let reader = try ConstantRateReader(source: source, rate: rate, threads: threads)
         let converter = PixelConverter()
         var detector = try ShotDetector(settings: settings)
         while let frame = try reader.next() {
@@ -17,7 +22,7 @@ public enum ShotAnalysis {
             try progress(detector.frameCount)
         }
         _ = detector.finish()
-        return detector.shotList(rate: reader.rate, input: try JobKeys.inputIdentity(path: path))
+        return detector.shotList(rate: reader.rate, input: try source.identity())
     }
 
     /// A shot list read from `file` and checked against the input before anything is allocated for it: the invariants
