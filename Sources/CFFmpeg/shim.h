@@ -11,6 +11,7 @@
 #include <libavutil/audio_fifo.h>
 #include <libavutil/error.h>
 #include <libavutil/hash.h>
+#include <libavutil/display.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
 

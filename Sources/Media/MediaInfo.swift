@@ -40,6 +40,15 @@ public struct StreamInfo: Sendable, Codable, Equatable {
     public var channels: Int?
     /// A cover picture or other attached still, not a moving stream.
     public var isAttachedPicture: Bool
+    /// Display rotation in degrees, counter-clockwise (0, 90, 180, 270): how players turn the stored picture
+    /// (phones store portrait video as rotated landscape). nil: none.
+    public var rotation: Int? = nil
+
+    /// The size players show: the stored size turned by `rotation`.
+    public var displaySize: PixelSize? {
+        guard let size else { return nil }
+        return rotation == 90 || rotation == 270 ? PixelSize(width: size.height, height: size.width) : size
+    }
 
     public var size: PixelSize? {
         guard let w = width, let h = height else { return nil }

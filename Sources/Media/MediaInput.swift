@@ -120,6 +120,16 @@ public final class MediaInput {
         return true
     }
 
+    /// The stream's display matrix as a quarter turn (what players apply), or nil.
+    static func displayRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int? {
+        var size: Int = 0
+        guard let data = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 else { return nil }
+        let degrees = data.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+        guard degrees.isFinite else { return nil }
+        let quarter = (Int((degrees / 90).rounded()) * 90 % 360 + 360) % 360
+        return quarter == 0 ? nil : quarter
+    }
+
     static func describe(_ ctx: UnsafeMutablePointer<AVFormatContext>, path: String) -> MediaInfo {
         let container = ctx.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
         let duration: Rational? = ctx.pointee.duration > 0 ? Rational(ctx.pointee.duration, Int64(lumiere_av_time_base())) : nil
@@ -155,7 +165,8 @@ public final class MediaInput {
                 pixelFormat: pixFmt,
                 sampleRate: kind == .audio ? Int(par.sample_rate) : nil,
                 channels: kind == .audio ? Int(par.ch_layout.nb_channels) : nil,
-                isAttachedPicture: (st.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0))
+                isAttachedPicture: (st.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0,
+                rotation: kind == .video ? displayRotation(ctx.pointee.streams[i]!) : nil))
         }
         return MediaInfo(path: path, container: container, duration: duration, streams: streams)
     }

@@ -18,6 +18,13 @@ public struct OutputGeometry: Sendable, Equatable, Codable {
     public enum Request: Sendable, Equatable {
         case scale(Int)
         case size(PixelSize, pad: Bool)
+
+        /// `--size` names the box the viewer sees; a stream shown turned a quarter (phone video) is stored the other
+        /// way round, so the stored picture must fit the box turned back.
+        public func stored(rotation: Int?) -> Request {
+            guard case .size(let box, let pad) = self, rotation == 90 || rotation == 270 else { return self }
+            return .size(PixelSize(width: box.height, height: box.width), pad: pad)
+        }
     }
 
     public enum GeometryError: Error, CustomStringConvertible, Equatable {

@@ -94,3 +94,25 @@ final class SourceSelectionTests: XCTestCase {
         XCTAssert(result.stderr.contains("its video streams: 0 (h264 176x144), 1 (h264"), result.stderr)
     }
 }
+
+/// Issue 13, case 10: `--size` names the box the viewer sees. A phone-style clip stored 176x144 and shown turned a
+/// quarter: before, `--size 720x1280` gave a stored 720x1280 picture that players showed as 1280x720.
+final class RotationTests: XCTestCase {
+    func testSizeFitsTheDisplayedPicture() throws {
+        let dir = try Fixtures.temporaryDirectory("rotation")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let carphone = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let plain = dir.appendingPathComponent("plain.mp4").path, turned = dir.appendingPathComponent("turned.mp4").path
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", carphone, "-t", "0.4", "-c:v", "libx264", "-preset", "ultrafast", plain])
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", turned])
+        for extra in [[], ["--in-process"]] {
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", turned, "-o", "out.mp4", "--size", "720x1280", "--model", "lanczos",
+                                                                          "--preset", "ultrafast", "--quiet"] + extra, in: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let out = try Fixtures.run("ffprobe", ["-v", "error", "-show_entries", "stream=width,height:stream_side_data=rotation", "-of", "compact",
+                                                   dir.appendingPathComponent("out.mp4").path])
+            XCTAssert(out.contains("width=1280|height=720"), "stored the other way round: \(out)")
+            XCTAssert(out.contains("rotation=90") || out.contains("rotation=-90"), "shown turned, as the source: \(out)")
+        }
+    }
+}

@@ -29,6 +29,7 @@ struct ProbeCommand: ParsableCommand {
                 if let size = s.size { line += " \(size)" }
                 if let pf = s.pixelFormat { line += " \(pf)" }
                 if let r = s.baseFrameRate { line += " base rate \(r)" }
+                if let turn = s.rotation { line += " shown rotated \(turn)°" }
                 if let r = s.averageFrameRate { line += " avg rate \(r)" }
                 if let rate = s.sampleRate { line += " \(rate) Hz" }
                 if let ch = s.channels { line += " \(ch) ch" }

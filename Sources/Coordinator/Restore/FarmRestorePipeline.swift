@@ -71,7 +71,7 @@ public final class FarmRestorePipeline {
         let stream = probe.stream
         RestorePipeline.noteOtherVideoStreams(probe.input, warn: warn)
         let rate = probe.rate
-        let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
+        let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: stream.rotation))
         let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         if let retime = recipe.retime {

@@ -38,7 +38,7 @@ public struct RestorePipeline {
         let reader = try ConstantRateReader(source: settings.source, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
         RestorePipeline.noteOtherVideoStreams(reader.input, warn: warn)
-        let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
+        let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: source.rotation))
         let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry),
                                             threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         let converter = PixelConverter()
