@@ -29,7 +29,9 @@ public final class MediaWriter {
     private var output: UnsafeMutablePointer<AVFormatContext>?
     private let encoder: VideoEncoder
     private let videoStream: UnsafeMutablePointer<AVStream>
-    private let videoOffset: Int64
+    /// The source's start time: added to every video timestamp in the stream's own (fine) time base, not in frame
+    /// units, where a start of 0.54 s at 25 fps (13.5 frames, an MPEG-PS) would move the picture 20 ms against the sound.
+    private let startTime: Rational
     private var carriers: [SideStream] = []
     private var sideInput: MediaInput?
     private var pendingSide: UnsafeMutablePointer<AVPacket>?
@@ -75,7 +77,7 @@ public final class MediaWriter {
         st.pointee.avg_frame_rate = FFmpeg.avRational(video.rate)
         st.pointee.r_frame_rate = FFmpeg.avRational(video.rate)
         // The first frame's time in frame units; the source's start is kept so side streams stay in sync.
-        videoOffset = (video.startTime * video.rate).rounded
+        startTime = video.startTime
 
         if let source {
             let input = try MediaInput(source: source)
@@ -133,7 +135,7 @@ public final class MediaWriter {
     /// Appends the next video frame (already in the writer's pixel format and size).
     public func write(_ picture: VideoPicture) throws {
         precondition(!finished, "MediaWriter.write after finish")
-        try encoder.encode(picture, index: framesWritten + videoOffset) { packet in try writeVideo(packet) }
+        try encoder.encode(picture, index: framesWritten) { packet in try writeVideo(packet) }
         framesWritten += 1
     }
 
@@ -175,6 +177,11 @@ public final class MediaWriter {
     private func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {
         guard let output else { return }
         av_packet_rescale_ts(packet, encoder.context.pointee.time_base, videoStream.pointee.time_base)
+        if startTime != .zero, let tb = FFmpeg.rational(videoStream.pointee.time_base) {
+            let offset = (startTime / tb).rounded
+            if packet.pointee.pts != FFmpeg.noPTS { packet.pointee.pts += offset }
+            if packet.pointee.dts != FFmpeg.noPTS { packet.pointee.dts += offset }
+        }
         packet.pointee.stream_index = videoStream.pointee.index
         // Side-stream packets up to this point in time go first, so the muxer's interleaving queue stays short.
         let dts = packet.pointee.dts == FFmpeg.noPTS ? packet.pointee.pts : packet.pointee.dts

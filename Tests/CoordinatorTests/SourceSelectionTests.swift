@@ -116,3 +116,33 @@ final class RotationTests: XCTestCase {
         }
     }
 }
+
+/// Issue 13, case 10: start offsets kept exactly. An MPEG-PS whose video starts at 0.54 s (13.5 frames at 25 fps):
+/// before, the output's video started at 0.56 s, 20 ms late against its audio.
+final class StartOffsetTests: XCTestCase {
+    func testVideoStartIsKeptToTheMillisecond() throws {
+        let dir = try Fixtures.temporaryDirectory("start-offset")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let city = try XCTUnwrap(Fixtures.footage("video/cityCC0.mpg"), "needs ../shared/footage")
+        let ps = dir.appendingPathComponent("ps.mpg").path
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", city, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "2",
+                                    "-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpeg", ps])
+        func starts(_ path: String) throws -> (video: Double, audio: Double) {
+            let v = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=start_time", "-of", "csv=p=0", path])
+            let a = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=start_time", "-of", "csv=p=0", path])
+            // The first field of the first line (an MPEG stream also prints its side data).
+            func first(_ text: String) -> Double { text.split(whereSeparator: { $0 == "\n" || $0 == "," }).first.flatMap { Double($0) } ?? .nan }
+            return (first(v), first(a))
+        }
+        let source = try starts(ps)
+        XCTAssertEqual(source.video, 0.54, accuracy: 1e-6, "the test clip starts between two frame slots")
+        for extra in [[], ["--in-process"]] {
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", ps, "-o", "out.mkv", "--scale", "1", "--model", "lanczos",
+                                                                          "--preset", "ultrafast", "--quiet"] + extra, in: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let out = try starts(dir.appendingPathComponent("out.mkv").path)
+            XCTAssertEqual(out.video, source.video, accuracy: 0.0011, "video start (Matroska keeps milliseconds)")
+            XCTAssertEqual(out.video - out.audio, source.video - source.audio, accuracy: 0.0021, "sync between picture and sound")
+        }
+    }
+}
