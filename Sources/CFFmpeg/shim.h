@@ -12,6 +12,9 @@
 #include <libavutil/error.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 
 static inline int lumiere_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int lumiere_averror_eof(void) { return AVERROR_EOF; }

@@ -40,9 +40,20 @@ public struct StreamInfo: Sendable, Codable, Equatable {
     public var channels: Int?
     /// A cover picture or other attached still, not a moving stream.
     public var isAttachedPicture: Bool
+    /// How the pictures are scanned, as the codec parameters say (nil: the stream does not say).
+    public var fieldOrder: FieldOrder? = nil
 
     public var size: PixelSize? {
         guard let w = width, let h = height else { return nil }
         return PixelSize(width: w, height: h)
     }
+}
+
+/// Whether a video is progressive or interlaced, and which field is shown first.
+public enum FieldOrder: String, Sendable, Codable, Equatable {
+    case progressive
+    case topFieldFirst = "tff"
+    case bottomFieldFirst = "bff"
+
+    public var isInterlaced: Bool { self != .progressive }
 }

@@ -58,6 +58,9 @@ final class VideoEncoder {
         ctx.pointee.time_base = FFmpeg.avRational(rate.reciprocal)
         ctx.pointee.framerate = FFmpeg.avRational(rate)
         ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        // Restored frames are whole pictures (deinterlaced, or woven fields resampled as one picture with
+        // --interlaced keep): said so in the stream, so players do not deinterlace them again.
+        ctx.pointee.field_order = AV_FIELD_PROGRESSIVE
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.colorspace = color.matrix == .bt709 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M
         ctx.pointee.color_range = color.fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG

@@ -16,6 +16,10 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public var tileSize: Int?
     /// Frame-rate conversion (`restore --fps`); nil = one output frame per input frame.
     public var retime: RetimeRecipe?
+    /// The filter the coordinator deinterlaced the source with before the segment inputs were written
+    /// (`bwdif=…`); nil = frames as decoded. Workers do not apply it; it is here so that a job's fingerprint
+    /// (and so its resume keys) changes with it: results made from other frames are never reused.
+    public var deinterlaced: String?
 
     public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil,
                 retime: RetimeRecipe? = nil) {

@@ -63,6 +63,10 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Output pixel format, e.g. yuv420p (default for h264) or yuv444p.")
     var pixelFormat: String?
 
+    @Option(help: ArgumentHelp("Interlaced input: auto (deinterlace with bwdif when the stream is interlaced, with a note), deinterlace (always), keep (process the woven frames as they are).",
+                               valueName: "auto|deinterlace|keep"))
+    var interlaced: String = InterlaceMode.auto.rawValue
+
     @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
 
     @Option(help: "Threads for decoding, processing and encoding (0 = all cores).")
@@ -135,6 +139,10 @@ struct RestoreCommand: ParsableCommand {
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.retime = try frameRate.settings()
+            guard let interlacing = InterlaceMode(rawValue: interlaced) else {
+                throw ValidationFailure("unknown --interlaced \(interlaced); choose auto, deinterlace or keep")
+            }
+            settings.interlacing = interlacing
             let summary: RestorePipeline.Summary
             if inProcess {
                 summary = try RestorePipeline(settings: settings).run()

@@ -65,11 +65,13 @@ public final class FarmRestorePipeline {
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
 
         // 1. What the source is; everything checked before any heavy work.
-        let probe = try ConstantRateReader(path: settings.input, threads: settings.threads)
+        let probe = try ConstantRateReader(path: settings.input, threads: settings.threads, interlacing: settings.interlacing)
         let stream = probe.stream
         let rate = probe.rate
+        let fields = try probe.fieldPlan()
+        settings.noteFields(fields)
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
-        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate)
+        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
@@ -113,7 +115,7 @@ public final class FarmRestorePipeline {
             let split = ProgressReporter(label: "split", total: Int64(total), quiet: settings.quiet)
             let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
                                                                file: job.inputsURL.appendingPathComponent("segment-\(jobPlan.keys[$0.index]).mkv")) }
-            let decoded = try SegmentInputWriter.write(source: settings.input, rate: rate, targets: targets) { split.update(done: Int64($0)) }
+            let decoded = try SegmentInputWriter.write(source: settings.input, rate: rate, interlacing: settings.interlacing, targets: targets) { split.update(done: Int64($0)) }
             split.finish(done: Int64(decoded))
             guard decoded == total else { throw RestoreError.frameCountMismatch(expected: Int64(total), written: Int64(decoded)) }
             try runFarm(targets: targets, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
@@ -141,7 +143,8 @@ public final class FarmRestorePipeline {
         }
         if let file = options.shotsFile { warn("the shot list \(file) is for another input, rate or settings; detecting shots again") }
         let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
-        let list = try ShotAnalysis.analyse(path: settings.input, rate: rate, settings: options.shotDetection, threads: settings.threads) {
+        let list = try ShotAnalysis.analyse(path: settings.input, rate: rate, settings: options.shotDetection, threads: settings.threads,
+                                            interlacing: settings.interlacing) {
             progress.update(done: Int64($0))
         }
         progress.finish(done: Int64(list.frameCount))

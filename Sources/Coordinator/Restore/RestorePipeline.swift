@@ -32,10 +32,12 @@ public struct RestorePipeline {
         try RestorePipeline.validateOutput(outputURL, input: settings.input)
         guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
-        let reader = try ConstantRateReader(path: settings.input, threads: settings.threads)
+        let reader = try ConstantRateReader(path: settings.input, threads: settings.threads, interlacing: settings.interlacing)
         let source = try reader.input.primaryVideoStream()
+        let fields = try reader.fieldPlan()
+        settings.noteFields(fields)
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry)
-        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry),
+        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry, fields: fields),
                                             threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)

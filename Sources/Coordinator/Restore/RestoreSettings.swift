@@ -1,3 +1,4 @@
+import Foundation
 import Media
 import Processors
 import Shared
@@ -19,6 +20,8 @@ public struct RestoreSettings: Sendable {
     public var quiet: Bool
     /// Frame-rate conversion (`--fps`); nil keeps the source's frames and rate.
     public var retime: RetimeSettings?
+    /// Interlaced input (`--interlaced`): deinterlaced where detected unless told otherwise.
+    public var interlacing: InterlaceMode = .auto
 
     public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {
@@ -40,15 +43,26 @@ extension RestoreSettings {
     /// the more faithful of the two live-action models (README, "Choosing a model").
     public static let defaultProcessor = "realesr-general-wdn"
 
-    /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming).
-    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil) throws -> RenderRecipe {
+    /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming; `fields` is how
+    /// the source was deinterlaced, see `ConstantRateReader.fieldPlan()`).
+    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil, fields: Deinterlacing? = nil) throws -> RenderRecipe {
         var recipe = RenderRecipe(processor: processor, noise: noise,
                                   modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
                                   contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
+        recipe.deinterlaced = fields?.filter
         if let retime, let inputRate {
             recipe.retime = try retime.recipe(inputRate: inputRate, processor: processor, source: source, content: geometry.content)
         }
         return recipe
+    }
+}
+
+extension RestoreSettings {
+    /// The one-line note `restore` prints when it deinterlaces on its own (`--interlaced auto`), so it is never silent.
+    func noteFields(_ fields: Deinterlacing?) {
+        guard interlacing == .auto, let fields, !quiet else { return }
+        let order = fields.fieldOrder.map { $0 == .topFieldFirst ? " (top field first)" : " (bottom field first)" } ?? ""
+        FileHandle.standardError.write(Data("note: the input is interlaced\(order); deinterlacing it with \(fields.filter) (--interlaced keep to process the fields as they are)\n".utf8))
     }
 }
 

@@ -12,8 +12,9 @@ struct SegmentInputWriter {
     }
 
     /// Decodes `source` once and fills every target file. Returns the number of frames in the source sequence.
-    static func write(source: String, rate: Rational, targets: [Target], progress: (Int) -> Void) throws -> Int {
-        let reader = try ConstantRateReader(path: source, rate: rate)
+    /// The frames are deinterlaced here as in the analysis pass (`interlacing`), so workers get progressive pictures.
+    static func write(source: String, rate: Rational, interlacing: InterlaceMode, targets: [Target], progress: (Int) -> Void) throws -> Int {
+        let reader = try ConstantRateReader(path: source, rate: rate, interlacing: interlacing)
         var open: [UInt64: MediaWriter] = [:]
         let byStart = targets.sorted { $0.frames.lowerBound < $1.frames.lowerBound }
         var nextTarget = 0

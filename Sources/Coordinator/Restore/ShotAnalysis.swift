@@ -8,8 +8,8 @@ import Shared
 /// settings is reused instead (`shots.json` in the job directory, or a file from `lumiere-coordinator shots`).
 public enum ShotAnalysis {
     public static func analyse(path: String, rate: Rational? = nil, settings: ShotDetectorSettings, threads: Int = 0,
-                               progress: (Int) -> Void = { _ in }) throws -> ShotList {
-        let reader = try ConstantRateReader(path: path, rate: rate, threads: threads)
+                               interlacing: InterlaceMode = .auto, progress: (Int) -> Void = { _ in }) throws -> ShotList {
+        let reader = try ConstantRateReader(path: path, rate: rate, threads: threads, interlacing: interlacing)
         let converter = PixelConverter()
         var detector = try ShotDetector(settings: settings)
         while let frame = try reader.next() {
