@@ -15,7 +15,8 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
     /// x264 preset (ultrafast … veryslow). medium: the final encode runs on the coordinator alone, and slow costs
     /// twice the time for ~5% smaller files; FFV1 (`--codec ffv1`) is the archival master.
     public var preset: String
-    /// Output pixel format; nil picks yuv420p for H.264 (plays everywhere) and the input's for FFV1.
+    /// Output pixel format; nil picks yuv420p for H.264 (plays everywhere) and, in `restore`, the source's depth and
+    /// chroma for FFV1 (`RestoreSettings.outputEncoding`, `PixelFormats.ffv1Lossless`).
     public var pixelFormat: String?
 
     public init(codec: Codec = .h264, crf: Int = 18, preset: String = "medium", pixelFormat: String? = nil) {

@@ -60,7 +60,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "x264 preset: ultrafast … veryslow; slower gives smaller files at the same quality.")
     var preset: String = "medium"
 
-    @Option(help: "Output pixel format, e.g. yuv420p (default for h264) or yuv444p.")
+    @Option(help: "Output pixel format, e.g. yuv444p or gbrp16le; default: yuv420p for h264, the source's depth and chroma for ffv1.")
     var pixelFormat: String?
 
     @Option(help: ArgumentHelp("Interlaced input: auto (deinterlace with bwdif when the stream is interlaced, with a note), deinterlace (always), keep (process the woven frames as they are).",
@@ -134,8 +134,7 @@ struct RestoreCommand: ParsableCommand {
                 throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1")
             }
             guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
-            var encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
-            if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
+            let encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.retime = try frameRate.settings()

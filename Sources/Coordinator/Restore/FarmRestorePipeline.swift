@@ -71,7 +71,9 @@ public final class FarmRestorePipeline {
         let fields = try probe.fieldPlan()
         settings.noteFields(fields)
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry)
-        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields)
+        let encoding = settings.outputEncoding(sourcePixelFormat: stream.pixelFormat)
+        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
+                                         outputPixelFormat: encoding.pixelFormat)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
@@ -123,7 +125,7 @@ public final class FarmRestorePipeline {
 
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
         let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
-                                   geometry: geometry, outputURL: outputURL)
+                                   geometry: geometry, encoding: encoding, outputURL: outputURL)
         succeeded = true
         if !options.keepJobDirectory { try? FileManager.default.removeItem(at: jobDirectory) }
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: Date().timeIntervalSince(started))
@@ -226,14 +228,14 @@ public final class FarmRestorePipeline {
     }
 
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          outputURL: URL) throws -> Int64 {
+                          encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
         let temporary = RestorePipeline.temporaryURL(for: outputURL)
         try? FileManager.default.removeItem(at: temporary)
         var keep = false
         defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
-                                                                         encoding: settings.encoding, color: color, threads: settings.threads),
+                                                                         encoding: encoding, color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.input, warn: warn)
         let converter = PixelConverter()
         let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)

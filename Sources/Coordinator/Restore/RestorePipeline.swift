@@ -48,7 +48,8 @@ public struct RestorePipeline {
         defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
 
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
-                                                                         encoding: settings.encoding, color: color, threads: settings.threads),
+                                                                         encoding: settings.outputEncoding(sourcePixelFormat: source.pixelFormat),
+                                                                         color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.input, warn: warn)
         let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
         while let frame = try reader.next() {

@@ -45,11 +45,16 @@ extension RestoreSettings {
 
     /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming; `fields` is how
     /// the source was deinterlaced, see `ConstantRateReader.fieldPlan()`).
-    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil, fields: Deinterlacing? = nil) throws -> RenderRecipe {
+    /// `outputPixelFormat` (see `outputEncoding`) sets how finely the workers' results are kept.
+    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil, fields: Deinterlacing? = nil,
+                       outputPixelFormat: String? = nil) throws -> RenderRecipe {
         var recipe = RenderRecipe(processor: processor, noise: noise,
                                   modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
                                   contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
         recipe.deinterlaced = fields?.filter
+        // nil for 8-bit output: recipes (and so resume keys) stay as they were before deeper results existed.
+        let results = PixelFormats.intermediate(forOutput: outputPixelFormat ?? "yuv420p")
+        recipe.resultPixelFormat = results == SegmentRenderer.intermediatePixelFormat ? nil : results
         if let retime, let inputRate {
             recipe.retime = try retime.recipe(inputRate: inputRate, processor: processor, source: source, content: geometry.content)
         }
@@ -58,6 +63,17 @@ extension RestoreSettings {
 }
 
 extension RestoreSettings {
+    /// The encoding with its pixel format settled: as asked (`--pixel-format`), else yuv420p for H.264 (plays
+    /// everywhere), and for an FFV1 master the source's own depth and chroma, up to 16 bits (a lossless master
+    /// must not be 8-bit 4:2:0 from a 10-bit 4:2:2 or 16-bit RGB source).
+    public func outputEncoding(sourcePixelFormat: String?) -> VideoEncoding {
+        var resolved = encoding
+        if resolved.pixelFormat == nil {
+            resolved.pixelFormat = encoding.codec == .h264 ? "yuv420p" : PixelFormats.ffv1Lossless(for: sourcePixelFormat ?? "yuv444p")
+        }
+        return resolved
+    }
+
     /// The one-line note `restore` prints when it deinterlaces on its own (`--interlaced auto`), so it is never silent.
     func noteFields(_ fields: Deinterlacing?) {
         guard interlacing == .auto, let fields, !quiet else { return }
