@@ -10,8 +10,8 @@ ROOT=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "need root for: $*" >&2; exit 1; fi; }
 
-# 1. Debian packages: FFmpeg's libraries, ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI and Python's ncnn are for tests only.
-PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI and Python's ncnn are for tests only.
+PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
           libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

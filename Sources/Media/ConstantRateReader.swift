@@ -21,15 +21,18 @@ public final class ConstantRateReader {
     public static let maxNonIncreasingTimestamps = 8
     public static let maxGapSeconds = Rational(60)
 
-    public convenience init(path: String, rate: Rational? = nil, threads: Int = 0) throws {
-        try self.init(source: MediaSource(path: path), rate: rate, threads: threads)
+    public convenience init(path: String, rate: Rational? = nil, threads: Int = 0, interlacing: InterlaceMode = .auto) throws {
+        try self.init(source: MediaSource(path: path, interlacing: interlacing), rate: rate, threads: threads)
     }
 
+    /// Interlaced video is deinterlaced here (`source.interlacing`), as it is decoded, so that every pass over the
+    /// film (shot analysis, segment inputs, the in-process restore) sees the same progressive frames.
     public init(source: MediaSource, rate: Rational? = nil, threads: Int = 0) throws {
+        let interlacing = source.interlacing
         input = try MediaInput(source: source)
         stream = try input.primaryVideoStream()
         self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
-        decoder = try VideoDecoder(input: input, stream: stream, threads: threads)
+        decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: interlacing)
         normalizer = ConstantRateNormalizer(rate: self.rate)
     }
 
@@ -41,6 +44,9 @@ public final class ConstantRateReader {
         guard let duration = stream.duration ?? input.info.duration else { return nil }
         return max(1, (duration * rate).rounded)
     }
+
+    /// How fields are turned into progressive frames (nil: frames as decoded); may decode the first frame to decide.
+    public func fieldPlan() throws -> Deinterlacing? { try decoder.fieldPlan() }
 
     /// The next constant-rate frame, or nil at the end.
     public func next() throws -> DecodedFrame? {

@@ -49,9 +49,20 @@ public struct StreamInfo: Sendable, Codable, Equatable {
         guard let size else { return nil }
         return rotation == 90 || rotation == 270 ? PixelSize(width: size.height, height: size.width) : size
     }
+    /// How the pictures are scanned, as the codec parameters say (nil: the stream does not say).
+    public var fieldOrder: FieldOrder? = nil
 
     public var size: PixelSize? {
         guard let w = width, let h = height else { return nil }
         return PixelSize(width: w, height: h)
     }
+}
+
+/// Whether a video is progressive or interlaced, and which field is shown first.
+public enum FieldOrder: String, Sendable, Codable, Equatable {
+    case progressive
+    case topFieldFirst = "tff"
+    case bottomFieldFirst = "bff"
+
+    public var isInterlaced: Bool { self != .progressive }
 }

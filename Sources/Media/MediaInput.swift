@@ -130,6 +130,16 @@ public final class MediaInput {
         return quarter == 0 ? nil : quarter
     }
 
+    /// FFmpeg's field order, by the field *shown* first: TB is top coded first but bottom shown first.
+    static func fieldOrder(_ order: AVFieldOrder) -> FieldOrder? {
+        switch order {
+        case AV_FIELD_PROGRESSIVE: return .progressive
+        case AV_FIELD_TT, AV_FIELD_BT: return .topFieldFirst
+        case AV_FIELD_BB, AV_FIELD_TB: return .bottomFieldFirst
+        default: return nil
+        }
+    }
+
     static func describe(_ ctx: UnsafeMutablePointer<AVFormatContext>, path: String) -> MediaInfo {
         let container = ctx.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
         let duration: Rational? = ctx.pointee.duration > 0 ? Rational(ctx.pointee.duration, Int64(lumiere_av_time_base())) : nil
@@ -166,7 +176,8 @@ public final class MediaInput {
                 sampleRate: kind == .audio ? Int(par.sample_rate) : nil,
                 channels: kind == .audio ? Int(par.ch_layout.nb_channels) : nil,
                 isAttachedPicture: (st.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0,
-                rotation: kind == .video ? displayRotation(ctx.pointee.streams[i]!) : nil))
+                rotation: kind == .video ? displayRotation(ctx.pointee.streams[i]!) : nil,
+                fieldOrder: kind == .video ? fieldOrder(par.field_order) : nil))
         }
         return MediaInfo(path: path, container: container, duration: duration, streams: streams)
     }

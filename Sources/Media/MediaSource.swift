@@ -10,11 +10,14 @@ public struct MediaSource: Sendable, Codable, Equatable {
     public var sequenceRate: Rational?
     /// The video stream to restore, as FFmpeg numbers streams (`probe` lists them); nil: FFmpeg's best pick.
     public var videoStream: Int?
+    /// What to do with interlaced video (`--interlaced`): deinterlaced as it is decoded unless told otherwise.
+    public var interlacing: InterlaceMode
 
-    public init(path: String, sequenceRate: Rational? = nil, videoStream: Int? = nil) {
+    public init(path: String, sequenceRate: Rational? = nil, videoStream: Int? = nil, interlacing: InterlaceMode = .auto) {
         self.path = path
         self.sequenceRate = sequenceRate
         self.videoStream = videoStream
+        self.interlacing = interlacing
     }
 
     /// A sequence pattern: its file name has one `%d` or `%0Nd` (N ≤ 9) field.

@@ -2,6 +2,7 @@ import CFFmpeg
 import Shared
 
 /// swscale: converts between native pictures and planar float RGB, and resizes float RGB.
+/// RGB of more than 8 bits is converted exactly instead (`DeepRGB`: swscale's float path keeps ~12 bits).
 /// Keeps its swscale context between calls of the same shape. Not thread-safe.
 public final class PixelConverter {
     private var context: OpaquePointer?
@@ -11,6 +12,7 @@ public final class PixelConverter {
 
     /// Native picture (any pixel format) → planar float RGB in [0, 1] at the same size.
     public func rgbImage(from picture: VideoPicture) throws -> RGBImage {
+        if let deep = DeepRGB(picture.pixelFormat) { return deep.rgbImage(from: picture) }
         var image = RGBImage(width: picture.width, height: picture.height)
         let src = picture.avFormat
         try prepare(from: (picture.width, picture.height, src), to: (picture.width, picture.height, AV_PIX_FMT_GBRPF32LE),
@@ -26,6 +28,10 @@ public final class PixelConverter {
     /// Planar float RGB → a native picture of `pixelFormat` (values outside [0, 1] are clipped).
     public func picture(from image: RGBImage, pixelFormat: String, color: ColorDescription) throws -> VideoPicture {
         var picture = try VideoPicture(pixelFormat: pixelFormat, width: image.width, height: image.height, color: color)
+        if let deep = DeepRGB(pixelFormat), !deep.hasAlpha {
+            deep.write(image, into: &picture)
+            return picture
+        }
         try prepare(from: (image.width, image.height, AV_PIX_FMT_GBRPF32LE), to: (image.width, image.height, picture.avFormat),
                     flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, color: color)
         var clipped = image

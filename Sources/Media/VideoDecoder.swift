@@ -16,9 +16,25 @@ public final class VideoDecoder {
     /// Frames handed out so far.
     public private(set) var framesDecoded = 0
 
-    public init(input: MediaInput, stream: StreamInfo, threads: Int = 0) throws {
+    private let interlacing: InterlaceMode
+    private let threads: Int
+    /// Fields: decided on the first frame; the first frame is held in `frame` meanwhile (`peeked`).
+    private var planned = false
+    private var peeked = false
+    private var deinterlacer: Deinterlacer?
+    private var filtered: UnsafeMutablePointer<AVFrame>?
+    /// Timing of the frames inside the deinterlacer, oldest first: it gives back one frame per frame, in order.
+    private var pending: [(pts: Int64, duration: Int64?)] = []
+    private var filterFlushed = false
+    /// How the fields are turned into progressive frames; nil: frames as decoded. Known after `fieldPlan()` or the first `next()`.
+    public private(set) var deinterlacing: Deinterlacing?
+
+    /// `interlacing` says what happens to interlaced video (`.keep` for our own, progressive, intermediates).
+    public init(input: MediaInput, stream: StreamInfo, threads: Int = 0, interlacing: InterlaceMode = .keep) throws {
         self.input = input
         self.stream = stream
+        self.interlacing = interlacing
+        self.threads = threads
         let st = input.stream(stream.index)
         guard let decoder = avcodec_find_decoder(st.pointee.codecpar.pointee.codec_id) else {
             throw MediaError.unsupportedCodec("no decoder for \(stream.codec) in this FFmpeg build")
@@ -41,18 +57,60 @@ public final class VideoDecoder {
         avcodec_free_context(&codec)
         av_packet_free(&packet)
         av_frame_free(&frame)
+        av_frame_free(&filtered)
+    }
+
+    /// Decides how the fields are handled, decoding the first frame if need be: from the stream's declared
+    /// field order, else the first frame's interlaced flag. Nil: the frames are handed out as decoded.
+    public func fieldPlan() throws -> Deinterlacing? {
+        guard !planned else { return deinterlacing }
+        planned = true
+        guard interlacing != .keep, let frame, try receive() else { return nil }
+        peeked = true
+        let flagged: FieldOrder = frame.pointee.interlaced_frame == 0 ? .progressive
+            : frame.pointee.top_field_first != 0 ? .topFieldFirst : .bottomFieldFirst
+        guard let plan = Deinterlacing.plan(mode: interlacing, declared: stream.fieldOrder, firstFrame: flagged) else { return nil }
+        deinterlacer = try Deinterlacer(plan: plan, first: frame, timeBase: input.stream(stream.index).pointee.time_base, threads: threads)
+        filtered = av_frame_alloc()
+        deinterlacing = plan
+        return plan
     }
 
     /// The next frame in presentation order, or nil at the end of the stream.
     public func next() throws -> DecodedFrame? {
-        guard let codec, let packet, let frame else { return nil }
+        _ = try fieldPlan()
+        guard let frame else { return nil }
+        guard let deinterlacer, let filtered else {
+            if peeked { peeked = false } else if try !receive() { return nil }
+            defer { av_frame_unref(frame) }
+            return try makeFrame(frame, timing: timing(of: frame))
+        }
+        while true {
+            if try deinterlacer.pull(into: filtered) {
+                defer { av_frame_unref(filtered) }
+                guard !pending.isEmpty else { throw MediaError.ffmpeg(operation: deinterlacer.plan.filter, code: -22, message: "gave more frames than it was given") }
+                return try makeFrame(filtered, timing: pending.removeFirst())
+            }
+            if filterFlushed { return nil }
+            if try peeked || receive() {
+                peeked = false
+                defer { av_frame_unref(frame) }
+                pending.append(timing(of: frame))
+                try deinterlacer.push(frame, index: framesDecoded + pending.count - 1)
+            } else {
+                try deinterlacer.push(nil, index: framesDecoded)
+                filterFlushed = true
+            }
+        }
+    }
+
+    /// Decodes the next frame into `frame`; false at the end of the stream.
+    private func receive() throws -> Bool {
+        guard let codec, let packet, let frame else { return false }
         while true {
             let received = avcodec_receive_frame(codec, frame)
-            if received >= 0 {
-                defer { av_frame_unref(frame) }
-                return try makeFrame(frame)
-            }
-            if received == FFmpeg.eof { decoderDrained = true; return nil }
+            if received >= 0 { return true }
+            if received == FFmpeg.eof { decoderDrained = true; return false }
             if received != FFmpeg.eagain {
                 // Damaged data: skip it as players do; a file that keeps failing is reported as damaged,
                 // and missing frames are caught by the frame-count check at the end.
@@ -86,7 +144,8 @@ public final class VideoDecoder {
     /// Number of damaged packets met so far.
     public var damagedPackets: Int { corruptPackets }
 
-    private func makeFrame(_ frame: UnsafeMutablePointer<AVFrame>) throws -> DecodedFrame {
+    /// A decoded frame's presentation time (in the stream's time base) and duration, in decoding-output order.
+    private func timing(of frame: UnsafeMutablePointer<AVFrame>) -> (pts: Int64, duration: Int64?) {
         var pts = frame.pointee.best_effort_timestamp
         if pts == FFmpeg.noPTS { pts = frame.pointee.pts }
         if pts == FFmpeg.noPTS {
@@ -95,11 +154,13 @@ public final class VideoDecoder {
             pts = (lastPTS.map { $0 + step }) ?? 0
         }
         lastPTS = pts
-        let color = colorDescription(frame)
-        let picture = try VideoPicture(copying: frame, color: color)
+        return (pts, frame.pointee.pkt_duration > 0 ? frame.pointee.pkt_duration : nil)
+    }
+
+    private func makeFrame(_ frame: UnsafeMutablePointer<AVFrame>, timing: (pts: Int64, duration: Int64?)) throws -> DecodedFrame {
+        let picture = try VideoPicture(copying: frame, color: colorDescription(frame))
         framesDecoded += 1
-        let dur = frame.pointee.pkt_duration > 0 ? frame.pointee.pkt_duration : nil
-        return DecodedFrame(pts: pts, time: stream.timeBase * Rational(pts), duration: dur, picture: picture)
+        return DecodedFrame(pts: timing.pts, time: stream.timeBase * Rational(timing.pts), duration: timing.duration, picture: picture)
     }
 
     /// One frame's duration in time-base units at the stream's nominal rate (at least 1).

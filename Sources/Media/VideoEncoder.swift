@@ -15,7 +15,8 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
     /// x264 preset (ultrafast … veryslow). medium: the final encode runs on the coordinator alone, and slow costs
     /// twice the time for ~5% smaller files; FFV1 (`--codec ffv1`) is the archival master.
     public var preset: String
-    /// Output pixel format; nil picks yuv420p for H.264 (plays everywhere) and the input's for FFV1.
+    /// Output pixel format; nil picks yuv420p for H.264 (plays everywhere) and, in `restore`, the source's depth and
+    /// chroma for FFV1 (`RestoreSettings.outputEncoding`, `PixelFormats.ffv1Lossless`).
     public var pixelFormat: String?
 
     public init(codec: Codec = .h264, crf: Int = 18, preset: String = "medium", pixelFormat: String? = nil) {
@@ -90,6 +91,9 @@ final class VideoEncoder {
         ctx.pointee.time_base = FFmpeg.avRational(rate.reciprocal)
         ctx.pointee.framerate = FFmpeg.avRational(rate)
         ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        // Restored frames are whole pictures (deinterlaced, or woven fields resampled as one picture with
+        // --interlaced keep): said so in the stream, so players do not deinterlace them again.
+        ctx.pointee.field_order = AV_FIELD_PROGRESSIVE
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.colorspace = color.matrix == .bt709 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M
         ctx.pointee.color_range = color.fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG

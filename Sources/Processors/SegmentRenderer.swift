@@ -4,16 +4,18 @@ import Shared
 
 /// A worker's media work on one segment: decode the segment's input file, run the recipe's filter on every
 /// frame (and, when the film is retimed, the interpolator), and write the restored frames losslessly (FFV1,
-/// 10-bit RGB) for the coordinator to stitch.
+/// planar RGB of the recipe's precision, 10 bits by default) for the coordinator to stitch.
 public final class SegmentRenderer {
     public let recipe: RenderRecipe
     private let filter: FrameFilter
     private let interpolator: FrameInterpolator?
     private let converter = PixelConverter()
 
-    /// Intermediate pixel format: 10-bit planar RGB — finer than the 8-bit output, so blending loses nothing visible,
-    /// and FFV1 decodes it twice as fast as 16-bit (measured: 30 vs 64 ms for an 856x640 frame).
+    /// Default intermediate pixel format: 10-bit planar RGB — finer than an 8-bit output, so blending loses nothing
+    /// visible, and FFV1 decodes it twice as fast as 16-bit (measured: 30 vs 64 ms for an 856x640 frame). Deeper
+    /// outputs get deeper results (`RenderRecipe.resultPixelFormat`, chosen by `PixelFormats.intermediate`).
     public static let intermediatePixelFormat = "gbrp10le"
+    private var resultFormat: String { recipe.resultPixelFormat ?? SegmentRenderer.intermediatePixelFormat }
 
     public init(recipe: RenderRecipe, threads: Int) throws {
         self.recipe = recipe
@@ -47,11 +49,11 @@ public final class SegmentRenderer {
         let decoder = try VideoDecoder(input: media, stream: stream, threads: 1)
         let sourceRate = stream.baseFrameRate ?? stream.averageFrameRate ?? Rational(25)
         let writer = try MediaWriter(path: output.path, video: .init(size: recipe.contentSize, rate: recipe.retime?.outputRate ?? sourceRate,
-                                                                      encoding: VideoEncoding(codec: .ffv1, pixelFormat: SegmentRenderer.intermediatePixelFormat),
+                                                                      encoding: VideoEncoding(codec: .ffv1, pixelFormat: resultFormat),
                                                                       color: .defaultFor(height: recipe.contentHeight), threads: 1))
         var frames = 0
         func write(_ image: RGBImage, color: ColorDescription) throws {
-            try writer.write(try converter.picture(from: image, pixelFormat: SegmentRenderer.intermediatePixelFormat, color: color))
+            try writer.write(try converter.picture(from: image, pixelFormat: resultFormat, color: color))
             frames += 1
             progress(frames)
         }

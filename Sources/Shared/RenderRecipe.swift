@@ -19,6 +19,13 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public static func isValidTileSize(_ side: Int) -> Bool { side == 0 || (32...8192).contains(side) }
     /// Frame-rate conversion (`restore --fps`); nil = one output frame per input frame.
     public var retime: RetimeRecipe?
+    /// The filter the coordinator deinterlaced the source with before the segment inputs were written
+    /// (`bwdif=…`); nil = frames as decoded. Workers do not apply it; it is here so that a job's fingerprint
+    /// (and so its resume keys) changes with it: results made from other frames are never reused.
+    public var deinterlaced: String?
+    /// Pixel format of the results workers send back (planar RGB, `gbrp10le` … `gbrp16le`), chosen by the
+    /// coordinator to be finer than the output; nil = gbrp10le (for 8-bit output, and recipes from older coordinators).
+    public var resultPixelFormat: String?
 
     public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil,
                 retime: RetimeRecipe? = nil) {
@@ -34,6 +41,8 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public var contentSize: PixelSize { PixelSize(width: contentWidth, height: contentHeight) }
 
     public static let settingKey = "recipe"
+    /// The result formats a worker accepts: planar RGB, 10 to 16 bits, that FFV1 codes losslessly.
+    public static let resultPixelFormats: Set<String> = ["gbrp10le", "gbrp12le", "gbrp14le", "gbrp16le"]
     /// Recipes are small; anything larger is not a recipe.
     public static let maxEncodedBytes = 4096
 
@@ -69,5 +78,8 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
         if let tileSize, !RenderRecipe.isValidTileSize(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
         if let retime { _ = try retime.validated() }
+        if let format = resultPixelFormat, !RenderRecipe.resultPixelFormats.contains(format) {
+            throw RecipeError.invalid("result pixel format \(format); expected one of \(RenderRecipe.resultPixelFormats.sorted().joined(separator: ", "))")
+        }
     }
 }

@@ -66,8 +66,12 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "x264 preset: ultrafast … veryslow; slower gives smaller files at the same quality.")
     var preset: String = "medium"
 
-    @Option(help: "Output pixel format, e.g. yuv420p (default for h264) or yuv444p.")
+    @Option(help: "Output pixel format, e.g. yuv444p or gbrp16le; default: yuv420p for h264, the source's depth and chroma for ffv1.")
     var pixelFormat: String?
+
+    @Option(help: ArgumentHelp("Interlaced input: auto (deinterlace with bwdif when the stream is interlaced, with a note), deinterlace (always), keep (process the woven frames as they are).",
+                               valueName: "auto|deinterlace|keep"))
+    var interlaced: String = InterlaceMode.auto.rawValue
 
     @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
 
@@ -142,12 +146,14 @@ struct RestoreCommand: ParsableCommand {
             if let noise, !(0...3).contains(noise) { throw ValidationFailure("--noise must be 0…3, got \(noise)") }
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
-            var encoding = VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat)
-            if codec == .ffv1, pixelFormat == nil { encoding.pixelFormat = "yuv420p" }
-            encoding = try encoding.validated()
+            let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat).validated()
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.retime = try frameRate.settings()
+            guard let interlacing = InterlaceMode(rawValue: interlaced) else {
+                throw ValidationFailure("unknown --interlaced \(interlaced); choose auto, deinterlace or keep")
+            }
+            settings.interlacing = interlacing
             if let inputRate {
                 guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {
                     throw ValidationFailure("--input-rate must be a positive rate up to 1000 such as 24, 16 or 24000/1001, got \(inputRate)")

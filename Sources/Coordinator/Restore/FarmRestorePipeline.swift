@@ -71,8 +71,12 @@ public final class FarmRestorePipeline {
         let stream = probe.stream
         RestorePipeline.noteOtherVideoStreams(probe.input, warn: warn)
         let rate = probe.rate
+        let fields = try probe.fieldPlan()
+        settings.noteFields(fields)
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: stream.rotation))
-        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate)
+        let encoding = settings.outputEncoding(sourcePixelFormat: stream.pixelFormat)
+        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
+                                         outputPixelFormat: encoding.pixelFormat)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
@@ -95,7 +99,7 @@ public final class FarmRestorePipeline {
         var summary: RestorePipeline.Summary?
         for attempt in 0..<2 {
             do {
-                summary = try restore(job: job, identity: identity, givenShots: attempt == 0 ? givenShots : nil, probe: probe, recipe: recipe,
+                summary = try restore(job: job, identity: identity, givenShots: attempt == 0 ? givenShots : nil, probe: probe, recipe: recipe, encoding: encoding,
                                       geometry: geometry, outputRate: outputRate, outputURL: outputURL)
                 break
             } catch let stale as StaleAnalysis where attempt == 0 {
@@ -127,7 +131,7 @@ public final class FarmRestorePipeline {
         }
     }
 
-    private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe,
+    private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe, encoding: VideoEncoding,
                          geometry: OutputGeometry, outputRate: Rational, outputURL: URL) throws -> RestorePipeline.Summary {
         let rate = probe.rate
         // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
@@ -183,7 +187,7 @@ public final class FarmRestorePipeline {
 
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
         let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
-                                   geometry: geometry, outputURL: outputURL)
+                                   geometry: geometry, encoding: encoding, outputURL: outputURL)
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
@@ -309,7 +313,7 @@ public final class FarmRestorePipeline {
     }
 
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          outputURL: URL) throws -> Int64 {
+                          encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
         try stop.begin("encode")
         let temporary = RestorePipeline.temporaryURL(for: outputURL)
         try? FileManager.default.removeItem(at: temporary)
@@ -321,7 +325,7 @@ public final class FarmRestorePipeline {
         defer { stop.remove(stopToken) }
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
-                                                                         encoding: settings.encoding, color: color, threads: settings.threads),
+                                                                         encoding: encoding, color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.source, warn: warn)
         let converter = PixelConverter()
         let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)

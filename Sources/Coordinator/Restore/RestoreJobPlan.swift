@@ -33,7 +33,8 @@ public struct RestoreJobPlan: Codable, Sendable, Equatable {
     static func fingerprint(recipe: RenderRecipe, rate: Rational) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return "segment-input ffv1 v1; rate \(rate); recipe " + String(decoding: try encoder.encode(recipe), as: UTF8.self)
+        // v2: segment inputs keep the source's depth and chroma (v1 sent some formats, rgb48 for one, as 8-bit yuv444p).
+        return "segment-input ffv1 v2; rate \(rate); recipe " + String(decoding: try encoder.encode(recipe), as: UTF8.self)
     }
 
     public func encoded() throws -> Data {

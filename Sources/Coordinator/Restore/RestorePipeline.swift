@@ -38,8 +38,10 @@ public struct RestorePipeline {
         let reader = try ConstantRateReader(source: settings.source, threads: settings.threads)
         let source = try reader.input.primaryVideoStream()
         RestorePipeline.noteOtherVideoStreams(reader.input, warn: warn)
+        let fields = try reader.fieldPlan()
+        settings.noteFields(fields)
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: source.rotation))
-        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry),
+        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry, fields: fields),
                                             threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
@@ -52,7 +54,8 @@ public struct RestorePipeline {
         defer { stop.remove(stopToken) }
 
         let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
-                                                                         encoding: settings.encoding, color: color, threads: settings.threads),
+                                                                         encoding: settings.outputEncoding(sourcePixelFormat: source.pixelFormat),
+                                                                         color: color, threads: settings.threads),
                                      carryStreamsFrom: settings.source, warn: warn)
         let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
         while let frame = try reader.next() {

@@ -1,3 +1,4 @@
+import Foundation
 import Media
 import Processors
 import Shared
@@ -19,13 +20,15 @@ public struct RestoreSettings: Sendable {
     public var quiet: Bool
     /// Frame-rate conversion (`--fps`); nil keeps the source's frames and rate.
     public var retime: RetimeSettings?
+    /// Interlaced input (`--interlaced`): deinterlaced where detected unless told otherwise.
+    public var interlacing: InterlaceMode = .auto
     /// An image sequence's frame rate (`--input-rate`).
     public var inputRate: Rational?
     /// The video stream to restore (`--video-stream`); nil: FFmpeg's best pick.
     public var videoStream: Int?
 
     /// The film as every reader opens it.
-    public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream) }
+    public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream, interlacing: interlacing) }
 
     public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {
@@ -47,15 +50,42 @@ extension RestoreSettings {
     /// the more faithful of the two live-action models (README, "Choosing a model").
     public static let defaultProcessor = "realesr-general-wdn"
 
-    /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming).
-    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil) throws -> RenderRecipe {
+    /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming; `fields` is how
+    /// the source was deinterlaced, see `ConstantRateReader.fieldPlan()`).
+    /// `outputPixelFormat` (see `outputEncoding`) sets how finely the workers' results are kept.
+    public func recipe(source: PixelSize, geometry: OutputGeometry, inputRate: Rational? = nil, fields: Deinterlacing? = nil,
+                       outputPixelFormat: String? = nil) throws -> RenderRecipe {
         var recipe = RenderRecipe(processor: processor, noise: noise,
                                   modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
                                   contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
+        recipe.deinterlaced = fields?.filter
+        // nil for 8-bit output: recipes (and so resume keys) stay as they were before deeper results existed.
+        let results = PixelFormats.intermediate(forOutput: outputPixelFormat ?? "yuv420p")
+        recipe.resultPixelFormat = results == SegmentRenderer.intermediatePixelFormat ? nil : results
         if let retime, let inputRate {
             recipe.retime = try retime.recipe(inputRate: inputRate, processor: processor, source: source, content: geometry.content)
         }
         return recipe
+    }
+}
+
+extension RestoreSettings {
+    /// The encoding with its pixel format settled: as asked (`--pixel-format`), else yuv420p for H.264 (plays
+    /// everywhere), and for an FFV1 master the source's own depth and chroma, up to 16 bits (a lossless master
+    /// must not be 8-bit 4:2:0 from a 10-bit 4:2:2 or 16-bit RGB source).
+    public func outputEncoding(sourcePixelFormat: String?) -> VideoEncoding {
+        var resolved = encoding
+        if resolved.pixelFormat == nil {
+            resolved.pixelFormat = encoding.codec == .h264 ? "yuv420p" : PixelFormats.ffv1Lossless(for: sourcePixelFormat ?? "yuv444p")
+        }
+        return resolved
+    }
+
+    /// The one-line note `restore` prints when it deinterlaces on its own (`--interlaced auto`), so it is never silent.
+    func noteFields(_ fields: Deinterlacing?) {
+        guard interlacing == .auto, let fields, !quiet else { return }
+        let order = fields.fieldOrder.map { $0 == .topFieldFirst ? " (top field first)" : " (bottom field first)" } ?? ""
+        FileHandle.standardError.write(Data("note: the input is interlaced\(order); deinterlacing it with \(fields.filter) (--interlaced keep to process the fields as they are)\n".utf8))
     }
 }
 

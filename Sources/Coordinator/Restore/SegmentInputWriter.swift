@@ -70,14 +70,6 @@ struct SegmentInputWriter {
         return Pass(frames: index, fingerprints: fingerprints)
     }
 
-    /// FFV1 keeps most native formats as they are; the rare ones it lacks go through yuv444p.
-    static func ffv1Format(for native: String) -> String {
-        let supported: Set<String> = ["yuv420p", "yuv422p", "yuv444p", "yuv410p", "yuv411p", "gray", "yuv420p10le", "yuv422p10le",
-                                      "yuv444p10le", "yuv420p16le", "yuv444p16le", "gbrp16le", "gbrp10le", "gbrp12le", "gray16le"]
-        if supported.contains(native) { return native }
-        if native == "yuvj420p" { return "yuv420p" }
-        if native == "yuvj422p" { return "yuv422p" }
-        if native == "yuvj444p" { return "yuv444p" }
-        return "yuv444p"
-    }
+    /// The source's frames exactly, depth and chroma included (rgb48 → gbrp16le, not 8-bit yuv444p as before).
+    static func ffv1Format(for native: String) -> String { PixelFormats.ffv1Lossless(for: native) }
 }

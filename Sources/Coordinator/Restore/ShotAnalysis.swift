@@ -8,8 +8,8 @@ import Shared
 /// settings is reused instead (`shots.json` in the job directory, or a file from `lumiere-coordinator shots`).
 public enum ShotAnalysis {
     public static func analyse(path: String, rate: Rational? = nil, settings: ShotDetectorSettings, threads: Int = 0,
-                               progress: (Int) throws -> Void = { _ in }) throws -> ShotList {
-        try analyse(source: MediaSource(path: path), rate: rate, settings: settings, threads: threads, progress: progress)
+                               interlacing: InterlaceMode = .auto, progress: (Int) throws -> Void = { _ in }) throws -> ShotList {
+        try analyse(source: MediaSource(path: path, interlacing: interlacing), rate: rate, settings: settings, threads: threads, progress: progress)
     }
 
     public static func analyse(source: MediaSource, rate: Rational? = nil, settings: ShotDetectorSettings, threads: Int = 0,
