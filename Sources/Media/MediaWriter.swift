@@ -17,10 +17,12 @@ public final class MediaWriter {
         public var encoding: VideoEncoding
         public var color: ColorDescription
         public var threads: Int
+        /// An image sequence's first file number (the source sequence's, so frame numbers match the scans); nil: 1.
+        public var sequenceStart: Int?
         public init(size: PixelSize, rate: Rational, startTime: Rational = .zero, encoding: VideoEncoding,
-                    color: ColorDescription, threads: Int = 0) {
+                    color: ColorDescription, threads: Int = 0, sequenceStart: Int? = nil) {
             self.size = size; self.rate = rate; self.startTime = startTime
-            self.encoding = encoding; self.color = color; self.threads = threads
+            self.encoding = encoding; self.color = color; self.threads = threads; self.sequenceStart = sequenceStart
         }
     }
 
@@ -47,7 +49,8 @@ public final class MediaWriter {
         _ = FFmpeg.configureLogging
         self.path = path
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        let code = avformat_alloc_output_context2(&ctx, nil, nil, path)
+        // An image sequence (`frame_%06d.dpx`) goes through FFmpeg's image2 muxer, one file a frame.
+        let code = avformat_alloc_output_context2(&ctx, nil, video.encoding.codec.isImageSequence ? "image2" : nil, path)
         guard code >= 0, let ctx else {
             throw MediaError.outputFailed(path: path, detail: "no container format for this file name (use .mp4 or .mkv)")
         }
@@ -58,7 +61,7 @@ public final class MediaWriter {
         let globalHeader = (oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0
         let pixelFormat = video.encoding.pixelFormat ?? (video.encoding.codec == .h264 ? "yuv420p" : "yuv420p")
         self.pixelFormat = pixelFormat
-        let codecID = video.encoding.codec == .h264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_FFV1
+        let codecID = video.encoding.codec.codecID
         if avformat_query_codec(oformat, codecID, FF_COMPLIANCE_NORMAL) != 1 {
             avformat_free_context(ctx)
             throw MediaError.outputFailed(path: path, detail: "the \(String(cString: oformat.pointee.name)) container cannot hold \(video.encoding.codec.rawValue) video; use .mkv")
@@ -79,7 +82,13 @@ public final class MediaWriter {
         // The first frame's time in frame units; the source's start is kept so side streams stay in sync.
         startTime = video.startTime
 
-        if let source {
+        if let source, video.encoding.codec.isImageSequence {
+            let input = try MediaInput(source: source)
+            if !input.info.audioStreams.isEmpty || !input.info.subtitleStreams.isEmpty {
+                warn("an image sequence holds pictures only: the audio and subtitles stay in \(source.path)")
+            }
+            if let first = video.sequenceStart { av_opt_set_int(ctx.pointee.priv_data, "start_number", Int64(first), 0) }
+        } else if let source {
             let input = try MediaInput(source: source)
             MediaWriter.copyDisplayMatrix(from: input, to: st)
             for info in input.info.streams where info.kind == .audio || info.kind == .subtitle {

@@ -8,6 +8,33 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
         case h264
         /// FFV1: lossless, for intermediates and archival masters.
         case ffv1
+        /// Image sequences (one file a frame, lossless), chosen by an output such as `out/frame_%06d.dpx`.
+        case png, tiff, dpx
+
+        /// FFmpeg's encoder.
+        var encoderName: String {
+            switch self { case .h264: return "libx264"; case .ffv1: return "ffv1"; case .png: return "png"; case .tiff: return "tiff"; case .dpx: return "dpx" }
+        }
+        var codecID: AVCodecID {
+            switch self { case .h264: return AV_CODEC_ID_H264; case .ffv1: return AV_CODEC_ID_FFV1; case .png: return AV_CODEC_ID_PNG
+            case .tiff: return AV_CODEC_ID_TIFF; case .dpx: return AV_CODEC_ID_DPX }
+        }
+        public var isImageSequence: Bool { self == .png || self == .tiff || self == .dpx }
+
+        /// The image codec an output sequence's extension names.
+        public static func image(forExtension ext: String) -> Codec? {
+            switch ext.lowercased() { case "png": return .png; case "tif", "tiff": return .tiff; case "dpx": return .dpx; default: return nil }
+        }
+
+        /// The RGB format of a sequence that keeps `depth` bits (8 → 8-bit, up to 16): the same kind and depth as
+        /// the scans it came from, as far as the format allows (PNG and TIFF: 8 or 16; DPX: 8, 10, 12 or 16).
+        public func imagePixelFormat(depth: Int) -> String {
+            switch self {
+            case .dpx: return depth <= 8 ? "rgb24" : depth <= 10 ? "gbrp10le" : depth <= 12 ? "gbrp12le" : "rgb48le"
+            case .png: return depth <= 8 ? "rgb24" : "rgb48be"
+            default: return depth <= 8 ? "rgb24" : "rgb48le"
+            }
+        }
     }
     public var codec: Codec
     /// x264 constant rate factor; 0 is lossless, 18 is visually transparent for most film (our default).
@@ -34,7 +61,7 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
     /// after days of restoring: the preset and CRF (H.264), and the pixel format (known, and one the encoder takes).
     public func validated() throws -> VideoEncoding {
         guard (0...51).contains(crf) else { throw MediaError.invalidSetting("--crf must be 0…51, got \(crf)") }
-        guard VideoEncoding.x264Presets.contains(preset) else {
+        guard codec != .h264 || VideoEncoding.x264Presets.contains(preset) else {
             throw MediaError.invalidSetting("unknown --preset \(preset); use one of \(VideoEncoding.x264Presets.joined(separator: ", "))")
         }
         guard let pixelFormat else { return self }
@@ -42,7 +69,7 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
         guard fmt != AV_PIX_FMT_NONE else {
             throw MediaError.invalidSetting("unknown --pixel-format \(pixelFormat); e.g. \(codec == .h264 ? VideoEncoding.h264PixelFormats.joined(separator: ", ") : "yuv420p, yuv422p10le, yuv444p16le, gbrp16le")")
         }
-        let accepted = codec == .h264 ? VideoEncoding.h264PixelFormats : VideoEncoding.encoderPixelFormats("ffv1")
+        let accepted = codec == .h264 ? VideoEncoding.h264PixelFormats : VideoEncoding.encoderPixelFormats(codec.encoderName)
         guard accepted.contains(pixelFormat) else {
             throw MediaError.invalidSetting("--codec \(codec.rawValue) cannot write --pixel-format \(pixelFormat); it takes \(accepted.joined(separator: ", "))")
         }
@@ -70,7 +97,7 @@ final class VideoEncoder {
 
     init(encoding: VideoEncoding, size: PixelSize, rate: Rational, color: ColorDescription, pixelFormat: String,
          globalHeader: Bool, threads: Int) throws {
-        let name = encoding.codec == .h264 ? "libx264" : "ffv1"
+        let name = encoding.codec.encoderName
         guard let codec = avcodec_find_encoder_by_name(name) else {
             throw MediaError.unsupportedCodec("this FFmpeg has no \(name) encoder (install libavcodec-extra or an FFmpeg with \(name))")
         }
@@ -117,6 +144,8 @@ final class VideoEncoder {
             av_dict_set(&options, "level", "3", 0)
             av_dict_set(&options, "slicecrc", "1", 0)
             ctx.pointee.gop_size = 1
+        case .png, .tiff, .dpx:
+            break // lossless, one picture a file: nothing to tune
         }
         try FFmpeg.check(avcodec_open2(ctx, codec, &options), "opening the \(name) encoder")
         frame = av_frame_alloc()

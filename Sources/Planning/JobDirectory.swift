@@ -102,7 +102,7 @@ public final class JobDirectory: @unchecked Sendable {
         let keep = keeping?.standardizedFileURL.path
         let stale = manifest.partialOutputs.filter { $0 != keep }
         guard !stale.isEmpty else { return }
-        for path in stale where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { unlink(path) }
+        for path in stale where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removePartial(path) }
         manifest.partialOutputs.removeAll { $0 != keep }
         try saveManifestLocked()
     }
@@ -221,7 +221,7 @@ public final class JobDirectory: @unchecked Sendable {
                 continue // a hand-edited manifest naming something else: not ours to delete
             }
         }
-        for path in manifest.partialOutputs where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { unlink(path) }
+        for path in manifest.partialOutputs where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removePartial(path) }
         for child in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where JobManifest.isTemporaryName(child) {
             unlink(url.appendingPathComponent(child).path)
         }
@@ -230,6 +230,13 @@ public final class JobDirectory: @unchecked Sendable {
         manifest.entries.removeAll()
         manifest.partialOutputs.removeAll()
         return ((try? fm.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+    }
+
+    /// A partial output: a file, or the hidden folder of an image sequence (never followed if it is a link).
+    static func removePartial(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR { try? FileManager.default.removeItem(atPath: path) } else { unlink(path) }
     }
 
     /// The errno behind a Foundation file error (a full disk is reported as a Cocoa error, not always as POSIX).

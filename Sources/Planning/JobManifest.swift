@@ -45,8 +45,10 @@ public struct JobManifest: Codable, Sendable, Equatable {
         return base == fileName || layout[base] == .file || isSegmentFileName(base)
     }
 
-    /// `.NAME.partial-PID.EXT`, the hidden name a restore writes its output under.
+    /// `.NAME.partial-PID.EXT`, the hidden name a restore writes its output under, or `.lumiere-partial-PID`, the
+    /// hidden folder an image sequence is written into.
     public static func isPartialOutputName(_ name: String) -> Bool {
+        if name.hasPrefix(".lumiere-partial-") { return name.dropFirst(".lumiere-partial-".count).allSatisfy(\.isNumber) && name.count > 17 }
         guard name.hasPrefix("."), let range = name.range(of: ".partial-", options: .backwards) else { return false }
         let tail = name[range.upperBound...].split(separator: ".", maxSplits: 1)
         return tail.count == 2 && tail[0].allSatisfy(\.isNumber) && ["mp4", "mkv", "mov"].contains(tail[1].lowercased())

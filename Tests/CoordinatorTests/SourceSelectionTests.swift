@@ -44,6 +44,31 @@ final class SourceSelectionTests: XCTestCase {
         }
     }
 
+    /// Scans in, scans out: a 16-bit PNG sequence numbered from 86400 restored to a DPX sequence keeps the numbers,
+    /// the depth (rgb48le) and, at scale 1, every value; an existing frame is never overwritten.
+    func testSequenceOutKeepsNumbersAndDepth() throws {
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("scan"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", calais, "-frames:v", "12", "-pix_fmt", "rgb48be", "-start_number", "86400",
+                                    dir.appendingPathComponent("scan/f_%06d.png").path])
+        let result = try restore(["scan/f_%06d.png", "--input-rate", "16", "-o", "out/r_%06d.dpx", "--scale", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path).sorted()
+        XCTAssertEqual(files.first, "r_086400.dpx")
+        XCTAssertEqual(files.last, "r_086411.dpx")
+        XCTAssertEqual(files.count, 12, "no hidden partial folder left: \(files)")
+        XCTAssertEqual(try Fixtures.probe(dir.appendingPathComponent("out/r_086400.dpx").path, stream: "v:0")["pix_fmt"], "rgb48le")
+        func md5s(_ pattern: String) throws -> [String] {
+            try Fixtures.run("ffmpeg", ["-v", "error", "-start_number", "86400", "-i", dir.appendingPathComponent(pattern).path,
+                                        "-pix_fmt", "rgb48le", "-f", "framemd5", "-"])
+                .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: ",").last ?? "") }
+        }
+        XCTAssertEqual(try md5s("out/r_%06d.dpx"), try md5s("scan/f_%06d.png"), "16-bit values kept exactly at scale 1")
+        let again = try restore(["scan/f_%06d.png", "--input-rate", "16", "-o", "out/r_%06d.dpx", "--scale", "1"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssert(again.stderr.contains("never overwrites frames"), again.stderr)
+    }
+
     func testBrokenSequencesSayWhatIsWrong() throws {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("scan"), withIntermediateDirectories: true)
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", calais, "-frames:v", "6", dir.appendingPathComponent("scan/f_%04d.png").path])

@@ -35,7 +35,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "The video stream to restore when the input has several (numbers as `lumiere-coordinator probe` lists them); default: FFmpeg's best pick, with a note naming the others.")
     var videoStream: Int?
 
-    @Option(name: [.short, .long], help: "Where to write the result (.mp4, .mkv or .mov).")
+    @Option(name: [.short, .long], help: "Where to write the result: .mp4, .mkv or .mov, or an image sequence such as out/frame_%06d.dpx (.png, .tif, .dpx; the source's depth, 8 to 16 bits).")
     var output: String
 
     @Option(help: "Upscale factor, 1…8 (ignored when --size is given).")
@@ -136,8 +136,14 @@ struct RestoreCommand: ParsableCommand {
             guard FilterFactory.knownProcessors.contains(processor) else {
                 throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", "))")
             }
-            guard let codec = VideoEncoding.Codec(rawValue: codec) else {
-                throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1")
+            guard var codec = VideoEncoding.Codec(rawValue: codec), !codec.isImageSequence else {
+                throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1 (image sequences take their kind from the output name, e.g. -o out/frame_%06d.dpx)")
+            }
+            // An output such as out/frame_%06d.dpx is an image sequence of that kind, at the source's depth.
+            let target = OutputTarget(output)
+            if target.isSequence {
+                guard let image = target.imageCodec else { throw RestoreError.unsupportedSequenceExtension(target.url.pathExtension) }
+                codec = image
             }
             guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
             if let tile, !RenderRecipe.isValidTileSize(tile) {

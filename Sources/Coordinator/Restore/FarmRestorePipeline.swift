@@ -62,8 +62,9 @@ public final class FarmRestorePipeline {
     @discardableResult
     public func run() throws -> RestorePipeline.Summary {
         let started = Date()
-        let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
-        try RestorePipeline.validateOutput(outputURL, input: settings.input)
+        let target = OutputTarget(settings.output)
+        let outputURL = target.url
+        try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
 
         // 1. What the source is; everything checked before any heavy work.
@@ -88,7 +89,7 @@ public final class FarmRestorePipeline {
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
 
         // The job directory: never one whose clean-up could touch the user's files (docs/reliability.md).
-        let jobDirectory = URL(fileURLWithPath: options.jobDirectory ?? (outputURL.path + ".lumiere-job")).standardizedFileURL
+        let jobDirectory = (options.jobDirectory.map { URL(fileURLWithPath: $0) } ?? target.defaultJobDirectory).standardizedFileURL
         try JobLocation.check(jobDirectory, input: settings.input, output: outputURL)
         let job = try JobDirectory(url: jobDirectory)
         try job.removeStalePartialOutputs()
@@ -315,17 +316,18 @@ public final class FarmRestorePipeline {
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
                           encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
         try stop.begin("encode")
-        let temporary = RestorePipeline.temporaryURL(for: outputURL)
-        try? FileManager.default.removeItem(at: temporary)
+        let target = OutputTarget(outputURL.path)
         // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
-        try job.notePartialOutput(temporary)
+        try job.notePartialOutput(target.partial)
+        try target.prepare()
         var keep = false
-        defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
-        let stopToken = stop.registerTemporary(temporary.path)
+        defer { if !keep { try? FileManager.default.removeItem(at: target.partial) } }
+        let stopToken = stop.registerTemporary(target.partial.path)
         defer { stop.remove(stopToken) }
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
-        let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
-                                                                         encoding: encoding, color: color, threads: settings.threads),
+        let writer = try MediaWriter(path: target.writePath, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
+                                                                         encoding: encoding, color: color, threads: settings.threads,
+                                                                         sequenceStart: settings.sequenceStart),
                                      carryStreamsFrom: settings.source, warn: warn)
         let converter = PixelConverter()
         let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
@@ -343,7 +345,7 @@ public final class FarmRestorePipeline {
         guard writer.frameCount == Int64(plan.frameCount) else {
             throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
         }
-        try RestorePipeline.publish(temporary, as: outputURL)
+        try target.publish()
         keep = true
         try job.removeStalePartialOutputs()
         return writer.frameCount

@@ -30,8 +30,8 @@ public struct RestorePipeline {
     @discardableResult
     public func run() throws -> Summary {
         let started = Date()
-        let outputURL = URL(fileURLWithPath: settings.output).standardizedFileURL
-        try RestorePipeline.validateOutput(outputURL, input: settings.input)
+        let target = OutputTarget(settings.output)
+        try target.validate(input: settings.input)
         guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
         try stop.begin("restore")
@@ -46,16 +46,15 @@ public struct RestorePipeline {
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
 
-        let temporary = RestorePipeline.temporaryURL(for: outputURL)
-        try? FileManager.default.removeItem(at: temporary)
+        try target.prepare()
         var keep = false
-        defer { if !keep { try? FileManager.default.removeItem(at: temporary) } }
-        let stopToken = stop.registerTemporary(temporary.path)
+        defer { if !keep { try? FileManager.default.removeItem(at: target.partial) } }
+        let stopToken = stop.registerTemporary(target.partial.path)
         defer { stop.remove(stopToken) }
 
-        let writer = try MediaWriter(path: temporary.path, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
+        let writer = try MediaWriter(path: target.writePath, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
                                                                          encoding: settings.outputEncoding(sourcePixelFormat: source.pixelFormat),
-                                                                         color: color, threads: settings.threads),
+                                                                         color: color, threads: settings.threads, sequenceStart: settings.sequenceStart),
                                      carryStreamsFrom: settings.source, warn: warn)
         let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
         while let frame = try reader.next() {
@@ -72,7 +71,7 @@ public struct RestorePipeline {
         guard writer.frameCount == reader.framesRead else {
             throw RestoreError.frameCountMismatch(expected: reader.framesRead, written: writer.frameCount)
         }
-        try RestorePipeline.publish(temporary, as: outputURL)
+        try target.publish()
         keep = true
         return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
     }
@@ -83,35 +82,5 @@ public struct RestorePipeline {
         guard let chosen = try? input.primaryVideoStream(), let others = try? input.otherVideoStreams(), !others.isEmpty else { return }
         let list = others.map { "\($0.index) (\($0.codec) \($0.width ?? 0)x\($0.height ?? 0))" }.joined(separator: ", ")
         warn("\(input.info.path) has \(others.count + 1) video streams; restoring stream \(chosen.index), leaving out \(list) (choose with --video-stream)")
-    }
-
-    /// The hidden name a result is written under until it is complete (same folder, so the rename is atomic).
-    static func temporaryURL(for output: URL) -> URL {
-        output.deletingLastPathComponent()
-            .appendingPathComponent(".\(output.deletingPathExtension().lastPathComponent).partial-\(getpid()).\(output.pathExtension)")
-    }
-
-    /// Puts the finished file in place with one rename: an existing output *file* is replaced atomically, and the
-    /// output is never removed first (validateOutput refused a folder there before any work).
-    static func publish(_ temporary: URL, as output: URL) throws {
-        guard rename(temporary.path, output.path) == 0 else {
-            let code = errno
-            throw RestoreError.outputFailed(path: output.path, detail: String(cString: strerror(code)))
-        }
-    }
-
-    static func validateOutput(_ url: URL, input: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw RestoreError.outputIsDirectory(url.path)
-        }
-        let ext = url.pathExtension.lowercased()
-        guard ["mp4", "mkv", "mov"].contains(ext) else { throw RestoreError.unsupportedOutputExtension(ext) }
-        let inputURL = URL(fileURLWithPath: input).standardizedFileURL
-        if inputURL.resolvingSymlinksInPath() == url.resolvingSymlinksInPath() { throw RestoreError.outputIsInput(url.path) }
-        let dir = url.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RestoreError.outputDirectoryMissing(dir)
-        }
     }
 }

@@ -27,6 +27,9 @@ public struct RestoreSettings: Sendable {
     /// The video stream to restore (`--video-stream`); nil: FFmpeg's best pick.
     public var videoStream: Int?
 
+    /// The first file number of an input sequence, which an output sequence keeps (frame 86400 stays 86400).
+    public var sequenceStart: Int? { source.isSequence ? (try? source.sequenceFiles())?.first?.number : nil }
+
     /// The film as every reader opens it.
     public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream, interlacing: interlacing) }
 
@@ -76,7 +79,11 @@ extension RestoreSettings {
     public func outputEncoding(sourcePixelFormat: String?) -> VideoEncoding {
         var resolved = encoding
         if resolved.pixelFormat == nil {
-            resolved.pixelFormat = encoding.codec == .h264 ? "yuv420p" : PixelFormats.ffv1Lossless(for: sourcePixelFormat ?? "yuv444p")
+            switch encoding.codec {
+            case .h264: resolved.pixelFormat = "yuv420p"
+            case .ffv1: resolved.pixelFormat = PixelFormats.ffv1Lossless(for: sourcePixelFormat ?? "yuv444p")
+            case .png, .tiff, .dpx: resolved.pixelFormat = encoding.codec.imagePixelFormat(depth: sourcePixelFormat.flatMap(PixelFormats.depth(of:)) ?? 8)
+            }
         }
         return resolved
     }
@@ -94,6 +101,8 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
     case outputIsInput(String)
     case outputDirectoryMissing(String)
     case outputIsDirectory(String)
+    case unsupportedSequenceExtension(String)
+    case outputSequenceExists(pattern: String, example: String)
     case outputInsideJobDirectory(output: String, job: String)
     case interrupted(phase: String)
     case outputFailed(path: String, detail: String)
@@ -105,6 +114,8 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .outputIsInput(let p): return "The output \(p) is the input file; choose another output name."
         case .outputDirectoryMissing(let d): return "The output directory \(d) does not exist; create it first."
+        case .unsupportedSequenceExtension(let e): return "An image sequence is written as .png, .tif or .dpx, not .\(e)."
+        case .outputSequenceExists(let p, let e): return "\(e) already exists and matches \(p); Lumière never overwrites frames: choose an empty folder or move them away."
         case .outputIsDirectory(let p): return "The output \(p) is a folder; give a file name such as \(p)/film.mp4."
         case .outputInsideJobDirectory(let o, let j): return "The output \(o) would be inside the job directory \(j), which is deleted after success; choose another output or --job-dir."
         case .outputFailed(let p, let d): return "Cannot put the finished output at \(p): \(d); the job directory is kept, run again to retry."

@@ -54,7 +54,7 @@ public final class StopSignal: @unchecked Sendable {
             for hook in drains { hook() }
         } else if n == 2 {
             for hook in kills { hook() }
-            for path in files { unlink(path) }
+            for path in files { try? FileManager.default.removeItem(atPath: path) }
             FileHandle.standardError.write(Data("stopped at once; run the same command again to resume\n".utf8))
             exit(StopSignal.exitCode)
         }
