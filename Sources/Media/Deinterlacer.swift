@@ -18,6 +18,12 @@ public struct Deinterlacing: Sendable, Equatable {
     public var fieldOrder: FieldOrder?
     /// Only frames flagged interlaced are changed (the decoder's flags are trusted); otherwise every frame is.
     public var onlyFlaggedFrames: Bool
+
+    public init(fieldOrder: FieldOrder?, onlyFlaggedFrames: Bool) {
+        self.fieldOrder = fieldOrder
+        self.onlyFlaggedFrames = onlyFlaggedFrames
+    }
+
     /// The libavfilter filter description, e.g. `bwdif=mode=send_frame:parity=tff:deint=interlaced`.
     public var filter: String {
         let parity = fieldOrder == .topFieldFirst ? "tff" : fieldOrder == .bottomFieldFirst ? "bff" : "auto"

@@ -11,8 +11,10 @@ final class PixelFormatTests: XCTestCase {
         XCTAssertEqual(PixelFormats.ffv1Lossless(for: "yuv444p12le"), "yuv444p12le")
         XCTAssertEqual(PixelFormats.ffv1Lossless(for: "gbrp16le"), "gbrp16le")
         XCTAssertEqual(PixelFormats.ffv1Lossless(for: "gray16be"), "gray16le")
+        XCTAssertEqual(PixelFormats.ffv1Lossless(for: "nv12"), "yuv420p")
+        XCTAssertEqual(PixelFormats.ffv1Lossless(for: "gray"), "gray")
         // Formats FFV1 does not code go to one that loses neither depth nor chroma (and drops alpha).
-        for (native, depth) in [("rgb48be", 16), ("rgba64be", 16), ("yuv422p10be", 10), ("p010le", 10), ("rgb24", 8)] {
+        for (native, depth) in [("rgb48be", 16), ("rgba64be", 16), ("yuv422p10be", 10), ("p010le", 10), ("rgb24", 8), ("pal8", 8), ("bgr24", 8)] {
             let chosen = PixelFormats.ffv1Lossless(for: native)
             XCTAssertEqual(PixelFormats.depth(of: chosen), depth, "\(native) → \(chosen)")
             XCTAssertFalse(chosen.contains("a"), "\(native) → \(chosen) keeps alpha")

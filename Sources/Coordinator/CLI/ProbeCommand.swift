@@ -28,6 +28,7 @@ struct ProbeCommand: ParsableCommand {
                 var line = "  #\(s.index) \(s.kind.rawValue) \(s.codec)"
                 if let size = s.size { line += " \(size)" }
                 if let pf = s.pixelFormat { line += " \(pf)" }
+                if let order = s.fieldOrder, order.isInterlaced { line += " interlaced (\(order.rawValue))" }
                 if let r = s.baseFrameRate { line += " base rate \(r)" }
                 if let turn = s.rotation { line += " shown rotated \(turn)°" }
                 if let r = s.averageFrameRate { line += " avg rate \(r)" }
