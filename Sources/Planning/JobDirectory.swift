@@ -46,9 +46,7 @@ public final class JobDirectory: @unchecked Sendable {
                 manifest = JobManifest(createdFolder: false)
             }
         } else {
-            do { try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true) } catch {
-                throw PlanningError.io(path: path, operation: "create directory", errno: JobDirectory.posixCode(of: error))
-            }
+            try JobDirectory.makeDirectories(self.url)
             manifest = JobManifest(createdFolder: true)
         }
         // The marker goes first: from here on, every name the job creates is in it before the name exists.
@@ -73,9 +71,7 @@ public final class JobDirectory: @unchecked Sendable {
         }
         try note(name)
         let dir = url.appendingPathComponent(name)
-        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw PlanningError.io(path: dir.path, operation: "create directory", errno: JobDirectory.posixCode(of: error))
-        }
+        try JobDirectory.makeDirectories(dir)
         return dir
     }
 
@@ -230,6 +226,21 @@ public final class JobDirectory: @unchecked Sendable {
         manifest.entries.removeAll()
         manifest.partialOutputs.removeAll()
         return ((try? fm.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+    }
+
+    /// mkdir -p with the kernel's own errno on failure (Foundation reports some failures as Cocoa codes such as 642,
+    /// or as a bare I/O error, which says nothing to the user).
+    static func makeDirectories(_ url: URL) throws {
+        var path = ""
+        for component in url.standardizedFileURL.pathComponents where component != "/" {
+            path += "/" + component
+            if mkdir(path, 0o755) != 0 {
+                let code = errno
+                var isDirectory: ObjCBool = false
+                if code == EEXIST, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { continue }
+                throw PlanningError.io(path: url.path, operation: "create directory", errno: code == EEXIST ? ENOTDIR : code)
+            }
+        }
     }
 
     /// A partial output: a file, or the hidden folder of an image sequence (never followed if it is a link).

@@ -139,6 +139,20 @@ final class DataSafetyTests: XCTestCase {
         try Data("{".utf8).write(to: job.appendingPathComponent(JobManifest.fileName))
         XCTAssertThrowsError(try JobDirectory(url: job)) { XCTAssert("\($0)".contains("damaged"), "\($0)") }
     }
+
+    /// Case 10: a Foundation error was printed as "errno 642" (Cocoa's read-only-volume code). Now the POSIX meaning,
+    /// in words.
+    func testFoundationErrorsAreReportedInWords() throws {
+        XCTAssertEqual(JobDirectory.posixCode(of: CocoaError(.fileWriteVolumeReadOnly)), EROFS)
+        XCTAssertEqual(JobDirectory.posixCode(of: CocoaError(.fileWriteNoPermission)), EACCES)
+        XCTAssertEqual(JobDirectory.posixCode(of: CocoaError(.fileWriteOutOfSpace)), ENOSPC)
+        XCTAssert(PlanningError.io(path: "/x", operation: "create directory", errno: EROFS).description.contains("Read-only file system"))
+        // A real failure: a job directory that cannot be created (inside a file).
+        let result = try restore(["film.mp4", "-o", "out.mp4", "--job-dir", "film.mp4/job"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssert(result.stderr.contains("Not a directory") || result.stderr.contains("No such file"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("errno 6"), result.stderr)
+    }
 }
 
 private extension JobDirectory {
