@@ -10,9 +10,10 @@ ROOT=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "need root for: $*" >&2; exit 1; fi; }
 
-# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI and Python's ncnn are for tests only.
+# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI, Python's ncnn
+#    and iproute2 (the multi-host test's network namespaces) are for tests only.
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
-          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy)
+          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy iproute2)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -78,7 +78,7 @@ final class BadRestoreInputTests: XCTestCase {
     /// The command-line tool itself: non-zero exit and one line on stderr.
     func testCommandLineExitsNonZeroWithOneLine() throws {
         let binary = Fixtures.productsDirectory.appendingPathComponent("lumiere-coordinator").path
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: binary), "binary not built at \(binary)")
+        try Fixtures.require(FileManager.default.fileExists(atPath: binary), "binary not built at \(binary)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["restore", dir.appendingPathComponent("missing.mp4").path, "-o", dir.appendingPathComponent("x.mp4").path]

@@ -11,7 +11,7 @@ final class FarmRestoreTests: XCTestCase {
     private var dir: URL!
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("farm-restore")
-        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+        try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 

@@ -51,7 +51,7 @@ final class InterlacedRestoreTests: XCTestCase {
     }
 
     func testInterlacedInputIsDeinterlacedOnTheFarm() throws {
-        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+        try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
         for codec in [Fixtures.InterlacedCodec.h264, .mpeg2] {
             let input = try clip(codec)
             let out = settings(input, "farm-\(codec).mp4")
@@ -74,7 +74,7 @@ final class InterlacedRestoreTests: XCTestCase {
     /// The field handling is part of the job's fingerprint: a job restored with `keep` and resumed with `auto`
     /// redoes every segment instead of stitching the combed results.
     func testResumingWithAnotherInterlacedSettingReusesNothing() throws {
-        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+        try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
         let input = try clip(.h264)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("job").path)
         options.maxSegmentSeconds = 1

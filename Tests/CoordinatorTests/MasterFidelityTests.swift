@@ -59,7 +59,7 @@ final class MasterFidelityTests: XCTestCase {
         let settings = RestoreSettings(input: input, output: output, geometry: .scale(scale), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: pixelFormat), threads: 2, quiet: true)
         if farm {
-            try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+            try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
             let options = FarmOptions(localWorkers: 1, threadsPerWorker: 2, jobDirectory: dir.appendingPathComponent("job-\(name)").path)
             try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run()
         } else {

@@ -31,7 +31,7 @@ final class ModelRestoreTests: XCTestCase {
             do {
                 try RestorePipeline(settings: settings, warn: { _ in }).run()
             } catch let error as NeuralUpscaler.ConfigurationError {
-                throw XCTSkip("models not installed: \(error)")
+                throw Fixtures.missing("models not installed: \(error)")
             }
         }
         let video = try Fixtures.probe(neural, stream: "v:0")

@@ -49,7 +49,7 @@ final class RetimeSettingsTests: XCTestCase {
 
     func testCommandLineRejectsBadFrameRateOptions() throws {
         let binary = Fixtures.productsDirectory.appendingPathComponent("lumiere-coordinator").path
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: binary), "binary not built at \(binary)")
+        try Fixtures.require(FileManager.default.fileExists(atPath: binary), "binary not built at \(binary)")
         let cases: [([String], String)] = [
             (["--fps", "sixty"], "--fps must be a positive rate"),
             (["--fps", "0"], "--fps must be a positive rate"),

@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import Shared
+import TestSupport
 import XCTest
 
 /// How many simulated workers one coordinator keeps busy (issue 4 benchmark). Not a timed test: runs only
@@ -16,12 +17,12 @@ final class FarmCapacityBenchmark: XCTestCase {
 
     func testCoordinatorKeepsSimulatedWorkersBusy() throws {
         let environment = ProcessInfo.processInfo.environment
-        try XCTSkipUnless(environment["FARM_BENCH"] != nil, "set FARM_BENCH=1 to run")
+        try Fixtures.gate("FARM_BENCH", "farm capacity benchmark")
         let workerCount = Int(environment["FARM_BENCH_WORKERS"] ?? "") ?? 20
         let segmentSeconds = Double(environment["FARM_BENCH_SEGMENT_SECONDS"] ?? "") ?? 1
         let segmentsPerWorker = Int(environment["FARM_BENCH_SEGMENTS_PER_WORKER"] ?? "") ?? 5
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lumiere-worker")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-worker first")
+        try Fixtures.require(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-worker first")
 
         let harness = try FarmHarness(segmentCount: workerCount * segmentsPerWorker, bytesPerSegment: { _ in 64 << 10 })
         var configuration = harness.coordinatorConfiguration()

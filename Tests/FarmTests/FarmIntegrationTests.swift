@@ -3,6 +3,7 @@ import Foundation
 import Shared
 import Transport
 import Worker
+import TestSupport
 import XCTest
 
 /// Coordinator and workers in one process over real ZeroMQ sockets (tcp loopback), simulated processor.
@@ -105,7 +106,7 @@ final class FarmIntegrationTests: XCTestCase {
     }
 
     func testCurveWorkerWithUnlistedKeyIsRefusedAndGetsNoWork() throws {
-        try XCTSkipUnless(MessagingContext.hasCurve, "libzmq without CURVE")
+        try Fixtures.require(MessagingContext.hasCurve, "libzmq without CURVE")
         let harness = try FarmHarness(segmentCount: 3)
         let serverKeys = try CurveKeyPair.generate()
         let goodKeys = try CurveKeyPair.generate()

@@ -2,13 +2,14 @@ import Coordinator
 import Foundation
 import Shared
 import Worker
+import TestSupport
 import XCTest
 
 /// Loopback transfer throughput of the farm path (not a timed test: runs only with FARM_BENCH=1).
 /// `FARM_BENCH=1 swift test -c release --filter FarmThroughputBenchmark`
 final class FarmThroughputBenchmark: XCTestCase {
     func testLoopbackSegmentTransferThroughput() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["FARM_BENCH"] != nil, "set FARM_BENCH=1 to run")
+        try Fixtures.gate("FARM_BENCH", "farm throughput benchmark")
         let segmentBytes = 64 << 20
         let harness = try FarmHarness(segmentCount: 8, bytesPerSegment: { _ in segmentBytes })
         var configuration = harness.coordinatorConfiguration()

@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TestSupport
 import XCTest
 
 final class TransportTests: XCTestCase {
@@ -19,7 +20,7 @@ final class TransportTests: XCTestCase {
     }
 
     func testKeygenWritesLoadableKeyFilesWithPrivateSecret() throws {
-        try XCTSkipUnless(MessagingContext.hasCurve, "libzmq without CURVE")
+        try Fixtures.require(MessagingContext.hasCurve, "libzmq without CURVE")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pair = try CurveKeyPair.generate()

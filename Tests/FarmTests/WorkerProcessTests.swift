@@ -2,6 +2,7 @@ import Coordinator
 import Foundation
 import Shared
 import Worker
+import TestSupport
 import XCTest
 
 /// Real `lumiere-worker` processes against an in-process coordinator: SIGKILL of a worker mid-job.
@@ -19,7 +20,7 @@ final class WorkerProcessTests: XCTestCase {
             let url = candidate.appendingPathComponent("lumiere-worker")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        throw XCTSkip("lumiere-worker is not built next to the test bundle (\(buildDirectory.path)); run `swift build` first")
+        throw Fixtures.missing("lumiere-worker is not built next to the test bundle (\(buildDirectory.path)); run `swift build` first")
     }
 
     private func spawnWorker(_ binary: URL, name: String, endpoint: String, harness: FarmHarness,

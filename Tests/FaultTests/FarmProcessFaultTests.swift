@@ -128,7 +128,7 @@ final class FarmProcessFaultTests: XCTestCase {
 
     private func binary(_ name: String) throws -> URL {
         let url = Fixtures.productsDirectory.appendingPathComponent(name)
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: url.path), "\(name) is not built at \(url.path); run `swift build` first")
+        try Fixtures.require(FileManager.default.isExecutableFile(atPath: url.path), "\(name) is not built at \(url.path); run `swift build` first")
         return url
     }
 
@@ -164,7 +164,7 @@ final class FarmProcessFaultTests: XCTestCase {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw XCTSkip("cannot bind a loopback port") }
+        guard bound else { throw Fixtures.missing("cannot bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Shared
 import Worker
+import TestSupport
 import XCTest
 
 /// The soak run of issue 8 (not CI: `FAULT_SOAK=1`, run by faults/run-all.sh): SOAK_WORKERS real
@@ -20,12 +21,12 @@ final class SoakTest: XCTestCase {
 
     func testLongRunWithManySimulatedWorkers() throws {
         let environment = ProcessInfo.processInfo.environment
-        try XCTSkipUnless(environment["FAULT_SOAK"] != nil, "set FAULT_SOAK=1 to run the soak test")
+        try Fixtures.gate("FAULT_SOAK", "the soak test")
         let workerCount = Int(environment["SOAK_WORKERS"] ?? "") ?? 200
         let minutes = Double(environment["SOAK_MINUTES"] ?? "") ?? 10
         let segmentSeconds = Double(environment["SOAK_SEGMENT_SECONDS"] ?? "") ?? 2
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lumiere-worker")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-worker first")
+        try Fixtures.require(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-worker first")
 
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("soak-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }

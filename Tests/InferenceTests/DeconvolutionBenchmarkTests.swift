@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import TestSupport
 import XCTest
 
 /// Timing of RIFE v4.25's deconvolutions at 640x512 (inputs of deconv_74, _73, _68/_69 and _70):
@@ -7,9 +8,7 @@ import XCTest
 /// A benchmark, not a check: skipped unless LUMIERE_DECONV_BENCH=1 (see BENCHMARKS.md).
 final class DeconvolutionBenchmarkTests: XCTestCase {
     func testBenchmarkFastPathAgainstGEMM() throws {
-        guard ProcessInfo.processInfo.environment["LUMIERE_DECONV_BENCH"] == "1" else {
-            throw XCTSkip("benchmark: set LUMIERE_DECONV_BENCH=1 to run")
-        }
+        try Fixtures.gate("LUMIERE_DECONV_BENCH", "deconvolution benchmark")
         print("| input → output channels | input size | fast 1 thr ms | fast 2 thr ms | GEMM 1 thr ms | GEMM 2 thr ms | fast 1 thr GFLOP/s |")
         for (cin, cout, h, w) in [(32, 52, 128, 160), (64, 52, 64, 80), (16, 4, 256, 320), (192, 52, 8, 10)] {
             let weights = (0..<(cout * cin * 16)).map { Float($0 % 17) / 17 - 0.5 }

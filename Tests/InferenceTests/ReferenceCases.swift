@@ -65,14 +65,10 @@ enum ReferenceCases {
         return t
     }
 
-    /// max |a - b| over all values; +inf when shapes differ.
+    /// max |a - b| over all values; +inf when shapes differ or any value is NaN or infinite.
     static func maxError(_ a: Tensor, _ b: Tensor) -> Float {
         guard a.channels == b.channels, a.height == b.height, a.width == b.width else { return .infinity }
-        return a.withUnsafeValues { x in b.withUnsafeValues { y in
-            var m: Float = 0
-            for i in 0..<x.count { m = max(m, abs(x[i] - y[i])) }
-            return m
-        } }
+        return a.withUnsafeValues { x in b.withUnsafeValues { y in maxAbsDifference(x, y) } }
     }
 
     /// Runs every case with `prefix` under each option set and checks all outputs against ncnn.

@@ -8,7 +8,7 @@ import XCTest
 /// `restore` on the farm with local worker processes and monitoring on: the plot lands in the job directory.
 final class RestoreMonitoringTests: XCTestCase {
     func testFarmRestoreWritesTheThroughputPlotIntoTheKeptJobDirectory() throws {
-        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+        try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
         let dir = try Fixtures.temporaryDirectory("restore-monitoring")
         defer { try? FileManager.default.removeItem(at: dir) }
         let clip = dir.appendingPathComponent("clip.mp4").path

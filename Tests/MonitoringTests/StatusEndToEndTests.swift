@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Shared
 import Worker
+import TestSupport
 import XCTest
 
 /// A real farm job (ZeroMQ over loopback, simulated processor on 3 worker threads) with the HTTP status server:
@@ -200,7 +201,7 @@ final class JobThread: @unchecked Sendable {
     }
 
     func wait(timeout: Double = 120) throws -> JobReport {
-        guard done.wait(timeout: .now() + timeout) == .success else { throw XCTSkip("job did not finish in \(timeout) s") }
+        guard done.wait(timeout: .now() + timeout) == .success else { throw FixtureError.toolFailed("the job did not finish in \(timeout) s: a hung job is a failure") }
         return try result!.get()
     }
 }

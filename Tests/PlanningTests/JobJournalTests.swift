@@ -92,7 +92,7 @@ final class JobJournalTests: XCTestCase {
 
     /// A real ENOSPC from the kernel (/dev/full) becomes `.diskFull`, and the target file keeps its contents.
     func testKernelENOSPCIsReportedAsDiskFull() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full")
+        try Fixtures.require(FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full")
         let target = dir.appendingPathComponent("plan.json")
         try AtomicFile.write(Data("old".utf8), to: target)
         XCTAssertThrowsError(try AtomicFile.write(Data(repeating: 7, count: 10_000), to: target, writer: { _, p, n in

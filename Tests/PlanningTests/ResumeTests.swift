@@ -12,7 +12,7 @@ final class ResumeTests: XCTestCase {
     private var dir: URL!
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("resume")
-        try XCTSkipIf(Fixtures.useBuiltWorker() == nil, "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
+        try Fixtures.require(!(Fixtures.useBuiltWorker() == nil), "lumiere-worker not built in \(Fixtures.productsDirectory.path)")
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 

@@ -42,7 +42,7 @@ final class ShotDetectionFootageTests: XCTestCase {
             for b in unmatched { XCTFail("\(c.file): false cut at frame \(b.frame) (score \(b.score))") }
             print("shots \(c.file): \(thumbnails.count) frames at \(rate), boundaries \(found.map { "\($0.frame)(\($0.kind.rawValue) \(String(format: "%.3f", $0.score)))" }), expected \(expected)")
         }
-        try XCTSkipIf(checked == 0, "needs ../shared/footage")
+        try Fixtures.require(!(checked == 0), "needs ../shared/footage")
         let precision = Double(truePositives) / Double(max(1, truePositives + falsePositives))
         let recall = Double(truePositives) / Double(max(1, truePositives + falseNegatives))
         print(String(format: "shot detection on %d files: precision %.3f, recall %.3f (TP %d, FP %d, FN %d)",

@@ -2,6 +2,7 @@ import Foundation
 import Media
 import Processors
 import Shared
+import TestSupport
 import XCTest
 
 final class DuplicateDetectorTests: XCTestCase {
@@ -36,7 +37,7 @@ final class DuplicateDetectorTests: XCTestCase {
     func testRealFootageSlowMotionIsNotADuplicate() throws {
         // balle1 (187 fps): decoded frames 0…4 repeat one picture (the file has no packets for them); the rest moves a little.
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/footage/video/balle1-vp9.avi").standardized.path
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "needs ../shared/footage")
+        try Fixtures.require(FileManager.default.fileExists(atPath: path), "needs ../shared/footage")
         let reader = try ConstantRateReader(path: path)
         let converter = PixelConverter()
         var thumbnails: [DuplicateDetector.Thumbnail] = []

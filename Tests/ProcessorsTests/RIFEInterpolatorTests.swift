@@ -1,6 +1,7 @@
 import Foundation
 import Processors
 import Shared
+import TestSupport
 import XCTest
 
 /// RIFE v4.0 / v4.25 and the blend baseline on real frames (decoded with the ffmpeg CLI, test-only).
@@ -145,9 +146,7 @@ final class RIFEInterpolatorTests: XCTestCase {
     }
     /// Speed vs ncnn on the 640x480 basketball pair (not run by default: LUMIERE_RIFE_BENCH=1; see BENCHMARKS.md).
     func testBenchmarkAgainstNcnn() throws {
-        guard ProcessInfo.processInfo.environment["LUMIERE_RIFE_BENCH"] == "1" else {
-            throw XCTSkip("benchmark: set LUMIERE_RIFE_BENCH=1 to run")
-        }
+        try Fixtures.gate("LUMIERE_RIFE_BENCH", "RIFE speed benchmark")
         let runs = 3
         let files = ["basketball1.png", "basketball2.png"].map { footage.appendingPathComponent("framepairs/" + $0) }
         let a = try decode(files[0], filter: "null", width: 640, height: 480)[0]
@@ -209,9 +208,7 @@ final class RIFEInterpolatorTests: XCTestCase {
     /// keep every 4th frame, rebuild the three between, compare with the real ones.
     /// FFmpeg minterpolate (mci) is measured on the same frames and metrics by scripts/rife/quality_benchmark.py (docs/interpolation.md).
     func testQualityBenchmarkOnBalle1() throws {
-        guard ProcessInfo.processInfo.environment["LUMIERE_RIFE_QUALITY"] == "1" else {
-            throw XCTSkip("benchmark: set LUMIERE_RIFE_QUALITY=1 to run")
-        }
+        try Fixtures.gate("LUMIERE_RIFE_QUALITY", "RIFE quality benchmark")
         let video = footage.appendingPathComponent("video/balle1-vp9.avi")
         let frames = try decode(video, filter: "null", width: 320, height: 240)
         let groups = (frames.count - 1) / 4

@@ -156,3 +156,30 @@ final class LockedText: @unchecked Sendable {
     /// Appends and returns everything so far.
     func append(_ more: String) -> String { lock.lock(); defer { lock.unlock() }; text += more; return text }
 }
+
+import XCTest
+
+extension Fixtures {
+    /// Set by `.ci/run`: CI has every prerequisite (root, ../shared, the built binaries, CURVE), so a missing one
+    /// there is a failure, never a skip (issue 14).
+    public static var strict: Bool { ProcessInfo.processInfo.environment["LUMIERE_STRICT"] == "1" }
+
+    /// A test's prerequisite (a built binary, footage, CURVE, /dev/full …): on a developer's machine a missing one
+    /// skips the test with `reason`; under `strict` it fails it.
+    public static func require(_ condition: Bool, _ reason: @autoclosure () -> String) throws {
+        guard !condition else { return }
+        throw missing(reason())
+    }
+
+    /// The error for a missing prerequisite: XCTSkip, or under `strict` a failure.
+    public static func missing(_ reason: String) -> Error {
+        strict ? FixtureError.toolFailed("missing prerequisite in CI: \(reason)") : XCTSkip(reason)
+    }
+
+    /// A benchmark or soak test runs only when `variable` is set (and not 0). These are the only skips CI allows:
+    /// scripts/test.sh fails when more tests were skipped than there are gates (it counts `Fixtures.gate(` calls).
+    public static func gate(_ variable: String, _ reason: String) throws {
+        let value = ProcessInfo.processInfo.environment[variable] ?? ""
+        guard !value.isEmpty, value != "0" else { throw XCTSkip("gated (\(variable)=1 to run): \(reason)") }
+    }
+}
