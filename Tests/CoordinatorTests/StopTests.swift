@@ -96,4 +96,46 @@ final class StopTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mp4").path))
         XCTAssertEqual(partials(), [])
     }
+
+    /// The second Ctrl-C stops at once: during the farm phase of a neural restore (segments take many seconds),
+    /// the first SIGINT only drains, the second ends the process within seconds with status 130 and no output.
+    func testSecondCtrlCStopsAtOnce() throws {
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", film, "-t", "4", "-vf", "scale=320:-2", "-c:v", "libx264", "-preset", "ultrafast", clip.path])
+        let lock = NSLock()
+        var firstAt: Date?
+        let secondAt = LockedDate()
+        let started = Date()
+        let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", "out.mp4", "--model", "realesr-general-wdn",
+                                                                      "--scale", "4", "--workers", "1"], in: dir) { text, process in
+            lock.lock(); defer { lock.unlock() }
+            // Once a worker holds a segment (a line says "1 running"), so that the first stop has work in hand to wait for.
+            if firstAt == nil, text.contains(" 1 running") {
+                firstAt = Date()
+                kill(process.processIdentifier, SIGINT)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+                    secondAt.set(Date())
+                    kill(process.processIdentifier, SIGINT)
+                }
+            }
+        }
+        let ended = Date()
+        lock.lock(); defer { lock.unlock() }
+        XCTAssertNotNil(firstAt, "the farm phase was seen: \(result.stderr)")
+        XCTAssertEqual(result.status, 130, result.stderr)
+        XCTAssert(result.stderr.contains("stopped at once"), result.stderr)
+        if let secondAt = secondAt.value { XCTAssertLessThan(ended.timeIntervalSince(secondAt), 5, "the second Ctrl-C ends the process within seconds") }
+        XCTAssertLessThan(ended.timeIntervalSince(started), 120)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mp4").path))
+        XCTAssertEqual(partials(), [])
+        XCTAssert(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mp4.lumiere-job/lumiere-job.json").path), "kept to resume")
+    }
+}
+
+/// A time set from another thread.
+private final class LockedDate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var date: Date?
+    func set(_ d: Date) { lock.lock(); date = d; lock.unlock() }
+    var value: Date? { lock.lock(); defer { lock.unlock() }; return date }
 }

@@ -93,9 +93,10 @@ public final class FarmRestorePipeline {
         try JobLocation.check(jobDirectory, input: settings.input, output: outputURL)
         let job = try JobDirectory(url: jobDirectory)
         try job.removeStalePartialOutputs()
-        // A job that fails before any segment is finished leaves nothing worth resuming: its files go.
-        var succeeded = false
-        defer { if !succeeded && job.entries.isEmpty { job.removeOwnFiles() } }
+        // A job that fails before any segment is finished leaves nothing worth resuming: its files go. A job stopped
+        // on request is kept whatever it holds (its analysis spares the next run a pass over the film).
+        var succeeded = false, stopped = false
+        defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
 
         var summary: RestorePipeline.Summary?
         for attempt in 0..<2 {
@@ -103,6 +104,9 @@ public final class FarmRestorePipeline {
                 summary = try restore(job: job, identity: identity, givenShots: attempt == 0 ? givenShots : nil, probe: probe, recipe: recipe, encoding: encoding,
                                       geometry: geometry, outputRate: outputRate, outputURL: outputURL)
                 break
+            } catch let error where StopSignal.isStop(error) {
+                stopped = true
+                throw error
             } catch let stale as StaleAnalysis where attempt == 0 {
                 // The input changed in a way its identity does not show (same size and ends): its cuts may have moved
                 // too, so it is analysed again; segments whose frames are unchanged are still reused.

@@ -60,6 +60,13 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 
+    /// Whether `error` is a stop on request (from a checkpoint, or the farm draining after one).
+    public static func isStop(_ error: Error) -> Bool {
+        if case RestoreError.interrupted? = error as? RestoreError { return true }
+        if case FarmError.interrupted? = error as? FarmError { return true }
+        return false
+    }
+
     /// Throws `RestoreError.interrupted` once a stop was requested; called between frames.
     public func checkpoint(_ phase: String) throws {
         if isRequested { throw RestoreError.interrupted(phase: phase) }
