@@ -16,7 +16,9 @@ struct RestoreCommand: ParsableCommand {
         normalised by timestamp, see docs/media.md) or, with --fps, is retimed exactly to a new rate \
         with interpolated frames (docs/retiming.md), and the source's audio and subtitles unchanged \
         when the container allows (otherwise audio is re-encoded to AAC, with a warning). \
-        The file appears at OUTPUT only when it is complete.
+        The file appears at OUTPUT only when it is complete. Ctrl-C (or SIGTERM) stops cleanly in any phase with \
+        exit status 130, a second Ctrl-C at once; the same command resumes. Lumière deletes only what it wrote \
+        (docs/reliability.md, "Your files are safe").
 
         Examples:
           lumiere-coordinator restore calais.ogv -o calais-4x.mp4 --scale 4
@@ -24,6 +26,7 @@ struct RestoreCommand: ParsableCommand {
           lumiere-coordinator restore film.mkv -o master.mkv --codec ffv1
           lumiere-coordinator restore calais.ogv -o calais-24fps.mp4 --fps 24 --scale 4
           lumiere-coordinator restore trailer.mp4 -o trailer-60.mp4 --fps 60 --interp rife-v4.25
+          lumiere-coordinator restore 'scan/f_%06d.dpx' --input-rate 24 -o 'out/f_%06d.dpx'
         """)
 
     @Argument(help: ArgumentHelp("The film to restore: any file FFmpeg reads, or an image sequence of scans such as scan/frame_%06d.dpx (DPX, TIFF, PNG, EXR, … with --input-rate).", valueName: "input"))
