@@ -29,12 +29,4 @@ final class FrameTimelineTests: XCTestCase {
         XCTAssertGreaterThan(last + rate.reciprocal, Rational(7200) - rate.reciprocal)
         XCTAssertEqual(timeline.time(ofFrame: count) - timeline.start, Rational(Int64(count) * 1001, 24000))
     }
-
-    /// What the exact arithmetic avoids: adding the frame duration in Float drifts by whole frames.
-    func testFloatAccumulationWouldDrift() {
-        var t: Float = 0
-        for _ in 0..<172_627 { t += 1001 / 24000 }
-        let frame = Int((t * 24000 / 1001).rounded())
-        XCTAssertNotEqual(frame, 172_627, "if Float accumulation were exact this guard would be pointless")
-    }
 }

@@ -289,7 +289,7 @@ public final class FarmRestorePipeline {
         let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
-        defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : settings.output + ".throughput.png") }
+        defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }
 
         // Retimed segments make their output frames (outputPlan's input range) and need to know where they sit in the film.
         let specs = targets.map { t in

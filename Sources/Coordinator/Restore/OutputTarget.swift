@@ -28,6 +28,13 @@ struct OutputTarget {
     /// The image codec of a sequence output (by its extension); nil for a film.
     var imageCodec: VideoEncoding.Codec? { isSequence ? VideoEncoding.Codec.image(forExtension: url.pathExtension) : nil }
 
+    /// The throughput plot beside the output when the job directory is not kept (`OUT.throughput.png`; a sequence's
+    /// pattern field left out of the name, so the plot is not mistaken for a frame).
+    var plotPath: String {
+        guard isSequence else { return url.path + ".throughput.png" }
+        return defaultJobDirectory.deletingPathExtension().path + ".throughput.png"
+    }
+
     /// The default job directory beside the output (a sequence's pattern field is left out of the name).
     var defaultJobDirectory: URL {
         guard isSequence else { return URL(fileURLWithPath: url.path + ".lumiere-job") }
