@@ -58,10 +58,13 @@ public enum PixelFormats {
     }
 
     /// FFV1's own list, as this FFmpeg build has it.
-    private static let ffv1Formats: [AVPixelFormat] = {
-        guard let codec = avcodec_find_encoder(AV_CODEC_ID_FFV1), var p = codec.pointee.pix_fmts else { return [] }
+    private static let ffv1Formats = encoderFormats("ffv1")
+
+    /// The pixel formats an FFmpeg encoder lists as supported.
+    static func encoderFormats(_ name: String) -> [AVPixelFormat] {
+        guard let codec = avcodec_find_encoder_by_name(name), var p = codec.pointee.pix_fmts else { return [] }
         var list: [AVPixelFormat] = []
         while p.pointee != AV_PIX_FMT_NONE { list.append(p.pointee); p += 1 }
         return list
-    }()
+    }
 }

@@ -78,13 +78,7 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
 
     /// The pixel formats an FFmpeg encoder lists as supported.
     static func encoderPixelFormats(_ name: String) -> [String] {
-        guard let codec = avcodec_find_encoder_by_name(name), var p = codec.pointee.pix_fmts else { return [] }
-        var names: [String] = []
-        while p.pointee != AV_PIX_FMT_NONE {
-            if let n = av_get_pix_fmt_name(p.pointee) { names.append(String(cString: n)) }
-            p += 1
-        }
-        return names
+        PixelFormats.encoderFormats(name).compactMap { av_get_pix_fmt_name($0).map { String(cString: $0) } }
     }
 }
 

@@ -98,7 +98,7 @@ public final class JobDirectory: @unchecked Sendable {
         let keep = keeping?.standardizedFileURL.path
         let stale = manifest.partialOutputs.filter { $0 != keep }
         guard !stale.isEmpty else { return }
-        for path in stale where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removePartial(path) }
+        for path in stale where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removeNoFollow(path) }
         manifest.partialOutputs.removeAll { $0 != keep }
         try saveManifestLocked()
     }
@@ -210,14 +210,12 @@ public final class JobDirectory: @unchecked Sendable {
                 }
                 rmdir(path)
             case .tree?:
-                // Filled by Lumière's own processes only; a link is removed, never followed.
-                var info = stat()
-                if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { unlink(path) } else { try? fm.removeItem(atPath: path) }
+                JobDirectory.removeNoFollow(path) // filled by Lumière's own processes only
             case nil:
                 continue // a hand-edited manifest naming something else: not ours to delete
             }
         }
-        for path in manifest.partialOutputs where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removePartial(path) }
+        for path in manifest.partialOutputs where JobManifest.isPartialOutputName(URL(fileURLWithPath: path).lastPathComponent) { JobDirectory.removeNoFollow(path) }
         for child in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where JobManifest.isTemporaryName(child) {
             unlink(url.appendingPathComponent(child).path)
         }
@@ -243,8 +241,9 @@ public final class JobDirectory: @unchecked Sendable {
         }
     }
 
-    /// A partial output: a file, or the hidden folder of an image sequence (never followed if it is a link).
-    static func removePartial(_ path: String) {
+    /// Removes a file or a folder of Lumière's (a partial output, a sub-folder its processes filled); a symbolic
+    /// link is removed itself, never followed.
+    static func removeNoFollow(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR { try? FileManager.default.removeItem(atPath: path) } else { unlink(path) }
