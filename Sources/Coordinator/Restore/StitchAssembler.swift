@@ -6,26 +6,35 @@ import Shared
 /// Puts the segments' results back together in film order following a `StitchPlan`: runs of frames are
 /// copied from one segment; in each overlap both segments' versions are decoded, compared frame by
 /// frame, and cross-faded where they agree best (`Crossfade`). Memory: the two versions of one overlap,
-/// as decoded pictures.
-struct StitchAssembler {
-    struct SeamReport: CustomStringConvertible {
-        var seam: StitchPlan.Seam
-        var differences: [Double]
-        var window: Range<Int>
-        var description: String {
+/// as decoded pictures. Public for its direct test (StitchAssemblerTests).
+public struct StitchAssembler {
+    public struct SeamReport: CustomStringConvertible {
+        public var seam: StitchPlan.Seam
+        /// Mean absolute RGB difference of the two versions, per overlap frame.
+        public var differences: [Double]
+        /// The crossfade window, as offsets into the overlap.
+        public var window: Range<Int>
+        public var description: String {
             "seam \(seam.left)|\(seam.right) frames \(seam.frames): crossfade at +\(window.lowerBound)..<+\(window.upperBound), differences \(differences.map { String(format: "%.5f", $0) })"
         }
     }
 
-    let plan: SegmentPlan
-    let resultURL: (Int) -> URL
+    public let plan: SegmentPlan
+    /// Segment index → its result file (FFV1, exactly the frames of the segment's input range).
+    public let resultURL: (Int) -> URL
     /// Size every frame is brought to (results are already this size unless a worker disagreed).
-    let content: PixelSize
-    var crossfadeWidth = Crossfade.defaultWidth
-    var crossfadeMargin = Crossfade.defaultMargin
+    public let content: PixelSize
+    public var crossfadeWidth = Crossfade.defaultWidth
+    public var crossfadeMargin = Crossfade.defaultMargin
+
+    public init(plan: SegmentPlan, resultURL: @escaping (Int) -> URL, content: PixelSize) {
+        self.plan = plan
+        self.resultURL = resultURL
+        self.content = content
+    }
 
     /// Calls `emit` once per film frame, in order. Returns how each seam was blended.
-    func run(emit: (RGBImage) throws -> Void) throws -> [SeamReport] {
+    public func run(emit: (RGBImage) throws -> Void) throws -> [SeamReport] {
         let stitch = StitchPlan(plan: plan)
         let converter = PixelConverter()
         var readers: [Int: SegmentResultReader] = [:]
