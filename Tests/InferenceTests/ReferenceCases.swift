@@ -1,67 +1,21 @@
 import Foundation
 import Inference
+import TestSupport
 import XCTest
 
-nonisolated(unsafe) private var referenceDirectory: String?
-
-/// Reference outputs computed by ncnn: scripts/ncnn_reference/make_reference.py is run once per
-/// test process (python3 with the `ncnn` and `numpy` packages, and the ffmpeg CLI for photo crops).
+/// Reference outputs computed by ncnn (`NcnnReference` in TestSupport runs the generator), as engine tensors.
 enum ReferenceCases {
-    struct Case: Decodable {
-        let name: String, kind: String, param: String, bin: String
-        let inputs: [String: String], outputs: [String: String]
-        /// Every blob in layer order ([name, file]) for graph cases: locates the first divergence.
-        let trace: [[String]]?
-    }
+    typealias Case = NcnnReference.Case
 
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var modelsDirectory: URL { NcnnReference.modelsDirectory }
 
-    static var modelsDirectory: URL {
-        if let env = ProcessInfo.processInfo.environment["LUMIERE_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        // As ModelLocator: the repo-local copy made by setup, else the shared one next to the repo.
-        let local = repoRoot.appendingPathComponent("models")
-        if FileManager.default.fileExists(atPath: local.appendingPathComponent("realesr-animevideov3").path) { return local }
-        return repoRoot.appendingPathComponent("../shared/models").standardizedFileURL
-    }
+    static func cases(prefix: String) throws -> [Case] { try NcnnReference.cases(prefix: prefix) }
 
-    static let generated: Result<[Case], Error> = Result(catching: {
-        // One directory per test process (parallel test runners must not share it), removed at exit.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-ncnn-ref-\(getpid())")
-        referenceDirectory = dir.path
-        atexit { if let d = referenceDirectory { try? FileManager.default.removeItem(atPath: d) } }
-        let script = repoRoot.appendingPathComponent("scripts/ncnn_reference/make_reference.py")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, dir.path, "--models", modelsDirectory.path]
-        let pipe = Pipe()
-        p.standardError = pipe
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let err = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw InferenceError.invalidInput("reference generator failed (needs python3 with ncnn + numpy, and ffmpeg): \(String(decoding: err, as: UTF8.self).suffix(800))")
-        }
-        let data = try Data(contentsOf: dir.appendingPathComponent("manifest.json"))
-        return try JSONDecoder().decode([Case].self, from: data)
-    })
-
-    static func cases(prefix: String) throws -> [Case] {
-        let all = try generated.get().filter { $0.name.hasPrefix(prefix) }
-        guard !all.isEmpty else { throw InferenceError.invalidInput("no reference cases named \(prefix)*") }
-        return all
-    }
-
-    /// Reads a tensor written by the generator ('LTEN', dims, c, h, w, float32 values).
+    /// Reads a tensor written by the generator.
     static func readTensor(_ path: String) throws -> Tensor {
-        let d = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        guard d.count >= 20, d[0..<4] == [76, 84, 69, 78] else { throw InferenceError.invalidInput("\(path) is not an LTEN file") }
-        func int(_ o: Int) -> Int { Int(Int32(bitPattern: UInt32(d[o]) | UInt32(d[o + 1]) << 8 | UInt32(d[o + 2]) << 16 | UInt32(d[o + 3]) << 24)) }
-        let dims = int(4), c = int(8), h = int(12), w = int(16)
-        guard d.count == 20 + c * h * w * 4 else { throw InferenceError.invalidInput("\(path): size mismatch") }
-        let values = d[20...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        let t = Tensor(dims: dims, channels: c, height: h, width: w)
-        t.withUnsafeMutableValues { buf in for i in 0..<values.count { buf[i] = values[i] } }
+        let v = try NcnnReference.read(path)
+        let t = Tensor(dims: v.dims, channels: v.channels, height: v.height, width: v.width)
+        t.withUnsafeMutableValues { buf in for i in 0..<v.values.count { buf[i] = v.values[i] } }
         return t
     }
 

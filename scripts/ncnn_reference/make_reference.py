@@ -289,6 +289,15 @@ def main():
             write_tensor(base + ".in.lten", img); write_tensor(base + ".out.lten", res[outp])
             manifest.append({"name": name, "kind": "model", "param": param, "bin": binf,
                              "inputs": {inp: base + ".in.lten"}, "outputs": {outp: base + ".out.lten"}})
+            if name.startswith("waifu2x-photo-"):
+                # waifu2x convolves without padding (7 pixels lost per side): Lumiere replicate-pads the frame by 7,
+                # so its whole-frame result is ncnn's on the edge-padded crop (input: the crop, output: 2x its size).
+                padded = np.pad(img, ((0, 0), (7, 7), (7, 7)), mode="edge")
+                res = run_ncnn(param, binf, {inp: padded}, [outp])
+                base = os.path.join(a.out, "edgepad-" + name)
+                write_tensor(base + ".in.lten", img); write_tensor(base + ".out.lten", res[outp])
+                manifest.append({"name": "edgepad-" + name, "kind": "model-edgepad", "param": param, "bin": binf,
+                                 "inputs": {inp: base + ".in.lten"}, "outputs": {outp: base + ".out.lten"}})
     if a.only in (None, "models"):
         # RIFE (needs rife.Warp: a numpy version here, a Swift one in the tests), real frame pair, t = 0.5
         for name, folder, (w, h) in [("rife-v4.0", "rife-v4.0-ncnn", (96, 64)), ("rife-v4.25", "rife-v4.25-ncnn", (128, 64))]:
