@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import TestSupport
 import XCTest
 
 /// Model files crafted to hurt: absurd layer sizes and counts, garbled text, truncated weights. Each must
@@ -20,7 +21,6 @@ final class HostileModelTests: XCTestCase {
     }
 
     private func assertRefused(_ param: String, _ weights: [UInt8], _ what: String, line: UInt = #line) {
-        let before = Self.peakResidentKiB()
         do {
             _ = try Net(paramText: param, weights: weights)
             XCTFail("\(what): loaded", line: line)
@@ -31,10 +31,15 @@ final class HostileModelTests: XCTestCase {
         } catch {
             XCTFail("\(what): untyped error \(error)", line: line)
         }
-        XCTAssertLessThan(Self.peakResidentKiB() - before, 512 << 10, "\(what): refusing took 512 MiB or more", line: line)
+    }
+
+    /// Each test runs its refusals in a child process of its own and fails when they add 512 MiB to its peak.
+    private func measured(function: String = #function) throws -> Bool {
+        try MeasuredChild.measure(self, module: "FaultTests", function: function, limitKiB: 512 << 10)
     }
 
     func testAbsurdChannelCountIsRefused() throws {
+        if try measured() { return }
         let (param, weights) = try original()
         let absurd = param.replacingOccurrences(of: "0=64 1=3 4=1 5=1 6=1728", with: "0=2000000000 1=3 4=1 5=1 6=2147483647")
         XCTAssertNotEqual(absurd, param)
@@ -42,6 +47,7 @@ final class HostileModelTests: XCTestCase {
     }
 
     func testAbsurdLayerAndBlobCountsAreRefused() throws {
+        if try measured() { return }
         let (param, weights) = try original()
         var lines = param.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines[1] = "2000000000 2000000000"
@@ -51,6 +57,7 @@ final class HostileModelTests: XCTestCase {
     }
 
     func testGarbledParamIsRefused() throws {
+        if try measured() { return }
         let (param, weights) = try original()
         var bytes = Array(param.utf8)
         // Deterministic damage: every 37th byte overwritten.
@@ -61,15 +68,10 @@ final class HostileModelTests: XCTestCase {
     }
 
     func testTruncatedWeightsAreRefused() throws {
+        if try measured() { return }
         let (param, weights) = try original()
         for keep in [0, 4, 100_000, weights.count - 1] {
             assertRefused(param, Array(weights.prefix(keep)), "weights cut to \(keep) bytes")
         }
-    }
-
-    private static func peakResidentKiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
     }
 }

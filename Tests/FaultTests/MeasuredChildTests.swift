@@ -1,0 +1,21 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The memory limits of the hostile-input tests are measured in child processes (`MeasuredChild`): this shows the
+/// measurement sees an allocation made there, so those limits can fail.
+final class MeasuredChildTests: XCTestCase {
+    func testAnAllocationInTheChildIsSeen() throws {
+        if MeasuredChild.isChild {
+            let bytes = 256 << 20
+            let block = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+            memset(block, 1, bytes) // touched, so resident
+            block.deallocate()
+            return
+        }
+        let result = try MeasuredChild.run(test: "FaultTests.MeasuredChildTests/testAnAllocationInTheChildIsSeen")
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertGreaterThan(result.peakKiB, 256 << 10, "a 256 MiB allocation in the child was not seen")
+        XCTAssertLessThan(result.peakKiB, 1 << 20)
+    }
+}
