@@ -17,6 +17,8 @@ fault_coordinator_sigkill_resume() {
         sleep 0.1
     done
     # $coord is the `timeout` wrapper: SIGKILL the coordinator itself (its child), then reap the wrapper.
+    local injected=yes
+    kill -0 "$coord" 2>/dev/null || injected=no # finished (or died) before the kill: nothing was injected
     local real; real=$(pgrep -P "$coord" | head -1)
     kill -KILL "${real:-$coord}"; wait "$coord" 2>/dev/null
     local after; after=$(journal_entries "$job/journal.json")
@@ -29,8 +31,8 @@ fault_coordinator_sigkill_resume() {
     total=$(sed -n 's/.* \([0-9]*\) segments, \([0-9]*\) to restore/\1/p' <<<"$plan")
     todo=$(sed -n 's/.* \([0-9]*\) segments, \([0-9]*\) to restore/\2/p' <<<"$plan")
     row "SIGKILL coordinator mid-job, same command again" \
-        "killed with $after results journaled (output present after kill: $partial); rerun: \"$plan\", exit $rc" \
-        "$([ $rc = 0 ] && [ "$partial" = no ] && [ -n "$todo" ] && [ "$todo" -lt "$total" ] && identical "$out" || echo no)"
+        "$([ $injected = yes ] && echo killed || echo 'FAULT NOT INJECTED: coordinator had already exited;') with $after results journaled (output present after kill: $partial); rerun: \"$plan\", exit $rc" \
+        "$([ $injected = yes ] && [ $rc = 0 ] && [ "$partial" = no ] && [ -n "$todo" ] && [ "$todo" -lt "$total" ] && identical "$out" || echo no)"
 }
 
 # The job directory on a small tmpfs: the job must stop with a clear "no space left" error, the journal

@@ -10,10 +10,10 @@ ROOT=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "need root for: $*" >&2; exit 1; fi; }
 
-# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI, Python's ncnn
-#    and iproute2 (the multi-host test's network namespaces) are for tests only.
+# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI, Python's ncnn,
+#    iproute2 (the multi-host test's network namespaces) and python3-zmq (the fault suite's rogue peers) are for tests only.
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
-          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy iproute2)
+          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy python3-zmq iproute2)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,9 +24,10 @@ fi
 if ! command -v swift >/dev/null; then
     echo "Swift 6 is not on PATH: install it from swift.org (e.g. swiftly) and run this again." >&2; exit 1
 fi
-if ! python3 -c 'import ncnn, numpy' 2>/dev/null; then
-    say "installing the ncnn reference engine (PyPI) for the tests"
-    python3 -m pip install -q ncnn numpy 2>/dev/null || python3 -m pip install -q --break-system-packages ncnn numpy
+if ! python3 -c 'import ncnn, numpy, zmq' 2>/dev/null; then
+    # Debian's python3-zmq serves /usr/bin/python3; a python3 of its own (pyenv, venv) gets pyzmq from PyPI.
+    say "installing the ncnn reference engine and pyzmq (PyPI) for the tests"
+    python3 -m pip install -q ncnn numpy pyzmq 2>/dev/null || python3 -m pip install -q --break-system-packages ncnn numpy pyzmq
 fi
 
 # 2. Models: ./models (ignored by git) links to or holds the ncnn models.

@@ -19,9 +19,10 @@ final class DefaultPathEndToEndTests: XCTestCase {
         let job = dir.appendingPathComponent("job")
         // Only the segment length differs from the defaults: 1 s makes four segments of one shot, so three seams.
         let run = try Fixtures.runProduct("lumiere-coordinator", ["restore", film, "-o", farm, "--segment-seconds", "1",
-                                                                  "--job-dir", job.path, "--keep-job", "--quiet"])
+                                                                  "--job-dir", job.path, "--keep-job", "--quiet"],
+                                           timeout: 240) // about 50 s on 2 cores: a hung job fails here
         XCTAssertEqual(run.status, 0, run.stderr)
-        let one = try Fixtures.runProduct("lumiere-coordinator", ["restore", film, "-o", single, "--in-process", "--quiet"])
+        let one = try Fixtures.runProduct("lumiere-coordinator", ["restore", film, "-o", single, "--in-process", "--quiet"], timeout: 240)
         XCTAssertEqual(one.status, 0, one.stderr)
 
         // The defaults: the neural model ran (the plan records the recipe), 2x, H.264 yuv420p, every frame.

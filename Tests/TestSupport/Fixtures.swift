@@ -116,9 +116,15 @@ extension Fixtures {
         return url
     }
 
-    /// Runs a built product in `directory` and waits; `whenStderr` sees stderr as it arrives (to send a signal at
-    /// the right moment, say).
-    public static func runProduct(_ name: String, _ arguments: [String], in directory: URL? = nil,
+    /// A product that ran past its time limit: a hung job is a failure, never a test that waits forever.
+    public struct TimedOut: Error, CustomStringConvertible {
+        public let command: String, seconds: Double, stderr: String
+        public var description: String { "\(command) still running after \(Int(seconds)) s (killed); stderr: \(stderr.suffix(1500))" }
+    }
+
+    /// Runs a built product in `directory` and waits, at most `timeout` seconds (then kills it and throws
+    /// `TimedOut`); `whenStderr` sees stderr as it arrives (to send a signal at the right moment, say).
+    public static func runProduct(_ name: String, _ arguments: [String], in directory: URL? = nil, timeout: Double = 600,
                                   whenStderr: ((String, Process) -> Void)? = nil) throws -> CommandResult {
         _ = useBuiltWorker()
         let process = Process()
@@ -133,7 +139,15 @@ extension Fixtures {
             let all = text.append(String(decoding: handle.availableData, as: UTF8.self))
             whenStderr?(all, process)
         }
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            err.fileHandleForReading.readabilityHandler = nil
+            throw TimedOut(command: "\(name) \(arguments.joined(separator: " "))", seconds: timeout, stderr: text.append(""))
+        }
         process.waitUntilExit()
         err.fileHandleForReading.readabilityHandler = nil
         let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
