@@ -43,8 +43,8 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     public static let settingKey = "recipe"
     /// The result formats a worker accepts: planar RGB, 10 to 16 bits, that FFV1 codes losslessly.
     public static let resultPixelFormats: Set<String> = ["gbrp10le", "gbrp12le", "gbrp14le", "gbrp16le"]
-    /// Recipes are small; anything larger is not a recipe.
-    public static let maxEncodedBytes = 4096
+    /// Recipes are small; anything larger is not a recipe. The wire carries exactly this much (one constant).
+    public static let maxEncodedBytes = FarmProtocol.maxSettingValueBytes
 
     public var settings: [Setting] {
         let data = (try? JSONEncoder().encode(self)) ?? Data()

@@ -32,6 +32,24 @@ final class ProtocolCodecTests: XCTestCase {
         }
     }
 
+    /// The largest recipe a worker accepts travels in an assignment: the wire's limit for a setting is the
+    /// recipe's own (it was 1 KiB against the recipe's 4 KiB, so a long recipe was refused by every worker).
+    func testTheLargestValidRecipeTravelsInAnAssignment() throws {
+        var recipe = RenderRecipe(processor: "lanczos", contentWidth: 640, contentHeight: 480)
+        let base = recipe.settings[0].value.utf8.count
+        recipe.deinterlaced = "bwdif=mode=send_frame:parity=auto:deint=all" + String(repeating: " ", count: RenderRecipe.maxEncodedBytes - base - 80)
+        let settings = recipe.settings
+        XCTAssertGreaterThan(settings[0].value.utf8.count, 3 * 1024)
+        XCTAssertLessThanOrEqual(settings[0].value.utf8.count, RenderRecipe.maxEncodedBytes)
+        let message = FarmMessage.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, settings: settings, input: Self.payload))
+        guard case .assign(let got) = try MessageCodec.decode(MessageCodec.encode(message)) else { return XCTFail() }
+        XCTAssertEqual(try RenderRecipe(settings: got.settings), recipe)
+        // One byte over the limit is refused by the wire and by the recipe alike.
+        let tooLong = [Setting(RenderRecipe.settingKey, String(repeating: "x", count: RenderRecipe.maxEncodedBytes + 1))]
+        XCTAssertThrowsError(try MessageCodec.decode(MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, settings: tooLong, input: Self.payload)))))
+        XCTAssertThrowsError(try RenderRecipe(settings: tooLong))
+    }
+
     func testLargestChunkFitsTheMessageLimit() throws {
         let chunk = FarmMessage.chunk(Self.lease, offset: 0, bytes: [UInt8](repeating: 7, count: FarmProtocol.maxChunkBytes))
         let bytes = MessageCodec.encode(chunk)

@@ -79,6 +79,7 @@ public final class FarmRestorePipeline {
         let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
                                          outputPixelFormat: encoding.pixelFormat)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
+        _ = try RenderRecipe(settings: recipe.settings) // what every worker will decode: refused here, not on each of them
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")

@@ -72,7 +72,9 @@ public enum MessageCodec {
             return .goodbye(reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
         case .assign:
             let l = try lease(&r), frames = try r.u32("inputFrameCount")
-            let settings = try (0..<r.count("settings")).map { _ in Setting(try r.string("key"), try r.string("value")) }
+            let settings = try (0..<r.count("settings")).map { _ in
+                Setting(try r.string("key"), try r.string("value", limit: FarmProtocol.maxSettingValueBytes))
+            }
             return .assign(SegmentAssignment(lease: l, inputFrameCount: frames, settings: settings, input: try payload(&r)))
         case .credit:
             return .credit(try lease(&r), chunks: try r.u32("chunks"))

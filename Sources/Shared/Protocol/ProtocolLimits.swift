@@ -12,6 +12,9 @@ public enum FarmProtocol {
     public static let maxMessageBytes = maxChunkBytes + 1024
     public static let maxStringBytes = 1024
     public static let maxTextBytes = 4096
+    /// An assignment setting's value (the render recipe travels as one): the recipe's own limit is this one
+    /// (`RenderRecipe.maxEncodedBytes`), so a recipe the coordinator accepts is never refused by the wire.
+    public static let maxSettingValueBytes = 4096
     public static let maxListCount = 64
     /// Segment files are bounded so a hostile peer cannot announce an absurd transfer (64 GiB).
     public static let maxPayloadBytes: UInt64 = 64 << 30
