@@ -18,6 +18,7 @@ final class ModelsCommandTests: XCTestCase {
     /// Runs `lumiere-coordinator ARGS` in `directory` without $LUMIERE_MODELS; returns status, stdout, stderr.
     private func coordinator(_ arguments: [String], in directory: URL? = nil,
                              environment extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        _ = Fixtures.useBuiltWorker()
         let process = Process()
         process.executableURL = try Fixtures.product("lumiere-coordinator")
         process.arguments = arguments
@@ -203,6 +204,22 @@ final class ModelsCommandTests: XCTestCase {
             XCTAssertEqual(result.err.split(separator: "\n").count, 1, "one line: \(result.err)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mp4").path))
         }
+    }
+
+    /// `restore --models-dir` reaches the local workers it starts: with $LUMIERE_MODELS pointing nowhere, the restore
+    /// works only if the workers are told the folder too (and fails, naming the bad variable, without the option).
+    func testModelsDirReachesTheLocalWorkers() throws {
+        let copy = try copyOfModels()
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try Fixtures.syntheticClip(at: clip.path, seconds: 0.4, size: "64x48")
+        let nowhere = ["LUMIERE_MODELS": dir.appendingPathComponent("nowhere").path]
+        let args = ["restore", "clip.mp4", "-o", "out.mp4", "--quiet", "--model", "realesr-animevideov3", "--scale", "2", "--preset", "ultrafast", "--workers", "1"]
+        let refused = try coordinator(args, environment: nowhere)
+        XCTAssertEqual(refused.status, 1, refused.err)
+        XCTAssert(refused.err.contains("LUMIERE_MODELS=\(nowhere["LUMIERE_MODELS"]!) holds none of"), refused.err)
+        let result = try coordinator(args + ["--models-dir", copy.path], environment: nowhere)
+        XCTAssertEqual(result.status, 0, result.err)
+        XCTAssertEqual(try Fixtures.probe(dir.appendingPathComponent("out.mp4").path, stream: "v:0")["width"], "128")
     }
 
     /// The search order: --models-dir, $LUMIERE_MODELS, <prefix>/share/lumiere/models, ./models, the executable's checkout.
