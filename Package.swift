@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "lumiere-engine-bench", dependencies: ["Inference"], path: "Benchmarks/EngineBenchmark",
                           swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
-            "Worker", "Transport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Worker", "Processors", "Transport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -99,8 +99,7 @@ fault_hostile_media() {
 }
 
 fault_hostile_models() {
-    local models="$WORK/models" name=realesr-animevideov3 src="$FOOTAGE/../models/realesr-animevideov3"
-    [ -d "$src" ] || src="$REPO/../shared/models/realesr-animevideov3"
+    local models="$WORK/models" name=realesr-animevideov3 src="$REPO/models/realesr-animevideov3"
     local variant
     for variant in truncated-bin garbled-param absurd-channels absurd-layer-count; do
         local dir="$models/$variant/$name"; mkdir -p "$dir"

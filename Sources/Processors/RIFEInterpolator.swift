@@ -8,18 +8,26 @@ import Shared
 /// 64 for v4.25), the timestep goes in as a full plane `in2` filled with t (a 1×1 scalar gives
 /// wrong output for v4.0), and the result is cropped back and clamped to [0, 1].
 public final class RIFEInterpolator: FrameInterpolator {
-    public enum Model: String, CaseIterable, Sendable {
-        case v40 = "rife-v4.0"
-        case v425 = "rife-v4.25"
+    /// An interpolation model of `ModelCatalogue` (rife-v4.0, rife-v4.25).
+    public struct Model: RawRepresentable, CaseIterable, Sendable, Equatable {
+        public let entry: ModelEntry
+        public var rawValue: String { entry.name }
+
+        public init?(rawValue: String) {
+            guard let entry = ModelCatalogue.entry(named: rawValue), entry.kind == .interpolation else { return nil }
+            self.entry = entry
+        }
+
+        public static var allCases: [Model] { ModelCatalogue.interpolationNames.compactMap(Model.init(rawValue:)) }
 
         /// Frame sides are padded up to a multiple of this (the flow network's coarsest scale).
-        public var padMultiple: Int { self == .v40 ? 32 : 64 }
-        var folder: String { self == .v40 ? "rife-v4.0-ncnn" : "rife-v4.25-ncnn" }
+        public var padMultiple: Int { entry.padMultiple ?? 64 }
     }
 
     public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
         case unknownModel(String)
         case missingModelFile(String)
+        case damagedModelFile(String, detail: String)
         case invalidSetting(String)
 
         public var description: String {
@@ -27,7 +35,9 @@ public final class RIFEInterpolator: FrameInterpolator {
             case let .unknownModel(name):
                 return "unknown interpolation model '\(name)'; choose one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (or blend)"
             case let .missingModelFile(path):
-                return "model file \(path) is missing — run scripts/setup.sh or point LUMIERE_MODELS at the model directory"
+                return "model file \(path) is missing — \(ModelLocator.fix)"
+            case let .damagedModelFile(path, detail):
+                return "model file \(path) is damaged (\(detail)) — \(ModelLocator.fix)"
             case let .invalidSetting(what):
                 return what
             }
@@ -53,11 +63,8 @@ public final class RIFEInterpolator: FrameInterpolator {
         self.model = model
         self.threads = threads
         let dir = try modelsDirectory ?? ModelLocator.modelsDirectory()
-        let param = dir.appendingPathComponent(model.folder + "/flownet.param")
-        let bin = dir.appendingPathComponent(model.folder + "/flownet.bin")
-        for f in [param, bin] where !FileManager.default.fileExists(atPath: f.path) {
-            throw ConfigurationError.missingModelFile(f.path)
-        }
+        let (param, bin) = try ModelLocator.graphFiles(model.entry, stem: model.entry.stem(), in: dir, missing: ConfigurationError.missingModelFile,
+                                                      damaged: ConfigurationError.damagedModelFile)
         net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
     }
 

@@ -22,9 +22,10 @@ public struct RetimeRecipe: Codable, Sendable, Equatable, Hashable {
     public var maxDuplicateRun: Int
 
     public static let defaultMaxDuplicateRun = 4
-    public static let interpolators = ["rife-v4.0", "rife-v4.25", "blend"]
+    /// The interpolation models of `ModelCatalogue`, then `blend` (a plain crossfade, no model).
+    public static var interpolators: [String] { ModelCatalogue.interpolationNames + ["blend"] }
 
-    public init(inputRate: Rational, outputRate: Rational, interpolator: String = "rife-v4.0", order: Order = .interpolateFirst,
+    public init(inputRate: Rational, outputRate: Rational, interpolator: String = ModelCatalogue.defaultInterpolator, order: Order = .interpolateFirst,
                 duplicateThreshold: Double? = nil, maxDuplicateRun: Int = RetimeRecipe.defaultMaxDuplicateRun) {
         self.inputRate = inputRate
         self.outputRate = outputRate

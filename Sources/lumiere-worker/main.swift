@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Processors
 import Transport
 import Worker
 
@@ -29,6 +30,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "The coordinator's CURVE public key file (.pub). Required with --key.")
     var serverKey: String?
 
+    @Option(help: "Folder holding the models (searched first; then $LUMIERE_MODELS, <prefix>/share/lumiere/models, ./models, the checkout's models/).")
+    var modelsDir: String?
+
     @Option(help: "Use the simulated processor taking this many seconds per segment (tests, benchmarks).")
     var simulateSeconds: Double?
 
@@ -46,6 +50,15 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "lumiere-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if let modelsDir {
+            ModelLocator.commandLineDirectory = modelsDir
+            do {
+                ModelLocator.commandLineDirectory = try ModelLocator.modelsDirectory().path
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         // The real media pipeline unless a simulation is asked for (tests, soak runs, benchmarks).
         let processor: SegmentProcessor = simulateSeconds.map { SimulatedSegmentProcessor(secondsPerSegment: $0) }
             ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)

@@ -9,12 +9,12 @@ final class HostileModelTests: XCTestCase {
     private static let models: URL? = {
         let env = ProcessInfo.processInfo.environment["LUMIERE_MODELS"].map { URL(fileURLWithPath: $0) }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return [env, root.appendingPathComponent("models"), root.deletingLastPathComponent().appendingPathComponent("shared/models")]
+        return [env, root.appendingPathComponent("models")]
             .compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("realesr-animevideov3").path) }
     }()
 
     private func original() throws -> (param: String, weights: [UInt8]) {
-        let dir = try XCTUnwrap(Self.models, "needs the models folder (LUMIERE_MODELS or ../shared/models)")
+        let dir = try XCTUnwrap(Self.models, "needs the models folder (models/ in the repository, or LUMIERE_MODELS)")
             .appendingPathComponent("realesr-animevideov3")
         return (try String(contentsOf: dir.appendingPathComponent("realesr-animevideov3-x2.param"), encoding: .utf8),
                 Array(try Data(contentsOf: dir.appendingPathComponent("realesr-animevideov3-x2.bin"))))

@@ -104,30 +104,28 @@ final class NeuralUpscalerTests: XCTestCase {
         }
     }
 
+    /// The full order (--models-dir, $LUMIERE_MODELS, share directory, ./models, checkout) is tested in
+    /// CoordinatorTests/ModelsCommandTests; here: ./models, $LUMIERE_MODELS before it, and no ../shared/models any more.
     func testModelLocatorSearchOrder() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-locator-\(getpid())")
         try FileManager.default.createDirectory(at: tmp.appendingPathComponent("work/models/realesr-general-x4v3"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: tmp.appendingPathComponent("shared/models/waifu2x-upconv7-photo"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let work = tmp.appendingPathComponent("work")
-        // ./models first
-        XCTAssertEqual(try ModelLocator.modelsDirectory(environment: [:], currentDirectory: work, executable: nil).path,
+        // ./models
+        XCTAssertEqual(try ModelLocator.modelsDirectory(explicit: nil, environment: [:], currentDirectory: work, executable: nil).path,
                        work.appendingPathComponent("models").standardizedFileURL.path)
-        // then ../shared/models
-        try FileManager.default.removeItem(at: work.appendingPathComponent("models"))
-        XCTAssertEqual(try ModelLocator.modelsDirectory(environment: [:], currentDirectory: work, executable: nil).path,
-                       tmp.appendingPathComponent("shared/models").standardizedFileURL.path)
         // $LUMIERE_MODELS wins, and a wrong one is named in the error
-        XCTAssertEqual(try ModelLocator.modelsDirectory(environment: ["LUMIERE_MODELS": try models.path], currentDirectory: work, executable: nil).path,
+        XCTAssertEqual(try ModelLocator.modelsDirectory(explicit: nil, environment: ["LUMIERE_MODELS": try models.path], currentDirectory: work, executable: nil).path,
                        try models.standardizedFileURL.path)
-        XCTAssertThrowsError(try ModelLocator.modelsDirectory(environment: ["LUMIERE_MODELS": "/nonexistent/m"], currentDirectory: work, executable: nil)) { e in
+        XCTAssertThrowsError(try ModelLocator.modelsDirectory(explicit: nil, environment: ["LUMIERE_MODELS": "/nonexistent/m"], currentDirectory: work, executable: nil)) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/m"), "\(e)")
         }
-        // nothing anywhere: the error lists what was searched
-        try FileManager.default.removeItem(at: tmp.appendingPathComponent("shared"))
-        XCTAssertThrowsError(try ModelLocator.modelsDirectory(environment: [:], currentDirectory: work, executable: nil)) { e in
+        // ../shared/models is no longer searched (the models ship in the repository): the error lists what was searched
+        try FileManager.default.removeItem(at: work.appendingPathComponent("models"))
+        XCTAssertThrowsError(try ModelLocator.modelsDirectory(explicit: nil, environment: [:], currentDirectory: work, executable: nil)) { e in
             guard let nf = e as? ModelLocator.NotFound else { return XCTFail("\(e)") }
-            XCTAssertEqual(nf.searched.count, 2)
+            XCTAssertEqual(nf.searched, [work.appendingPathComponent("models").standardizedFileURL.path])
             XCTAssertTrue("\(e)".contains("LUMIERE_MODELS"))
         }
     }

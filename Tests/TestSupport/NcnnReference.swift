@@ -21,10 +21,8 @@ public enum NcnnReference {
 
     public static var modelsDirectory: URL {
         if let env = ProcessInfo.processInfo.environment["LUMIERE_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        // As ModelLocator: the repository's models, else the shared ones next to the repository.
-        let local = Fixtures.repositoryRoot.appendingPathComponent("models")
-        if FileManager.default.fileExists(atPath: local.appendingPathComponent("realesr-animevideov3").path) { return local }
-        return Fixtures.repositoryRoot.appendingPathComponent("../shared/models").standardizedFileURL
+        // The models ship in the repository (models/).
+        return Fixtures.repositoryRoot.appendingPathComponent("models")
     }
 
     public struct GeneratorFailed: Error, CustomStringConvertible {

@@ -336,7 +336,7 @@ def verdict(rows, frames, scores):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default_video = os.path.normpath(os.path.join(here, "../../../shared/footage/video/balle1-vp9.avi"))
-    default_models = os.path.normpath(os.path.join(here, "../../../shared/models"))
+    default_models = os.path.normpath(os.path.join(here, "../../models"))  # shipped in the repository
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--video", default=default_video)
     ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", default_models),

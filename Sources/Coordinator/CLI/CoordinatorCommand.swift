@@ -8,9 +8,9 @@ public struct CoordinatorCommand: ParsableCommand {
         abstract: "Restore old film: neural super-resolution and frame interpolation, spread over a farm of workers.",
         discussion: """
         Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
-        `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots.
+        `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots; `lumiere-coordinator models` lists the models.
         """,
-        subcommands: [RestoreCommand.self, ProbeCommand.self, ShotsCommand.self, KeygenCommand.self, StatusCommand.self],
+        subcommands: [RestoreCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
     public init() {}

@@ -60,6 +60,10 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Engine tile side in input pixels: bounds memory on large frames (default 256).")
     var tile: Int?
 
+    @Option(help: ArgumentHelp("Folder holding the models (searched first; then $LUMIERE_MODELS, <prefix>/share/lumiere/models, ./models, the checkout's models/; see `lumiere-coordinator models`).",
+                               valueName: "dir"))
+    var modelsDir: String?
+
     @Option(help: "Video codec: h264 (libx264, yuv420p, plays everywhere) or ffv1 (lossless, for masters and intermediates).")
     var codec: String = VideoEncoding.Codec.h264.rawValue
 
@@ -129,6 +133,11 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         try failing {
+            if let modelsDir {
+                // Every model this process and its local workers load comes from here.
+                ModelLocator.commandLineDirectory = modelsDir
+                ModelLocator.commandLineDirectory = try ModelLocator.modelsDirectory().path
+            }
             let geometry: OutputGeometry.Request
             if let size {
                 guard let box = PixelSize(parsing: size) else { throw ValidationFailure("--size must look like 3840x2160, got \(size)") }

@@ -1,4 +1,5 @@
 import Foundation
+import Processors
 
 /// Worker processes that `restore` starts on this machine when no `--bind` is given: the farm in miniature,
 /// speaking the same protocol over an ipc:// socket.
@@ -35,6 +36,7 @@ final class LocalWorkers {
             let name = "local-\(index + 1)"
             process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--name", name, "--exit-with-parent",
                                  "--work-dir", workDirectory.appendingPathComponent(name).path, "--log-level", "warning"]
+                + (ModelLocator.commandLineDirectory.map { ["--models-dir", $0] } ?? [])
             let log = logDirectory.appendingPathComponent("\(name).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)

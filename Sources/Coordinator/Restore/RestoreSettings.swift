@@ -51,7 +51,7 @@ extension RestoreSettings {
     /// The default processor for live-action film: Real-ESRGAN general "WDN" (weak denoise). On the 1906 film it
     /// is much sharper than Lanczos while keeping the grain that realesr-general paints over; on real photos it is
     /// the more faithful of the two live-action models (README, "Choosing a model").
-    public static let defaultProcessor = "realesr-general-wdn"
+    public static let defaultProcessor = ModelCatalogue.defaultSuperResolution
 
     /// The recipe every worker follows for this restore (`inputRate` is needed only when retiming; `fields` is how
     /// the source was deinterlaced, see `ConstantRateReader.fieldPlan()`).

@@ -17,7 +17,7 @@ public struct RetimeSettings: Sendable, Equatable {
     public var duplicateThreshold: Double?
     public var maxDuplicateRun: Int
 
-    public static let defaultInterpolator = "rife-v4.0"
+    public static let defaultInterpolator = ModelCatalogue.defaultInterpolator
 
     public init(outputRate: Rational, interpolator: String = RetimeSettings.defaultInterpolator, order: OrderChoice = .auto,
                 duplicateThreshold: Double? = DuplicateDetector.defaultThreshold, maxDuplicateRun: Int = RetimeRecipe.defaultMaxDuplicateRun) {
@@ -42,22 +42,15 @@ public struct RetimeSettings: Sendable, Equatable {
     }
 
     /// Seconds per source megapixel on one core of the development machine (docs/retiming.md, "Order"); only ratios matter.
+    /// The measurements live in `ModelCatalogue` (`ModelEntry.secondsPerMegapixel`); an unknown model is priced as the
+    /// default model (realesr-general-wdn).
     static func superResolutionCost(_ processor: String) -> Double {
-        switch processor {
-        case "lanczos": return 0.02
-        case "realesr-animevideov3": return 4.2
-        case "waifu2x-photo": return 4.1
-        default: return 7.7 // realesr-general, realesr-general-wdn
-        }
+        ModelCatalogue.secondsPerMegapixel(processor, kind: .superResolution)
     }
 
-    /// Seconds per megapixel of the frames interpolated.
+    /// Seconds per megapixel of the frames interpolated (`ModelCatalogue`; unknown: as rife-v4.0, the default).
     static func interpolationCost(_ interpolator: String) -> Double {
-        switch interpolator {
-        case "blend": return 0.01
-        case "rife-v4.25": return 0.64
-        default: return 0.40 // rife-v4.0
-        }
+        ModelCatalogue.secondsPerMegapixel(interpolator, kind: .interpolation)
     }
 
     /// Interpolating first runs the interpolator on small frames but the upscaler on every output frame; upscaling
