@@ -19,6 +19,8 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FOOTAGE="${LUMIERE_FOOTAGE:-$REPO/../shared/footage}"
 FAULT_INPUT="$FOOTAGE/oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"
+# Without ../shared: the copy scripts/setup.sh puts in footage/ (the farm, network and resume rows need only this film).
+[ -f "$FAULT_INPUT" ] || [ -n "${LUMIERE_FOOTAGE:-}" ] || FAULT_INPUT="$REPO/footage/Shepard_Calais_1906_FrenchGP.160p.ogv"
 FAULT_JOB_TIMEOUT="${FAULT_JOB_TIMEOUT:-600}"
 FAULT_ONLY="${FAULT_ONLY:-farm network rogue media models resume fuzz soak sanitizers}"
 FAULT_STARTED=$SECONDS

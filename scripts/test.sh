@@ -24,6 +24,10 @@ else
     echo "skipping the fault suite's process rows (needs root): sudo bash faults/run-all.sh"
 fi
 
+if [ ! -d "${LUMIERE_FOOTAGE:-../shared/footage}" ]; then
+    echo "note: ${LUMIERE_FOOTAGE:-../shared/footage} is not here: the tests that need its clips will skip, each saying so (only the 1906 film, in footage/, is at hand)"
+fi
+
 # A hung test is a failure, not a CI run that waits for ever: the whole suite takes about 12 minutes here.
 timeout 45m swift test -c release --disable-swift-testing 2>&1 | grep -v -- "-isystem" | tee .build/test-output.txt
 

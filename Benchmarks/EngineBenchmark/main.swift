@@ -81,6 +81,7 @@ let modelFiles: [String: String] = [
     "realesr-animevideov3-x4": "realesr-animevideov3/realesr-animevideov3-x4",
     "realesr-general-x4v3": "realesr-general-x4v3/RealESRGAN_General_x4_v3",
     "waifu2x-photo-noise1": "waifu2x-upconv7-photo/noise1_scale2.0x_model",
+    "realesrgan-x4plus": "realesrgan-x4plus/realesrgan-x4plus",
 ]
 
 func run(_ exe: String, _ args: [String]) throws -> Data {

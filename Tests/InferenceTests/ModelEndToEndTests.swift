@@ -13,5 +13,7 @@ final class ModelEndToEndTests: XCTestCase {
     }
     func testRealESRGeneral() throws { try check("realesr-general-x4v3") }
     func testRealESRGeneralWDN() throws { try check("realesr-general-wdn-x4v3") }
+    /// RRDBNet (351 convolutions, dense Concat/Eltwise blocks, nearest Interp): issue 15's heavy model.
+    func testRealESRGANx4plus() throws { try check("realesrgan-x4plus") }
     func testWaifu2xPhotoAllNoiseLevels() throws { try check("waifu2x-photo-") }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Inference
+import Shared
+import TestSupport
 import XCTest
 
 /// Tiled output equals untiled output (within 1e-4) for every border model, on real photo crops, and both equal
@@ -41,5 +43,38 @@ final class TiledUpscalerTests: XCTestCase {
     }
     func testWaifu2xScaleOnlyTiles() throws {
         try compare("waifu2x-photo-scale2", scale: 2, border: .valid(padding: 7), tile: 20, oracle: "edgepad-waifu2x-photo-scale2")
+    }
+}
+
+/// realesrgan-x4plus (RRDBNet) sees hundreds of pixels (345 stacked 3×3 convolutions), far more than any tile
+/// border worth paying for: its tiles are an approximation, and this measures how close (issue 15, item 5).
+final class DeepModelTilingTests: XCTestCase {
+    func testRealESRGANx4plusTilesAgreeClosely() throws {
+        let photo = try XCTUnwrap(Fixtures.footage("photos/LadyBird.jpg"), "needs ../shared/footage")
+        let (w, h) = (192, 48)
+        let raw = try Fixtures.runData("ffmpeg", ["-v", "error", "-i", photo, "-vf", "crop=\(w):\(h):600:450", "-frames:v", "1",
+                                                  "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        XCTAssertEqual(raw.count, w * h * 3)
+        let input = Tensor(channels: 3, height: h, width: w)
+        input.withUnsafeMutableValues { v in
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 { v[(c * h + y) * w + x] = Float(raw[(y * w + x) * 3 + c]) / 255 } } }
+        }
+        let models = ReferenceCases.modelsDirectory.appendingPathComponent("realesrgan-x4plus")
+        let net = try Net(paramURL: models.appendingPathComponent("realesrgan-x4plus.param"), weightsURL: models.appendingPathComponent("realesrgan-x4plus.bin"),
+                          options: EngineOptions(threads: 2))
+        let entry = try XCTUnwrap(ModelCatalogue.entry(named: "realesrgan-x4plus"))
+        guard case .samePadding(let context)? = entry.tileBorder else { return XCTFail("x4plus pads its convolutions") }
+        let runner = try TiledUpscaler(net: net, inputName: "data", outputName: "output", scale: 4, border: .samePadding(context: context))
+        let whole = try runner.upscale(input)
+        let tiled = try runner.upscale(input, tileSize: 64) // three tiles side by side, each with `context` pixels of neighbours
+        var worst: Float = 0, sum: Double = 0
+        whole.withUnsafeValues { a in tiled.withUnsafeValues { b in
+            for i in a.indices { let d = abs(a[i] - b[i]); if !(d <= worst) { worst = d }; sum += Double(d * d) }
+        } }
+        let psnr = 10 * log10(1 / (sum / Double(whole.channels * whole.height * whole.width)))
+        print(String(format: "realesrgan-x4plus, 192x48 in tiles of 64 with %d pixels of context: max difference %.5f (%.2f/255), PSNR %.1f dB vs whole frame",
+                     context, worst, worst * 255, psnr))
+        XCTAssertLessThan(worst, 0.5 / 255, "tiles of x4plus differ from the whole frame by more than half a code value")
+        XCTAssertGreaterThan(psnr, 80) // measured 2026-12-05: max 0.00015 (0.04/255), 102.8 dB
     }
 }

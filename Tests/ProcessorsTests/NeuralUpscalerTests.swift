@@ -39,7 +39,7 @@ final class NeuralUpscalerTests: XCTestCase {
         let cases: [(String, Int, Int?, String)] = [
             ("realesr-animevideov3", 2, nil, "realesr-animevideov3-x2"), ("realesr-animevideov3", 3, nil, "realesr-animevideov3-x3"),
             ("realesr-animevideov3", 4, nil, "realesr-animevideov3-x4"), ("realesr-general", 4, nil, "realesr-general-x4v3"),
-            ("realesr-general-wdn", 4, nil, "realesr-general-wdn-x4v3"),
+            ("realesr-general-wdn", 4, nil, "realesr-general-wdn-x4v3"), ("realesrgan-x4plus", 4, nil, "realesrgan-x4plus"),
             // waifu2x loses 7 pixels per side; the processor replicate-pads, so the oracle ran on the padded crop.
             ("waifu2x-photo", 2, nil, "edgepad-waifu2x-photo-scale2.0x"), ("waifu2x-photo", 2, 1, "edgepad-waifu2x-photo-noise1_scale2.0x"),
         ]

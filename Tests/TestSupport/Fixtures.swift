@@ -15,7 +15,10 @@ public enum Fixtures {
     /// A real footage file, or nil when the footage folder is not there (the test then skips).
     public static func footage(_ relative: String) -> String? {
         let path = footage.appendingPathComponent(relative).path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        if FileManager.default.fileExists(atPath: path) { return path }
+        // Without ../shared, scripts/setup.sh still puts the 1906 film in footage/ (from a Debian package).
+        let local = repositoryRoot.appendingPathComponent("footage").appendingPathComponent(URL(fileURLWithPath: relative).lastPathComponent).path
+        return relative.hasPrefix("oldfilm/") && FileManager.default.fileExists(atPath: local) ? local : nil
     }
 
     /// A fresh temporary directory for one test.
@@ -28,6 +31,11 @@ public enum Fixtures {
     /// Runs a tool (ffmpeg/ffprobe/python3 — test fixtures and oracles only, never the product). Returns stdout.
     @discardableResult
     public static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        String(decoding: try runData(tool, arguments), as: UTF8.self)
+    }
+
+    /// `run`, returning stdout's bytes (raw frames from `ffmpeg -f rawvideo -`, say).
+    public static func runData(_ tool: String, _ arguments: [String]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
@@ -41,7 +49,7 @@ public enum Fixtures {
         guard process.terminationStatus == 0 else {
             throw FixtureError.toolFailed("\(tool) \(arguments.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self).suffix(800))")
         }
-        return String(decoding: outData, as: UTF8.self)
+        return outData
     }
 
     /// Makes a clip with FFmpeg's lavfi sources: `testsrc2` video (+ optional sine audio).

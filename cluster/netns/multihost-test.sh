@@ -15,6 +15,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 footage="${LUMIERE_FOOTAGE:-$repo/../shared/footage}"
 input="$footage/oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"
+# Without ../shared: the copy scripts/setup.sh puts in footage/ (from Debian's python-nbsphinx-doc).
+[ -f "$input" ] || [ -n "${LUMIERE_FOOTAGE:-}" ] || input="$repo/footage/Shepard_Calais_1906_FrenchGP.160p.ogv"
 timeout_s="${MULTIHOST_TIMEOUT:-300}"
 model="${MULTIHOST_MODEL:-lanczos}"
 started=$SECONDS

@@ -246,6 +246,7 @@ MODELS = [
     ("realesr-animevideov3-x4", "realesr-animevideov3/realesr-animevideov3-x4", "chelsea.png", (150, 60, 48, 36)),
     ("realesr-general-x4v3", "realesr-general-x4v3/RealESRGAN_General_x4_v3", "camera.png", (180, 100, 40, 32)),
     ("realesr-general-wdn-x4v3", "realesr-general-wdn-x4v3/RealESRGAN_General_WDN_x4_v3", "LadyBird.jpg", (900, 500, 40, 32)),
+    ("realesrgan-x4plus", "realesrgan-x4plus/realesrgan-x4plus", "LadyBird.jpg", (700, 400, 40, 32)),
 ] + [(f"waifu2x-photo-{n}", f"waifu2x-upconv7-photo/{n}_model", "flower.png", (1000, 600, 44, 40))
      for n in ["scale2.0x", "noise0_scale2.0x", "noise1_scale2.0x", "noise2_scale2.0x", "noise3_scale2.0x"]]
 
