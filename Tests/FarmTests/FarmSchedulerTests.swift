@@ -216,6 +216,47 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(assignments(stalled).map(\.lease), [LeaseRef(segment: 1, attempt: 2)], "same worker retries when it is the only one")
     }
 
+    /// A worker that keeps heartbeating but misses its lease deadlines is slow (an overloaded machine), not broken:
+    /// its leases go elsewhere, it is never blocklisted; one that reports failures is (issue 16, item 9).
+    func testALateWorkerIsNotBlocklistedButAFailingOneIs() {
+        var s = scheduler([30, 20, 10, 5]) { $0.blocklistAfterFailures = 2; $0.leaseTimeoutSeconds = 10 }
+        _ = s.onWorkerRegistered(a, capabilities("slow"), now: 0)
+        _ = s.onWorkerRegistered(c, capabilities("good"), now: 0)
+        var t = 0.0, late = 0
+        while late < 3, !s.isFinished {
+            t += 1
+            _ = s.onHeartbeat(a, now: t)
+            if let lease = s.currentLease(of: c) { s.onLeaseActivity(c, lease, now: t); _ = s.onHeartbeat(c, now: t) }
+            for directive in s.onTick(now: t) { if case .cancel(a, _, let why) = directive { XCTAssertTrue(why.contains("stalled"), why); late += 1 } }
+            XCTAssertTrue(s.isRegistered(a), "a late worker is never rejected (after \(late) missed deadlines)")
+        }
+        XCTAssertEqual(late, 3)
+        XCTAssertEqual(s.lateOrLost, 3)
+        XCTAssertEqual(s.report().blocklistedWorkers, [])
+        XCTAssertNil(s.failuresByWorker["slow"], "missed deadlines are not failures")
+
+        // The same count of reported failures blocklists (two segments, blocklistAfterFailures = 2).
+        var f = scheduler([30, 20, 10]) { $0.blocklistAfterFailures = 2 }
+        _ = f.onWorkerRegistered(a, capabilities("flaky"), now: 0)
+        _ = f.onWorkerRegistered(c, capabilities("good"), now: 0)
+        _ = f.onWorkerFailure(a, f.currentLease(of: a)!, message: "decoder error", now: 1)
+        let second = f.onWorkerFailure(a, f.currentLease(of: a)!, message: "decoder error", now: 2)
+        XCTAssertTrue(second.contains { if case .rejectWorker(a, _) = $0 { return true } else { return false } }, "\(second)")
+    }
+
+    /// Lateness does not count against the worker, but it does count against the segment: a segment that no worker
+    /// finishes before its deadline ends the job with the reason instead of circling for ever.
+    func testASegmentLateOnEveryTryEndsTheJob() {
+        var s = scheduler([30]) { $0.leaseTimeoutSeconds = 10 }
+        _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)
+        var t = 0.0, last: [FarmDirective] = []
+        while !s.isFinished, t < 100 { t += 1; _ = s.onHeartbeat(a, now: t); last = s.onTick(now: t) }
+        guard case .jobFailed(let report)? = last.last else { return XCTFail("\(last)") }
+        XCTAssertEqual(report.failed?.attempts.count, 3)
+        XCTAssertTrue(report.failed?.attempts.allSatisfy { $0.contains("stalled") } ?? false, "\(report)")
+        XCTAssertEqual(report.blocklistedWorkers, [])
+    }
+
     func testGoodbyeHandsBackWithoutCountingAFailure() {
         var s = scheduler([30]) { $0.maxAttemptsPerSegment = 1 }
         _ = s.onWorkerRegistered(a, capabilities("a"), now: 0)

@@ -53,6 +53,8 @@ public struct FarmScheduler {
     var secondsPerCost: [Double] = []
     var discarded = 0
     var requeues = 0
+    /// Leases taken back from workers that were late (heartbeating, no progress) or went silent: not failures.
+    public internal(set) var lateOrLost = 0
     var speculations = 0
     var draining = false
     /// Since when no worker has been registered (nil while there is one).
@@ -195,12 +197,12 @@ public struct FarmScheduler {
             if now - worker.lastSeen > configuration.workerExpirySeconds {
                 let reason = "worker \(worker.name) silent for \(formatSeconds(now - worker.lastSeen)) (limit \(formatSeconds(configuration.workerExpirySeconds)))"
                 out.append(.workerDeclaredDead(peer, reason: reason))
-                if let lease = worker.lease { out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false) }
+                if let lease = worker.lease { out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost) }
                 remove(peer, now: now)
             } else if let lease = worker.lease, let active = segments[lease.segment]!.active[lease], now > active.deadline {
                 let reason = "worker \(worker.name) stalled: no progress on \(lease) for \(formatSeconds(configuration.leaseTimeoutSeconds))"
                 out.append(.cancel(peer, lease, reason: reason))
-                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
+                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .late)
             }
             if isFinished { return out }
         }
@@ -255,17 +257,30 @@ public struct FarmScheduler {
         return nil
     }
 
-    /// Ends one lease as a failed try: re-queues the segment (or fails the job at the cap) and blocklists
-    /// a worker that keeps failing while others can take over.
-    mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double, dispatchAfter: Bool = true) -> [FarmDirective] {
+    /// Why a lease ended without a result.
+    enum FailureCause {
+        /// The worker reported a failure, or sent a wrong result: counts toward its blocklist.
+        case failed
+        /// The worker kept heartbeating but made no progress before the lease deadline: slow or overloaded, not
+        /// broken (500 simulated workers on 2 cores were blocklisted this way, issue 16); does not count toward it.
+        case late
+        /// The worker went silent (crash, network cut): the lease is lost with it; does not count toward it either.
+        case lost
+    }
+
+    /// Ends one lease as a failed try: re-queues the segment (or fails the job at the segment's attempt cap, whatever
+    /// the cause, so a segment no worker can finish ends the job instead of looping) and blocklists a worker that keeps
+    /// *failing* (`cause == .failed`) while others can take over.
+    mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double, dispatchAfter: Bool = true,
+                       cause: FailureCause = .failed) -> [FarmDirective] {
         guard let name = workers[peer]?.name else { return [] }
         workers[peer]!.lease = nil
         var out: [FarmDirective] = []
         var segment = segments[lease.segment]!
         segment.active[lease] = nil
         segment.failures.append(reason)
-        segment.failedOn.insert(name)
-        failuresByName[name, default: 0] += 1
+        segment.failedOn.insert(name) // a retry still prefers another worker, whatever the cause
+        if cause == .failed { failuresByName[name, default: 0] += 1 } else { lateOrLost += 1 }
         if segment.failures.count >= configuration.maxAttemptsPerSegment {
             segment.status = .failed
             failedSegments += 1
@@ -275,8 +290,8 @@ public struct FarmScheduler {
             markPending(lease.segment)
             requeues += 1
         }
-        failedSegmentsByName[name, default: []].insert(lease.segment)
-        let failedCount = failedSegmentsByName[name]!.count
+        if cause == .failed { failedSegmentsByName[name, default: []].insert(lease.segment) }
+        let failedCount = failedSegmentsByName[name]?.count ?? 0
         // Blocklist only while someone else can do the work; otherwise the retry cap decides (no hang).
         let othersAvailable = workers.contains { $0.key != peer && !blocklist.contains($0.value.name) }
         if failedCount >= configuration.blocklistAfterFailures && !blocklist.contains(name) && othersAvailable {
