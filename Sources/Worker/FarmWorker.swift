@@ -119,6 +119,7 @@ public final class FarmWorker: @unchecked Sendable {
                     apply(machine.onMessage(try MessageCodec.decode(parts[0]), now: now))
                 } catch {
                     logger.warning("rejected a message from the coordinator: \(error)")
+                    if let error = error as? ProtocolError { apply(machine.onUndecodable(error, now: now)) }
                 }
             }
         }

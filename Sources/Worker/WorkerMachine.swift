@@ -68,6 +68,15 @@ public struct WorkerMachine {
         return send(.register(capabilities), now)
     }
 
+    /// A message from the coordinator that does not decode. Another protocol version will never work: stop with the
+    /// reason (exit status 2, like a refusal). Anything else is dropped (the shell logs it) and the worker carries on.
+    public mutating func onUndecodable(_ error: ProtocolError, now: Double) -> [WorkerDirective] {
+        guard phase != .stopped, case .unsupportedVersion(let theirs, let ours) = error else { return [] }
+        let out = abandonLease()
+        phase = .stopped
+        return out + [.exit(reason: "coordinator refused this worker: the coordinator speaks farm protocol \(theirs), this worker \(ours); run the same Lumière version on coordinator and workers")]
+    }
+
     public mutating func onMessage(_ message: FarmMessage, now: Double) -> [WorkerDirective] {
         guard phase != .stopped else { return [] }
         lastHeard = now

@@ -95,10 +95,11 @@ final class FarmIntegrationTests: XCTestCase {
         let stats = coordinator.statistics
         XCTAssertGreaterThanOrEqual(stats.rejectedMessages, 5, "every garbage message must be counted: \(stats)")
         XCTAssertEqual(report.completedByWorker.keys.sorted(), ["honest"])
-        var answers: [FarmMessage] = []
-        while let parts = try rogue.receive() { answers.append(try MessageCodec.decode(parts[0])) }
+        var answers: [FarmMessage] = [], versions: [UInt8] = []
+        while let parts = try rogue.receive() { versions.append(parts[0][2]); answers.append(try MessageCodec.decode(parts[0])) }
         guard case .reject(let reason)? = answers.first, answers.count == 1 else { return XCTFail("\(answers)") }
-        XCTAssertTrue(reason.contains("version 99"), reason)
+        XCTAssertEqual(versions, [99], "the refusal is tagged with the peer's own version, so its decoder reads it")
+        XCTAssertTrue(reason.contains("protocol \(FarmProtocol.version), the worker 99"), reason)
         rogue.close()
         worker.requestShutdown()
         _ = try workerThread.wait(timeout: 10)

@@ -50,6 +50,21 @@ final class ProtocolCodecTests: XCTestCase {
         XCTAssertThrowsError(try RenderRecipe(settings: tooLong))
     }
 
+    /// `reject` reads the same in every version, so peers of different versions can always tell each other why.
+    func testARejectOfAnotherVersionIsReadable() throws {
+        let ours = MessageCodec.encode(.reject(reason: "blocklisted"))
+        let theirs = MessageCodec.encodeReject("blocklisted", version: FarmProtocol.version &+ 1)
+        XCTAssertEqual(theirs[2], FarmProtocol.version &+ 1)
+        XCTAssertEqual(Array(theirs[3...]), Array(ours[3...]), "only the version byte differs")
+        XCTAssertEqual(try MessageCodec.decode(theirs), .reject(reason: "blocklisted"))
+        // Every other message of another version is refused with the versions named.
+        var heartbeat = MessageCodec.encode(.heartbeat)
+        heartbeat[2] = FarmProtocol.version &+ 1
+        XCTAssertThrowsError(try MessageCodec.decode(heartbeat)) {
+            XCTAssertEqual($0 as? ProtocolError, .unsupportedVersion(got: FarmProtocol.version &+ 1, supported: FarmProtocol.version))
+        }
+    }
+
     func testLargestChunkFitsTheMessageLimit() throws {
         let chunk = FarmMessage.chunk(Self.lease, offset: 0, bytes: [UInt8](repeating: 7, count: FarmProtocol.maxChunkBytes))
         let bytes = MessageCodec.encode(chunk)

@@ -24,6 +24,21 @@ final class WorkerMachineTests: XCTestCase {
                           input: PayloadDescription(byteCount: UInt64(bytes.count), checksum: XXHash64.checksum(bytes)))
     }
 
+    /// A coordinator of another protocol version never works: the worker stops with both versions named (exit
+    /// status 2, as for a refusal) instead of retrying for ever; other undecodable messages are only dropped.
+    func testAnotherProtocolVersionStopsTheWorkerWithAClearReason() {
+        var m = machine()
+        _ = m.onStart(now: 0)
+        XCTAssertEqual(m.onUndecodable(.trailingBytes(count: 3), now: 0.1), [], "garbage is dropped, the worker carries on")
+        XCTAssertNotEqual(m.phase, .stopped)
+        let out = m.onUndecodable(.unsupportedVersion(got: 9, supported: FarmProtocol.version), now: 0.2)
+        guard case .exit(let reason)? = out.last else { return XCTFail("\(out)") }
+        XCTAssertTrue(reason.hasPrefix("coordinator refused"), reason)
+        XCTAssertTrue(reason.contains("protocol 9, this worker \(FarmProtocol.version)"), reason)
+        XCTAssertEqual(m.phase, .stopped)
+        XCTAssertEqual(m.onUndecodable(.unsupportedVersion(got: 9, supported: FarmProtocol.version), now: 0.3), [], "once")
+    }
+
     func testRegistersReceivesInputUnderCreditProcessesAndSendsResult() {
         var m = machine()
         XCTAssertEqual(sent(m.onStart(now: 0)).map(\.kind), [.register])

@@ -27,9 +27,11 @@ extension FarmCoordinator {
         let message: FarmMessage
         do { message = try MessageCodec.decode(parts[1]) } catch {
             reject(peer, "\(error)")
-            // Tell a peer of another version why it gets no work: its own decoder will log our version.
-            if case ProtocolError.unsupportedVersion = error, (rejectionsByPeer[peer] ?? 0) <= 10 {
-                send(MessageCodec.encode(.reject(reason: "\(error)")), to: peer)
+            // Tell a peer of another version why it gets no work, in its own version (reject's layout is frozen), so
+            // that it stops with our reason instead of retrying.
+            if case ProtocolError.unsupportedVersion(let theirs, let ours) = error, theirs != 0, (rejectionsByPeer[peer] ?? 0) <= 10 {
+                let reason = "this coordinator speaks farm protocol \(ours), the worker \(theirs): run the same Lumière version on coordinator and workers"
+                send(MessageCodec.encodeReject(reason, version: theirs), to: peer)
             }
             return
         }

@@ -48,6 +48,13 @@ public enum MessageCodec {
         }
         let version = try r.u8("version")
         guard version == FarmProtocol.version else {
+            // `reject` has one layout in every version (frozen), so a peer of another version can always say why.
+            if version != 0, bytes.count > 4, bytes[3] == FarmMessage.Kind.reject.rawValue {
+                _ = try r.u8("type")
+                let reason = try r.string("reason", limit: FarmProtocol.maxTextBytes)
+                try r.finish()
+                return .reject(reason: reason)
+            }
             throw ProtocolError.unsupportedVersion(got: version, supported: FarmProtocol.version)
         }
         let code = try r.u8("type")
@@ -99,6 +106,14 @@ public enum MessageCodec {
         case .heartbeat:
             return .heartbeat
         }
+    }
+
+    /// A `reject` tagged with another protocol version: the answer to a peer of that version, which its own decoder
+    /// reads (the layout of `reject` — magic, version, type 3, one string — never changes).
+    public static func encodeReject(_ reason: String, version: UInt8) -> [UInt8] {
+        var bytes = encode(.reject(reason: reason))
+        bytes[2] = version
+        return bytes
     }
 
     private static func lease(_ l: LeaseRef, _ w: inout WireWriter) { w.u64(l.segment); w.u32(l.attempt) }
