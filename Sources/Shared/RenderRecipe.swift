@@ -40,15 +40,16 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
 
     public var contentSize: PixelSize { PixelSize(width: contentWidth, height: contentHeight) }
 
-    public static let settingKey = "recipe"
     /// The result formats a worker accepts: planar RGB, 10 to 16 bits, that FFV1 codes losslessly.
     public static let resultPixelFormats: Set<String> = ["gbrp10le", "gbrp12le", "gbrp14le", "gbrp16le"]
-    /// Recipes are small; anything larger is not a recipe. The wire carries exactly this much (one constant).
-    public static let maxEncodedBytes = FarmProtocol.maxSettingValueBytes
+    /// Recipes are small; anything larger is not a recipe. The wire's limit for the recipe field is this one.
+    public static let maxEncodedBytes = 4096
 
-    public var settings: [Setting] {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
-        return [Setting(RenderRecipe.settingKey, String(decoding: data, as: UTF8.self))]
+    /// The canonical encoding (JSON, sorted keys) an assignment carries.
+    public func json() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(self)) ?? Data())
     }
 
     public enum RecipeError: Error, CustomStringConvertible, Equatable {
@@ -62,12 +63,13 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         }
     }
 
-    /// Decodes and validates a recipe from assignment settings (untrusted: size-limited, sizes bounded).
-    public init(settings: [Setting]) throws {
-        guard let text = settings.first(where: { $0.key == RenderRecipe.settingKey })?.value else { throw RecipeError.missing }
-        guard text.utf8.count <= RenderRecipe.maxEncodedBytes else { throw RecipeError.invalid("\(text.utf8.count) bytes") }
+    /// Decodes and validates a recipe from an assignment (untrusted: size-limited, sizes bounded).
+    public init(json: [UInt8]) throws {
+        guard json.count <= RenderRecipe.maxEncodedBytes else {
+            throw RecipeError.invalid("\(json.count) bytes, above the limit of \(RenderRecipe.maxEncodedBytes)")
+        }
         do {
-            self = try JSONDecoder().decode(RenderRecipe.self, from: Data(text.utf8))
+            self = try JSONDecoder().decode(RenderRecipe.self, from: Data(json))
         } catch {
             throw RecipeError.invalid("not a recipe (\(error))")
         }

@@ -65,22 +65,8 @@ public struct SegmentTiming: Codable, Sendable, Equatable {
         self.outputFrames = outputFrames
     }
 
-    public static let settingKey = "timing"
-
-    public var setting: Setting {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
-        return Setting(SegmentTiming.settingKey, String(decoding: data, as: UTF8.self))
-    }
-
-    /// Decodes and bounds a timing from assignment settings (untrusted). nil when the assignment has none.
-    public init?(settings: [Setting], inputFrameCount: Int, retime: RetimeRecipe) throws {
-        guard let text = settings.first(where: { $0.key == SegmentTiming.settingKey })?.value else { return nil }
-        guard text.utf8.count <= 256 else { throw RenderRecipe.RecipeError.invalid("segment timing of \(text.utf8.count) bytes") }
-        do {
-            self = try JSONDecoder().decode(SegmentTiming.self, from: Data(text.utf8))
-        } catch {
-            throw RenderRecipe.RecipeError.invalid("not a segment timing (\(error))")
-        }
+    /// Checks the timing against its segment and the film's retiming (untrusted: from an assignment).
+    public func validated(inputFrameCount: Int, retime: RetimeRecipe) throws -> SegmentTiming {
         guard firstInputFrame >= 0, firstInputFrame < Int64(1) << 40, outputFrames.lowerBound >= 0, outputFrames.upperBound < Int64(1) << 40 else {
             throw RenderRecipe.RecipeError.invalid("segment timing \(firstInputFrame), \(outputFrames) out of range")
         }
@@ -98,5 +84,6 @@ public struct SegmentTiming: Codable, Sendable, Equatable {
                 throw RenderRecipe.RecipeError.invalid("output frames \(outputFrames) do not fall inside input frames \(firstInputFrame)..<\(firstInputFrame + Int64(inputFrameCount))")
             }
         }
+        return self
     }
 }

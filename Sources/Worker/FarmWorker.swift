@@ -248,7 +248,7 @@ public final class FarmWorker: @unchecked Sendable {
         let lease = assignment.lease
         let directory = leaseDirectory(lease)
         let job = SegmentJob(lease: lease, inputFile: directory.appendingPathComponent("input.bin"),
-                             inputFrameCount: assignment.inputFrameCount, settings: assignment.settings,
+                             inputFrameCount: assignment.inputFrameCount, work: assignment.work,
                              workDirectory: directory)
         let cancelled = CancelFlag()
         processing = (lease, cancelled)

@@ -8,15 +8,14 @@ public struct MediaSegmentProcessor: SegmentProcessor {
     public init(threads: Int) { self.threads = threads }
 
     public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 {
-        guard let retime = (try? RenderRecipe(settings: job.settings))?.retime,
-              let timing = try? SegmentTiming(settings: job.settings, inputFrameCount: Int(job.inputFrameCount), retime: retime) else { return job.inputFrameCount }
+        guard let timing = job.work.timing else { return job.inputFrameCount }
         return UInt32(clamping: timing.outputFrames.count)
     }
 
     public func process(_ job: SegmentJob, progress: @escaping @Sendable (UInt32) -> Void,
                         isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput {
-        let recipe = try RenderRecipe(settings: job.settings)
-        let timing = try recipe.retime.flatMap { try SegmentTiming(settings: job.settings, inputFrameCount: Int(job.inputFrameCount), retime: $0) }
+        guard let recipe = job.work.recipe else { throw RenderRecipe.RecipeError.missing }
+        let timing = job.work.timing
         let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {

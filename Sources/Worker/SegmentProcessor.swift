@@ -1,16 +1,15 @@
 import Foundation
 import Shared
 
-/// One segment as the worker's processor sees it: a local input file and the job settings.
+/// One segment as the worker's processor sees it: a local input file and what to do with it.
 public struct SegmentJob: Sendable {
     public var lease: LeaseRef
     public var inputFile: URL
     public var inputFrameCount: UInt32
-    public var settings: [Setting]
+    /// Recipe and timing, already validated against each other when the assignment was decoded.
+    public var work: SegmentWork
     /// A private scratch directory for this lease; write the output here. Deleted after the result is sent.
     public var workDirectory: URL
-
-    public func setting(_ key: String) -> String? { settings.first { $0.key == key }?.value }
 }
 
 /// What a processor produced. The worker shell computes size and checksum of `file` itself, so a processor

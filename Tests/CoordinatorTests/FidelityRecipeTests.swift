@@ -15,7 +15,7 @@ final class FidelityRecipeTests: XCTestCase {
         return try settings.recipe(source: source, geometry: geometry, fields: fields, outputPixelFormat: output)
     }
 
-    private func json(_ recipe: RenderRecipe) -> String { recipe.settings[0].value }
+    private func json(_ recipe: RenderRecipe) -> String { String(decoding: recipe.json(), as: UTF8.self) }
 
     func testProgressiveEightBitJobsKeepTheirRecipe() throws {
         // Jobs started before these settings existed resume: nothing new is said for them.
@@ -36,11 +36,11 @@ final class FidelityRecipeTests: XCTestCase {
     func testWorkersRefuseAResultFormatTheyDoNotKnow() throws {
         var bad = try recipe(output: "gbrp16le")
         bad.resultPixelFormat = "rgb24"
-        XCTAssertThrowsError(try RenderRecipe(settings: bad.settings)) { error in
+        XCTAssertThrowsError(try RenderRecipe(json: bad.json())) { error in
             XCTAssertTrue("\(error)".contains("result pixel format rgb24"), "\(error)")
         }
         let good = try recipe(output: "gbrp16le")
-        XCTAssertEqual(try RenderRecipe(settings: good.settings), good)
+        XCTAssertEqual(try RenderRecipe(json: good.json()), good)
     }
 
     func testFFV1DefaultFollowsTheSourceAndH264StaysPlayable() {

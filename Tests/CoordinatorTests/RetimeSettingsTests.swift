@@ -25,26 +25,25 @@ final class RetimeSettingsTests: XCTestCase {
     func testRecipeIsValidatedWhenDecoded() throws {
         var recipe = RenderRecipe(processor: "lanczos", contentWidth: 320, contentHeight: 240,
                                   retime: RetimeRecipe(inputRate: Rational(24), outputRate: Rational(60)))
-        XCTAssertEqual(try RenderRecipe(settings: recipe.settings), recipe)
+        XCTAssertEqual(try RenderRecipe(json: recipe.json()), recipe)
         recipe.retime?.interpolator = "dain"
-        XCTAssertThrowsError(try RenderRecipe(settings: recipe.settings)) { XCTAssertTrue("\($0)".contains("unknown interpolator dain"), "\($0)") }
+        XCTAssertThrowsError(try RenderRecipe(json: recipe.json())) { XCTAssertTrue("\($0)".contains("unknown interpolator dain"), "\($0)") }
         recipe.retime = RetimeRecipe(inputRate: Rational(24), outputRate: Rational(1_000_000))
-        XCTAssertThrowsError(try RenderRecipe(settings: recipe.settings))
+        XCTAssertThrowsError(try RenderRecipe(json: recipe.json()))
         recipe.retime = RetimeRecipe(inputRate: Rational(24), outputRate: Rational(60), maxDuplicateRun: 0)
-        XCTAssertThrowsError(try RenderRecipe(settings: recipe.settings))
+        XCTAssertThrowsError(try RenderRecipe(json: recipe.json()))
     }
 
     func testSegmentTimingIsBoundedByItsInput() throws {
         let retime = RetimeRecipe(inputRate: Rational(24), outputRate: Rational(60))
         let good = SegmentTiming(firstInputFrame: 10, outputFrames: 24..<34) // p from 9.6 to 13.2 for input frames 10..<14
-        XCTAssertEqual(try SegmentTiming(settings: [good.setting], inputFrameCount: 4, retime: retime), good)
-        XCTAssertNil(try SegmentTiming(settings: [], inputFrameCount: 4, retime: retime))
+        XCTAssertEqual(try good.validated(inputFrameCount: 4, retime: retime), good)
         for bad in [SegmentTiming(firstInputFrame: 10, outputFrames: 20..<34),        // p = 8: a frame before the shot's, not the nearer side
                     SegmentTiming(firstInputFrame: 10, outputFrames: 24..<40),        // p = 15.6: past the input
                     SegmentTiming(firstInputFrame: 10, outputFrames: 0..<1_000_000)] {
-            XCTAssertThrowsError(try SegmentTiming(settings: [bad.setting], inputFrameCount: 4, retime: retime), "\(bad)")
+            XCTAssertThrowsError(try bad.validated(inputFrameCount: 4, retime: retime), "\(bad)")
         }
-        XCTAssertThrowsError(try SegmentTiming(settings: [Setting(SegmentTiming.settingKey, "{\"firstInputFrame\": -1}")], inputFrameCount: 4, retime: retime))
+        XCTAssertThrowsError(try SegmentTiming(firstInputFrame: -1, outputFrames: 0..<1).validated(inputFrameCount: 4, retime: retime))
     }
 
     func testCommandLineRejectsBadFrameRateOptions() throws {

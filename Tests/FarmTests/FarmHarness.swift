@@ -26,7 +26,7 @@ final class FarmHarness: @unchecked Sendable {
             inputs[id] = bytes
             try Data(bytes).write(to: root.appendingPathComponent("inputs/segment-\(id).bin"))
             specs.append(SegmentSpec(id: id, inputFrameCount: UInt32(10 + index), expectedOutputFrames: UInt32(10 + index),
-                                     expectedFrameSize: (64, 36), settings: [Setting("scale", "2")]))
+                                     expectedFrameSize: (64, 36)))
         }
         segments = specs
     }

@@ -4,6 +4,10 @@ import XCTest
 final class ProtocolCodecTests: XCTestCase {
     static let lease = LeaseRef(segment: 42, attempt: 2)
     static let payload = PayloadDescription(byteCount: 1_000_000, checksum: 0xDEAD_BEEF_0123_4567)
+    /// 240 frames at 15 fps retimed to 24: outputs 160..<544 for input frames 100..<340.
+    static let work = SegmentWork(recipe: RenderRecipe(processor: "realesr-general-wdn", modelScale: 4, contentWidth: 856, contentHeight: 640,
+                                                       retime: RetimeRecipe(inputRate: Rational(15), outputRate: Rational(24))),
+                                  timing: SegmentTiming(firstInputFrame: 100, outputFrames: 160..<544))
 
     /// One example of every message kind, with non-trivial field values.
     static let examples: [FarmMessage] = [
@@ -11,8 +15,8 @@ final class ProtocolCodecTests: XCTestCase {
                                      models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30)),
         .welcome(heartbeatIntervalMs: 1000),
         .reject(reason: "blocklisted"),
-        .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, settings: [Setting("model", "rife"), Setting("scale", "4")],
-                                  input: payload)),
+        .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload)),
+        .assign(SegmentAssignment(lease: lease, inputFrameCount: 3, work: SegmentWork(), input: payload)),
         .credit(lease, chunks: 16),
         .chunk(lease, offset: 262_144, bytes: (0..<1000).map { UInt8($0 % 251) }),
         .progress(lease, framesDone: 10, framesTotal: 240),
@@ -32,22 +36,48 @@ final class ProtocolCodecTests: XCTestCase {
         }
     }
 
-    /// The largest recipe a worker accepts travels in an assignment: the wire's limit for a setting is the
-    /// recipe's own (it was 1 KiB against the recipe's 4 KiB, so a long recipe was refused by every worker).
+    /// The largest recipe a worker accepts travels in an assignment: the wire's limit for the recipe is the recipe's
+    /// own (protocol 1 carried it in a 1 KiB string setting against the recipe's 4 KiB, so a long recipe was refused
+    /// by every worker).
     func testTheLargestValidRecipeTravelsInAnAssignment() throws {
         var recipe = RenderRecipe(processor: "lanczos", contentWidth: 640, contentHeight: 480)
-        let base = recipe.settings[0].value.utf8.count
+        let base = recipe.json().count
         recipe.deinterlaced = "bwdif=mode=send_frame:parity=auto:deint=all" + String(repeating: " ", count: RenderRecipe.maxEncodedBytes - base - 80)
-        let settings = recipe.settings
-        XCTAssertGreaterThan(settings[0].value.utf8.count, 3 * 1024)
-        XCTAssertLessThanOrEqual(settings[0].value.utf8.count, RenderRecipe.maxEncodedBytes)
-        let message = FarmMessage.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, settings: settings, input: Self.payload))
-        guard case .assign(let got) = try MessageCodec.decode(MessageCodec.encode(message)) else { return XCTFail() }
-        XCTAssertEqual(try RenderRecipe(settings: got.settings), recipe)
+        XCTAssertGreaterThan(recipe.json().count, 3 * 1024)
+        XCTAssertLessThanOrEqual(recipe.json().count, RenderRecipe.maxEncodedBytes)
+        let message = FarmMessage.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, work: SegmentWork(recipe: recipe), input: Self.payload))
+        XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(message)), message)
         // One byte over the limit is refused by the wire and by the recipe alike.
-        let tooLong = [Setting(RenderRecipe.settingKey, String(repeating: "x", count: RenderRecipe.maxEncodedBytes + 1))]
-        XCTAssertThrowsError(try MessageCodec.decode(MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, settings: tooLong, input: Self.payload)))))
-        XCTAssertThrowsError(try RenderRecipe(settings: tooLong))
+        recipe.deinterlaced! += String(repeating: " ", count: RenderRecipe.maxEncodedBytes - recipe.json().count + 1)
+        XCTAssertEqual(recipe.json().count, RenderRecipe.maxEncodedBytes + 1)
+        let tooLong = FarmMessage.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 24, work: SegmentWork(recipe: recipe), input: Self.payload))
+        XCTAssertThrowsError(try MessageCodec.decode(MessageCodec.encode(tooLong))) { XCTAssertTrue($0 is ProtocolError, "\($0)") }
+        XCTAssertThrowsError(try RenderRecipe(json: recipe.json()))
+    }
+
+    /// Recipe and timing are checked against each other and the segment while decoding: a worker never sees a timing
+    /// without retiming, a retimed segment without timing, outputs outside its input, or an invalid recipe.
+    func testInconsistentWorkIsRefusedByTheDecoder() throws {
+        func decodes(_ work: SegmentWork, frames: UInt32 = 240) -> Bool {
+            (try? MessageCodec.decode(MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: frames, work: work,
+                                                                                   input: Self.payload))))) != nil
+        }
+        XCTAssertTrue(decodes(Self.work))
+        var noTiming = Self.work; noTiming.timing = nil
+        XCTAssertFalse(decodes(noTiming), "a retimed segment without its timing")
+        var noRetime = Self.work; noRetime.recipe?.retime = nil
+        XCTAssertFalse(decodes(noRetime), "a timing without retiming")
+        XCTAssertFalse(decodes(Self.work, frames: 10), "384 outputs cannot come from 10 input frames")
+        var outside = Self.work; outside.timing = SegmentTiming(firstInputFrame: 100, outputFrames: 0..<384)
+        XCTAssertFalse(decodes(outside), "outputs before the segment's input")
+        var badRecipe = Self.work; badRecipe.recipe?.contentWidth = 1
+        XCTAssertFalse(decodes(badRecipe), "a 1-pixel-wide picture")
+        // Unknown flag bits are refused, not ignored.
+        var bytes = MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 3, work: SegmentWork(), input: Self.payload)))
+        let flags = 4 + 12 + 4
+        XCTAssertEqual(bytes[flags], 0)
+        bytes[flags] = 4
+        XCTAssertThrowsError(try MessageCodec.decode(bytes))
     }
 
     /// `reject` reads the same in every version, so peers of different versions can always tell each other why.

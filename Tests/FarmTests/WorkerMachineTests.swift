@@ -20,7 +20,7 @@ final class WorkerMachineTests: XCTestCase {
     }
 
     func assignment(_ bytes: [UInt8]) -> SegmentAssignment {
-        SegmentAssignment(lease: lease, inputFrameCount: 3, settings: [],
+        SegmentAssignment(lease: lease, inputFrameCount: 3, work: SegmentWork(),
                           input: PayloadDescription(byteCount: UInt64(bytes.count), checksum: XXHash64.checksum(bytes)))
     }
 

@@ -8,14 +8,17 @@ import Glibc
 enum SeedMessages {
     static let lease = LeaseRef(segment: 42, attempt: 2)
     static let payload = PayloadDescription(byteCount: 1_000_000, checksum: 0xDEAD_BEEF_0123_4567)
+    /// A retimed neural recipe with its timing: the deepest path through the assignment's decoder.
+    static let work = SegmentWork(recipe: RenderRecipe(processor: "realesr-general-wdn", modelScale: 4, contentWidth: 856, contentHeight: 640,
+                                                       retime: RetimeRecipe(inputRate: Rational(15), outputRate: Rational(24))),
+                                  timing: SegmentTiming(firstInputFrame: 100, outputFrames: 160..<544))
 
     static let all: [(name: String, message: FarmMessage)] = [
         ("register", .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
                                                   models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30))),
         ("welcome", .welcome(heartbeatIntervalMs: 1000)),
         ("reject", .reject(reason: "blocklisted")),
-        ("assign", .assign(SegmentAssignment(lease: lease, inputFrameCount: 240,
-                                             settings: [Setting("model", "rife"), Setting("scale", "4")], input: payload))),
+        ("assign", .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload))),
         ("credit", .credit(lease, chunks: 16)),
         ("chunk", .chunk(lease, offset: 262_144, bytes: (0..<64).map { UInt8($0 % 251) })),
         ("progress", .progress(lease, framesDone: 10, framesTotal: 240)),

@@ -65,7 +65,7 @@ extension FarmCoordinator {
             }
         }
         let input = job.inputFiles[spec.id]!
-        let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, settings: spec.settings, input: input.payload)
+        let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, work: spec.work, input: input.payload)
         transfers.remove(peer)
         transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
                                                     handle: try FileHandle(forReadingFrom: input.url))

@@ -16,25 +16,25 @@ public struct SegmentSpec: Equatable, Sendable {
     public var expectedOutputFrames: UInt32
     /// Output frame size the result must report; nil when the planner cannot know it in advance.
     public var expectedFrameSize: (width: UInt32, height: UInt32)?
-    /// Settings sent to the worker with the assignment (model, scale, ...).
-    public var settings: [Setting]
+    /// What the worker does with it (recipe, timing), sent with the assignment.
+    public var work: SegmentWork
     /// Relative cost, used to hand out the longest segments first; defaults to the input frame count.
     public var cost: UInt64
 
     public init(id: SegmentID, inputFrameCount: UInt32, expectedOutputFrames: UInt32,
-                expectedFrameSize: (width: UInt32, height: UInt32)? = nil, settings: [Setting] = [], cost: UInt64? = nil) {
+                expectedFrameSize: (width: UInt32, height: UInt32)? = nil, work: SegmentWork = SegmentWork(), cost: UInt64? = nil) {
         self.id = id
         self.inputFrameCount = inputFrameCount
         self.expectedOutputFrames = expectedOutputFrames
         self.expectedFrameSize = expectedFrameSize
-        self.settings = settings
+        self.work = work
         self.cost = cost ?? UInt64(inputFrameCount)
     }
 
     public static func == (a: SegmentSpec, b: SegmentSpec) -> Bool {
         a.id == b.id && a.inputFrameCount == b.inputFrameCount && a.expectedOutputFrames == b.expectedOutputFrames
             && a.expectedFrameSize?.width == b.expectedFrameSize?.width && a.expectedFrameSize?.height == b.expectedFrameSize?.height
-            && a.settings == b.settings && a.cost == b.cost
+            && a.work == b.work && a.cost == b.cost
     }
 }
 

@@ -79,7 +79,7 @@ public final class FarmRestorePipeline {
         let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
                                          outputPixelFormat: encoding.pixelFormat)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
-        _ = try RenderRecipe(settings: recipe.settings) // what every worker will decode: refused here, not on each of them
+        _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
@@ -298,7 +298,7 @@ public final class FarmRestorePipeline {
             let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
             return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
                                expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
-                               settings: recipe.settings + (timing.map { [$0.setting] } ?? []))
+                               work: SegmentWork(recipe: recipe, timing: timing))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
         let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)

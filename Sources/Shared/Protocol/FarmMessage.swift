@@ -41,25 +41,41 @@ public struct PayloadDescription: Equatable, Sendable {
     }
 }
 
-public struct Setting: Equatable, Sendable {
-    public var key: String
-    public var value: String
-    public init(_ key: String, _ value: String) {
-        self.key = key
-        self.value = value
+/// What a worker does with one segment, as typed fields (protocol 2; version 1 carried it as JSON text in a list
+/// of string settings, whose 1 KiB limit was below the recipe's own 4 KiB). Decoded, bounded and checked against
+/// each other before a worker sees it.
+public struct SegmentWork: Equatable, Sendable {
+    /// How to restore the frames; nil only in simulated work (tests, benchmarks), which a real worker refuses.
+    public var recipe: RenderRecipe?
+    /// Where the segment sits in the film: present exactly when the recipe retimes.
+    public var timing: SegmentTiming?
+
+    public init(recipe: RenderRecipe? = nil, timing: SegmentTiming? = nil) {
+        self.recipe = recipe
+        self.timing = timing
+    }
+
+    /// The parts checked against each other and the segment (untrusted: from the wire).
+    public func validated(inputFrameCount: UInt32) throws -> SegmentWork {
+        switch (recipe?.retime, timing) {
+        case (nil, nil): return self
+        case (let retime?, let timing?): _ = try timing.validated(inputFrameCount: Int(inputFrameCount), retime: retime); return self
+        case (nil, _?): throw RenderRecipe.RecipeError.invalid("segment timing without retiming")
+        case (_?, nil): throw RenderRecipe.RecipeError.invalid("a retimed segment needs its timing")
+        }
     }
 }
 
 public struct SegmentAssignment: Equatable, Sendable {
     public var lease: LeaseRef
-    /// Frames in the input file; the processor's output count follows from the settings.
+    /// Frames in the input file; the processor's output count follows from the work.
     public var inputFrameCount: UInt32
-    public var settings: [Setting]
+    public var work: SegmentWork
     public var input: PayloadDescription
-    public init(lease: LeaseRef, inputFrameCount: UInt32, settings: [Setting], input: PayloadDescription) {
+    public init(lease: LeaseRef, inputFrameCount: UInt32, work: SegmentWork, input: PayloadDescription) {
         self.lease = lease
         self.inputFrameCount = inputFrameCount
-        self.settings = settings
+        self.work = work
         self.input = input
     }
 }

@@ -19,7 +19,7 @@ public enum MessageCodec {
             w.string(clipped(reason))
         case .assign(let a):
             lease(a.lease, &w); w.u32(a.inputFrameCount)
-            w.u32(UInt32(a.settings.count)); a.settings.forEach { w.string($0.key); w.string($0.value) }
+            work(a.work, &w)
             payload(a.input, &w)
         case .credit(let l, let chunks):
             lease(l, &w); w.u32(chunks)
@@ -79,10 +79,8 @@ public enum MessageCodec {
             return .goodbye(reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
         case .assign:
             let l = try lease(&r), frames = try r.u32("inputFrameCount")
-            let settings = try (0..<r.count("settings")).map { _ in
-                Setting(try r.string("key"), try r.string("value", limit: FarmProtocol.maxSettingValueBytes))
-            }
-            return .assign(SegmentAssignment(lease: l, inputFrameCount: frames, settings: settings, input: try payload(&r)))
+            let work = try work(&r, inputFrameCount: frames)
+            return .assign(SegmentAssignment(lease: l, inputFrameCount: frames, work: work, input: try payload(&r)))
         case .credit:
             return .credit(try lease(&r), chunks: try r.u32("chunks"))
         case .chunk:
@@ -119,6 +117,36 @@ public enum MessageCodec {
     private static func lease(_ l: LeaseRef, _ w: inout WireWriter) { w.u64(l.segment); w.u32(l.attempt) }
     private static func lease(_ r: inout WireReader) throws -> LeaseRef {
         LeaseRef(segment: try r.u64("segment"), attempt: try r.u32("attempt"))
+    }
+
+    /// Work: a flags byte (1 = recipe, 2 = timing), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
+    /// the timing as three u64 (first input frame, output frames lower and upper bound, each < 2^40).
+    private static func work(_ work: SegmentWork, _ w: inout WireWriter) {
+        w.u8((work.recipe == nil ? 0 : 1) | (work.timing == nil ? 0 : 2))
+        if let recipe = work.recipe { w.blob(recipe.json()) }
+        if let t = work.timing {
+            w.u64(UInt64(t.firstInputFrame)); w.u64(UInt64(t.outputFrames.lowerBound)); w.u64(UInt64(t.outputFrames.upperBound))
+        }
+    }
+
+    private static func work(_ r: inout WireReader, inputFrameCount: UInt32) throws -> SegmentWork {
+        let flags = try r.u8("work flags")
+        guard flags & ~3 == 0 else { throw ProtocolError.invalidValue(field: "work flags", reason: "unknown bits in \(flags)") }
+        var work = SegmentWork()
+        do {
+            if flags & 1 != 0 { work.recipe = try RenderRecipe(json: try r.blob("recipe", limit: RenderRecipe.maxEncodedBytes)) }
+            if flags & 2 != 0 {
+                let limit = UInt64(1) << 40
+                let first = try r.u64("firstInputFrame"), lower = try r.u64("outputFrames"), upper = try r.u64("outputFrames")
+                guard first < limit, lower <= upper, upper < limit else {
+                    throw ProtocolError.invalidValue(field: "timing", reason: "frames \(first), \(lower)..<\(upper) out of range")
+                }
+                work.timing = SegmentTiming(firstInputFrame: Int64(first), outputFrames: Int64(lower)..<Int64(upper))
+            }
+            return try work.validated(inputFrameCount: inputFrameCount)
+        } catch let error as RenderRecipe.RecipeError {
+            throw ProtocolError.invalidValue(field: "work", reason: "\(error)")
+        }
     }
 
     private static func payload(_ p: PayloadDescription, _ w: inout WireWriter) { w.u64(p.byteCount); w.u64(p.checksum) }

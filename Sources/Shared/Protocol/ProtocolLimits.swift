@@ -1,7 +1,7 @@
 /// Constants of the farm wire protocol (see docs/protocol.md). Limits are checked before any allocation.
 public enum FarmProtocol {
     /// Bumped on any incompatible change of the wire format; peers must match exactly.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2 // 2: assignments carry typed work (recipe, timing) instead of string settings
     /// "LF": lets a decoder reject foreign traffic at the first two bytes.
     public static let magic: (UInt8, UInt8) = (0x4C, 0x46)
     public static let headerBytes = 4
@@ -12,9 +12,6 @@ public enum FarmProtocol {
     public static let maxMessageBytes = maxChunkBytes + 1024
     public static let maxStringBytes = 1024
     public static let maxTextBytes = 4096
-    /// An assignment setting's value (the render recipe travels as one): the recipe's own limit is this one
-    /// (`RenderRecipe.maxEncodedBytes`), so a recipe the coordinator accepts is never refused by the wire.
-    public static let maxSettingValueBytes = 4096
     public static let maxListCount = 64
     /// Segment files are bounded so a hostile peer cannot announce an absurd transfer (64 GiB).
     public static let maxPayloadBytes: UInt64 = 64 << 30
