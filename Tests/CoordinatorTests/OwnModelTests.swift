@@ -226,6 +226,38 @@ final class OwnModelTests: XCTestCase {
         }
     }
 
+    /// A "remote" worker whose copy of the model differs: it runs in its own mount namespace where another .bin is
+    /// mounted over the model's, so the same path holds other weights. The coordinator's job fails, every attempt
+    /// with the worker's sentence; no output is written.
+    func testAWorkerWithAnotherCopyOfTheModelFailsTheSegmentSayingWhy() throws {
+        try Fixtures.require(getuid() == 0 && (try? Fixtures.run("unshare", ["-m", "true"])) != nil,
+                             "root and unshare(1) (a worker with its own view of the model's path)")
+        let clip = try clip(frames: 2)
+        let param = try Self.writeTinyModel(in: dir)
+        let model = try OwnModel.inspect(param.path)
+        let other = dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        _ = try Self.writeTinyModel(in: other, seed: 3)
+        let socket = "ipc://\(dir.path)/farm.sock"
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        worker.arguments = ["unshare", "-m", "sh", "-c", "mount --bind \"$1\" \"$2\" && exec \"$3\" --connect \"$4\" --threads 1 --log-level error", "sh",
+                            other.appendingPathComponent("tiny.bin").path, model.weights.path,
+                            try Fixtures.product("lumiere-worker").path, socket]
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { kill(worker.processIdentifier, SIGKILL); worker.waitUntilExit() }
+        let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", "out.mkv", "--model", param.path, "--codec", "ffv1",
+                                                                    "--bind", socket, "--workers", "0", "--quiet"], in: dir, timeout: 120)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssert(result.stderr.contains("this worker has no model at \(param.path) with SHA-256 \(model.paramSHA256) (and \(model.weightsSHA256) for its .bin)"),
+                  result.stderr)
+        XCTAssert(result.stderr.contains("copy the model to the same path on every worker"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.mkv").path))
+        XCTAssertEqual(try JobKeys.checksum(of: model.weights), model.weightsSHA256, "the coordinator's own copy is untouched")
+    }
+
     /// The same command after the weights changed (same path, same size): the kept job's segment is not reused —
     /// the result is the new model's, equal to a fresh run with it.
     func testResumeAfterTheWeightsChangedRedoesTheWork() throws {
