@@ -51,11 +51,12 @@ final class OwnModelTests: XCTestCase {
         return param
     }
 
-    /// Six frames of real footage (144x176: pens.mp4 is 176x144, turned upright by its display matrix), FFV1, the frames as they are at a constant `rate` (pens.mp4's own timing is irregular).
-    private func clip(frames: Int = 6, rate: String = "25") throws -> URL {
-        let source = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+    /// A few frames of real footage, FFV1 at a constant `rate`: the 1906 film (218x160 as FFmpeg decodes it), which is at hand even
+    /// without ../shared (scripts/setup.sh puts it in footage/).
+    private func clip(frames: Int = 6, rate: String = "15") throws -> URL {
+        let source = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs the 1906 film (scripts/setup.sh)")
         let clip = dir.appendingPathComponent("clip.mkv")
-        try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", source, "-frames:v", "\(frames)", "-vf", "setsar=1,setpts=N/(\(rate)*TB)",
+        try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-ss", "8", "-i", source, "-frames:v", "\(frames)", "-vf", "setsar=1,setpts=N/(\(rate)*TB)",
                                     "-r", rate, "-c:v", "ffv1", "-an", clip.path])
         return clip
     }
@@ -85,8 +86,8 @@ final class OwnModelTests: XCTestCase {
                                                                     "--codec", "ffv1", "--pixel-format", "gbrp16le", "--tile", "64", "--quiet"], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
         let video = try Fixtures.probe(output.path, stream: "v:0")
-        XCTAssertEqual(video["width"], "288")
-        XCTAssertEqual(video["height"], "352")
+        XCTAssertEqual(video["width"], "436")
+        XCTAssertEqual(video["height"], "320")
         XCTAssertEqual(video["nb_read_frames"], "6")
 
         let model = try OwnModel.inspect(param.path)
@@ -146,7 +147,7 @@ final class OwnModelTests: XCTestCase {
                                                                         "--codec", "ffv1", "--quiet"], in: dir)
             XCTAssertEqual(result.status, 0, result.stderr)
             let video = try Fixtures.probe(output.path, stream: "v:0")
-            XCTAssertEqual(video["width"], "576")
+            XCTAssertEqual(video["width"], "872")
             XCTAssertEqual(video["nb_read_frames"], "3")
             hashes.append(try Fixtures.run("ffmpeg", ["-v", "error", "-i", output.path, "-map", "0:v", "-f", "framemd5", "-"])
                 .split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n"))
@@ -285,15 +286,15 @@ final class OwnModelTests: XCTestCase {
     func testRetimingWithAnOwnModel() throws {
         XCTAssertEqual(ModelCatalogue.secondsPerMegapixel("/x/tiny.param", kind: .superResolution),
                        ModelCatalogue.entry(named: ModelCatalogue.defaultSuperResolution)!.secondsPerMegapixel)
-        let clip = try clip(frames: 6, rate: "24")
+        let clip = try clip(frames: 6)
         let param = try Self.writeTinyModel(in: dir)
         let output = dir.appendingPathComponent("retimed.mkv")
         let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", output.path, "--model", param.path, "--scale", "2",
-                                                                    "--fps", "48", "--codec", "ffv1", "--quiet"], in: dir)
+                                                                    "--fps", "30", "--codec", "ffv1", "--quiet"], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
         let video = try Fixtures.probe(output.path, stream: "v:0")
-        XCTAssertEqual(video["width"], "288")
-        XCTAssertEqual(video["r_frame_rate"], "48/1")
-        XCTAssertEqual(video["nb_read_frames"], "12", "6 frames at 24 fps are 12 at 48")
+        XCTAssertEqual(video["width"], "436")
+        XCTAssertEqual(video["r_frame_rate"], "30/1")
+        XCTAssertEqual(video["nb_read_frames"], "12", "6 frames at 15 fps are 12 at 30")
     }
 }
