@@ -184,6 +184,21 @@ final class OwnModelTests: XCTestCase {
         XCTAssertThrowsError(try OwnModel.inspect("some/folder")) { XCTAssert("\($0)".contains("is not an ncnn .param file"), "\($0)") }
     }
 
+    /// A model whose output size does not follow its input (Interp to a fixed 48x32) passes the 24x16 probe as ×2,
+    /// but a frame of another size is refused rather than cropped or stretched.
+    func testOutputSizeThatDoesNotFollowTheProbeIsRefused() throws {
+        let param = dir.appendingPathComponent("fixed.param")
+        try Data("7767517\n2 2\nInput input 0 1 in0\nInterp resize 1 1 in0 out0 0=2 3=32 4=48\n".utf8).write(to: param)
+        try Data().write(to: dir.appendingPathComponent("fixed.bin"))
+        let model = try OwnModel.inspect(param.path)
+        XCTAssertEqual(model.scale, 2)
+        let upscaler = try OwnModelUpscaler(model: model, threads: 1, tileSize: 0)
+        XCTAssertEqual(try upscaler.apply(RGBImage(width: 24, height: 16)).size, PixelSize(width: 48, height: 32))
+        XCTAssertThrowsError(try upscaler.apply(RGBImage(width: 40, height: 30))) { error in
+            XCTAssert("\(error)".contains("a 40x30 tile gave 48x32, not ×2 as the probe run found"), "\(error)")
+        }
+    }
+
     // MARK: (4) the model's content is in the recipe, the resume keys and the workers' check
 
     func testChangedWeightsChangeTheKeysAndAreRefusedByAWorker() throws {
