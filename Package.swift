@@ -39,7 +39,7 @@ let package = Package(
         // Shot detection, segment planning, seam-aware stitching, job journal and resume (plain Swift).
         .target(name: "Planning", dependencies: ["Shared"], swiftSettings: optimize),
         // Frame processors (classical and neural) behind the narrow processor protocols.
-        .target(name: "Processors", dependencies: ["Shared", "Media", "Inference"], swiftSettings: optimize),
+        .target(name: "Processors", dependencies: ["Shared", "Media", "Inference", "Planning"], swiftSettings: optimize),
         // The one Swift choke point for libzmq: sockets, options, CURVE/ZAP, errors as thrown TransportError.
         .target(name: "Transport", dependencies: ["CZMQ"], swiftSettings: optimize),
         .target(name: "Worker", dependencies: [

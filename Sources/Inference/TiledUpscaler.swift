@@ -22,8 +22,12 @@ public final class TiledUpscaler {
     public let border: Border
     /// Clamp the result to [0, 1].
     public let clampOutput: Bool
+    /// Refuse a tile whose output is not exactly `scale` × its input (models not from the catalogue, whose scale
+    /// was measured by a probe run); otherwise a larger output is cropped to the core.
+    public let exactOutputSize: Bool
 
-    public init(net: Net, inputName: String, outputName: String, scale: Int, border: Border, clampOutput: Bool = true) throws {
+    public init(net: Net, inputName: String, outputName: String, scale: Int, border: Border, clampOutput: Bool = true,
+                exactOutputSize: Bool = false) throws {
         guard (1...16).contains(scale) else { throw InferenceError.invalidInput("scale \(scale) must be 1...16") }
         guard net.inputNames.contains(inputName) else { throw InferenceError.invalidInput("network has no input '\(inputName)'") }
         self.net = net
@@ -32,6 +36,7 @@ public final class TiledUpscaler {
         self.scale = scale
         self.border = border
         self.clampOutput = clampOutput
+        self.exactOutputSize = exactOutputSize
     }
 
     /// Upscales a 3-channel tensor. `tileSize` is the core tile edge in input pixels (nil or ≥ the
@@ -100,6 +105,10 @@ public final class TiledUpscaler {
             throw InferenceError.invalidInput("network produced no '\(outputName)'")
         }
         let cw = (x1 - x0) * scale, ch = (y1 - y0) * scale
+        if exactOutputSize, case .samePadding = border, result.width != piece.width * scale || result.height != piece.height * scale {
+            throw InferenceError.shapeMismatch(layer: outputName, reason: "a \(piece.width)x\(piece.height) tile gave \(result.width)x\(result.height), "
+                + "not ×\(scale) as the probe run found: the model's output size does not follow its input")
+        }
         guard result.channels == out.channels, result.width >= coreX + cw, result.height >= coreY + ch else {
             throw InferenceError.shapeMismatch(layer: outputName, reason: "tile output \(result.shapeDescription) does not cover the \(cw)x\(ch) core at ×\(scale)")
         }

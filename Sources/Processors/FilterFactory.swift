@@ -1,6 +1,7 @@
 import Shared
 
-/// Builds the frame filter a recipe names: classical Lanczos or one of the super-resolution models.
+/// Builds the frame filter a recipe names: classical Lanczos, one of the super-resolution models of the catalogue,
+/// or the user's own ncnn model by absolute path (`OwnModel`).
 public enum FilterFactory {
     public enum FactoryError: Error, CustomStringConvertible, Equatable {
         case unknownProcessor(String, known: [String])
@@ -17,6 +18,7 @@ public enum FilterFactory {
     /// The model's own scale to run for a picture of `source` that must end up `content`: the smallest scale
     /// that reaches the target (the rest is Lanczos), or the model's largest.
     public static func modelScale(processor: String, source: PixelSize, content: PixelSize) -> Int? {
+        if OwnModel.isPath(processor) { return try? OwnModel.inspect(processor).scale }
         guard let model = NeuralUpscaler.Model(rawValue: processor) else { return nil }
         let scales = model.supportedScales.sorted()
         return scales.first { source.width * $0 >= content.width && source.height * $0 >= content.height } ?? scales.last
@@ -24,6 +26,18 @@ public enum FilterFactory {
 
     public static func make(_ recipe: RenderRecipe, threads: Int) throws -> FrameFilter {
         if recipe.processor == "lanczos" { return LanczosScaler(target: recipe.contentSize) }
+        if OwnModel.isPath(recipe.processor) {
+            // The user's own model: run only if the files at that path are the ones the coordinator hashed.
+            guard let param = recipe.modelParamSHA256, let weights = recipe.modelWeightsSHA256 else {
+                throw OwnModel.Problem.recipeWithoutHashes(recipe.processor)
+            }
+            if let noise = recipe.noise { throw NeuralUpscaler.ConfigurationError.invalidSetting("--noise \(noise) is for waifu2x-photo; the model \(recipe.processor) has no noise setting") }
+            let model = try OwnModel.inspect(recipe.processor, expecting: (param, weights))
+            if let scale = recipe.modelScale, scale != model.scale {
+                throw NeuralUpscaler.ConfigurationError.unsupportedScale(model: recipe.processor, scale: scale, supported: [model.scale])
+            }
+            return try OwnModelUpscaler(model: model, threads: max(1, threads), tileSize: recipe.tileSize ?? 256)
+        }
         guard let model = NeuralUpscaler.Model(rawValue: recipe.processor) else {
             throw FactoryError.unknownProcessor(recipe.processor, known: knownProcessors)
         }

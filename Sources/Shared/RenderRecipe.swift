@@ -3,8 +3,16 @@ import Foundation
 /// What a worker does to a segment's frames, sent with each assignment. Plain data: the coordinator
 /// decides everything (sizes included) so every worker produces the same frames for the same segment.
 public struct RenderRecipe: Codable, Sendable, Equatable {
-    /// `lanczos`, or a super-resolution model name (`realesr-general`, `realesr-animevideov3`, …).
+    /// `lanczos`, a super-resolution model name (`realesr-general`, `realesr-animevideov3`, …), or the absolute path
+    /// of the user's own ncnn model's `.param` (with `modelParamSHA256` and `modelWeightsSHA256`).
     public var processor: String
+    /// Own model only: the SHA-256 of its `.param` and of its `.bin`. A worker runs the model only when its files at
+    /// `processor` hash the same; and they make the job's resume keys change when the model's files change.
+    /// nil for the catalogue's models (whose recipes, and so resume keys, stay as they were).
+    public var modelParamSHA256: String?
+    public var modelWeightsSHA256: String?
+    /// The longest own-model path a recipe carries (the recipe must fit `maxEncodedBytes`).
+    public static let maxModelPathBytes = 1024
     /// Denoise level for models that have one (waifu2x: 0…3).
     public var noise: Int?
     /// The model's own scale factor to run at (2, 3, 4), when it has several.
@@ -77,6 +85,18 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
             throw RecipeError.invalid("content size \(contentWidth)x\(contentHeight) out of range")
         }
         if let noise, !(0...3).contains(noise) { throw RecipeError.invalid("noise \(noise)") }
+        if processor.contains("/") || processor.hasSuffix(".param") {
+            guard processor.hasPrefix("/"), processor.hasSuffix(".param"), processor.utf8.count <= RenderRecipe.maxModelPathBytes else {
+                throw RecipeError.invalid("model path \(processor.prefix(200)) is not an absolute .param path of at most \(RenderRecipe.maxModelPathBytes) bytes")
+            }
+            for digest in [modelParamSHA256, modelWeightsSHA256] {
+                guard let digest, digest.utf8.count == 64, digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                    throw RecipeError.invalid("the model \(processor) comes without the SHA-256 of its .param and .bin")
+                }
+            }
+        } else if modelParamSHA256 != nil || modelWeightsSHA256 != nil {
+            throw RecipeError.invalid("model hashes given for \(processor), which is not a model path")
+        }
         if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
         if let tileSize, !RenderRecipe.isValidTileSize(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
         if let retime { _ = try retime.validated() }

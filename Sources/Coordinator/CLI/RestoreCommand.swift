@@ -51,7 +51,10 @@ struct RestoreCommand: ParsableCommand {
     var pad: Bool = true
 
     @Option(name: [.customLong("model"), .customLong("processor")],
-            help: "Super-resolution model: \(FilterFactory.knownProcessors.joined(separator: ", ")). lanczos is classical resampling (no model).")
+            help: ArgumentHelp("Super-resolution model: \(FilterFactory.knownProcessors.joined(separator: ", ")); lanczos is classical resampling (no model). "
+                + "Or your own ncnn model: path/to/NAME.param with NAME.bin beside it (any value with a / or ending in .param) built from the engine's layers; "
+                + "its scale is found by a probe run; remote workers need the same files at the same absolute path (docs/models.md, \"Your own ncnn model\").",
+                               valueName: "name|path.param"))
     var processor: String = RestoreSettings.defaultProcessor
 
     @Option(help: "waifu2x-photo only: JPEG-like noise removal level 0…3 (grainy film: 1 or 2).")
@@ -145,8 +148,17 @@ struct RestoreCommand: ParsableCommand {
             } else {
                 geometry = .scale(scale)
             }
-            guard FilterFactory.knownProcessors.contains(processor) else {
-                throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", "))")
+            var processor = self.processor
+            if OwnModel.isPath(processor) {
+                // The user's own model is checked now, before any work: layer types, weights, probe run (docs/models.md).
+                let own = try OwnModel.inspect(processor)
+                if let noise { throw ValidationFailure("--noise \(noise) is for waifu2x-photo; the model \(own.param.path) has no noise setting") }
+                processor = own.param.path
+            } else {
+                guard FilterFactory.knownProcessors.contains(processor) else {
+                    throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", ")), "
+                        + "or the path of your own ncnn model (NAME.param with NAME.bin beside it)")
+                }
             }
             guard var codec = VideoEncoding.Codec(rawValue: codec), !codec.isImageSequence else {
                 throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1 (image sequences take their kind from the output name, e.g. -o out/frame_%06d.dpx)")

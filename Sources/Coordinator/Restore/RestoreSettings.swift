@@ -8,7 +8,8 @@ public struct RestoreSettings: Sendable {
     public var input: String
     public var output: String
     public var geometry: OutputGeometry.Request
-    /// `lanczos` (classical) or a super-resolution model (`FilterFactory.knownProcessors`).
+    /// `lanczos` (classical), a super-resolution model (`FilterFactory.knownProcessors`), or the path of the user's
+    /// own ncnn `.param` (`OwnModel`).
     public var processor: String
     /// waifu2x-photo's denoise level, 0…3.
     public var noise: Int?
@@ -61,6 +62,15 @@ extension RestoreSettings {
         var recipe = RenderRecipe(processor: processor, noise: noise,
                                   modelScale: FilterFactory.modelScale(processor: processor, source: source, content: geometry.content),
                                   contentWidth: geometry.content.width, contentHeight: geometry.content.height, tileSize: tileSize)
+        if OwnModel.isPath(processor) {
+            // The user's own model: its absolute path, its scale from the probe run, and both files' SHA-256 (which
+            // every worker checks, and which put the model's content into the job's resume keys).
+            let own = try OwnModel.inspect(processor)
+            recipe.processor = own.param.path
+            recipe.modelScale = own.scale
+            recipe.modelParamSHA256 = own.paramSHA256
+            recipe.modelWeightsSHA256 = own.weightsSHA256
+        }
         recipe.deinterlaced = fields?.filter
         // nil for 8-bit output: recipes (and so resume keys) stay as they were before deeper results existed.
         let results = PixelFormats.intermediate(forOutput: outputPixelFormat ?? "yuv420p")
