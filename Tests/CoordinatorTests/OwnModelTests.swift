@@ -212,7 +212,7 @@ final class OwnModelTests: XCTestCase {
         XCTAssertEqual(recipe.modelParamSHA256, SHA256.hex(SHA256.hash(try Data(contentsOf: param))))
         XCTAssertEqual(recipe.modelWeightsSHA256, try JobKeys.checksum(of: dir.appendingPathComponent("tiny.bin")))
         // What a worker decodes: the same recipe; it builds the filter.
-        XCTAssertEqual(try RenderRecipe(settings: recipe.settings), recipe)
+        XCTAssertEqual(try RenderRecipe(json: recipe.json()), recipe)
         XCTAssertEqual(try FilterFactory.make(recipe, threads: 1).name, param.path)
 
         // New weights at the same path (another seed): another recipe, so other resume keys…
@@ -220,7 +220,7 @@ final class OwnModelTests: XCTestCase {
         let changed = try settings.recipe(source: source, geometry: geometry)
         XCTAssertEqual(changed.modelParamSHA256, recipe.modelParamSHA256)
         XCTAssertNotEqual(changed.modelWeightsSHA256, recipe.modelWeightsSHA256)
-        func key(_ r: RenderRecipe) -> String { JobKeys.segmentKey(input: "film", settings: r.settings[0].value, frames: 0..<10) }
+        func key(_ r: RenderRecipe) -> String { JobKeys.segmentKey(input: "film", settings: String(decoding: r.json(), as: UTF8.self), frames: 0..<10) }
         XCTAssertNotEqual(key(changed), key(recipe))
         // …and a worker whose copy differs from the coordinator's refuses the segment, saying what to do.
         XCTAssertThrowsError(try FilterFactory.make(recipe, threads: 1)) { error in
@@ -238,7 +238,7 @@ final class OwnModelTests: XCTestCase {
                     { $0.processor = "realesr-general" }] {
             var r = recipe
             bad(&r)
-            XCTAssertThrowsError(try RenderRecipe(settings: r.settings), "\(r)")
+            XCTAssertThrowsError(try RenderRecipe(json: r.json()), "\(r)")
         }
     }
 
