@@ -70,7 +70,7 @@ final class BadRestoreInputTests: XCTestCase {
     }
 
     func testAbsurdSizeRequested() throws {
-        let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let error = expectFailure(input: film, geometry: .size(PixelSize(width: 100_000, height: 100_000), pad: true))
         XCTAssertEqual(error as? OutputGeometry.GeometryError, .tooLarge(PixelSize(width: 100_000, height: 100_000)))
     }

@@ -14,7 +14,7 @@ final class DataSafetyTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("data-safety")
-        let source = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let source = try Fixtures.requireFootage("video/carphone_pristine.mp4")
         film = dir.appendingPathComponent("film.mp4")
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", source, "-t", "0.5", "-c", "copy", film.path])
     }

@@ -14,7 +14,7 @@ final class DefaultPathEndToEndTests: XCTestCase {
 
     func testDefaultRestoreThroughLocalWorkersEqualsOneProcess() throws {
         // pens.mp4: 176x144, 64 frames at 179/6 fps, one shot, AAC audio.
-        let film = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("video/pens.mp4")
         let farm = dir.appendingPathComponent("farm.mp4").path, single = dir.appendingPathComponent("single.mp4").path
         let job = dir.appendingPathComponent("job")
         // Only the segment length differs from the defaults: 1 s makes four segments of one shot, so three seams.

@@ -16,7 +16,7 @@ final class FarmRestoreTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func testTwoLocalWorkersRestoreBikesInSegmentsFrameExact() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let farmOut = dir.appendingPathComponent("farm.mkv").path
         let settings = RestoreSettings(input: bikes, output: farmOut, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true)

@@ -15,7 +15,7 @@ final class InterlacedRestoreTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     private func clip(_ codec: Fixtures.InterlacedCodec) throws -> String {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let path = dir.appendingPathComponent(codec == .h264 ? "tff-h264.mp4" : "tff-mpeg2.mpg").path
         try Fixtures.interlacedClip(from: bikes, codec: codec, at: path)
         // The oracle sees the comb in the source: otherwise a passing test would prove nothing.

@@ -95,7 +95,7 @@ final class MasterFidelityTests: XCTestCase {
     }
 
     func testTenBit422SourceGivesATenBit422MasterByDefault() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let prores = dir.appendingPathComponent("bikes-prores.mov").path
         try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", bikes, "-frames:v", "10", "-c:v", "prores_ks", "-profile:v", "2",
                                     "-pix_fmt", "yuv422p10le", "-an", prores])

@@ -18,7 +18,7 @@ final class ModelRestoreTests: XCTestCase {
     }
 
     func testAnimeVideoModelRestoresARealClip() throws {
-        let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let dir = try Fixtures.temporaryDirectory("model-restore")
         defer { try? FileManager.default.removeItem(at: dir) }
         // Six frames of the 1906 film keep the test short.

@@ -14,7 +14,7 @@ final class OptionValidationTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("options")
-        let source = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let source = try Fixtures.requireFootage("video/carphone_pristine.mp4")
         film = dir.appendingPathComponent("film.mp4")
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", source, "-t", "0.4", "-vf", "scale=64:48", "-c:v", "libx264", "-preset", "ultrafast", film.path])
     }

@@ -21,7 +21,7 @@ final class RestoreTests: XCTestCase {
     }
 
     func testPensAtScale2KeepsEveryFrameAndTheAudio() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         let out = try restore(pens, "pens-x2.mp4", .scale(2))
         let video = try Fixtures.probe(out, stream: "v:0")
         XCTAssertEqual(video["width"], "352")
@@ -46,7 +46,7 @@ final class RestoreTests: XCTestCase {
     }
 
     func testBikesAtScale2() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let out = try restore(bikes, "bikes-x2.mkv", .scale(2))
         let video = try Fixtures.probe(out, stream: "v:0")
         XCTAssertEqual(video["width"], "1280")
@@ -56,7 +56,7 @@ final class RestoreTests: XCTestCase {
     }
 
     func testThe1906FilmAtScale4AndAtExactUHD() throws {
-        let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let x4 = try Fixtures.probe(try restore(film, "calais-x4.mp4", .scale(4)), stream: "v:0")
         XCTAssertEqual(x4["width"], "856")
         XCTAssertEqual(x4["height"], "640")

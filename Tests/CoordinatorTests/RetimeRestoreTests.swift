@@ -50,7 +50,7 @@ final class RetimeRestoreTests: XCTestCase {
 
     /// trailer_bbb: 24 fps, 1323 frames, cuts, AAC audio → 60 fps.
     func testTrailerTo60fpsExactCountCleanCutsAudioKept() throws {
-        let trailer = try XCTUnwrap(Fixtures.footage("video/trailer_bbb.mp4"), "needs ../shared/footage")
+        let trailer = try Fixtures.requireFootage("video/trailer_bbb.mp4")
         let output = dir.appendingPathComponent("trailer60.mp4").path, job = dir.appendingPathComponent("job")
         let summary = try restore(trailer, output, fps: Rational(60), interpolator: "blend", geometry: .size(PixelSize(width: 320, height: 180), pad: true),
                                   encoding: VideoEncoding(codec: .h264, crf: 12, preset: "ultrafast"), job: job)
@@ -84,7 +84,7 @@ final class RetimeRestoreTests: XCTestCase {
 
     /// The 1906 film (15 fps) → 24 fps, upscaled 4×, RIFE v4.0, through local workers.
     func testCalaisTo24fpsAt4xWithRIFE() throws {
-        let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let output = dir.appendingPathComponent("calais24.mkv").path
         let summary = try restore(film, output, fps: Rational(24), interpolator: "rife-v4.0", geometry: .scale(4),
                                   encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), job: dir.appendingPathComponent("job"))
@@ -109,7 +109,7 @@ final class RetimeRestoreTests: XCTestCase {
 
     /// Every frame printed twice: with duplicate-aware retiming no output repeats its predecessor; kept, half do.
     func testDoubledFramesAreRetimedNotStuttered() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         let doubled = dir.appendingPathComponent("doubled.mkv").path
         // pens is 179/6 fps; at twice the rate every picture appears twice (lossless, so the repeats are exact).
         try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", pens, "-vf", "fps=179/3", "-frames:v", "60", "-an", "-c:v", "ffv1", doubled])
@@ -129,7 +129,7 @@ final class RetimeRestoreTests: XCTestCase {
     /// Blend and Lanczos are both linear, so both orders must give the same frames (up to clamping and 10-bit rounding):
     /// this checks the sr-first path frame by frame against interp-first.
     func testBothOrdersGiveTheSameFramesForLinearProcessors() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         var outputs: [[RGBImage]] = []
         for order in [RetimeSettings.OrderChoice.interpolateFirst, .superResolutionFirst] {
             let output = dir.appendingPathComponent("pens-\(order.rawValue).mkv").path
@@ -150,7 +150,7 @@ final class RetimeRestoreTests: XCTestCase {
     /// A retimed job resumes like any other: the same command reuses every segment and writes the same bytes;
     /// another interpolator reuses nothing.
     func testRetimedJobResumesAndOtherSettingsRedo() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         let job = dir.appendingPathComponent("job")
         func run(_ name: String, _ interpolator: String) throws -> (RestorePipeline.Summary, Data) {
             let output = dir.appendingPathComponent(name).path
@@ -172,7 +172,7 @@ final class RetimeRestoreTests: XCTestCase {
 
     /// A down-conversion to a rate so low that bikes' last shot (8 frames) gets no output frame: it is skipped, not an error.
     func testVeryLowRateSkipsShotsShorterThanAFrame() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let output = dir.appendingPathComponent("bikes1.mkv").path
         let summary = try restore(bikes, output, fps: Rational(1), interpolator: "blend", geometry: .scale(1), duplicates: nil,
                                   encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), job: dir.appendingPathComponent("job"))

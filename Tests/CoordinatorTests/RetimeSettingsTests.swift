@@ -57,7 +57,7 @@ final class RetimeSettingsTests: XCTestCase {
             (["--interp", "blend"], "need --fps"),
             (["--fps", "24", "--in-process", "--model", "lanczos"], "--fps needs the shot plan"),
         ]
-        let input = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let input = try Fixtures.requireFootage("video/pens.mp4")
         for (arguments, expected) in cases {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)

@@ -12,7 +12,7 @@ final class SourceSelectionTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("sources")
-        calais = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        calais = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
@@ -91,7 +91,7 @@ final class SourceSelectionTests: XCTestCase {
     /// Two video streams of different sizes: the default restores FFmpeg's pick and names the other; --video-stream
     /// picks the other; an index that is not a video stream is refused with the list.
     func testSeveralVideoStreams() throws {
-        let carphone = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let carphone = try Fixtures.requireFootage("video/carphone_pristine.mp4")
         let two = dir.appendingPathComponent("two.mkv").path
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", carphone, "-i", calais, "-map", "0:v", "-map", "1:v", "-t", "0.5",
                                     "-c:v", "libx264", "-preset", "ultrafast", two])
@@ -126,7 +126,7 @@ final class RotationTests: XCTestCase {
     func testSizeFitsTheDisplayedPicture() throws {
         let dir = try Fixtures.temporaryDirectory("rotation")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let carphone = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let carphone = try Fixtures.requireFootage("video/carphone_pristine.mp4")
         let plain = dir.appendingPathComponent("plain.mp4").path, turned = dir.appendingPathComponent("turned.mp4").path
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", carphone, "-t", "0.4", "-c:v", "libx264", "-preset", "ultrafast", plain])
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", turned])
@@ -148,7 +148,7 @@ final class StartOffsetTests: XCTestCase {
     func testVideoStartIsKeptToTheMillisecond() throws {
         let dir = try Fixtures.temporaryDirectory("start-offset")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let city = try XCTUnwrap(Fixtures.footage("video/cityCC0.mpg"), "needs ../shared/footage")
+        let city = try Fixtures.requireFootage("video/cityCC0.mpg")
         let ps = dir.appendingPathComponent("ps.mpg").path
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", city, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "2",
                                     "-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpeg", ps])

@@ -17,7 +17,7 @@ final class StopTests: XCTestCase {
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("stop")
         _ = try XCTUnwrap(Fixtures.useBuiltWorker(), "lumiere-worker must be built")
-        film = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        film = try Fixtures.requireFootage("video/bikes.mp4")
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 

@@ -74,7 +74,7 @@ final class FarmProcessFaultTests: XCTestCase {
     /// 8 s of the 1906 film (120 frames, 214x160): 16 segments of half a second.
     private func inputClip() throws -> URL {
         if let clip = Self.clip, FileManager.default.fileExists(atPath: clip.path) { return clip }
-        let film = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let film = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let clip = FileManager.default.temporaryDirectory.appendingPathComponent("fault-clip-\(getpid()).mkv")
         try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", film, "-t", "8", "-c:v", "ffv1", "-an", clip.path])
         Self.clip = clip

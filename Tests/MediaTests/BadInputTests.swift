@@ -29,7 +29,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testTruncatedMP4IsDetected() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/bikes.mp4")
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = try Data(contentsOf: URL(fileURLWithPath: pens))

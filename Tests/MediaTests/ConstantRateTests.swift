@@ -25,7 +25,7 @@ final class ConstantRateTests: XCTestCase {
     }
 
     func testVariableRatePensKeepsItsFrameCount() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         let reader = try ConstantRateReader(path: pens)
         XCTAssertEqual(reader.rate, Rational(179, 6), "base rate is plausible and close to the average")
         var count = 0
@@ -50,7 +50,7 @@ final class RealFootageFrameCountTests: XCTestCase {
         let expected = ["video/box.mp4": 456, "video/balle1-vp9.avi": 300, "video/cityCC0.mpg": 190, "video/bikes.mp4": 250,
                         "video/carphone_pristine.mp4": 120]
         for (name, count) in expected.sorted(by: { $0.key < $1.key }) {
-            let path = try XCTUnwrap(Fixtures.footage(name), "needs ../shared/footage")
+            let path = try Fixtures.requireFootage(name)
             let reader = try ConstantRateReader(path: path)
             var frames = 0
             while try reader.next() != nil { frames += 1 }

@@ -5,7 +5,7 @@ import XCTest
 
 final class ProbeTests: XCTestCase {
     func testProbesRealFootageWithExactRationals() throws {
-        let pens = try XCTUnwrap(Fixtures.footage("video/pens.mp4"), "needs ../shared/footage")
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
         let info = try MediaInput(path: pens).info
         let video = try XCTUnwrap(info.videoStreams.first)
         XCTAssertEqual(video.codec, "h264")
@@ -54,7 +54,7 @@ final class ProbeTests: XCTestCase {
     }
 
     func testConvertsToFloatRGBAndBack() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let reader = try ConstantRateReader(path: bikes)
         for _ in 0..<30 { _ = try reader.next() }
         let frame = try XCTUnwrap(try reader.next())

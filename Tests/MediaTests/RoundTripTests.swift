@@ -6,7 +6,7 @@ import XCTest
 final class RoundTripTests: XCTestCase {
     /// decode → encode FFV1 → decode gives bit-identical frames (on real footage).
     func testFFV1RoundTripIsBitExact() throws {
-        let source = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let source = try Fixtures.requireFootage("video/bikes.mp4")
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let master = dir.appendingPathComponent("master.mkv").path

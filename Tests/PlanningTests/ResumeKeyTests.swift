@@ -16,7 +16,7 @@ final class ResumeKeyTests: XCTestCase {
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("resume-keys")
         _ = try XCTUnwrap(Fixtures.useBuiltWorker(), "lumiere-worker must be built")
-        let source = try XCTUnwrap(Fixtures.footage("video/carphone_pristine.mp4"), "needs ../shared/footage")
+        let source = try Fixtures.requireFootage("video/carphone_pristine.mp4")
         original = dir.appendingPathComponent("original.avi")
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", source, "-t", "4", "-c:v", "rawvideo", "-pix_fmt", "yuv420p", original.path])
     }

@@ -26,7 +26,7 @@ final class ResumeTests: XCTestCase {
     }
 
     func testResumeRedoesOnlyMissingOrDamagedSegmentsAndOutputIsByteIdentical() throws {
-        let bikes = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
         let job = dir.appendingPathComponent("job")
         let first = dir.appendingPathComponent("first.mp4")
         let summary = try restore(bikes, output: first, job: job)

@@ -48,7 +48,7 @@ final class SegmentedStitchFootageTests: XCTestCase {
     }
 
     func testSegmentedOutputMatchesOneSegmentIncludingSeams() throws {
-        let path = try XCTUnwrap(Fixtures.footage("video/box.mp4"), "needs ../shared/footage")
+        let path = try Fixtures.requireFootage("video/box.mp4")
         let frames = try Self.decode(path, count: 150, factor: 8) // one shot, hand and box moving
         let plan = try SegmentPlanner.plan(shots: [0..<frames.count], frameCount: frames.count,
                                            settings: SegmentPlannerSettings(maxSegmentFrames: 30, overlapFrames: 8))

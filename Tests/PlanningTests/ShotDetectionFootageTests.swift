@@ -53,7 +53,7 @@ final class ShotDetectionFootageTests: XCTestCase {
 
     /// A single bright frame inserted into a shot is one flash, not two cuts.
     func testAFlashIsNotACut() throws {
-        let path = try XCTUnwrap(Fixtures.footage("video/box.mp4"), "needs ../shared/footage")
+        let path = try Fixtures.requireFootage("video/box.mp4")
         var (thumbnails, _) = try FootageThumbnails.read(path)
         for flash in [100, 250] {
             let t = thumbnails[flash]
@@ -73,7 +73,7 @@ final class ShotDetectionFootageTests: XCTestCase {
     /// The 1906 film flickers and weaves throughout one long shot; the print also jumps twice (frames 39 and
     /// 81: missing frames, checked by eye), where interpolating across would smear. Nothing else may be a cut.
     func testOldFilmFlickerIsNotACut() throws {
-        let path = try XCTUnwrap(Fixtures.footage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), "needs ../shared/footage")
+        let path = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let (thumbnails, _) = try FootageThumbnails.read(path)
         let found = try FootageThumbnails.detect(thumbnails)
         print("shots 1906 film: \(thumbnails.count) frames, boundaries \(found.map { "\($0.frame)(\(String(format: "%.3f", $0.score)))" })")
@@ -85,8 +85,8 @@ final class ShotDetectionFootageTests: XCTestCase {
     /// A fade out to black and in to another shot ends the shot at the first frame after the black;
     /// the fade itself (small steps) raises no cuts.
     func testFadeThroughBlackIsOneBoundary() throws {
-        let a = try XCTUnwrap(Fixtures.footage("video/box.mp4"), "needs ../shared/footage")
-        let b = try XCTUnwrap(Fixtures.footage("video/bikes.mp4"), "needs ../shared/footage")
+        let a = try Fixtures.requireFootage("video/box.mp4")
+        let b = try Fixtures.requireFootage("video/bikes.mp4")
         let shotA = Array(try FootageThumbnails.read(a).thumbnails[0..<60])
         let shotB = Array(try FootageThumbnails.read(b).thumbnails[140..<185]).map { resample($0, to: shotA[0]) }
         var film: [LumaThumbnail] = []

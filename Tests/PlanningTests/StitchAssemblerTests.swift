@@ -14,7 +14,7 @@ final class StitchAssemblerTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     private func frames() throws -> [RGBImage] {
-        let path = try XCTUnwrap(Fixtures.footage("video/box.mp4"), "needs ../shared/footage")
+        let path = try Fixtures.requireFootage("video/box.mp4")
         return try SegmentedStitchFootageTests.decode(path, count: 90, factor: 8) // one shot, 80x60
     }
 

@@ -36,8 +36,7 @@ final class DuplicateDetectorTests: XCTestCase {
 
     func testRealFootageSlowMotionIsNotADuplicate() throws {
         // balle1 (187 fps): decoded frames 0…4 repeat one picture (the file has no packets for them); the rest moves a little.
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/footage/video/balle1-vp9.avi").standardized.path
-        try Fixtures.require(FileManager.default.fileExists(atPath: path), "needs ../shared/footage")
+        let path = try Fixtures.requireFootage("video/balle1-vp9.avi")
         let reader = try ConstantRateReader(path: path)
         let converter = PixelConverter()
         var thumbnails: [DuplicateDetector.Thumbnail] = []

@@ -8,7 +8,8 @@ import XCTest
 final class RIFEInterpolatorTests: XCTestCase {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var models: URL { get throws { try ModelLocator.modelsDirectory(currentDirectory: Self.repoRoot) } }
-    var footage: URL { Self.repoRoot.appendingPathComponent("../shared/footage").standardizedFileURL }
+    /// The shared footage (frame pairs, balle1): a skip without it, a failure in CI.
+    var footage: URL { get throws { _ = try Fixtures.requireFootage("framepairs/rubberwhale1.png"); return Fixtures.footage } }
 
     /// Decodes frames with ffmpeg to raw RGB24 (`filter` selects/crops), split into `width`×`height` images.
     func decode(_ file: URL, filter: String, width: Int, height: Int) throws -> [RGBImage] {
@@ -36,8 +37,8 @@ final class RIFEInterpolatorTests: XCTestCase {
 
     func pair(_ stem: String, width: Int, height: Int) throws -> (RGBImage, RGBImage) {
         let crop = "crop=\(width):\(height):150:100"
-        let a = try decode(footage.appendingPathComponent("framepairs/\(stem)1.png"), filter: crop, width: width, height: height)
-        let b = try decode(footage.appendingPathComponent("framepairs/\(stem)2.png"), filter: crop, width: width, height: height)
+        let a = try decode((try footage).appendingPathComponent("framepairs/\(stem)1.png"), filter: crop, width: width, height: height)
+        let b = try decode((try footage).appendingPathComponent("framepairs/\(stem)2.png"), filter: crop, width: width, height: height)
         return (a[0], b[0])
     }
 
@@ -88,7 +89,7 @@ final class RIFEInterpolatorTests: XCTestCase {
 
     /// balle1 is 187 fps: frame k+2 rebuilt from k and k+4 must beat the crossfade.
     func testRebuildsRealMotionBetterThanBlend() throws {
-        let video = footage.appendingPathComponent("video/balle1-vp9.avi")
+        let video = (try footage).appendingPathComponent("video/balle1-vp9.avi")
         let ks = [40, 150, 250]
         let select = "select='" + ks.flatMap { [$0, $0 + 2, $0 + 4] }.map { "eq(n\\,\($0))" }.joined(separator: "+") + "'"
         let frames = try decode(video, filter: select, width: 320, height: 240)
@@ -123,7 +124,7 @@ final class RIFEInterpolatorTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", Self.repoRoot.appendingPathComponent("scripts/rife/ncnn_full_frames.py").path, dir.path,
-                       "--models", try models.path, "--footage", footage.path]
+                       "--models", try models.path, "--footage", try footage.path]
         try p.run()
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, "reference generator failed (needs python3 with ncnn + numpy, and ffmpeg)")
@@ -148,7 +149,8 @@ final class RIFEInterpolatorTests: XCTestCase {
     func testBenchmarkAgainstNcnn() throws {
         try Fixtures.gate("LUMIERE_RIFE_BENCH", "RIFE speed benchmark")
         let runs = 3
-        let files = ["basketball1.png", "basketball2.png"].map { footage.appendingPathComponent("framepairs/" + $0) }
+        let base = try footage
+        let files = ["basketball1.png", "basketball2.png"].map { base.appendingPathComponent("framepairs/" + $0) }
         let a = try decode(files[0], filter: "null", width: 640, height: 480)[0]
         let b = try decode(files[1], filter: "null", width: 640, height: 480)[0]
         print("| model | threads | ours s/pair | ncnn s/pair (numpy warp) | ncnn s/pair without warp | ratio (ncnn without warp)/ours |")
@@ -209,7 +211,7 @@ final class RIFEInterpolatorTests: XCTestCase {
     /// FFmpeg minterpolate (mci) is measured on the same frames and metrics by scripts/rife/quality_benchmark.py (docs/interpolation.md).
     func testQualityBenchmarkOnBalle1() throws {
         try Fixtures.gate("LUMIERE_RIFE_QUALITY", "RIFE quality benchmark")
-        let video = footage.appendingPathComponent("video/balle1-vp9.avi")
+        let video = (try footage).appendingPathComponent("video/balle1-vp9.avi")
         let frames = try decode(video, filter: "null", width: 320, height: 240)
         let groups = (frames.count - 1) / 4
         var methods: [(String, (Int, Int) throws -> RGBImage)] = [

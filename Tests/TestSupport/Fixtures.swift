@@ -21,6 +21,15 @@ public enum Fixtures {
         return relative.hasPrefix("oldfilm/") && FileManager.default.fileExists(atPath: local) ? local : nil
     }
 
+    /// A real footage file (or folder) a test cannot run without. Missing: a skip naming it on a developer's machine
+    /// or a clone without ../shared (scripts/test.sh says once why so many skip), a failure in CI (`strict`).
+    public static func requireFootage(_ relative: String) throws -> String {
+        if let path = footage(relative) { return path }
+        let path = footage.appendingPathComponent(relative).path
+        if FileManager.default.fileExists(atPath: path) { return path } // a folder
+        throw missing("needs ../shared/footage (\(relative)); set LUMIERE_FOOTAGE or put the shared footage beside the repository")
+    }
+
     /// A fresh temporary directory for one test.
     public static func temporaryDirectory(_ name: String = "lumiere-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")

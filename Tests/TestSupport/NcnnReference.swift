@@ -37,7 +37,9 @@ public enum NcnnReference {
         let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/ncnn_reference/make_reference.py")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, dir.path, "--models", modelsDirectory.path]
+        // Model cases run on photo crops from the shared footage; without it only the layer cases are made (and the
+        // model cases skip: `cases(prefix:)`).
+        p.arguments = ["python3", script.path, dir.path, "--models", modelsDirectory.path] + (hasPhotos ? [] : ["--only", "layers"])
         let pipe = Pipe()
         p.standardError = pipe
         p.standardOutput = FileHandle.nullDevice
@@ -53,9 +55,15 @@ public enum NcnnReference {
 
     public static func cases(prefix: String) throws -> [Case] {
         let all = try generated.get().filter { $0.name.hasPrefix(prefix) }
-        guard !all.isEmpty else { throw GeneratorFailed(description: "no reference cases named \(prefix)*") }
+        guard !all.isEmpty else {
+            if !hasPhotos { throw Fixtures.missing("needs ../shared/footage: the ncnn reference for \(prefix) runs on a photo crop") }
+            throw GeneratorFailed(description: "no reference cases named \(prefix)*")
+        }
         return all
     }
+
+    /// The photos and frame pairs the model cases crop (the shared footage).
+    static var hasPhotos: Bool { Fixtures.footage("photos/LadyBird.jpg") != nil && Fixtures.footage("framepairs/rubberwhale1.png") != nil }
 
     public static func read(_ path: String) throws -> Values {
         let d = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
