@@ -52,7 +52,7 @@ final class BadRestoreInputTests: XCTestCase {
 
     func testTruncatedMP4() throws {
         for name in ["bikes.mp4", "pens.mp4"] {
-            let source = try XCTUnwrap(Fixtures.footage("video/\(name)"), "needs ../shared/footage")
+            let source = try Fixtures.requireFootage("video/\(name)")
             let data = try Data(contentsOf: URL(fileURLWithPath: source))
             let path = dir.appendingPathComponent("half-\(name)").path
             try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
