@@ -39,8 +39,8 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: .hidden)
     var exitWithParent = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -49,7 +49,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         var logger = Logger(label: "lumiere-worker")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         if let modelsDir {
             ModelLocator.commandLineDirectory = modelsDir
             do {
@@ -111,3 +111,7 @@ func installShutdownSignals(_ handler: @escaping @Sendable () -> Void) -> [Dispa
 }
 
 WorkerCommand.main()
+
+/// `--log-level` takes swift-log's levels only: a wrong value is refused at parse time with the list (exit 64),
+/// not taken silently as the default (issue 19).
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -49,6 +49,21 @@ final class OptionValidationTests: XCTestCase {
         }
     }
 
+    /// `--log-level verbose` was taken silently as the default; now both executables refuse it at parse time, list the
+    /// levels and exit 64 (EX_USAGE), before any work (issue 19).
+    func testLogLevelIsOneOfTheLevels() throws {
+        let (result, _) = try restore(["--model", "lanczos", "--log-level", "verbose"])
+        XCTAssertEqual(result.status, 64, result.stderr)
+        XCTAssertTrue(result.stderr.contains("verbose"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning") && result.stderr.contains("trace"), "the levels are listed: \(result.stderr)")
+        XCTAssertEqual(Fixtures.tree(dir), ["film.mp4"], "nothing written")
+        let worker = try Fixtures.runProduct("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--log-level", "verbose"], in: dir, timeout: 30)
+        XCTAssertEqual(worker.status, 64, worker.stderr)
+        XCTAssertTrue(worker.stderr.contains("trace"), worker.stderr)
+        let (ok, _) = try restore(["--model", "lanczos", "--log-level", "error"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     /// `--tile 0` is what the message calls valid (the whole frame at once): before, it failed three times in the
     /// worker and ended as "the input may be damaged". A real model through local workers.
     func testTileZeroWorksThroughTheFarm() throws {

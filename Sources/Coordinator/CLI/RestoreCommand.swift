@@ -126,8 +126,8 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Allow --bind on a non-loopback address without keys (traffic unencrypted, anyone may join).")
     var insecure = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "warning"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .warning
 
     @OptionGroup(title: "Monitoring") var monitoringOptions: MonitoringCommandOptions
 
@@ -232,7 +232,7 @@ struct RestoreCommand: ParsableCommand {
                     throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
                 }
                 var logger = Logger(label: "lumiere-coordinator")
-                logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+                logger.logLevel = logLevel
                 let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: logger)
                 pipeline.stop = stop
                 summary = try pipeline.run()
