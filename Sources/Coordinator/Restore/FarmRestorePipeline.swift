@@ -32,6 +32,10 @@ public struct FarmOptions: Sendable {
     public var heartbeatInterval = 1.0
     /// Live view, metrics/status HTTP endpoint and end-of-job throughput report (docs/monitoring.md).
     public var monitoring = MonitoringOptions()
+    /// Workers encode the frames no seam touches in the final codec and the head node joins the pieces, encoding only
+    /// the seams (issue 16). Off, or for outputs that cannot be joined (image sequences), every result comes back
+    /// lossless and the head node encodes the whole film, as before.
+    public var workersEncode = true
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -76,8 +80,9 @@ public final class FarmRestorePipeline {
         settings.noteFields(fields)
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: stream.rotation))
         let encoding = settings.outputEncoding(sourcePixelFormat: stream.pixelFormat)
-        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
+        var recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
                                          outputPixelFormat: encoding.pixelFormat)
+        if options.workersEncode { recipe.delivery = FarmRestorePipeline.delivery(encoding: encoding, geometry: geometry, output: outputURL) }
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
         if let retime = recipe.retime {
@@ -148,9 +153,15 @@ public final class FarmRestorePipeline {
         let maxFrames = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
         let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
         let segments = try SegmentPlanner.plan(shots: shots.shots, frameCount: total, settings: plannerSettings)
-        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments)
         // Retimed: the same segments in output frames (what each worker makes, what the stitcher blends).
         let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
+        // With workers encoding: each segment's frames no seam touches, in its own output frames.
+        let interiors = recipe.delivery.map { _ in
+            zip(StitchPlan(plan: outputPlan).interiors(segmentCount: outputPlan.segments.count, starts: outputPlan.segments.map(\.input.lowerBound)),
+                outputPlan.segments).map { interior, segment in (interior.lowerBound - segment.input.lowerBound)..<(interior.upperBound - segment.input.lowerBound) }
+        }
+        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
+                                         interiors: interiors)
         try job.writeFile("plan.json", try jobPlan.encoded())
 
         // 4. Resume: results the journal lists and the disk confirms are candidates; the rest are (re)done.
@@ -188,12 +199,12 @@ public final class FarmRestorePipeline {
         logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
         if !todo.isEmpty {
             let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
-            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
+            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe, job: job)
         }
 
         // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
         let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
-                                   geometry: geometry, encoding: encoding, outputURL: outputURL)
+                                   geometry: geometry, encoding: encoding, joined: recipe.delivery != nil, outputURL: outputURL)
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
@@ -252,8 +263,19 @@ public final class FarmRestorePipeline {
         return "tcp://\(host):" + (endpoint.split(separator: ":").last.map(String.init) ?? "")
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, keys: [String], recipe: RenderRecipe,
-                         job: JobDirectory) throws {
+    /// The job's final encoding for the workers, when its output can be joined from pieces: H.264 or FFV1 in a
+    /// container that holds one stream header for the whole film (MP4, MOV, Matroska). Image sequences are written
+    /// by the head node.
+    static func delivery(encoding: VideoEncoding, geometry: OutputGeometry, output: URL) -> RenderRecipe.Delivery? {
+        guard encoding.codec == .h264 || encoding.codec == .ffv1, let pixelFormat = encoding.pixelFormat,
+              ["mp4", "m4v", "mov", "mkv"].contains(output.pathExtension.lowercased()) else { return nil }
+        return RenderRecipe.Delivery(codec: encoding.codec.rawValue, crf: encoding.crf, preset: encoding.preset, pixelFormat: pixelFormat,
+                                     canvasWidth: geometry.canvas.width, canvasHeight: geometry.canvas.height,
+                                     offsetX: geometry.offsetX, offsetY: geometry.offsetY)
+    }
+
+    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
+                         keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
         try stop.begin("farm")
         let jobDirectory = job.url
         let local = options.bind == nil
@@ -298,7 +320,8 @@ public final class FarmRestorePipeline {
             let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
             return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
                                expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
-                               work: SegmentWork(recipe: recipe, timing: timing))
+                               work: SegmentWork(recipe: recipe, timing: timing,
+                                                 interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) }))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
         let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
@@ -318,8 +341,11 @@ public final class FarmRestorePipeline {
         logger.info("farm finished: \(report)")
     }
 
+    /// Stitch and write the film. Joined (workers encoded their interiors): the interiors' packets are copied, and
+    /// only the seams' frames are blended and encoded here, each run as its own piece. Otherwise every frame is
+    /// decoded from the lossless results, blended and encoded here.
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
+                          encoding: VideoEncoding, joined: Bool, outputURL: URL) throws -> Int64 {
         try stop.begin("encode")
         let target = OutputTarget(outputURL.path)
         // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
@@ -330,22 +356,43 @@ public final class FarmRestorePipeline {
         let stopToken = stop.registerTemporary(target.partial.path)
         defer { stop.remove(stopToken) }
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
-        let writer = try MediaWriter(path: target.writePath, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
-                                                                         encoding: encoding, color: color, threads: settings.threads,
-                                                                         sequenceStart: settings.sequenceStart),
-                                     carryStreamsFrom: settings.source, warn: warn)
+        let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: rate, startTime: startTime, encoding: encoding, color: color,
+                                              threads: settings.threads, sequenceStart: settings.sequenceStart)
         let converter = PixelConverter()
-        let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
+        let progress = ProgressReporter(label: joined ? "join" : "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
         let entries = job.entries
-        let assembler = StitchAssembler(plan: plan, resultURL: { job.resultsURL.appendingPathComponent(entries[keys[$0]]?.file ?? "missing-\($0)") },
-                                        content: geometry.content)
-        let seams = try assembler.run { rgb in
-            try self.stop.checkpoint("encode")
-            try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
-            progress.update(done: writer.frameCount)
+        let resultURL = { (segment: Int) in job.resultsURL.appendingPathComponent(entries[keys[segment]]?.file ?? "missing-\(segment)") }
+        var assembler = StitchAssembler(plan: plan, resultURL: resultURL, content: geometry.content)
+        let writer: MediaWriter
+        let seams: [StitchAssembler.SeamReport]
+        if joined {
+            let joiner = PieceJoiner(path: target.writePath, video: video, source: settings.source, geometry: geometry,
+                                     seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), warn: warn)
+            assembler.interiors = StitchPlan(plan: plan).interiors(segmentCount: plan.segments.count, starts: plan.segments.map(\.input.lowerBound))
+            seams = try assembler.run(emit: { rgb in
+                try self.stop.checkpoint("encode")
+                try joiner.seamFrame(rgb)
+                progress.update(done: joiner.frameCount)
+            }, copy: { segment, frames in
+                try self.stop.checkpoint("encode")
+                let piece = try EncodedPiece(path: resultURL(segment).path)
+                guard piece.frameCount == frames.count else {
+                    throw AssemblyError.segmentShort(segment: segment, file: piece.path, expected: frames.count, got: piece.frameCount)
+                }
+                try joiner.append(piece)
+                progress.update(done: joiner.frameCount)
+            })
+            writer = try joiner.finish()
+        } else {
+            writer = try MediaWriter(path: target.writePath, video: video, carryStreamsFrom: settings.source, warn: warn)
+            seams = try assembler.run { rgb in
+                try self.stop.checkpoint("encode")
+                try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
+                progress.update(done: writer.frameCount)
+            }
+            try writer.finish()
         }
         for seam in seams { logger.debug("\(seam)") }
-        try writer.finish()
         progress.finish(done: writer.frameCount)
         guard writer.frameCount == Int64(plan.frameCount) else {
             throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
@@ -354,6 +401,65 @@ public final class FarmRestorePipeline {
         keep = true
         try job.removeStalePartialOutputs()
         return writer.frameCount
+    }
+}
+
+/// Writes a joined film: pieces encoded by workers are appended as they are; seam frames blended here are encoded into
+/// a piece of their own (the same encoder settings, `SegmentResultWriter`), closed and appended when the next piece
+/// comes, so every piece starts with a key frame. The output file is created with the first piece's stream header.
+final class PieceJoiner {
+    let path: String
+    let video: MediaWriter.VideoSettings
+    let source: MediaSource
+    let geometry: OutputGeometry
+    let seamFile: URL
+    let warn: (String) -> Void
+    private let converter = PixelConverter()
+    private var writer: MediaWriter?
+    private var seam: SegmentResultWriter?
+
+    init(path: String, video: MediaWriter.VideoSettings, source: MediaSource, geometry: OutputGeometry, seamFile: URL, warn: @escaping (String) -> Void) {
+        self.path = path; self.video = video; self.source = source; self.geometry = geometry; self.seamFile = seamFile; self.warn = warn
+    }
+
+    /// Frames in the film so far (the open seam's included).
+    var frameCount: Int64 { (writer?.frameCount ?? 0) + Int64(seam?.encodedFrames ?? 0) }
+
+    func seamFrame(_ rgb: RGBImage) throws {
+        if seam == nil {
+            try? FileManager.default.removeItem(at: seamFile)
+            seam = try SegmentResultWriter(path: seamFile.path, losslessSize: geometry.content, losslessPixelFormat: "gbrp10le",
+                                           encoding: video.encoding, canvas: geometry.canvas, rate: video.rate)
+        }
+        guard let seam else { return }
+        let picture = try converter.picture(from: geometry.place(rgb), pixelFormat: seam.encodedPixelFormat, color: video.color)
+        try seam.writeEncoded(picture, index: Int64(seam.encodedFrames))
+    }
+
+    func append(_ piece: EncodedPiece) throws {
+        try closeSeam()
+        try write(piece)
+    }
+
+    func finish() throws -> MediaWriter {
+        try closeSeam()
+        guard let writer else { throw RestoreError.frameCountMismatch(expected: 1, written: 0) }
+        try writer.finish()
+        return writer
+    }
+
+    private func closeSeam() throws {
+        guard let open = seam else { return }
+        seam = nil
+        try open.finish()
+        try write(try EncodedPiece(path: seamFile.path))
+        try? FileManager.default.removeItem(at: seamFile)
+    }
+
+    private func write(_ piece: EncodedPiece) throws {
+        guard piece.frameCount > 0 else { return }
+        if writer == nil { writer = try MediaWriter(path: path, video: video, joining: piece, carryStreamsFrom: source, warn: warn) }
+        try writer!.append(piece)
     }
 }
 
