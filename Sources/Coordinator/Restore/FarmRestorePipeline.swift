@@ -197,14 +197,31 @@ public final class FarmRestorePipeline {
             todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
         }
         logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
+        // 6. The film is written from now on, in film order, as segments arrive (stitched, blending overlaps where the
+        // versions agree; joined from the workers' pieces, or encoded here); after the farm only its tail is left.
+        let board = ResultBoard()
+        let pending = Set(todo.map(\.index))
+        for segment in needed where !pending.contains(segment.index) {
+            if let entry = job.entries[jobPlan.keys[segment.index]] { board.post(segment.index, job.resultsURL.appendingPathComponent(entry.file)) }
+        }
+        let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: outputRate, startTime: probe.startTime, encoding: encoding,
+                                              color: .defaultFor(height: geometry.canvas.height), threads: settings.threads,
+                                              sequenceStart: settings.sequenceStart)
+        let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, joined: recipe.delivery != nil, source: settings.source,
+                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
+                                    board: board, target: OutputTarget(outputURL.path), stop: stop, logger: logger, warn: warn)
+        try assembly.start(job: job)
+        var assembled = false
+        defer { if !assembled { assembly.cancel() } }
         if !todo.isEmpty {
             let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
-            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe, job: job)
+            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
+                        job: job, board: board)
         }
-
-        // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
-        let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
-                                   geometry: geometry, encoding: encoding, joined: recipe.delivery != nil, outputURL: outputURL)
+        try stop.begin("encode")
+        let written = try assembly.finish()
+        assembled = true
+        try job.removeStalePartialOutputs()
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
@@ -275,7 +292,7 @@ public final class FarmRestorePipeline {
     }
 
     private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
-                         keys: [String], recipe: RenderRecipe, job: JobDirectory) throws {
+                         keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
         try stop.begin("farm")
         let jobDirectory = job.url
         let local = options.bind == nil
@@ -333,7 +350,7 @@ public final class FarmRestorePipeline {
             return file
         }, results: { spec, info, url in
             try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id],
-                                inputFrames: fingerprints[spec.id])
+                                inputFrames: fingerprints[spec.id], recorded: { board.post(Int(spec.id), $0) })
             progress.update(done: done.add(Int64(info.frameCount)))
         })
         try recorder.wait()
@@ -341,126 +358,6 @@ public final class FarmRestorePipeline {
         logger.info("farm finished: \(report)")
     }
 
-    /// Stitch and write the film. Joined (workers encoded their interiors): the interiors' packets are copied, and
-    /// only the seams' frames are blended and encoded here, each run as its own piece. Otherwise every frame is
-    /// decoded from the lossless results, blended and encoded here.
-    private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          encoding: VideoEncoding, joined: Bool, outputURL: URL) throws -> Int64 {
-        try stop.begin("encode")
-        let target = OutputTarget(outputURL.path)
-        // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
-        try job.notePartialOutput(target.partial)
-        try target.prepare()
-        var keep = false
-        defer { if !keep { try? FileManager.default.removeItem(at: target.partial) } }
-        let stopToken = stop.registerTemporary(target.partial.path)
-        defer { stop.remove(stopToken) }
-        let color = ColorDescription.defaultFor(height: geometry.canvas.height)
-        let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: rate, startTime: startTime, encoding: encoding, color: color,
-                                              threads: settings.threads, sequenceStart: settings.sequenceStart)
-        let converter = PixelConverter()
-        let progress = ProgressReporter(label: joined ? "join" : "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
-        let entries = job.entries
-        let resultURL = { (segment: Int) in job.resultsURL.appendingPathComponent(entries[keys[segment]]?.file ?? "missing-\(segment)") }
-        var assembler = StitchAssembler(plan: plan, resultURL: resultURL, content: geometry.content)
-        let writer: MediaWriter
-        let seams: [StitchAssembler.SeamReport]
-        if joined {
-            let joiner = PieceJoiner(path: target.writePath, video: video, source: settings.source, geometry: geometry,
-                                     seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), warn: warn)
-            assembler.interiors = StitchPlan(plan: plan).interiors(segmentCount: plan.segments.count, starts: plan.segments.map(\.input.lowerBound))
-            seams = try assembler.run(emit: { rgb in
-                try self.stop.checkpoint("encode")
-                try joiner.seamFrame(rgb)
-                progress.update(done: joiner.frameCount)
-            }, copy: { segment, frames in
-                try self.stop.checkpoint("encode")
-                let piece = try EncodedPiece(path: resultURL(segment).path)
-                guard piece.frameCount == frames.count else {
-                    throw AssemblyError.segmentShort(segment: segment, file: piece.path, expected: frames.count, got: piece.frameCount)
-                }
-                try joiner.append(piece)
-                progress.update(done: joiner.frameCount)
-            })
-            writer = try joiner.finish()
-        } else {
-            writer = try MediaWriter(path: target.writePath, video: video, carryStreamsFrom: settings.source, warn: warn)
-            seams = try assembler.run { rgb in
-                try self.stop.checkpoint("encode")
-                try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
-                progress.update(done: writer.frameCount)
-            }
-            try writer.finish()
-        }
-        for seam in seams { logger.debug("\(seam)") }
-        progress.finish(done: writer.frameCount)
-        guard writer.frameCount == Int64(plan.frameCount) else {
-            throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
-        }
-        try target.publish()
-        keep = true
-        try job.removeStalePartialOutputs()
-        return writer.frameCount
-    }
-}
-
-/// Writes a joined film: pieces encoded by workers are appended as they are; seam frames blended here are encoded into
-/// a piece of their own (the same encoder settings, `SegmentResultWriter`), closed and appended when the next piece
-/// comes, so every piece starts with a key frame. The output file is created with the first piece's stream header.
-final class PieceJoiner {
-    let path: String
-    let video: MediaWriter.VideoSettings
-    let source: MediaSource
-    let geometry: OutputGeometry
-    let seamFile: URL
-    let warn: (String) -> Void
-    private let converter = PixelConverter()
-    private var writer: MediaWriter?
-    private var seam: SegmentResultWriter?
-
-    init(path: String, video: MediaWriter.VideoSettings, source: MediaSource, geometry: OutputGeometry, seamFile: URL, warn: @escaping (String) -> Void) {
-        self.path = path; self.video = video; self.source = source; self.geometry = geometry; self.seamFile = seamFile; self.warn = warn
-    }
-
-    /// Frames in the film so far (the open seam's included).
-    var frameCount: Int64 { (writer?.frameCount ?? 0) + Int64(seam?.encodedFrames ?? 0) }
-
-    func seamFrame(_ rgb: RGBImage) throws {
-        if seam == nil {
-            try? FileManager.default.removeItem(at: seamFile)
-            seam = try SegmentResultWriter(path: seamFile.path, losslessSize: geometry.content, losslessPixelFormat: "gbrp10le",
-                                           encoding: video.encoding, canvas: geometry.canvas, rate: video.rate)
-        }
-        guard let seam else { return }
-        let picture = try converter.picture(from: geometry.place(rgb), pixelFormat: seam.encodedPixelFormat, color: video.color)
-        try seam.writeEncoded(picture, index: Int64(seam.encodedFrames))
-    }
-
-    func append(_ piece: EncodedPiece) throws {
-        try closeSeam()
-        try write(piece)
-    }
-
-    func finish() throws -> MediaWriter {
-        try closeSeam()
-        guard let writer else { throw RestoreError.frameCountMismatch(expected: 1, written: 0) }
-        try writer.finish()
-        return writer
-    }
-
-    private func closeSeam() throws {
-        guard let open = seam else { return }
-        seam = nil
-        try open.finish()
-        try write(try EncodedPiece(path: seamFile.path))
-        try? FileManager.default.removeItem(at: seamFile)
-    }
-
-    private func write(_ piece: EncodedPiece) throws {
-        guard piece.frameCount > 0 else { return }
-        if writer == nil { writer = try MediaWriter(path: path, video: video, joining: piece, carryStreamsFrom: source, warn: warn) }
-        try writer!.append(piece)
-    }
 }
 
 /// A counter shared with the farm's callbacks.

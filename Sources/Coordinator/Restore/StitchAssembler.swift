@@ -21,7 +21,7 @@ public struct StitchAssembler {
 
     public let plan: SegmentPlan
     /// Segment index → its result file (FFV1, exactly the frames of the segment's input range).
-    public let resultURL: (Int) -> URL
+    public let resultURL: (Int) throws -> URL
     /// Size every frame is brought to (results are already this size unless a worker disagreed).
     public let content: PixelSize
     /// Joined results (`SegmentResultWriter` files): each segment's interior in film frames, which `run`'s `copy`
@@ -30,7 +30,7 @@ public struct StitchAssembler {
     public var crossfadeWidth = Crossfade.defaultWidth
     public var crossfadeMargin = Crossfade.defaultMargin
 
-    public init(plan: SegmentPlan, resultURL: @escaping (Int) -> URL, content: PixelSize) {
+    public init(plan: SegmentPlan, resultURL: @escaping (Int) throws -> URL, content: PixelSize) {
         self.plan = plan
         self.resultURL = resultURL
         self.content = content
