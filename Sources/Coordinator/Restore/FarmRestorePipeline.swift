@@ -225,6 +225,7 @@ public final class FarmRestorePipeline {
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
+        summary.framesWrittenDuringFarm = assembly.framesAtFarmEnd
         return summary
     }
 

@@ -62,6 +62,8 @@ final class FilmAssembly: @unchecked Sendable {
     private let lock = NSLock()
     private var framesDone: Int64 = 0
     private var farmOver = false
+    /// Frames written when the farm ended (`finish` was called).
+    private(set) var framesAtFarmEnd: Int64 = 0
     private var outcome: Result<Int64, Error>?
     private let done = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -95,7 +97,7 @@ final class FilmAssembly: @unchecked Sendable {
     /// After the farm: the rest of the film (the "encode" phase: a stop here ends the job resumably), then the output
     /// appears under its name.
     func finish() throws -> Int64 {
-        lock.lock(); farmOver = true; lock.unlock()
+        lock.lock(); farmOver = true; framesAtFarmEnd = framesDone; lock.unlock()
         let progress = ProgressReporter(label: setup.joined ? "join" : "encode", total: Int64(setup.plan.frameCount), quiet: setup.quiet)
         while done.wait(timeout: .now() + 0.25) == .timedOut { progress.update(done: frames) }
         done.signal() // stays signalled once the writer has ended (`cancel` waits on it too)
@@ -151,6 +153,7 @@ final class FilmAssembly: @unchecked Sendable {
                     throw AssemblyError.segmentShort(segment: segment, file: piece.path, expected: frames.count, got: piece.frameCount)
                 }
                 try joiner.append(piece)
+                try self.checkpoint(joiner.frameCount)
             })
             written = try joiner.finish().frameCount
         } else {
