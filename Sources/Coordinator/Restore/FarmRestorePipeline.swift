@@ -219,7 +219,12 @@ public final class FarmRestorePipeline {
                         job: job, board: board)
         }
         try stop.begin("encode")
-        let written = try assembly.finish()
+        let written: Int64
+        do { written = try assembly.finish() } catch let error as AssemblyError {
+            // A result that cannot be stitched or joined is dropped from the journal: the next run redoes that segment.
+            if outputPlan.segments.indices.contains(error.segment) { try? job.forget(key: jobPlan.keys[error.segment]) }
+            throw error
+        }
         assembled = true
         try job.removeStalePartialOutputs()
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
