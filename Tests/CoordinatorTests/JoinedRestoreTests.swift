@@ -142,4 +142,21 @@ final class JoinedRestoreTests: XCTestCase {
         _ = try restore(pens, to: "film.mp4", encoding: encoding) { XCTAssertEqual($0.segmentsRestored, 1) }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first)), want, "the redone segment joins into the same film")
     }
+
+    /// One pipeline (issue 16, item 4): `--in-process` renders the same segments with the workers' own code and joins
+    /// them the same way, so it makes the farm's film byte for byte — retimed (`--fps`, which it used to refuse) too.
+    /// Both run the engine on 2 threads: RIFE's frames depend on the engine's thread count (found here, issue 16 notes).
+    func testInProcessMakesTheFarmsFilmByteForByte() throws {
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
+        var films: [Data] = []
+        for extra in [["--workers", "1", "--worker-threads", "2"], ["--in-process", "--threads", "2"]] {
+            let out = dir.appendingPathComponent("film\(films.count).mp4").path
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", pens, "-o", out, "--model", "lanczos", "--fps", "50",
+                                                                       "--segment-seconds", "1", "--quiet"] + extra, timeout: 240)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            films.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        XCTAssertEqual(films[0], films[1], "in-process and farm films differ")
+        XCTAssertEqual(try Fixtures.probe(dir.appendingPathComponent("film1.mp4").path, stream: "v:0")["nb_read_frames"], "108")
+    }
 }
