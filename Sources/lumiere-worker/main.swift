@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import Processors
@@ -10,7 +11,8 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lumiere-worker",
         abstract: "Join a Lumière farm and restore the segments the coordinator hands out.",
-        discussion: "SIGINT/SIGTERM once: finish the current segment, then leave. Twice: hand it back now.")
+        discussion: "SIGINT/SIGTERM once: finish the current segment, then leave. Twice: hand it back now.",
+        version: BuildInfo.versionLine)
 
     @Option(help: "Coordinator endpoint, e.g. tcp://head:5555 or ipc:///tmp/lumiere.sock.")
     var connect: String
@@ -42,12 +44,16 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines on stderr: text for people, json for machines (one JSON object per line: time, level, label, message, metadata).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (key == nil) != (serverKey == nil) { throw ValidationError("--key and --server-key go together") }
     }
 
     func run() throws {
+        logFormat.bootstrap()
         var logger = Logger(label: "lumiere-worker")
         logger.logLevel = logLevel
         if let modelsDir {
@@ -55,7 +61,7 @@ struct WorkerCommand: ParsableCommand {
             do {
                 ModelLocator.commandLineDirectory = try ModelLocator.modelsDirectory().path
             } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                ConsoleLine.write(.error, "error", "\(error)", label: "lumiere-worker")
                 throw ExitCode(2)
             }
         }
@@ -80,7 +86,7 @@ struct WorkerCommand: ParsableCommand {
         switch try worker.run() {
         case .shutdown, .killed: return
         case .refused(let reason):
-            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            ConsoleLine.write(.error, "error", reason, label: "lumiere-worker")
             throw ExitCode(2)
         }
     }
@@ -111,7 +117,3 @@ func installShutdownSignals(_ handler: @escaping @Sendable () -> Void) -> [Dispa
 }
 
 WorkerCommand.main()
-
-/// `--log-level` takes swift-log's levels only: a wrong value is refused at parse time with the list (exit 64),
-/// not taken silently as the default (issue 19).
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -62,7 +62,7 @@ public final class FarmRestorePipeline {
     @discardableResult
     public func run() throws -> RestorePipeline.Summary {
         let started = Date()
-        let target = OutputTarget(settings.output)
+        let target = OutputTarget(settings.output, overwrite: settings.overwrite)
         let outputURL = target.url
         try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
@@ -321,7 +321,7 @@ public final class FarmRestorePipeline {
     private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
                           encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
         try stop.begin("encode")
-        let target = OutputTarget(outputURL.path)
+        let target = OutputTarget(outputURL.path, overwrite: settings.overwrite)
         // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
         try job.notePartialOutput(target.partial)
         try target.prepare()

@@ -30,7 +30,7 @@ public struct RestorePipeline {
     @discardableResult
     public func run() throws -> Summary {
         let started = Date()
-        let target = OutputTarget(settings.output)
+        let target = OutputTarget(settings.output, overwrite: settings.overwrite)
         try target.validate(input: settings.input)
         guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
 
