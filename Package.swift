@@ -47,13 +47,14 @@ let package = Package(
             "Shared", "Processors", "CZMQ", "Transport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
-        // What both executables share on the command line: --version (the commit, from the GitCommit plugin),
-        // --log-format (JSON lines) and the parse-time enums of swift-log's levels.
+        // What both executables share on the command line: --version, --log-format (JSON lines) and the parse-time
+        // enum of swift-log's levels. The commit for --version comes from the GitCommit build plugin, applied to the
+        // two executables only (a new commit then recompiles their main.swift, not Coordinator).
         .plugin(name: "GitCommit", capability: .buildTool()),
         .target(name: "CommandLineSupport", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], plugins: ["GitCommit"]),
+        ]),
         .target(name: "Coordinator", dependencies: [
             "Shared", "CommandLineSupport", "Media", "Planning", "Processors", "Worker", "CZMQ", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -62,14 +63,14 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "FlyingFox", package: "FlyingFox"),
         ], swiftSettings: optimize),
-        .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
+        .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator", "CommandLineSupport"], plugins: ["GitCommit"]),
         // Engine vs ncnn benchmark (not a test): see BENCHMARKS.md.
         .executableTarget(name: "lumiere-engine-bench", dependencies: ["Inference"], path: "Benchmarks/EngineBenchmark",
                           swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["GitCommit"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
