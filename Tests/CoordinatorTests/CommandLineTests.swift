@@ -120,6 +120,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(String(decoding: bytes("shots.json") ?? Data(), as: UTF8.self).contains("\"boundaries\""))
     }
 
+    // MARK: what a choice costs (item 4)
+
+    /// `--scale 2` with a ×4-only model: before the work, a note says it runs ×4 and shrinks (and which models have
+    /// a ×2), and an estimate of the whole job's time; `--scale 4` has the estimate but no such note, and --quiet
+    /// neither. The film is still made at ×2.
+    func testScaleBelowTheModelsScaleIsSaidWithAnEstimate() throws {
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-general-wdn", "--preset", "ultrafast", "--status", "off", "--tile", "0"]
+        let two = try coordinator(base + ["-o", "two.mp4", "--scale", "2"])
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertTrue(two.stderr.contains("note: realesr-general-wdn runs at ×4 (64x48 → 256x192) and the result is shrunk to 128x96: the time is that of ×4"), two.stderr)
+        XCTAssertTrue(two.stderr.contains("(realesr-animevideov3, waifu2x-photo can run at a smaller scale)"), two.stderr)
+        let estimate = try XCTUnwrap(two.stderr.split(separator: "\n").first { $0.hasPrefix("note: estimate before starting: ") }, two.stderr)
+        XCTAssertTrue(estimate.range(of: #"\(1\d frames, "#, options: .regularExpression) != nil && estimate.contains("of CPU") && estimate.contains("core(s)"), String(estimate))
+        // Said before the work: ahead of the progress and the summary.
+        let noteAt = try XCTUnwrap(two.stderr.range(of: "note: estimate"))
+        let wroteAt = try XCTUnwrap(two.stderr.range(of: "wrote two.mp4"))
+        XCTAssertLessThan(noteAt.lowerBound, wroteAt.lowerBound)
+        XCTAssertEqual(try Fixtures.probe(dir.appendingPathComponent("two.mp4").path, stream: "v:0")["width"], "128")
+
+        let four = try coordinator(base + ["-o", "four.mp4", "--scale", "4"])
+        XCTAssertEqual(four.status, 0, four.stderr)
+        XCTAssertFalse(four.stderr.contains("runs at ×4"), four.stderr)
+        XCTAssertTrue(four.stderr.contains("note: estimate before starting: "), four.stderr)
+        let quiet = try coordinator(base + ["-o", "quiet.mp4", "--scale", "2", "--quiet"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertFalse(quiet.stderr.contains("note:"), quiet.stderr)
+    }
+
     // MARK: --log-format json
 
     /// With --log-format json every line on stderr is one JSON object with time (UTC, ISO 8601, ms), level, label and

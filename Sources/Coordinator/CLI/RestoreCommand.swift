@@ -47,7 +47,12 @@ struct RestoreCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Replace an OUTPUT file that exists already (at the end, in one step). Default: refuse, exit status 64, before any work — on a terminal too: nothing is asked, so a run never waits for an answer.")
     var overwrite = false
 
-    @Option(help: "Upscale factor, 1…8 (ignored when --size is given).")
+    @Option(help: ArgumentHelp("""
+        Upscale factor, 1…8 (ignored when --size is given). A model runs at its own scale (most are ×4 only; \
+        realesr-animevideov3 also ×2 and ×3, waifu2x-photo ×2) and Lanczos covers the rest: a larger --scale \
+        finishes with Lanczos, a smaller one (--scale 2 with a ×4 model) runs ×4 and shrinks the result, so it \
+        takes the time of ×4. The start of the job says so, with an estimate of the whole job's time.
+        """))
     var scale: Int = 2
 
     @Option(help: ArgumentHelp("Exact output size WxH, e.g. 3840x2160; the picture keeps its aspect ratio.", valueName: "WxH"))

@@ -47,7 +47,8 @@ struct ShotsCommand: ParsableCommand {
         try failing {
             // Checked before the analysis and again before writing (the analysis of a long film takes minutes).
             func refuseExisting() throws {
-                if let output, !overwrite, FileManager.default.fileExists(atPath: output) { throw RestoreError.outputExists(output) }
+                var status = stat() // lstat: a dangling link at the output is the user's too
+                if let output, !overwrite, lstat(output, &status) == 0 { throw RestoreError.outputExists(output) }
             }
             try refuseExisting()
             let list = try ShotAnalysis.analyse(path: input, settings: try shotOptions.settings(), threads: threads)

@@ -80,6 +80,10 @@ public final class FarmRestorePipeline {
                                          outputPixelFormat: encoding.pixelFormat)
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
+        // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
+        JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
+                inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
+            .report(cores: options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil, quiet: settings.quiet)
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
@@ -354,6 +358,16 @@ public final class FarmRestorePipeline {
         keep = true
         try job.removeStalePartialOutputs()
         return writer.frameCount
+    }
+}
+
+extension FarmRestorePipeline {
+    /// The cores the local workers will keep busy (as `runFarm` starts them), at most the machine's.
+    static func localCores(options: FarmOptions, threads: Int) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let workers = max(1, options.localWorkers ?? cores)
+        let perWorker = options.threadsPerWorker ?? max(1, (threads > 0 ? threads : cores) / workers)
+        return min(cores, workers * perWorker)
     }
 }
 

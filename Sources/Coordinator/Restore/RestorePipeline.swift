@@ -41,8 +41,11 @@ public struct RestorePipeline {
         let fields = try reader.fieldPlan()
         settings.noteFields(fields)
         let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: source.rotation))
-        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry, fields: fields),
-                                            threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
+        let recipe = try settings.recipe(source: source.size!, geometry: geometry, fields: fields)
+        let filter = try FilterFactory.make(recipe, threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
+        JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: source.size!, content: geometry.content,
+                inputFrames: reader.estimatedFrameCount, retime: nil)
+            .report(cores: min(ProcessInfo.processInfo.activeProcessorCount, settings.threads > 0 ? settings.threads : .max), quiet: settings.quiet)
         let converter = PixelConverter()
         let color = ColorDescription.defaultFor(height: geometry.canvas.height)
 
