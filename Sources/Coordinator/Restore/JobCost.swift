@@ -9,7 +9,10 @@ import Shared
 ///
 /// The estimate is rough on purpose and says so: `ModelEntry.secondsPerMegapixel` is one core of the development
 /// machine (other CPUs differ by 2× either way), the frame count is the container's estimate before the analysis,
-/// and the split, analysis and final encode (seconds to minutes) are left out. It is to tell a 2-hour job from a
+/// and the split, analysis and final encode (seconds to minutes) are left out. Not priced yet, and so a low figure:
+/// each tile's context border (34 px for the realesr-general models: ×1.9 the pixels of a 214x160 frame, ×1.6 on
+/// 256-px tiles) and the workers' decode/encode per segment. Measured (2026-12-05, the shared 2-core VM at load
+/// average 6.5): the 1906 film at --scale 2 with realesr-general-wdn was estimated at 38 s and took 572 s wall. It is to tell a 2-hour job from a
 /// 2-day one before committing the farm, not to promise a finish time: the progress line's ETA, from the speed
 /// actually measured, takes over once the work runs.
 struct JobCost {
