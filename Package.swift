@@ -14,7 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // 1.16.2: LogHandler.log(event:) (the JSON log handler of --log-format json).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Monitoring: metrics API, Prometheus text format, a small HTTP server for /metrics and /status.json.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -46,22 +47,30 @@ let package = Package(
             "Shared", "Processors", "CZMQ", "Transport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
+        // What both executables share on the command line: --version, --log-format (JSON lines) and the parse-time
+        // enum of swift-log's levels. The commit for --version comes from the GitCommit build plugin, applied to the
+        // two executables only (a new commit then recompiles their main.swift, not Coordinator).
+        .plugin(name: "GitCommit", capability: .buildTool()),
+        .target(name: "CommandLineSupport", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Coordinator", dependencies: [
-            "Shared", "Media", "Planning", "Processors", "Worker", "CZMQ", "Transport",
+            "Shared", "CommandLineSupport", "Media", "Planning", "Processors", "Worker", "CZMQ", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "FlyingFox", package: "FlyingFox"),
         ], swiftSettings: optimize),
-        .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator"]),
+        .executableTarget(name: "lumiere-coordinator", dependencies: ["Coordinator", "CommandLineSupport"], plugins: ["GitCommit"]),
         // Engine vs ncnn benchmark (not a test): see BENCHMARKS.md.
         .executableTarget(name: "lumiere-engine-bench", dependencies: ["Inference"], path: "Benchmarks/EngineBenchmark",
                           swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
-            "Worker", "Processors", "Transport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["GitCommit"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs what Lumière needs on Debian/Ubuntu, checks the shipped models, puts the sample film in place, builds in release mode.
-# Safe to run again: it only installs what is missing.
+# Installs what Lumière needs on Debian/Ubuntu, checks the shipped models, puts the sample film in place, builds in release mode,
+# then puts the commands on PATH with their man pages and bash/zsh/fish completions (step 5).
+# Safe to run again: it only installs what is missing, and step 5 replaces only what an earlier run put there.
 #   LUMIERE_MODELS   folder with the ncnn models (default: models/, shipped in the repository); checked against models/SHA256SUMS
 #   LUMIERE_FOOTAGE  folder with sample footage (default: ../shared/footage when present)
-#   LUMIERE_SKIP_BUILD=1  install and fetch only
+#   LUMIERE_SKIP_BUILD=1  install and fetch only (no build, so no step 5)
+#   LUMIERE_PREFIX   where step 5 installs (default: /usr/local as root, else ~/.local): PREFIX/bin (links to the build),
+#                    PREFIX/share/man/man1, PREFIX/share/{bash-completion/completions,zsh/site-functions,fish/vendor_completions.d}
+#   LUMIERE_SKIP_INSTALL=1  build, but install nothing outside the checkout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,4 +72,37 @@ fi
 if [ "${LUMIERE_SKIP_BUILD:-0}" != 1 ]; then
     say "building (release)"
     swift build -c release 2>&1 | grep -v -- "-isystem" | tail -3
+fi
+
+# 5. The commands on PATH, their man pages (swift-argument-parser's generate-manual plugin: no network, it builds its
+#    tool from the package's own checkout) and shell completions (--generate-completion-script), all made from the
+#    commands' --help so they never disagree with it. Nothing of the user's is replaced: PREFIX/bin gets symbolic links
+#    to this checkout's build (an existing file of that name that is not such a link is left, with a note), and the
+#    man pages and completion files carry the commands' own names.
+if [ "${LUMIERE_SKIP_BUILD:-0}" != 1 ] && [ "${LUMIERE_SKIP_INSTALL:-0}" != 1 ]; then
+    if [ -n "${LUMIERE_PREFIX:-}" ]; then prefix="$LUMIERE_PREFIX"
+    elif [ "$(id -u)" = 0 ]; then prefix=/usr/local
+    else prefix="$HOME/.local"; fi
+    say "installing the commands, man pages and completions under $prefix"
+    swift package plugin generate-manual 2>&1 | grep -v -- "-isystem" | grep -i 'error' || true
+    mkdir -p "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
+             "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
+    for exe in lumiere-coordinator lumiere-worker; do
+        built="$ROOT/.build/release/$exe"
+        link="$prefix/bin/$exe"
+        if [ -L "$link" ] || [ ! -e "$link" ]; then ln -sfn "$built" "$link"
+        else echo "note: $link exists and is not a link to a Lumière build; left as it is (run $built directly)" >&2; fi
+        page="$ROOT/.build/plugins/GenerateManual/outputs/$exe/$exe.1"
+        if [ -f "$page" ]; then install -m 644 "$page" "$prefix/share/man/man1/$exe.1"
+        else echo "note: no man page for $exe (swift package plugin generate-manual failed; see its output)" >&2; fi
+        "$built" --generate-completion-script bash >"$prefix/share/bash-completion/completions/$exe"
+        "$built" --generate-completion-script zsh >"$prefix/share/zsh/site-functions/_$exe"
+        "$built" --generate-completion-script fish >"$prefix/share/fish/vendor_completions.d/$exe.fish"
+    done
+    case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "note: add $prefix/bin to PATH (man finds $prefix/share/man through it)" >&2 ;; esac
+    # bash-completion and fish look in these folders by themselves (system-wide and ~/.local/share); zsh's fpath
+    # holds /usr/local/share/zsh/site-functions on Debian but no folder in the home directory.
+    if [ "$prefix" != /usr/local ] && [ "$prefix" != /usr ]; then
+        echo "note: zsh: add 'fpath=($prefix/share/zsh/site-functions \$fpath)' before compinit in ~/.zshrc" >&2
+    fi
 fi

@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LUMIERE_SKIP_BUILD=1 bash scripts/setup.sh
 swift build -c release 2>&1 | grep -v -- "-isystem" | tail -3
+# The man pages, as setup.sh's install step makes them: this builds the plugin's tool, which
+# CommandLineTests.testManPageIsGeneratedFromTheHelp runs on the built executables (installs nothing).
+swift package plugin generate-manual 2>&1 | grep -v -- "-isystem" | grep -E "error|Generated" || true
 
 # The multi-host test: coordinator and three workers in their own network namespaces. As root (CI) it always runs:
 # setup.sh installed iproute2, and a missing `ip` is a failure, not a silent skip.

@@ -26,6 +26,11 @@ public struct CurveKeyPair: Equatable, Sendable {
         guard !fm.fileExists(atPath: secretFile.path) else {
             throw TransportError.invalidKey("\(secretFile.path) exists already; remove it first to replace the key")
         }
+        // The public half too: a NAME.pub there without NAME.key is someone's key (a worker's, copied in for the
+        // allow-list), and replacing it would silently lock that worker out.
+        guard !fm.fileExists(atPath: publicFile.path) else {
+            throw TransportError.invalidKey("\(publicFile.path) exists already; remove it first or choose another --name")
+        }
         guard fm.createFile(atPath: secretFile.path, contents: Data((secretKey + "\n").utf8),
                             attributes: [.posixPermissions: 0o600]) else {
             throw TransportError.invalidKey("cannot write \(secretFile.path): check the directory is writable")

@@ -107,7 +107,13 @@ final class DataSafetyTests: XCTestCase {
         XCTAssert(FileManager.default.fileExists(atPath: job.appendingPathComponent(JobManifest.fileName).path))
         try Data("mine".utf8).write(to: job.appendingPathComponent("notes.txt"))
         try Data("mine".utf8).write(to: job.appendingPathComponent("results/my-copy.mkv"))
+        // b.mp4 exists from the kept run: the same command is refused (issue 19) and touches nothing ...
+        let kept = Fixtures.tree(dir)
         result = try restore(["film.mp4", "-o", "b.mp4"])
+        XCTAssertEqual(result.status, 64, result.stderr)
+        XCTAssertEqual(Fixtures.tree(dir), kept)
+        // ... and with --overwrite it replaces the film and cleans up.
+        result = try restore(["film.mp4", "-o", "b.mp4", "--overwrite"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(Fixtures.tree(job), ["notes.txt", "results", "results/my-copy.mkv"])
         XCTAssert(result.stderr.contains("not Lumière's"), result.stderr)

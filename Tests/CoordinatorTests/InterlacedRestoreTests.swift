@@ -81,6 +81,7 @@ final class InterlacedRestoreTests: XCTestCase {
         options.keepJobDirectory = true
         var kept = settings(input, "resume.mp4")
         kept.interlacing = .keep
+        kept.overwrite = true // the same output again and again is the point (`restore --overwrite`)
         let first = try FarmRestorePipeline(settings: kept, options: options, warn: { _ in }).run()
         XCTAssertGreaterThan(first.segmentsRestored, 1)
         XCTAssertGreaterThanOrEqual(try Fixtures.idet(kept.output).interlaced, 45)
@@ -88,7 +89,8 @@ final class InterlacedRestoreTests: XCTestCase {
         let again = try FarmRestorePipeline(settings: kept, options: options, warn: { _ in }).run()
         XCTAssertEqual(again.segmentsRestored, 0, "the same settings reuse every result")
 
-        let auto = settings(input, "resume.mp4")
+        var auto = settings(input, "resume.mp4")
+        auto.overwrite = true
         let resumed = try FarmRestorePipeline(settings: auto, options: options, warn: { _ in }).run()
         XCTAssertEqual(resumed.segmentsReused, 0, "results made from woven frames must not be reused")
         try assertWholeFrames(auto.output)

@@ -280,8 +280,9 @@ final class OwnModelTests: XCTestCase {
         let clip = try clip(frames: 4)
         let param = try Self.writeTinyModel(in: dir)
         func restore(_ output: String) throws -> String {
+            // --overwrite: out.mkv is made twice on purpose (the same command again).
             let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", output, "--model", "./tiny.param", "--codec", "ffv1",
-                                                                        "--keep-job", "--quiet"], in: dir)
+                                                                        "--keep-job", "--quiet", "--overwrite"], in: dir)
             XCTAssertEqual(result.status, 0, result.stderr)
             return try Fixtures.run("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent(output).path, "-map", "0:v", "-f", "framemd5", "-"])
                 .split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n")

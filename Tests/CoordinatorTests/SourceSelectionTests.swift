@@ -132,7 +132,7 @@ final class RotationTests: XCTestCase {
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", turned])
         for extra in [[], ["--in-process"]] {
             let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", turned, "-o", "out.mp4", "--size", "720x1280", "--model", "lanczos",
-                                                                          "--preset", "ultrafast", "--quiet"] + extra, in: dir)
+                                                                          "--preset", "ultrafast", "--quiet", "--overwrite"] + extra, in: dir)
             XCTAssertEqual(result.status, 0, result.stderr)
             let out = try Fixtures.run("ffprobe", ["-v", "error", "-show_entries", "stream=width,height:stream_side_data=rotation", "-of", "compact",
                                                    dir.appendingPathComponent("out.mp4").path])
@@ -163,7 +163,7 @@ final class StartOffsetTests: XCTestCase {
         XCTAssertEqual(source.video, 0.54, accuracy: 1e-6, "the test clip starts between two frame slots")
         for extra in [[], ["--in-process"]] {
             let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", ps, "-o", "out.mkv", "--scale", "1", "--model", "lanczos",
-                                                                          "--preset", "ultrafast", "--quiet"] + extra, in: dir)
+                                                                          "--preset", "ultrafast", "--quiet", "--overwrite"] + extra, in: dir)
             XCTAssertEqual(result.status, 0, result.stderr)
             let out = try starts(dir.appendingPathComponent("out.mkv").path)
             XCTAssertEqual(out.video, source.video, accuracy: 0.0011, "video start (Matroska keeps milliseconds)")

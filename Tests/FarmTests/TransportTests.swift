@@ -35,6 +35,12 @@ final class TransportTests: XCTestCase {
         try other.write(to: directory, name: "worker-b")
         XCTAssertEqual(try CurveKeyPair.readPublicKeys(directory: directory), [pair.publicKey, other.publicKey])
         XCTAssertThrowsError(try CurveKeyPair.readPublicKeys(directory: directory.appendingPathComponent("none")))
+        // A worker's .pub copied in for the allow-list (no .key beside it) is not replaced either, and no key is made.
+        let copied = directory.appendingPathComponent("worker-c.pub")
+        try Data("copied\n".utf8).write(to: copied)
+        XCTAssertThrowsError(try CurveKeyPair.generate().write(to: directory, name: "worker-c")) { XCTAssert("\($0)".contains("exists already"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: copied), Data("copied\n".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("worker-c.key").path))
     }
 
     func testMalformedKeysAreRejected() throws {

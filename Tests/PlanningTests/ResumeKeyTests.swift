@@ -32,8 +32,10 @@ final class ResumeKeyTests: XCTestCase {
 
     private func restore(_ input: URL, output: URL, job: URL) throws -> RestorePipeline.Summary {
         // FFV1 output: lossless, so outputs compare frame for frame.
-        let settings = RestoreSettings(input: input.path, output: output.path, geometry: .scale(1), processor: "lanczos",
+        var settings = RestoreSettings(input: input.path, output: output.path, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv420p"), threads: 1, quiet: true)
+        // The same output again after a finished run is the point of these tests (`restore --overwrite`).
+        settings.overwrite = true
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: job.path)
         options.maxSegmentSeconds = 1
         options.keepJobDirectory = true

@@ -121,6 +121,8 @@ extension Fixtures {
     public struct CommandResult {
         public var status: Int32
         public var stderr: String
+        /// What it printed on stdout, when `runProduct(captureStdout: true)`; empty otherwise.
+        public var stdout = ""
     }
 
     /// A built product (`lumiere-coordinator`, `lumiere-worker`); a missing one is an error, not a skip: the test
@@ -142,6 +144,7 @@ extension Fixtures {
     /// Runs a built product in `directory` and waits, at most `timeout` seconds (then kills it and throws
     /// `TimedOut`); `whenStderr` sees stderr as it arrives (to send a signal at the right moment, say).
     public static func runProduct(_ name: String, _ arguments: [String], in directory: URL? = nil, timeout: Double = 600,
+                                  captureStdout: Bool = false,
                                   whenStderr: ((String, Process) -> Void)? = nil) throws -> CommandResult {
         _ = useBuiltWorker()
         let process = Process()
@@ -150,7 +153,15 @@ extension Fixtures {
         if let directory { process.currentDirectoryURL = directory }
         let err = Pipe()
         process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
+        let out = Pipe()
+        let outText = LockedText()
+        if captureStdout {
+            process.standardOutput = out
+            // Read as it comes: a full pipe would block the product.
+            out.fileHandleForReading.readabilityHandler = { handle in _ = outText.append(String(decoding: handle.availableData, as: UTF8.self)) }
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         let text = LockedText()
         err.fileHandleForReading.readabilityHandler = { handle in
             let all = text.append(String(decoding: handle.availableData, as: UTF8.self))
@@ -163,12 +174,18 @@ extension Fixtures {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             err.fileHandleForReading.readabilityHandler = nil
+            out.fileHandleForReading.readabilityHandler = nil
             throw TimedOut(command: "\(name) \(arguments.joined(separator: " "))", seconds: timeout, stderr: text.append(""))
         }
         process.waitUntilExit()
         err.fileHandleForReading.readabilityHandler = nil
         let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return CommandResult(status: process.terminationStatus, stderr: text.append(rest))
+        var result = CommandResult(status: process.terminationStatus, stderr: text.append(rest))
+        if captureStdout {
+            out.fileHandleForReading.readabilityHandler = nil
+            result.stdout = outText.append(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        return result
     }
 
     /// Every file under `directory` (relative paths), to show that a run touched nothing it should not.

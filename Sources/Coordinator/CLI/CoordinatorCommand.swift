@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
 /// `lumiere-coordinator`: restores films, alone or with a farm of workers.
@@ -10,31 +11,43 @@ public struct CoordinatorCommand: ParsableCommand {
         Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
         `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots; `lumiere-coordinator models` lists the models.
         """,
+        version: BuildInfo.versionLine,
         subcommands: [RestoreCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
     public init() {}
 }
 
-/// Prints a failure as one sentence and exits non-zero.
+/// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").
+enum ExitStatus {
+    /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), or an
+    /// output that exists without --overwrite. Nothing was read or written.
+    static let usage: Int32 = 64
+}
+
+/// Prints a failure as one sentence (a JSON record with `--log-format json`) and exits non-zero.
 func failing<T>(_ body: () throws -> T) throws -> T {
+    func report(_ message: String) { ConsoleLine.write(.error, "error", message, label: "lumiere-coordinator") }
     do {
         return try body()
     } catch let error as ExitCode {
         throw error
     } catch let error as RestoreError {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-        if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }
-        throw ExitCode(1)
+        report(error.description)
+        switch error {
+        case .interrupted: throw ExitCode(StopSignal.exitCode)
+        case .outputExists: throw ExitCode(ExitStatus.usage)
+        default: throw ExitCode(1)
+        }
     } catch let error as FarmError {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        report(error.description)
         if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }
         throw ExitCode(1)
     } catch let error as CustomStringConvertible {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        report(error.description)
         throw ExitCode(1)
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        report("\(error)")
         throw ExitCode(1)
     }
 }

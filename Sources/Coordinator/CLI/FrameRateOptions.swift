@@ -11,11 +11,11 @@ struct FrameRateOptions: ParsableArguments {
         """, valueName: "rate"))
     var fps: String?
 
-    @Option(help: "Interpolator for --fps: \(RetimeRecipe.interpolators.joined(separator: ", ")) (blend = plain crossfade, the cheap baseline).")
-    var interp: String = RetimeSettings.defaultInterpolator
+    @Option(help: "Interpolator for --fps (blend = plain crossfade, the cheap baseline).")
+    var interp = InterpolatorName(RetimeSettings.defaultInterpolator)
 
     @Option(help: "With --fps and a model: interp-first (interpolate small frames, upscale every output), sr-first (upscale the source frames, interpolate big ones), or auto (the cheaper for this film and model).")
-    var order: String = RetimeSettings.OrderChoice.auto.rawValue
+    var order: RetimeSettings.OrderChoice = .auto
 
     @Option(help: ArgumentHelp("""
         With --fps: consecutive frames scoring below this are one picture printed twice (or a stalled projector) and the motion \
@@ -29,7 +29,7 @@ struct FrameRateOptions: ParsableArguments {
 
     func settings() throws -> RetimeSettings? {
         guard let fps else {
-            if interp != RetimeSettings.defaultInterpolator || order != RetimeSettings.OrderChoice.auto.rawValue || keepDuplicates
+            if interp.name != RetimeSettings.defaultInterpolator || order != .auto || keepDuplicates
                 || duplicateThreshold != DuplicateDetector.defaultThreshold {
                 throw ValidationFailure("--interp, --order, --duplicate-threshold and --keep-duplicates need --fps (the output frame rate)")
             }
@@ -38,13 +38,7 @@ struct FrameRateOptions: ParsableArguments {
         guard let rate = Rational(parsing: fps), rate > .zero, rate <= Rational(1000) else {
             throw ValidationFailure("--fps must be a positive rate up to 1000 such as 60, 24000/1001 or 29.97, got \(fps)")
         }
-        guard RetimeRecipe.interpolators.contains(interp) else {
-            throw ValidationFailure("unknown --interp \(interp); choose one of \(RetimeRecipe.interpolators.joined(separator: ", "))")
-        }
-        guard let choice = RetimeSettings.OrderChoice(rawValue: order) else {
-            throw ValidationFailure("--order must be one of \(RetimeSettings.OrderChoice.allCases.map(\.rawValue).joined(separator: ", ")), got \(order)")
-        }
         guard (0...1).contains(duplicateThreshold) else { throw ValidationFailure("--duplicate-threshold must lie within 0…1, got \(duplicateThreshold)") }
-        return RetimeSettings(outputRate: rate, interpolator: interp, order: choice, duplicateThreshold: keepDuplicates ? nil : duplicateThreshold)
+        return RetimeSettings(outputRate: rate, interpolator: interp.name, order: order, duplicateThreshold: keepDuplicates ? nil : duplicateThreshold)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import Transport
@@ -16,7 +17,9 @@ struct RestoreCommand: ParsableCommand {
         normalised by timestamp, see docs/media.md) or, with --fps, is retimed exactly to a new rate \
         with interpolated frames (docs/retiming.md), and the source's audio and subtitles unchanged \
         when the container allows (otherwise audio is re-encoded to AAC, with a warning). \
-        The file appears at OUTPUT only when it is complete. Ctrl-C (or SIGTERM) stops cleanly in any phase with \
+        The file appears at OUTPUT only when it is complete. An OUTPUT that exists already is refused before any work \
+        (exit status 64) unless --overwrite is given; it is then replaced in one step when the new one is complete, \
+        never removed first. Frames of an image sequence are never overwritten. Ctrl-C (or SIGTERM) stops cleanly in any phase with \
         exit status 130, a second Ctrl-C at once; the same command resumes. Lumière deletes only what it wrote \
         (docs/reliability.md, "Your files are safe").
 
@@ -41,7 +44,15 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Where to write the result: .mp4, .mkv or .mov, or an image sequence such as out/frame_%06d.dpx (.png, .tif, .dpx; the source's depth, 8 to 16 bits).")
     var output: String
 
-    @Option(help: "Upscale factor, 1…8 (ignored when --size is given).")
+    @Flag(inversion: .prefixedNo, help: "Replace an OUTPUT file that exists already (at the end, in one step). Default: refuse, exit status 64, before any work — on a terminal too: nothing is asked, so a run never waits for an answer.")
+    var overwrite = false
+
+    @Option(help: ArgumentHelp("""
+        Upscale factor, 1…8 (ignored when --size is given). A model runs at its own scale (most are ×4 only; \
+        realesr-animevideov3 also ×2 and ×3, waifu2x-photo ×2) and Lanczos covers the rest: a larger --scale \
+        finishes with Lanczos, a smaller one (--scale 2 with a ×4 model) runs ×4 and shrinks the result, so it \
+        takes the time of ×4. The start of the job says so, with an estimate of the whole job's time.
+        """))
     var scale: Int = 2
 
     @Option(help: ArgumentHelp("Exact output size WxH, e.g. 3840x2160; the picture keeps its aspect ratio.", valueName: "WxH"))
@@ -54,7 +65,8 @@ struct RestoreCommand: ParsableCommand {
             help: ArgumentHelp("Super-resolution model: \(FilterFactory.knownProcessors.joined(separator: ", ")); lanczos is classical resampling (no model). "
                 + "Or your own ncnn model: path/to/NAME.param with NAME.bin beside it (any value with a / or ending in .param) built from the engine's layers; "
                 + "its scale is found by a probe run; remote workers need the same files at the same absolute path (docs/models.md, \"Your own ncnn model\").",
-                               valueName: "name|path.param"))
+                               valueName: "name|path.param"),
+            completion: .list(FilterFactory.knownProcessors))
     var processor: String = RestoreSettings.defaultProcessor
 
     @Option(help: "waifu2x-photo only: JPEG-like noise removal level 0…3 (grainy film: 1 or 2).")
@@ -67,21 +79,21 @@ struct RestoreCommand: ParsableCommand {
                                valueName: "dir"))
     var modelsDir: String?
 
-    @Option(help: "Video codec: h264 (libx264, yuv420p, plays everywhere) or ffv1 (lossless, for masters and intermediates).")
-    var codec: String = VideoEncoding.Codec.h264.rawValue
+    @Option(help: "Video codec: h264 (libx264, yuv420p, plays everywhere) or ffv1 (lossless, for masters and intermediates). An image sequence takes its codec from the output name (-o out/frame_%06d.dpx).")
+    var codec: OutputCodec = .h264
 
     @Option(help: "x264 quality, 0 (lossless) … 51; 18 is visually transparent for film.")
     var crf: Int = 18
 
-    @Option(help: "x264 preset: ultrafast … veryslow; slower gives smaller files at the same quality.")
-    var preset: String = "medium"
+    @Option(help: "x264 preset, fastest to slowest; slower gives smaller files at the same quality.")
+    var preset: X264Preset = .medium
 
     @Option(help: "Output pixel format, e.g. yuv444p or gbrp16le; default: yuv420p for h264, the source's depth and chroma for ffv1.")
     var pixelFormat: String?
 
     @Option(help: ArgumentHelp("Interlaced input: auto (deinterlace with bwdif when the stream is interlaced, with a note), deinterlace (always), keep (process the woven frames as they are).",
-                               valueName: "auto|deinterlace|keep"))
-    var interlaced: String = InterlaceMode.auto.rawValue
+                               valueName: "mode"))
+    var interlaced: InterlaceMode = .auto
 
     @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
 
@@ -132,12 +144,16 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .warning
 
+    @Option(help: "Log lines on stderr: text for people, json for machines (one JSON object per line: time, level, label, message, metadata; warnings and the final error too, and the progress display is off as with --quiet: use --metrics-port for progress).")
+    var logFormat: LogFormat = .text
+
     @OptionGroup(title: "Monitoring") var monitoringOptions: MonitoringCommandOptions
 
     @Flag(help: "Render the segments in this process instead of on workers: the same plan, journal, resume and output, no farm protocol.")
     var inProcess = false
 
     func run() throws {
+        logFormat.bootstrap()
         try failing {
             if let modelsDir {
                 // Every model this process and its local workers load comes from here.
@@ -163,11 +179,9 @@ struct RestoreCommand: ParsableCommand {
                         + "or the path of your own ncnn model (NAME.param with NAME.bin beside it)")
                 }
             }
-            guard var codec = VideoEncoding.Codec(rawValue: codec), !codec.isImageSequence else {
-                throw ValidationFailure("unknown --codec \(self.codec); choose h264 or ffv1 (image sequences take their kind from the output name, e.g. -o out/frame_%06d.dpx)")
-            }
+            var codec = self.codec.codec
             // An output such as out/frame_%06d.dpx is an image sequence of that kind, at the source's depth.
-            let target = OutputTarget(output)
+            let target = OutputTarget(output, overwrite: overwrite)
             if target.isSequence {
                 guard let image = target.imageCodec else { throw RestoreError.unsupportedSequenceExtension(target.url.pathExtension) }
                 codec = image
@@ -179,14 +193,14 @@ struct RestoreCommand: ParsableCommand {
             if let noise, !(0...3).contains(noise) { throw ValidationFailure("--noise must be 0…3, got \(noise)") }
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
-            let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset, pixelFormat: pixelFormat).validated()
+            let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset.rawValue, pixelFormat: pixelFormat).validated()
+            // JSON logs are for a machine: the progress display and summary table (text) are left out, as with --quiet.
+            let quiet = self.quiet || logFormat == .json
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
+            settings.overwrite = overwrite
             settings.retime = try frameRate.settings()
-            guard let interlacing = InterlaceMode(rawValue: interlaced) else {
-                throw ValidationFailure("unknown --interlaced \(interlaced); choose auto, deinterlace or keep")
-            }
-            settings.interlacing = interlacing
+            settings.interlacing = interlaced
             if let inputRate {
                 guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {
                     throw ValidationFailure("--input-rate must be a positive rate up to 1000 such as 24, 16 or 24000/1001, got \(inputRate)")
@@ -237,11 +251,14 @@ struct RestoreCommand: ParsableCommand {
                 }
                 var logger = Logger(label: "lumiere-coordinator")
                 logger.logLevel = logLevel
-                let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: logger)
+                let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: logger,
+                                                   warn: { ConsoleLine.write(.warning, "warning", $0, label: "lumiere-coordinator") })
                 pipeline.stop = stop
                 summary = try pipeline.run()
             }
-            if !quiet {
+            if logFormat == .json {
+                ConsoleLine.write(.notice, "", "wrote \(output): \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s", label: "lumiere-coordinator")
+            } else if !quiet {
                 FileHandle.standardError.write(Data("wrote \(output): \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s\n".utf8))
             }
         }
@@ -255,7 +272,7 @@ extension RestoreCommand {
     /// `value` or `limit`, whichever is smaller, with a note when it was capped.
     static func capped(_ value: Int, _ option: String, limit: Int, why: String) -> Int {
         guard value > limit else { return value }
-        FileHandle.standardError.write(Data("note: \(option) \(value) lowered to \(limit): \(why)\n".utf8))
+        ConsoleLine.write(.notice, "note", "\(option) \(value) lowered to \(limit): \(why)", label: "lumiere-coordinator")
         return limit
     }
 

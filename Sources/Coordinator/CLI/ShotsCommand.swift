@@ -35,6 +35,9 @@ struct ShotsCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the JSON shot list to this file (for `restore --shots`).")
     var output: String?
 
+    @Flag(inversion: .prefixedNo, help: "Replace an --output file that exists already. Default: refuse (exit status 64) before reading the film.")
+    var overwrite = false
+
     @OptionGroup var shotOptions: ShotDetectionOptions
 
     @Option(help: "Decoding threads (0 = all cores).")
@@ -42,9 +45,18 @@ struct ShotsCommand: ParsableCommand {
 
     func run() throws {
         try failing {
+            // Checked before the analysis and again before writing (the analysis of a long film takes minutes).
+            func refuseExisting() throws {
+                var status = stat() // lstat: a dangling link at the output is the user's too
+                if let output, !overwrite, lstat(output, &status) == 0 { throw RestoreError.outputExists(output) }
+            }
+            try refuseExisting()
             let list = try ShotAnalysis.analyse(path: input, settings: try shotOptions.settings(), threads: threads)
             let data = try list.encoded()
-            if let output { try AtomicFile.write(data, to: URL(fileURLWithPath: output)) }
+            if let output {
+                try refuseExisting()
+                try AtomicFile.write(data, to: URL(fileURLWithPath: output))
+            }
             if json {
                 print(String(decoding: data, as: UTF8.self))
                 return

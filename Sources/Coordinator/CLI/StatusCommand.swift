@@ -55,7 +55,7 @@ struct StatusCommand: ParsableCommand {
 /// The monitoring options of `restore`.
 struct MonitoringCommandOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Farm view on stderr: auto (live on a terminal, log lines otherwise), live, log, off.", valueName: "mode"))
-    var status: String = LiveViewMode.auto.rawValue
+    var status: LiveViewMode = .auto
 
     @Option(help: "Serve Prometheus metrics (/metrics) and the farm status (/status.json, for `status --connect`) on this HTTP port.")
     var metricsPort: UInt16?
@@ -64,9 +64,7 @@ struct MonitoringCommandOptions: ParsableArguments {
     var metricsHost: String = "127.0.0.1"
 
     func settings(quiet: Bool) throws -> MonitoringOptions {
-        guard let mode = LiveViewMode(rawValue: status) else {
-            throw ValidationFailure("unknown --status \(status); choose one of \(LiveViewMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let mode = status
         var options = MonitoringOptions()
         options.liveView = quiet ? .off : mode
         options.report = !quiet

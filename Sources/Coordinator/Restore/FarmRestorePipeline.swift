@@ -69,7 +69,7 @@ public final class FarmRestorePipeline {
     @discardableResult
     public func run() throws -> RestorePipeline.Summary {
         let started = Date()
-        let target = OutputTarget(settings.output)
+        let target = OutputTarget(settings.output, overwrite: settings.overwrite)
         let outputURL = target.url
         try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
@@ -88,6 +88,10 @@ public final class FarmRestorePipeline {
         if options.workersEncode { recipe.delivery = FarmRestorePipeline.delivery(encoding: encoding, geometry: geometry, output: outputURL) }
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
+        // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
+        JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
+                inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
+            .report(cores: options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil, quiet: settings.quiet)
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
@@ -212,7 +216,7 @@ public final class FarmRestorePipeline {
                                               sequenceStart: settings.sequenceStart)
         let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, joined: recipe.delivery != nil, source: settings.source,
                                                  seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
-                                    board: board, target: OutputTarget(outputURL.path), stop: stop, logger: logger, warn: warn)
+                                    board: board, target: OutputTarget(outputURL.path, overwrite: settings.overwrite), stop: stop, logger: logger, warn: warn)
         try assembly.start(job: job)
         var assembled = false
         defer { if !assembled { assembly.cancel() } }
@@ -407,6 +411,16 @@ public final class FarmRestorePipeline {
         logger.info("farm finished: \(report)")
     }
 
+}
+
+extension FarmRestorePipeline {
+    /// The cores the local workers will keep busy (as `runFarm` starts them), at most the machine's.
+    static func localCores(options: FarmOptions, threads: Int) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let workers = max(1, options.localWorkers ?? cores)
+        let perWorker = options.threadsPerWorker ?? max(1, (threads > 0 ? threads : cores) / workers)
+        return min(cores, workers * perWorker)
+    }
 }
 
 /// A counter shared with the farm's callbacks.

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import Processors
 
@@ -35,7 +36,8 @@ final class LocalWorkers {
             process.executableURL = executable
             let name = "local-\(index + 1)"
             process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--name", name, "--exit-with-parent",
-                                 "--work-dir", workDirectory.appendingPathComponent(name).path, "--log-level", "warning"]
+                                 "--work-dir", workDirectory.appendingPathComponent(name).path, "--log-level", "warning",
+                                 "--log-format", LogFormat.current.rawValue]
                 + (ModelLocator.commandLineDirectory.map { ["--models-dir", $0] } ?? [])
             let log = logDirectory.appendingPathComponent("\(name).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)

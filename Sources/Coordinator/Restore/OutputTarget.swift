@@ -9,10 +9,14 @@ struct OutputTarget {
     /// The path the user gave (a file, or a sequence pattern).
     let url: URL
     let isSequence: Bool
+    /// `--overwrite`: an existing output *file* may be replaced (never frames of a sequence). Without it, an existing
+    /// output is refused before any work, and one that appears while the job runs is not replaced at the end.
+    let overwrite: Bool
 
-    init(_ path: String) {
+    init(_ path: String, overwrite: Bool = false) {
         url = URL(fileURLWithPath: path).standardizedFileURL
         isSequence = MediaSource(path: url.path).isSequence
+        self.overwrite = overwrite
     }
 
     /// What to delete if the run stops: the hidden file, or the hidden folder of a sequence.
@@ -43,7 +47,8 @@ struct OutputTarget {
     }
 
     /// Checked before any work: a known container or image extension, not the input, not a folder, its folder
-    /// exists, and (a sequence) no file of that name pattern is there already — frames are never overwritten.
+    /// exists, not an existing file unless `overwrite`, and (a sequence) no file of that name pattern is there
+    /// already — frames are never overwritten.
     func validate(input: String) throws {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -57,6 +62,9 @@ struct OutputTarget {
         if URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath() == url.resolvingSymlinksInPath() {
             throw RestoreError.outputIsInput(url.path)
         }
+        // lstat, not fileExists: a dangling symbolic link at the output is something of the user's too.
+        var status = stat()
+        if !isSequence, !overwrite, lstat(url.path, &status) == 0 { throw RestoreError.outputExists(url.path) }
         let dir = url.deletingLastPathComponent().path
         guard fm.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else { throw RestoreError.outputDirectoryMissing(dir) }
         if isSequence, let existing = try MediaSource(path: url.path).sequenceFiles(limit: 100_000_000).first {
@@ -74,11 +82,30 @@ struct OutputTarget {
         }
     }
 
-    /// Puts the finished result in place. A film: one rename, which replaces an existing output *file* atomically
-    /// (the output is never removed first). A sequence: each file renamed into the output folder, then the hidden
-    /// folder removed; a file that appeared meanwhile under one of the names is not overwritten.
+    /// Puts the finished result in place. A film with `overwrite`: one rename, which replaces an existing output
+    /// *file* atomically (the output is never removed first). A film without it: link + unlink, which fails instead
+    /// of replacing a file that appeared at the output while the job ran (checked at the start, but hours may have
+    /// passed). A sequence: each file renamed into the output folder, then the hidden folder removed; a file that
+    /// appeared meanwhile under one of the names is not overwritten.
     func publish() throws {
         guard isSequence else {
+            if overwrite {
+                guard rename(partial.path, url.path) == 0 else { throw RestoreError.outputFailed(path: url.path, detail: String(cString: strerror(errno))) }
+                return
+            }
+            if link(partial.path, url.path) == 0 {
+                unlink(partial.path)
+                return
+            }
+            let failure = errno
+            if failure == EEXIST { throw RestoreError.outputAppeared(url.path) }
+            // A file system without hard links (FAT, exFAT, some network shares): look, then rename. The window
+            // between the two is a few microseconds instead of the whole job.
+            guard [EPERM, ENOTSUP, EOPNOTSUPP, ENOSYS, EMLINK].contains(failure) else {
+                throw RestoreError.outputFailed(path: url.path, detail: String(cString: strerror(failure)))
+            }
+            var status = stat()
+            if lstat(url.path, &status) == 0 { throw RestoreError.outputAppeared(url.path) }
             guard rename(partial.path, url.path) == 0 else { throw RestoreError.outputFailed(path: url.path, detail: String(cString: strerror(errno))) }
             return
         }

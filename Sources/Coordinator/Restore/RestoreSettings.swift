@@ -19,6 +19,9 @@ public struct RestoreSettings: Sendable {
     public var threads: Int
     /// Suppress progress output (tests).
     public var quiet: Bool
+    /// Replace an output file that exists already (`--overwrite`). Off: refused before any work, and a file that
+    /// appears at the output while the job runs is not replaced either (`OutputTarget.publish`).
+    public var overwrite = false
     /// Frame-rate conversion (`--fps`); nil keeps the source's frames and rate.
     public var retime: RetimeSettings?
     /// Interlaced input (`--interlaced`): deinterlaced where detected unless told otherwise.
@@ -111,6 +114,8 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
     case outputIsInput(String)
     case outputDirectoryMissing(String)
     case outputIsDirectory(String)
+    case outputExists(String)
+    case outputAppeared(String)
     case unsupportedSequenceExtension(String)
     case outputSequenceExists(pattern: String, example: String)
     case outputInsideJobDirectory(output: String, job: String)
@@ -124,7 +129,9 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
         case .outputIsInput(let p): return "The output \(p) is the input file; choose another output name."
         case .outputDirectoryMissing(let d): return "The output directory \(d) does not exist; create it first."
         case .unsupportedSequenceExtension(let e): return "An image sequence is written as .png, .tif or .dpx, not .\(e)."
-        case .outputSequenceExists(let p, let e): return "\(e) already exists and matches \(p); Lumière never overwrites frames: choose an empty folder or move them away."
+        case .outputSequenceExists(let p, let e): return "\(e) already exists and matches \(p); Lumière never overwrites frames (not even with --overwrite, which replaces a film file): choose an empty folder or move them away."
+        case .outputExists(let p): return "The output \(p) exists already; pass --overwrite to replace it, or choose another output name."
+        case .outputAppeared(let p): return "The output \(p) appeared while this job ran and was left as it is; run the same command with --overwrite to replace it, or with another output name (the finished segments are reused)."
         case .outputIsDirectory(let p): return "The output \(p) is a folder; give a file name such as \(p)/film.mp4."
         case .outputInsideJobDirectory(let o, let j): return "The output \(o) would be inside the job directory \(j), which is deleted after success; choose another output or --job-dir."
         case .outputFailed(let p, let d): return "Cannot put the finished output at \(p): \(d); the job directory is kept, run again to retry."
