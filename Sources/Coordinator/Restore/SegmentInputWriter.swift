@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Media
 import Shared
 
@@ -29,20 +30,21 @@ struct SegmentInputWriter {
     }
 
     /// Decodes `source` once, fingerprints every target and fills every target file.
-    static func write(source: MediaSource, rate: Rational, targets: [Target], log: (String) -> Void = { _ in },
+    static func write(source: MediaSource, rate: Rational, targets: [Target], logger: Logger? = nil,
                       progress: (Int) throws -> Void) throws -> Pass {
+        func fallBack(_ why: String) { logger?.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why)") }
         let reader = try ConstantRateReader(source: source, rate: rate)
         var index: PacketIndex?
         if targets.contains(where: { $0.file != nil }) {
             switch try cutIndex(source: source, reader: reader) {
             case .success(let packets): index = packets
-            case .failure(let why): log("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)")
+            case .failure(let why): fallBack(why.reason)
             }
         }
         var pass = try decode(reader: reader, rate: rate, targets: targets, writeFiles: index == nil, progress: progress)
         if index != nil, let why = SegmentInputCut.hazard(after: reader) {
             // Found only by decoding: a second pass writes the frames themselves.
-            log("segment inputs are lossless FFV1 files, not the source's packets: \(why)")
+            fallBack(why)
             return try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
         }
         guard let index else { return pass }
@@ -56,15 +58,17 @@ struct SegmentInputWriter {
         // segments: beyond 3× the frames, the lossless input costs less to send than the packets to decode.
         let packets = cuts.reduce(0) { $0 + $1.packets.count }, frames = cuts.reduce(0) { $0 + $1.header.frames.count }
         if packets > 3 * frames {
-            log("segment inputs are lossless FFV1 files, not the source's packets: the keyframes are too far apart (the cuts would hold \(packets) packets for \(frames) frames)")
+            fallBack("the keyframes are too far apart (the cuts would hold \(packets) packets for \(frames) frames)")
             return try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
         }
         do {
             try SegmentInputCut.write(source: source, index: index, targets: cuts) { _ in try progress(pass.frames) }
             pass.cut = true
+            let bytes = cuts.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.file.path)[.size] as? Int64) ?? 0) }
+            logger?.info("segment inputs: \(cuts.count) cuts of the source's \(index.codec) packets, \(bytes) bytes (\(packets) packets for \(frames) frames)")
         } catch let error as SegmentCutError {
             // Found only while writing (the muxer's time base): the decode pass is repeated, writing frames.
-            log("segment inputs are lossless FFV1 files, not the source's packets: \(error)")
+            fallBack("\(error)")
             for cut in cuts { try? FileManager.default.removeItem(at: cut.file) }
             pass = try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
         }
