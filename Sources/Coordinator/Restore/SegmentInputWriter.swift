@@ -25,8 +25,6 @@ struct SegmentInputWriter {
         var frames: Int
         /// Each target's `FrameHash.combined` fingerprint.
         var fingerprints: [UInt64: String]
-        /// The inputs written are packet cuts (false: lossless FFV1, or nothing written).
-        var cut = false
     }
 
     /// Decodes `source` once, fingerprints every target and fills every target file.
@@ -63,11 +61,11 @@ struct SegmentInputWriter {
         }
         do {
             try SegmentInputCut.write(source: source, index: index, targets: cuts) { _ in try progress(pass.frames) }
-            pass.cut = true
             let bytes = cuts.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.file.path)[.size] as? Int64) ?? 0) }
             logger?.info("segment inputs: \(cuts.count) cuts of the source's \(index.codec) packets, \(bytes) bytes (\(packets) packets for \(frames) frames)")
-        } catch let error as SegmentCutError {
-            // Found only while writing (the muxer's time base): the decode pass is repeated, writing frames.
+        } catch where !StopSignal.isStop(error) {
+            // Found only while writing (the NUT muxer's time base, a packet it refuses): the decode pass is repeated,
+            // writing frames. A disk that is full fails that pass too, with its own error.
             fallBack("\(error)")
             for cut in cuts { try? FileManager.default.removeItem(at: cut.file) }
             pass = try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
