@@ -29,7 +29,13 @@ public final class MediaWriter {
     public let path: String
     public let pixelFormat: String
     private var output: UnsafeMutablePointer<AVFormatContext>?
-    private let encoder: VideoEncoder
+    /// nil when joining pieces encoded elsewhere (`append`).
+    private let encoder: VideoEncoder?
+    /// Video timestamps are made in frame units (1/rate) and rescaled to the stream's time base.
+    private let videoTimeBase: AVRational
+    /// Joining: the codec header every piece must share, and the reorder delay (frames) all decode times are set back by.
+    private var joinHeader: [UInt8]?
+    private var joinDelay = 0
     private let videoStream: UnsafeMutablePointer<AVStream>
     /// The source's start time: added to every video timestamp in the stream's own (fine) time base, not in frame
     /// units, where a start of 0.54 s at 25 fps (13.5 frames, an MPEG-PS) would move the picture 20 ms against the sound.
@@ -44,7 +50,9 @@ public final class MediaWriter {
 
     /// Creates `path` (the container follows the file name's extension: .mp4, .mkv, .mov, .avi …).
     /// `carryStreamsFrom` names the source whose audio and subtitles are carried over.
-    public init(path: String, video: VideoSettings, carryStreamsFrom source: MediaSource? = nil,
+    /// `joining`: the film's video is not encoded here but joined from pieces encoded with `video.encoding` elsewhere
+    /// (`append`); its stream takes the codec header of this first piece.
+    public init(path: String, video: VideoSettings, joining piece: EncodedPiece? = nil, carryStreamsFrom source: MediaSource? = nil,
                 warn: (String) -> Void = { _ in }) throws {
         _ = FFmpeg.configureLogging
         self.path = path
@@ -66,17 +74,33 @@ public final class MediaWriter {
             avformat_free_context(ctx)
             throw MediaError.outputFailed(path: path, detail: "the \(String(cString: oformat.pointee.name)) container cannot hold \(video.encoding.codec.rawValue) video; use .mkv")
         }
+        videoTimeBase = FFmpeg.avRational(video.rate.reciprocal)
         do {
-            encoder = try VideoEncoder(encoding: video.encoding, size: video.size, rate: video.rate, color: video.color,
-                                       pixelFormat: pixelFormat, globalHeader: globalHeader, threads: video.threads)
+            if let piece {
+                // The same encoder the pieces were made with, opened only for its reorder delay: every piece's decode
+                // times are set back by it, so they rise across the joins (a piece may reorder less, never more).
+                let reference = try VideoEncoder(encoding: video.encoding, size: video.size, rate: video.rate, color: video.color,
+                                                 pixelFormat: pixelFormat, globalHeader: globalHeader, threads: SegmentResultWriter.encoderThreads)
+                joinDelay = Int(reference.context.pointee.has_b_frames)
+                joinHeader = piece.extradata
+                encoder = nil
+            } else {
+                encoder = try VideoEncoder(encoding: video.encoding, size: video.size, rate: video.rate, color: video.color,
+                                           pixelFormat: pixelFormat, globalHeader: globalHeader, threads: video.threads)
+            }
         } catch {
             avformat_free_context(ctx)
             throw error
         }
         guard let st = avformat_new_stream(ctx, nil) else { throw MediaError.outputFailed(path: path, detail: "cannot add a video stream") }
         videoStream = st
-        try FFmpeg.check(avcodec_parameters_from_context(st.pointee.codecpar, encoder.context), "video stream parameters")
-        st.pointee.time_base = encoder.context.pointee.time_base
+        if let encoder {
+            try FFmpeg.check(avcodec_parameters_from_context(st.pointee.codecpar, encoder.context), "video stream parameters")
+        } else if let piece {
+            try FFmpeg.check(avcodec_parameters_copy(st.pointee.codecpar, piece.parameters), "video stream parameters")
+            st.pointee.codecpar.pointee.codec_tag = 0
+        }
+        st.pointee.time_base = videoTimeBase
         st.pointee.avg_frame_rate = FFmpeg.avRational(video.rate)
         st.pointee.r_frame_rate = FFmpeg.avRational(video.rate)
         // The first frame's time in frame units; the source's start is kept so side streams stay in sync.
@@ -144,15 +168,42 @@ public final class MediaWriter {
     /// Appends the next video frame (already in the writer's pixel format and size).
     public func write(_ picture: VideoPicture) throws {
         precondition(!finished, "MediaWriter.write after finish")
+        guard let encoder else { throw MediaError.invalidSetting("internal error: a joined video takes pieces, not pictures") }
         try encoder.encode(picture, index: framesWritten) { packet in try writeVideo(packet) }
         framesWritten += 1
+    }
+
+    /// Joins an encoded piece after the frames written so far, its packets unchanged: presentation times follow the
+    /// piece's own frame order, decode times its packet order set back by the encoder's reorder delay. Refused: a piece
+    /// of another codec or header (made with other settings), or one that does not start with a key frame.
+    public func append(_ piece: EncodedPiece) throws {
+        precondition(!finished, "MediaWriter.append after finish")
+        guard encoder == nil, let header = joinHeader else { throw MediaError.invalidSetting("internal error: this writer encodes its own video") }
+        guard piece.parameters.pointee.codec_id == videoStream.pointee.codecpar.pointee.codec_id, piece.extradata == header else {
+            throw MediaError.invalidSetting("\(piece.path) was encoded with other settings (\(piece.codecName), another stream header) than the film it joins; restore its segment again")
+        }
+        let first = framesWritten
+        try piece.forEachPacket { packet, index, rank in
+            if index == 0 && packet.pointee.flags & AV_PKT_FLAG_KEY == 0 {
+                throw MediaError.truncated(path: piece.path, detail: "the piece does not start with a key frame")
+            }
+            guard index - rank <= joinDelay else {
+                throw MediaError.invalidSetting("\(piece.path) reorders frames deeper (\(index - rank)) than its encoder's delay (\(joinDelay)); it was made with other settings")
+            }
+            packet.pointee.pts = first + Int64(rank)
+            packet.pointee.dts = first + Int64(index - joinDelay)
+            packet.pointee.duration = 1
+            packet.pointee.pos = -1
+            try writeVideo(packet)
+        }
+        framesWritten += Int64(piece.frameCount)
     }
 
     /// Flushes the encoder, writes the remaining side-stream packets and the trailer, closes the file.
     public func finish() throws {
         guard !finished, let output else { return }
         finished = true
-        try encoder.finish { packet in try writeVideo(packet) }
+        try encoder?.finish { packet in try writeVideo(packet) }
         try pumpSideStreams(upTo: nil)
         for carrier in carriers {
             try carrier.transcoder?.transcode(nil) { packet in try writeSide(packet, carrier: carrier, transcoded: true) }
@@ -185,7 +236,7 @@ public final class MediaWriter {
 
     private func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {
         guard let output else { return }
-        av_packet_rescale_ts(packet, encoder.context.pointee.time_base, videoStream.pointee.time_base)
+        av_packet_rescale_ts(packet, videoTimeBase, videoStream.pointee.time_base)
         if startTime != .zero, let tb = FFmpeg.rational(videoStream.pointee.time_base) {
             let offset = (startTime / tb).rounded
             if packet.pointee.pts != FFmpeg.noPTS { packet.pointee.pts += offset }

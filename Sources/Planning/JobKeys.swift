@@ -41,8 +41,10 @@ public enum JobKeys {
 
     /// A segment result's key: input identity + everything that changes the result (the caller's canonical
     /// settings text: recipe, rate, …) + the segment's input frames. 32 hex digits (128 bits of SHA-256).
-    public static func segmentKey(input: String, settings: String, frames: Range<Int>) -> String {
-        let text = "lumiere-segment-v1\n\(input)\n\(settings)\n\(frames.lowerBound)..<\(frames.upperBound)"
+    /// `interior`: the frames a worker encodes in the final codec (they depend on the neighbours, not only on `frames`).
+    public static func segmentKey(input: String, settings: String, frames: Range<Int>, interior: Range<Int>? = nil) -> String {
+        var text = "lumiere-segment-v1\n\(input)\n\(settings)\n\(frames.lowerBound)..<\(frames.upperBound)"
+        if let interior { text += "\ninterior \(interior.lowerBound)..<\(interior.upperBound)" }
         return String(SHA256.hex(SHA256.hash(Data(text.utf8))).prefix(32))
     }
 

@@ -14,7 +14,7 @@ public struct JobManifest: Codable, Sendable, Equatable {
     static let layout: [String: Kind] = [
         "plan.json": .file, "journal.json": .file, "shots.json": .file, "throughput.png": .file,
         "results": .segments, "inputs": .segments,
-        "incoming": .tree, "workers": .tree, "logs": .tree,
+        "incoming": .tree, "workers": .tree, "logs": .tree, "seams": .tree,
     ]
 
     public var format = JobManifest.format

@@ -48,6 +48,14 @@ public struct StitchPlan: Codable, Sendable, Equatable {
         }
     }
 
+    /// Each segment's interior: the film frames only it makes (no seam touches them), an empty range at its start
+    /// when it has none. What a worker encodes in the final codec; the rest of its frames serve the seams.
+    public func interiors(segmentCount: Int, starts: [Int]) -> [Range<Int>] {
+        var result = starts.map { $0..<$0 }
+        for step in steps { if case .copy(let segment, let frames) = step, segment < segmentCount { result[segment] = frames } }
+        return result
+    }
+
     /// The segments (with weights summing to 1) that make film frame `frame`, given each seam's crossfade.
     public func sources(frame: Int, crossfade: (Seam) -> Range<Int>) -> [(segment: Int, weight: Float)] {
         // Steps are in film order and contiguous: binary search (a 2-hour film has thousands of steps).

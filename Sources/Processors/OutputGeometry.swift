@@ -61,6 +61,14 @@ public struct OutputGeometry: Sendable, Equatable, Codable {
         offsetY = ((canvas.height - content.height) / 2) & ~1
     }
 
+    /// The geometry a recipe's delivery names (a worker placing frames exactly as the head node would).
+    public init(delivery: RenderRecipe.Delivery, content: PixelSize) {
+        self.content = content
+        canvas = PixelSize(width: delivery.canvasWidth, height: delivery.canvasHeight)
+        offsetX = delivery.offsetX
+        offsetY = delivery.offsetY
+    }
+
     static func even(_ value: Double) -> Int { max(2, Int((value / 2).rounded()) * 2) }
 
     /// Places a picture of `content` size on the canvas (black borders).

@@ -41,18 +41,18 @@ public final class SegmentRenderer {
         }
     }
 
-    /// Restores one segment. `timing` is required when the recipe retimes the film.
-    public func render(input: URL, output: URL, timing: SegmentTiming? = nil, progress: (Int) -> Void = { _ in },
+    /// Restores one segment. `timing` is required when the recipe retimes the film. `interior`: the output frames no seam
+    /// touches, encoded in the recipe's delivery encoding (a `SegmentResultWriter` file); nil: every frame lossless.
+    public func render(input: URL, output: URL, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, progress: (Int) -> Void = { _ in },
                        isCancelled: () -> Bool = { false }) throws -> Result {
         // A packet cut of the source or a lossless file, told apart by its metadata (`SegmentInputReader`).
         let decoder = try SegmentInputReader(path: input.path)
         let sourceRate = decoder.rate
-        let writer = try MediaWriter(path: output.path, video: .init(size: recipe.contentSize, rate: recipe.retime?.outputRate ?? sourceRate,
-                                                                      encoding: VideoEncoding(codec: .ffv1, pixelFormat: resultFormat),
-                                                                      color: .defaultFor(height: recipe.contentHeight), threads: 1))
+        let rate = recipe.retime?.outputRate ?? sourceRate
+        let sink = try ResultSink(recipe: recipe, resultFormat: resultFormat, interior: interior, output: output, rate: rate, converter: converter)
         var frames = 0
         func write(_ image: RGBImage, color: ColorDescription) throws {
-            try writer.write(try converter.picture(from: image, pixelFormat: resultFormat, color: color))
+            try sink.write(image, color: color, index: frames)
             frames += 1
             progress(frames)
         }
@@ -66,8 +66,64 @@ public final class SegmentRenderer {
                 try write(try restore(try converter.rgbImage(from: frame.picture)), color: frame.picture.color)
             }
         }
-        try writer.finish()
+        try sink.finish()
         return Result(frames: frames, size: recipe.contentSize)
+    }
+
+    /// Where restored frames go: all lossless (one FFV1 stream), or, with a delivery encoding, the interior encoded on
+    /// the output canvas and the rest lossless for the seams.
+    private final class ResultSink {
+        let resultFormat: String
+        let converter: PixelConverter
+        let plain: MediaWriter?
+        let split: SegmentResultWriter?
+        let interior: Range<Int64>
+        let geometry: OutputGeometry?
+        let canvasColor: ColorDescription
+
+        init(recipe: RenderRecipe, resultFormat: String, interior: Range<Int64>?, output: URL, rate: Rational, converter: PixelConverter) throws {
+            self.resultFormat = resultFormat
+            self.converter = converter
+            if let interior, let delivery = recipe.delivery {
+                guard let codec = VideoEncoding.Codec(rawValue: delivery.codec) else { throw RenderRecipe.RecipeError.invalid("delivery codec \(delivery.codec)") }
+                let encoding = try VideoEncoding(codec: codec, crf: delivery.crf, preset: delivery.preset, pixelFormat: delivery.pixelFormat).validated()
+                let geometry = OutputGeometry(delivery: delivery, content: recipe.contentSize)
+                split = try SegmentResultWriter(path: output.path, losslessSize: recipe.contentSize, losslessPixelFormat: resultFormat,
+                                                encoding: encoding, canvas: geometry.canvas, rate: rate)
+                plain = nil
+                self.interior = interior
+                self.geometry = geometry
+                canvasColor = .defaultFor(height: geometry.canvas.height)
+            } else {
+                plain = try MediaWriter(path: output.path, video: .init(size: recipe.contentSize, rate: rate,
+                                                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: resultFormat),
+                                                                        color: .defaultFor(height: recipe.contentHeight), threads: 1))
+                split = nil
+                self.interior = 0..<0
+                geometry = nil
+                canvasColor = .defaultFor(height: recipe.contentHeight)
+            }
+        }
+
+        func write(_ image: RGBImage, color: ColorDescription, index: Int) throws {
+            let lossless = try converter.picture(from: image, pixelFormat: resultFormat, color: color)
+            if let plain { return try plain.write(lossless) }
+            guard let split, let geometry else { return }
+            if interior.contains(Int64(index)) {
+                // The picture the head node would have made from the lossless result: same rounding to the result
+                // format, same placing, same conversion, so an FFV1 film is bit for bit what it was before workers encoded.
+                let rounded = try converter.rgbImage(from: lossless)
+                try split.writeEncoded(try converter.picture(from: geometry.place(rounded), pixelFormat: split.encodedPixelFormat, color: canvasColor),
+                                       index: Int64(index))
+            } else {
+                try split.writeLossless(lossless, index: Int64(index))
+            }
+        }
+
+        func finish() throws {
+            try plain?.finish()
+            try split?.finish()
+        }
     }
 
     /// The recipe's filter, brought to the content size.

@@ -34,6 +34,43 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     /// Pixel format of the results workers send back (planar RGB, `gbrp10le` … `gbrp16le`), chosen by the
     /// coordinator to be finer than the output; nil = gbrp10le (for 8-bit output, and recipes from older coordinators).
     public var resultPixelFormat: String?
+    /// How workers hand back the frames no seam touches: encoded in the job's final codec on the output canvas, so the
+    /// head node joins them without re-encoding (issue 16). nil: every frame comes back lossless and the head node
+    /// encodes the film (image-sequence outputs; recipes from older coordinators).
+    public var delivery: Delivery?
+
+    /// The job's final encoding, as plain fields (Shared knows no codecs): the worker builds the same encoder the head
+    /// node would, so a segment's frames are the same bytes whoever encodes them.
+    public struct Delivery: Codable, Sendable, Equatable {
+        /// `h264` or `ffv1`: the codecs whose streams join by concatenation (every piece starts with a key frame).
+        public var codec: String
+        public var crf: Int
+        public var preset: String
+        public var pixelFormat: String
+        /// The output frame and where the content sits on it (black borders around it).
+        public var canvasWidth: Int
+        public var canvasHeight: Int
+        public var offsetX: Int
+        public var offsetY: Int
+
+        public init(codec: String, crf: Int, preset: String, pixelFormat: String, canvasWidth: Int, canvasHeight: Int, offsetX: Int, offsetY: Int) {
+            self.codec = codec; self.crf = crf; self.preset = preset; self.pixelFormat = pixelFormat
+            self.canvasWidth = canvasWidth; self.canvasHeight = canvasHeight; self.offsetX = offsetX; self.offsetY = offsetY
+        }
+
+        public static let codecs: Set<String> = ["h264", "ffv1"]
+
+        func validate(content: PixelSize) throws {
+            guard Delivery.codecs.contains(codec) else { throw RecipeError.invalid("delivery codec \(codec.prefix(32))") }
+            guard (0...51).contains(crf) else { throw RecipeError.invalid("delivery crf \(crf)") }
+            let name: (String) -> Bool = { $0.utf8.count <= 32 && $0.utf8.allSatisfy { (48...57).contains($0) || (97...122).contains($0) } }
+            guard name(preset), name(pixelFormat), !pixelFormat.isEmpty else { throw RecipeError.invalid("delivery preset or pixel format") }
+            guard (2...16384).contains(canvasWidth), (2...16384).contains(canvasHeight), offsetX >= 0, offsetY >= 0,
+                  offsetX + content.width <= canvasWidth, offsetY + content.height <= canvasHeight else {
+                throw RecipeError.invalid("content \(content) does not fit the \(canvasWidth)x\(canvasHeight) canvas at +\(offsetX)+\(offsetY)")
+            }
+        }
+    }
 
     public init(processor: String, noise: Int? = nil, modelScale: Int? = nil, contentWidth: Int, contentHeight: Int, tileSize: Int? = nil,
                 retime: RetimeRecipe? = nil) {
@@ -100,6 +137,7 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         if let modelScale, !(1...8).contains(modelScale) { throw RecipeError.invalid("model scale \(modelScale)") }
         if let tileSize, !RenderRecipe.isValidTileSize(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
         if let retime { _ = try retime.validated() }
+        try delivery?.validate(content: contentSize)
         if let format = resultPixelFormat, !RenderRecipe.resultPixelFormats.contains(format) {
             throw RecipeError.invalid("result pixel format \(format); expected one of \(RenderRecipe.resultPixelFormats.sorted().joined(separator: ", "))")
         }

@@ -19,7 +19,7 @@ public struct MediaSegmentProcessor: SegmentProcessor {
         let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {
-            let result = try renderer.render(input: job.inputFile, output: output, timing: timing,
+            let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
                                              progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
             return SegmentOutput(file: output, frameCount: UInt32(result.frames),
                                  frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))

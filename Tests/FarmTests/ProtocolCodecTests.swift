@@ -76,8 +76,31 @@ final class ProtocolCodecTests: XCTestCase {
         var bytes = MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 3, work: SegmentWork(), input: Self.payload)))
         let flags = 4 + 12 + 4
         XCTAssertEqual(bytes[flags], 0)
-        bytes[flags] = 4
+        bytes[flags] = 8
         XCTAssertThrowsError(try MessageCodec.decode(bytes))
+    }
+
+    /// Protocol 3: the interior a worker encodes travels with the delivery encoding, inside the segment's output frames.
+    func testTheInteriorTravelsOnlyWithADeliveryAndInsideTheSegment() throws {
+        var recipe = RenderRecipe(processor: "lanczos", contentWidth: 704, contentHeight: 576)
+        recipe.delivery = RenderRecipe.Delivery(codec: "h264", crf: 18, preset: "medium", pixelFormat: "yuv420p",
+                                                canvasWidth: 1024, canvasHeight: 576, offsetX: 160, offsetY: 0)
+        func decoded(_ work: SegmentWork, frames: UInt32 = 240) -> SegmentWork? {
+            guard case .assign(let a)? = try? MessageCodec.decode(MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: frames,
+                                                                                                            work: work, input: Self.payload)))) else { return nil }
+            return a.work
+        }
+        let work = SegmentWork(recipe: recipe, interior: 8..<232)
+        XCTAssertEqual(decoded(work), work)
+        XCTAssertEqual(decoded(work)?.recipe?.delivery?.offsetX, 160)
+        XCTAssertNil(decoded(work, frames: 200), "an interior past the segment's 200 frames")
+        var noDelivery = work; noDelivery.recipe?.delivery = nil
+        XCTAssertNil(decoded(noDelivery), "an interior to encode in no particular encoding")
+        var offCanvas = work; offCanvas.recipe?.delivery?.offsetX = 400
+        XCTAssertNil(decoded(offCanvas), "a picture placed past the canvas's edge")
+        var badCodec = work; badCodec.recipe?.delivery?.codec = "png"
+        XCTAssertNil(decoded(badCodec), "a codec whose pieces cannot be joined")
+        XCTAssertNotNil(decoded(SegmentWork(recipe: recipe)), "a delivery without an interior: all frames lossless")
     }
 
     /// `reject` reads the same in every version, so peers of different versions can always tell each other why.

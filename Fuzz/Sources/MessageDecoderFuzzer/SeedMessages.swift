@@ -13,12 +13,21 @@ enum SeedMessages {
                                                        retime: RetimeRecipe(inputRate: Rational(15), outputRate: Rational(24))),
                                   timing: SegmentTiming(firstInputFrame: 100, outputFrames: 160..<544))
 
+    /// Workers encode the interior (protocol 3): a recipe with its delivery encoding and the interior's frames.
+    static let joinedWork: SegmentWork = {
+        var recipe = RenderRecipe(processor: "realesr-general-wdn", modelScale: 4, contentWidth: 856, contentHeight: 640)
+        recipe.delivery = RenderRecipe.Delivery(codec: "h264", crf: 18, preset: "medium", pixelFormat: "yuv420p",
+                                                canvasWidth: 1920, canvasHeight: 1080, offsetX: 532, offsetY: 220)
+        return SegmentWork(recipe: recipe, interior: 8..<232)
+    }()
+
     static let all: [(name: String, message: FarmMessage)] = [
         ("register", .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
                                                   models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30))),
         ("welcome", .welcome(heartbeatIntervalMs: 1000)),
         ("reject", .reject(reason: "blocklisted")),
         ("assign", .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload))),
+        ("assign-joined", .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: joinedWork, input: payload))),
         ("credit", .credit(lease, chunks: 16)),
         ("chunk", .chunk(lease, offset: 262_144, bytes: (0..<64).map { UInt8($0 % 251) })),
         ("progress", .progress(lease, framesDone: 10, framesTotal: 240)),

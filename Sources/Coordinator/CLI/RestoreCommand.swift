@@ -106,6 +106,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Keep the job directory after success.")
     var keepJob = false
 
+    @Flag(inversion: .prefixedNo, help: "Workers encode the frames no seam touches in the final codec and the head node joins the pieces, encoding only the seams (H.264 or FFV1 in .mp4/.mov/.mkv). --no-workers-encode: every result comes back lossless and the head node encodes the whole film (slower; for comparisons).")
+    var workersEncode = true
+
     @Option(help: "Longest segment handed to one worker, in seconds of film.")
     var segmentSeconds: Double = 10
 
@@ -215,6 +218,7 @@ struct RestoreCommand: ParsableCommand {
                 let workerThreads = self.workerThreads.map { RestoreCommand.capped($0, "--worker-threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores") }
                 var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
                 options.keepJobDirectory = keepJob
+                options.workersEncode = workersEncode
                 options.maxSegmentSeconds = segmentSeconds
                 guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
                 options.overlapFrames = overlap

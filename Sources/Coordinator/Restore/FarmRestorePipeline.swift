@@ -32,6 +32,10 @@ public struct FarmOptions: Sendable {
     public var heartbeatInterval = 1.0
     /// Live view, metrics/status HTTP endpoint and end-of-job throughput report (docs/monitoring.md).
     public var monitoring = MonitoringOptions()
+    /// Workers encode the frames no seam touches in the final codec and the head node joins the pieces, encoding only
+    /// the seams (issue 16). Off, or for outputs that cannot be joined (image sequences), every result comes back
+    /// lossless and the head node encodes the whole film, as before.
+    public var workersEncode = true
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -76,8 +80,9 @@ public final class FarmRestorePipeline {
         settings.noteFields(fields)
         let geometry = try OutputGeometry(source: stream.size!, sampleAspect: stream.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: stream.rotation))
         let encoding = settings.outputEncoding(sourcePixelFormat: stream.pixelFormat)
-        let recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
+        var recipe = try settings.recipe(source: stream.size!, geometry: geometry, inputRate: rate, fields: fields,
                                          outputPixelFormat: encoding.pixelFormat)
+        if options.workersEncode { recipe.delivery = FarmRestorePipeline.delivery(encoding: encoding, geometry: geometry, output: outputURL) }
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
         if let retime = recipe.retime {
@@ -148,9 +153,15 @@ public final class FarmRestorePipeline {
         let maxFrames = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
         let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
         let segments = try SegmentPlanner.plan(shots: shots.shots, frameCount: total, settings: plannerSettings)
-        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments)
         // Retimed: the same segments in output frames (what each worker makes, what the stitcher blends).
         let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
+        // With workers encoding: each segment's frames no seam touches, in its own output frames.
+        let interiors = recipe.delivery.map { _ in
+            zip(StitchPlan(plan: outputPlan).interiors(segmentCount: outputPlan.segments.count, starts: outputPlan.segments.map(\.input.lowerBound)),
+                outputPlan.segments).map { interior, segment in (interior.lowerBound - segment.input.lowerBound)..<(interior.upperBound - segment.input.lowerBound) }
+        }
+        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
+                                         interiors: interiors)
         try job.writeFile("plan.json", try jobPlan.encoded())
 
         // 4. Resume: results the journal lists and the disk confirms are candidates; the rest are (re)done.
@@ -186,17 +197,35 @@ public final class FarmRestorePipeline {
             todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
         }
         logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
+        // 6. The film is written from now on, in film order, as segments arrive (stitched, blending overlaps where the
+        // versions agree; joined from the workers' pieces, or encoded here); after the farm only its tail is left.
+        let board = ResultBoard()
+        let pending = Set(todo.map(\.index))
+        for segment in needed where !pending.contains(segment.index) {
+            if let entry = job.entries[jobPlan.keys[segment.index]] { board.post(segment.index, job.resultsURL.appendingPathComponent(entry.file)) }
+        }
+        let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: outputRate, startTime: probe.startTime, encoding: encoding,
+                                              color: .defaultFor(height: geometry.canvas.height), threads: settings.threads,
+                                              sequenceStart: settings.sequenceStart)
+        let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, joined: recipe.delivery != nil, source: settings.source,
+                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
+                                    board: board, target: OutputTarget(outputURL.path), stop: stop, logger: logger, warn: warn)
+        try assembly.start(job: job)
+        var assembled = false
+        defer { if !assembled { assembly.cancel() } }
         if !todo.isEmpty {
             let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
-            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, keys: jobPlan.keys, recipe: recipe, job: job)
+            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
+                        job: job, board: board)
         }
-
-        // 6. Stitch (blending overlaps where the versions agree) and encode once, with the source's audio.
-        let written = try assemble(plan: outputPlan, job: job, keys: jobPlan.keys, rate: outputRate, startTime: probe.startTime,
-                                   geometry: geometry, encoding: encoding, outputURL: outputURL)
+        try stop.begin("encode")
+        let written = try assembly.finish()
+        assembled = true
+        try job.removeStalePartialOutputs()
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
         summary.segmentsRestored = todo.count
         summary.segmentsReused = needed.count - todo.count
+        summary.framesWrittenDuringFarm = assembly.framesAtFarmEnd
         return summary
     }
 
@@ -252,8 +281,19 @@ public final class FarmRestorePipeline {
         return "tcp://\(host):" + (endpoint.split(separator: ":").last.map(String.init) ?? "")
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, keys: [String], recipe: RenderRecipe,
-                         job: JobDirectory) throws {
+    /// The job's final encoding for the workers, when its output can be joined from pieces: H.264 or FFV1 in a
+    /// container that holds one stream header for the whole film (MP4, MOV, Matroska). Image sequences are written
+    /// by the head node.
+    static func delivery(encoding: VideoEncoding, geometry: OutputGeometry, output: URL) -> RenderRecipe.Delivery? {
+        guard encoding.codec == .h264 || encoding.codec == .ffv1, let pixelFormat = encoding.pixelFormat,
+              ["mp4", "m4v", "mov", "mkv"].contains(output.pathExtension.lowercased()) else { return nil }
+        return RenderRecipe.Delivery(codec: encoding.codec.rawValue, crf: encoding.crf, preset: encoding.preset, pixelFormat: pixelFormat,
+                                     canvasWidth: geometry.canvas.width, canvasHeight: geometry.canvas.height,
+                                     offsetX: geometry.offsetX, offsetY: geometry.offsetY)
+    }
+
+    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
+                         keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
         try stop.begin("farm")
         let jobDirectory = job.url
         let local = options.bind == nil
@@ -298,7 +338,8 @@ public final class FarmRestorePipeline {
             let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
             return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
                                expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
-                               work: SegmentWork(recipe: recipe, timing: timing))
+                               work: SegmentWork(recipe: recipe, timing: timing,
+                                                 interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) }))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
         let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
@@ -310,7 +351,7 @@ public final class FarmRestorePipeline {
             return file
         }, results: { spec, info, url in
             try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id],
-                                inputFrames: fingerprints[spec.id])
+                                inputFrames: fingerprints[spec.id], recorded: { board.post(Int(spec.id), $0) })
             progress.update(done: done.add(Int64(info.frameCount)))
         })
         try recorder.wait()
@@ -318,43 +359,6 @@ public final class FarmRestorePipeline {
         logger.info("farm finished: \(report)")
     }
 
-    private func assemble(plan: SegmentPlan, job: JobDirectory, keys: [String], rate: Rational, startTime: Rational, geometry: OutputGeometry,
-                          encoding: VideoEncoding, outputURL: URL) throws -> Int64 {
-        try stop.begin("encode")
-        let target = OutputTarget(outputURL.path)
-        // Recorded first: if this process dies mid-encode, the next run (or clean-up) removes the partial file.
-        try job.notePartialOutput(target.partial)
-        try target.prepare()
-        var keep = false
-        defer { if !keep { try? FileManager.default.removeItem(at: target.partial) } }
-        let stopToken = stop.registerTemporary(target.partial.path)
-        defer { stop.remove(stopToken) }
-        let color = ColorDescription.defaultFor(height: geometry.canvas.height)
-        let writer = try MediaWriter(path: target.writePath, video: .init(size: geometry.canvas, rate: rate, startTime: startTime,
-                                                                         encoding: encoding, color: color, threads: settings.threads,
-                                                                         sequenceStart: settings.sequenceStart),
-                                     carryStreamsFrom: settings.source, warn: warn)
-        let converter = PixelConverter()
-        let progress = ProgressReporter(label: "encode", total: Int64(plan.frameCount), quiet: settings.quiet)
-        let entries = job.entries
-        let assembler = StitchAssembler(plan: plan, resultURL: { job.resultsURL.appendingPathComponent(entries[keys[$0]]?.file ?? "missing-\($0)") },
-                                        content: geometry.content)
-        let seams = try assembler.run { rgb in
-            try self.stop.checkpoint("encode")
-            try writer.write(try converter.picture(from: geometry.place(rgb), pixelFormat: writer.pixelFormat, color: color))
-            progress.update(done: writer.frameCount)
-        }
-        for seam in seams { logger.debug("\(seam)") }
-        try writer.finish()
-        progress.finish(done: writer.frameCount)
-        guard writer.frameCount == Int64(plan.frameCount) else {
-            throw RestoreError.frameCountMismatch(expected: Int64(plan.frameCount), written: writer.frameCount)
-        }
-        try target.publish()
-        keep = true
-        try job.removeStalePartialOutputs()
-        return writer.frameCount
-    }
 }
 
 /// A counter shared with the farm's callbacks.

@@ -18,7 +18,9 @@ public struct RestoreJobPlan: Codable, Sendable, Equatable {
     /// `keys[i]` names segment i's result in the journal.
     public var keys: [String]
 
-    public init(input: String, inputIdentity: String, recipe: RenderRecipe, rate: Rational, shots: ShotList, segments: SegmentPlan) throws {
+    /// `interiors`: with a delivery encoding, each segment's interior in its output frames (part of its key).
+    public init(input: String, inputIdentity: String, recipe: RenderRecipe, rate: Rational, shots: ShotList, segments: SegmentPlan,
+                interiors: [Range<Int>]? = nil) throws {
         self.input = input
         self.inputIdentity = inputIdentity
         self.settings = try RestoreJobPlan.fingerprint(recipe: recipe, rate: rate)
@@ -26,7 +28,9 @@ public struct RestoreJobPlan: Codable, Sendable, Equatable {
         self.frameCount = segments.frameCount
         self.shots = shots.boundaries
         self.segments = segments
-        self.keys = segments.segments.map { [settings] in JobKeys.segmentKey(input: inputIdentity, settings: settings, frames: $0.input) }
+        self.keys = segments.segments.map { [settings] in
+            JobKeys.segmentKey(input: inputIdentity, settings: settings, frames: $0.input, interior: interiors?[$0.index])
+        }
     }
 
     /// The recipe as sorted JSON, the rate, and the version of the segment-input format.

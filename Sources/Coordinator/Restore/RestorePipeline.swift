@@ -25,6 +25,9 @@ public struct RestorePipeline {
         /// Farm runs: segments restored by this run, and finished segments reused from the job directory.
         public var segmentsRestored = 0
         public var segmentsReused = 0
+        /// Farm runs: film frames already written when the farm's last segment came in (the film is written as segments
+        /// arrive, so only the rest is left after the farm).
+        public var framesWrittenDuringFarm: Int64 = 0
     }
 
     @discardableResult

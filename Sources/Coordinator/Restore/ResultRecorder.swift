@@ -13,13 +13,15 @@ final class ResultRecorder: @unchecked Sendable {
 
     init(job: JobDirectory) { self.job = job }
 
-    func record(key: String, resultFile: URL, frames: Int, input: URL?, inputFrames: String?) throws {
+    /// `recorded`: called with the result's place in the job directory once it is journaled (the film's writer takes it).
+    func record(key: String, resultFile: URL, frames: Int, input: URL?, inputFrames: String?, recorded: @escaping (URL) -> Void = { _ in }) throws {
         let staged = job.resultsURL.appendingPathComponent("staged-\(key).mkv")
         try? FileManager.default.removeItem(at: staged)
         try FileManager.default.moveItem(at: resultFile, to: staged)
         queue.async { [self] in
             do {
-                try job.record(key: key, resultFile: staged, frames: frames, inputFrames: inputFrames)
+                let entry = try job.record(key: key, resultFile: staged, frames: frames, inputFrames: inputFrames)
+                recorded(job.resultsURL.appendingPathComponent(entry.file))
                 if let input { try? FileManager.default.removeItem(at: input) }
             } catch {
                 lock.lock(); if failure == nil { failure = error }; lock.unlock()

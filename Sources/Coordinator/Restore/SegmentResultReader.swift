@@ -3,30 +3,43 @@ import Media
 import Shared
 
 /// Reads one segment's result file front to back, one film frame at a time, and checks that it holds
-/// exactly the frames of the segment's input range.
+/// exactly the frames of the segment's input range. With an `interior` (a `SegmentResultWriter` file), its lossless
+/// stream holds the frames outside the interior, which the reader steps over (`skipInterior`).
 final class SegmentResultReader {
     let segment: Int
     let frames: Range<Int>
+    let interior: Range<Int>?
     /// The film frame the next `next()` returns.
     private(set) var position: Int
     private let url: URL
     private let decoder: VideoDecoder
 
-    init(segment: Int, frames: Range<Int>, url: URL) throws {
+    init(segment: Int, frames: Range<Int>, url: URL, interior: Range<Int>? = nil) throws {
         self.segment = segment
         self.frames = frames
+        self.interior = interior
         self.url = url
         position = frames.lowerBound
         let media = try MediaInput(path: url.path)
-        decoder = try VideoDecoder(input: media, stream: try media.primaryVideoStream(), threads: 1)
+        guard interior == nil || media.info.streams.count == 2 else {
+            throw AssemblyError.segmentShort(segment: segment, file: url.path, expected: frames.count, got: 0)
+        }
+        let stream = interior == nil ? try media.primaryVideoStream() : media.info.streams[SegmentResultWriter.losslessStream]
+        decoder = try VideoDecoder(input: media, stream: stream, threads: 1)
     }
 
     func next() throws -> VideoPicture {
+        if let interior, interior.contains(position) { throw AssemblyError.outOfOrder(segment: segment, at: position, expected: interior.upperBound) }
         guard position < frames.upperBound, let frame = try decoder.next() else {
             throw AssemblyError.segmentShort(segment: segment, file: url.path, expected: frames.count, got: position - frames.lowerBound)
         }
         position += 1
         return frame.picture
+    }
+
+    /// Steps over the interior (its frames are copied as packets, not decoded here).
+    func skipInterior() {
+        if let interior, position == interior.lowerBound { position = interior.upperBound }
     }
 
     /// Called after the last frame: the file must not hold more.

@@ -21,27 +21,31 @@ public struct StitchAssembler {
 
     public let plan: SegmentPlan
     /// Segment index → its result file (FFV1, exactly the frames of the segment's input range).
-    public let resultURL: (Int) -> URL
+    public let resultURL: (Int) throws -> URL
     /// Size every frame is brought to (results are already this size unless a worker disagreed).
     public let content: PixelSize
+    /// Joined results (`SegmentResultWriter` files): each segment's interior in film frames, which `run`'s `copy`
+    /// takes as encoded packets; the result's lossless stream then holds only the segment's other frames.
+    public var interiors: [Range<Int>]?
     public var crossfadeWidth = Crossfade.defaultWidth
     public var crossfadeMargin = Crossfade.defaultMargin
 
-    public init(plan: SegmentPlan, resultURL: @escaping (Int) -> URL, content: PixelSize) {
+    public init(plan: SegmentPlan, resultURL: @escaping (Int) throws -> URL, content: PixelSize) {
         self.plan = plan
         self.resultURL = resultURL
         self.content = content
     }
 
-    /// Calls `emit` once per film frame, in order. Returns how each seam was blended.
-    public func run(emit: (RGBImage) throws -> Void) throws -> [SeamReport] {
+    /// Calls `emit` once per film frame, in order — or, with `interiors`, `copy` for each segment's interior and `emit`
+    /// for every other frame. Returns how each seam was blended.
+    public func run(emit: (RGBImage) throws -> Void, copy: ((_ segment: Int, _ frames: Range<Int>) throws -> Void)? = nil) throws -> [SeamReport] {
         let stitch = StitchPlan(plan: plan)
         let converter = PixelConverter()
         var readers: [Int: SegmentResultReader] = [:]
         var reports: [SeamReport] = []
         func reader(_ s: Int) throws -> SegmentResultReader {
             if let r = readers[s] { return r }
-            let r = try SegmentResultReader(segment: s, frames: plan.segments[s].input, url: resultURL(s))
+            let r = try SegmentResultReader(segment: s, frames: plan.segments[s].input, url: resultURL(s), interior: interiors?[s])
             readers[s] = r
             return r
         }
@@ -59,7 +63,12 @@ public struct StitchAssembler {
             case .copy(let segment, let frames):
                 let r = try reader(segment)
                 guard r.position == frames.lowerBound else { throw AssemblyError.outOfOrder(segment: segment, at: r.position, expected: frames.lowerBound) }
-                for _ in frames { try emit(try rgb(try r.next())) }
+                if let copy, r.interior == frames {
+                    r.skipInterior()
+                    try copy(segment, frames)
+                } else {
+                    for _ in frames { try emit(try rgb(try r.next())) }
+                }
                 try close(segment)
             case .blend(let seam):
                 let left = try reader(seam.left), right = try reader(seam.right)

@@ -49,14 +49,27 @@ public struct SegmentWork: Equatable, Sendable {
     public var recipe: RenderRecipe?
     /// Where the segment sits in the film: present exactly when the recipe retimes.
     public var timing: SegmentTiming?
+    /// The segment's output frames (0-based) that no seam touches, which the worker encodes in the job's final codec
+    /// (`RenderRecipe.delivery`); the others come back lossless for the head node to blend. nil: all lossless.
+    public var interior: Range<Int64>?
 
-    public init(recipe: RenderRecipe? = nil, timing: SegmentTiming? = nil) {
+    public init(recipe: RenderRecipe? = nil, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil) {
         self.recipe = recipe
         self.timing = timing
+        self.interior = interior
     }
+
+    /// Output frames the segment makes.
+    public func outputFrameCount(inputFrameCount: UInt32) -> Int64 { timing.map { Int64($0.outputFrames.count) } ?? Int64(inputFrameCount) }
 
     /// The parts checked against each other and the segment (untrusted: from the wire).
     public func validated(inputFrameCount: UInt32) throws -> SegmentWork {
+        if let interior {
+            guard recipe?.delivery != nil else { throw RenderRecipe.RecipeError.invalid("an interior to encode without a delivery encoding") }
+            guard interior.lowerBound >= 0, interior.upperBound <= outputFrameCount(inputFrameCount: inputFrameCount) else {
+                throw RenderRecipe.RecipeError.invalid("interior \(interior) outside the segment's \(outputFrameCount(inputFrameCount: inputFrameCount)) output frames")
+            }
+        }
         switch (recipe?.retime, timing) {
         case (nil, nil): return self
         case (let retime?, let timing?): _ = try timing.validated(inputFrameCount: Int(inputFrameCount), retime: retime); return self

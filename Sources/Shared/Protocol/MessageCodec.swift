@@ -119,19 +119,20 @@ public enum MessageCodec {
         LeaseRef(segment: try r.u64("segment"), attempt: try r.u32("attempt"))
     }
 
-    /// Work: a flags byte (1 = recipe, 2 = timing), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
-    /// the timing as three u64 (first input frame, output frames lower and upper bound, each < 2^40).
+    /// Work: a flags byte (1 = recipe, 2 = timing, 4 = interior), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
+    /// the timing as three u64 (first input frame, output frames lower and upper bound, each < 2^40), the interior as two u64.
     private static func work(_ work: SegmentWork, _ w: inout WireWriter) {
-        w.u8((work.recipe == nil ? 0 : 1) | (work.timing == nil ? 0 : 2))
+        w.u8((work.recipe == nil ? 0 : 1) | (work.timing == nil ? 0 : 2) | (work.interior == nil ? 0 : 4))
         if let recipe = work.recipe { w.blob(recipe.json()) }
         if let t = work.timing {
             w.u64(UInt64(t.firstInputFrame)); w.u64(UInt64(t.outputFrames.lowerBound)); w.u64(UInt64(t.outputFrames.upperBound))
         }
+        if let i = work.interior { w.u64(UInt64(i.lowerBound)); w.u64(UInt64(i.upperBound)) }
     }
 
     private static func work(_ r: inout WireReader, inputFrameCount: UInt32) throws -> SegmentWork {
         let flags = try r.u8("work flags")
-        guard flags & ~3 == 0 else { throw ProtocolError.invalidValue(field: "work flags", reason: "unknown bits in \(flags)") }
+        guard flags & ~7 == 0 else { throw ProtocolError.invalidValue(field: "work flags", reason: "unknown bits in \(flags)") }
         var work = SegmentWork()
         do {
             if flags & 1 != 0 { work.recipe = try RenderRecipe(json: try r.blob("recipe", limit: RenderRecipe.maxEncodedBytes)) }
@@ -142,6 +143,13 @@ public enum MessageCodec {
                     throw ProtocolError.invalidValue(field: "timing", reason: "frames \(first), \(lower)..<\(upper) out of range")
                 }
                 work.timing = SegmentTiming(firstInputFrame: Int64(first), outputFrames: Int64(lower)..<Int64(upper))
+            }
+            if flags & 4 != 0 {
+                let lower = try r.u64("interior"), upper = try r.u64("interior")
+                guard lower <= upper, upper < UInt64(1) << 40 else {
+                    throw ProtocolError.invalidValue(field: "interior", reason: "frames \(lower)..<\(upper) out of range")
+                }
+                work.interior = Int64(lower)..<Int64(upper)
             }
             return try work.validated(inputFrameCount: inputFrameCount)
         } catch let error as RenderRecipe.RecipeError {
