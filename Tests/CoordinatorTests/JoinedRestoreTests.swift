@@ -106,4 +106,57 @@ final class JoinedRestoreTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again)), try Data(contentsOf: URL(fileURLWithPath: joined)))
     }
+
+    /// A result whose file is intact (its checksum is the journal's) but cannot be joined — here segment 1's file holds
+    /// segment 0's frames, as a buggy or foreign worker could send — stops the join with the segment named, and is
+    /// dropped from the journal: the same command again redoes exactly that segment and makes the same film.
+    func testAResultThatCannotBeJoinedIsRedoneOnTheNextRun() throws {
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
+        let encoding = VideoEncoding(codec: .h264, crf: 18, preset: "medium", pixelFormat: "yuv420p")
+        let first = try restore(pens, to: "film.mp4", encoding: encoding)
+        let want = try Data(contentsOf: URL(fileURLWithPath: first))
+        try FileManager.default.removeItem(atPath: first)
+        let job = dir.appendingPathComponent("film.mp4.job")
+        let plan = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: job.appendingPathComponent("plan.json"))) as? [String: Any])
+        let keys = try XCTUnwrap(plan["keys"] as? [String])
+        let journalURL = job.appendingPathComponent("journal.json")
+        var journal = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: journalURL)) as? [String: Any])
+        var entries = try XCTUnwrap(journal["entries"] as? [String: Any])
+        var victim = try XCTUnwrap(entries[keys[1]] as? [String: Any])
+        let donor = try XCTUnwrap(entries[keys[0]] as? [String: Any])
+        let results = job.appendingPathComponent("results")
+        let victimFile = results.appendingPathComponent(try XCTUnwrap(victim["file"] as? String))
+        let bytes = try Data(contentsOf: results.appendingPathComponent(try XCTUnwrap(donor["file"] as? String)))
+        try bytes.write(to: victimFile)
+        victim["bytes"] = bytes.count
+        victim["sha256"] = donor["sha256"]
+        entries[keys[1]] = victim
+        journal["entries"] = entries
+        try JSONSerialization.data(withJSONObject: journal).write(to: journalURL)
+
+        XCTAssertThrowsError(try restore(pens, to: "film.mp4", encoding: encoding)) { error in
+            XCTAssertEqual((error as? AssemblyError)?.segment, 1, "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: first), "no output from a failed join")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: victimFile.path), "the unusable result is dropped")
+        _ = try restore(pens, to: "film.mp4", encoding: encoding) { XCTAssertEqual($0.segmentsRestored, 1) }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first)), want, "the redone segment joins into the same film")
+    }
+
+    /// One pipeline (issue 16, item 4): `--in-process` renders the same segments with the workers' own code and joins
+    /// them the same way, so it makes the farm's film byte for byte — retimed (`--fps`, which it used to refuse) too.
+    /// Both run the engine on 2 threads: RIFE's frames depend on the engine's thread count (found here, issue 16 notes).
+    func testInProcessMakesTheFarmsFilmByteForByte() throws {
+        let pens = try Fixtures.requireFootage("video/pens.mp4")
+        var films: [Data] = []
+        for extra in [["--workers", "1", "--worker-threads", "2"], ["--in-process", "--threads", "2"]] {
+            let out = dir.appendingPathComponent("film\(films.count).mp4").path
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", pens, "-o", out, "--model", "lanczos", "--fps", "50",
+                                                                       "--segment-seconds", "1", "--quiet"] + extra, timeout: 240)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            films.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        XCTAssertEqual(films[0], films[1], "in-process and farm films differ")
+        XCTAssertEqual(try Fixtures.probe(dir.appendingPathComponent("film1.mp4").path, stream: "v:0")["nb_read_frames"], "108")
+    }
 }

@@ -55,7 +55,7 @@ final class RetimeSettingsTests: XCTestCase {
             (["--fps", "60", "--interp", "dain"], "unknown --interp dain"),
             (["--fps", "60", "--order", "fastest"], "--order must be one of auto, interp-first, sr-first"),
             (["--interp", "blend"], "need --fps"),
-            (["--fps", "24", "--in-process", "--model", "lanczos"], "--fps needs the shot plan"),
+            (["--fps", "24", "--in-process", "--workers", "2"], "--in-process renders in this process"),
         ]
         let input = try Fixtures.requireFootage("video/pens.mp4")
         for (arguments, expected) in cases {

@@ -134,7 +134,7 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup(title: "Monitoring") var monitoringOptions: MonitoringCommandOptions
 
-    @Flag(help: "Process in this process without the farm protocol (diagnostics).")
+    @Flag(help: "Render the segments in this process instead of on workers: the same plan, journal, resume and output, no farm protocol.")
     var inProcess = false
 
     func run() throws {
@@ -205,11 +205,10 @@ struct RestoreCommand: ParsableCommand {
             let stop = StopSignal()
             stop.install()
             defer { stop.uninstall() }
-            if inProcess {
-                var pipeline = RestorePipeline(settings: settings)
-                pipeline.stop = stop
-                summary = try pipeline.run()
-            } else {
+            do {
+                if inProcess, bind != nil || self.workers != nil || self.workerThreads != nil {
+                    throw ValidationFailure("--in-process renders in this process: drop --bind, --workers and --worker-threads (or --in-process)")
+                }
                 guard segmentSeconds >= 0.5 else { throw ValidationFailure("--segment-seconds must be at least 0.5") }
                 if let workers = self.workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
                 if let workerThreads = self.workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
@@ -219,6 +218,7 @@ struct RestoreCommand: ParsableCommand {
                 var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
                 options.keepJobDirectory = keepJob
                 options.workersEncode = workersEncode
+                options.inProcess = inProcess
                 options.maxSegmentSeconds = segmentSeconds
                 guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
                 options.overlapFrames = overlap

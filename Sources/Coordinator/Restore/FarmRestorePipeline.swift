@@ -36,6 +36,9 @@ public struct FarmOptions: Sendable {
     /// the seams (issue 16). Off, or for outputs that cannot be joined (image sequences), every result comes back
     /// lossless and the head node encodes the whole film, as before.
     public var workersEncode = true
+    /// Render the segments in this process, one after another with every thread, instead of on workers over the farm
+    /// protocol: the same plan, journal, resume and assembly, no sockets (`restore --in-process`).
+    public var inProcess = false
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -215,11 +218,21 @@ public final class FarmRestorePipeline {
         defer { if !assembled { assembly.cancel() } }
         if !todo.isEmpty {
             let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
-            try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
-                        job: job, board: board)
+            if options.inProcess {
+                try renderInProcess(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys,
+                                    recipe: recipe, job: job, board: board)
+            } else {
+                try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
+                            job: job, board: board)
+            }
         }
         try stop.begin("encode")
-        let written = try assembly.finish()
+        let written: Int64
+        do { written = try assembly.finish() } catch let error as AssemblyError {
+            // A result that cannot be stitched or joined is dropped from the journal: the next run redoes that segment.
+            if outputPlan.segments.indices.contains(error.segment) { try? job.forget(key: jobPlan.keys[error.segment]) }
+            throw error
+        }
         assembled = true
         try job.removeStalePartialOutputs()
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
@@ -290,6 +303,41 @@ public final class FarmRestorePipeline {
         return RenderRecipe.Delivery(codec: encoding.codec.rawValue, crf: encoding.crf, preset: encoding.preset, pixelFormat: pixelFormat,
                                      canvasWidth: geometry.canvas.width, canvasHeight: geometry.canvas.height,
                                      offsetX: geometry.offsetX, offsetY: geometry.offsetY)
+    }
+
+    /// The in-process executor: each segment rendered here by the workers' own `SegmentRenderer` (the model loaded
+    /// once, every thread), recorded in the journal and posted to the film's writer exactly as a worker's result is.
+    private func renderInProcess(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
+                                 keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
+        try stop.begin("restore")
+        let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
+        let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
+        let scratch = try job.ownedDirectory("incoming")
+        let recorder = ResultRecorder(job: job)
+        let total = targets.reduce(0) { $0 + outputPlan.segments[Int($1.id)].input.count }
+        let progress = ProgressReporter(label: "restore", total: Int64(total), quiet: settings.quiet)
+        var done = 0
+        for target in targets.sorted(by: { $0.frames.lowerBound < $1.frames.lowerBound }) {
+            guard let input = target.file else { continue }
+            let index = Int(target.id)
+            let outputs = outputPlan.segments[index].input
+            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(target.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
+            let interior = interiors.map { Int64($0[index].lowerBound)..<Int64($0[index].upperBound) }
+            let output = scratch.appendingPathComponent("segment-\(index).mkv")
+            let result: SegmentRenderer.Result
+            do {
+                result = try renderer.render(input: input, output: output, timing: timing, interior: interior,
+                                             progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
+            } catch is SegmentRenderer.Cancelled {
+                throw RestoreError.interrupted(phase: "restore")
+            }
+            guard result.frames == outputs.count else { throw SegmentRenderer.RenderError.outputCountMismatch(expected: outputs.count, made: result.frames) }
+            done += result.frames
+            try recorder.record(key: keys[index], resultFile: output, frames: result.frames, input: input, inputFrames: fingerprints[target.id],
+                                recorded: { board.post(index, $0) })
+        }
+        try recorder.wait()
+        progress.finish(done: Int64(done))
     }
 
     private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,

@@ -148,11 +148,16 @@ final class FilmAssembly: @unchecked Sendable {
                 try joiner.seamFrame(rgb)
             }, copy: { segment, frames in
                 try self.checkpoint(joiner.frameCount)
-                let piece = try EncodedPiece(path: try self.board.wait(segment).path)
-                guard piece.frameCount == frames.count else {
-                    throw AssemblyError.segmentShort(segment: segment, file: piece.path, expected: frames.count, got: piece.frameCount)
+                let path = try self.board.wait(segment).path
+                do {
+                    let piece = try EncodedPiece(path: path)
+                    guard piece.frameCount == frames.count else {
+                        throw AssemblyError.segmentShort(segment: segment, file: path, expected: frames.count, got: piece.frameCount)
+                    }
+                    try joiner.append(piece)
+                } catch let error as MediaError {
+                    throw AssemblyError.unusable(segment: segment, file: path, detail: "\(error)")
                 }
-                try joiner.append(piece)
                 try self.checkpoint(joiner.frameCount)
             })
             written = try joiner.finish().frameCount

@@ -3,9 +3,7 @@ import Media
 import Processors
 import Shared
 
-/// Restores a film on this machine: decode → constant rate → process → place → encode, with the
-/// source's audio and subtitles carried over. Writes to a temporary name and renames at the end, so
-/// the output path never holds a half-written file.
+/// Restores a film in this process, without workers: the same pipeline as the farm (`FarmOptions.inProcess`).
 public struct RestorePipeline {
     public let settings: RestoreSettings
     public var warn: (String) -> Void
@@ -30,53 +28,15 @@ public struct RestorePipeline {
         public var framesWrittenDuringFarm: Int64 = 0
     }
 
+    /// The one restore pipeline (`FarmRestorePipeline`) with its in-process executor: shots, segments, journal and
+    /// resume, the film written as segments finish — the segments rendered here instead of on workers.
     @discardableResult
     public func run() throws -> Summary {
-        let started = Date()
-        let target = OutputTarget(settings.output)
-        try target.validate(input: settings.input)
-        guard settings.retime == nil else { throw RestoreError.retimingNeedsFarm }
-
-        try stop.begin("restore")
-        let reader = try ConstantRateReader(source: settings.source, threads: settings.threads)
-        let source = try reader.input.primaryVideoStream()
-        RestorePipeline.noteOtherVideoStreams(reader.input, warn: warn)
-        let fields = try reader.fieldPlan()
-        settings.noteFields(fields)
-        let geometry = try OutputGeometry(source: source.size!, sampleAspect: source.sampleAspectRatio ?? .one, request: settings.geometry.stored(rotation: source.rotation))
-        let filter = try FilterFactory.make(try settings.recipe(source: source.size!, geometry: geometry, fields: fields),
-                                            threads: settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
-        let converter = PixelConverter()
-        let color = ColorDescription.defaultFor(height: geometry.canvas.height)
-
-        try target.prepare()
-        var keep = false
-        defer { if !keep { try? FileManager.default.removeItem(at: target.partial) } }
-        let stopToken = stop.registerTemporary(target.partial.path)
-        defer { stop.remove(stopToken) }
-
-        let writer = try MediaWriter(path: target.writePath, video: .init(size: geometry.canvas, rate: reader.rate, startTime: reader.startTime,
-                                                                         encoding: settings.outputEncoding(sourcePixelFormat: source.pixelFormat),
-                                                                         color: color, threads: settings.threads, sequenceStart: settings.sequenceStart),
-                                     carryStreamsFrom: settings.source, warn: warn)
-        let progress = ProgressReporter(label: "restore", total: reader.estimatedFrameCount, quiet: settings.quiet)
-        while let frame = try reader.next() {
-            try stop.checkpoint("restore")
-            let rgb = try converter.rgbImage(from: frame.picture)
-            var processed = try filter.apply(rgb)
-            if processed.size != geometry.content { processed = try converter.resize(processed, to: geometry.content) }
-            let placed = geometry.place(processed)
-            try writer.write(try converter.picture(from: placed, pixelFormat: writer.pixelFormat, color: color))
-            progress.update(done: writer.frameCount)
-        }
-        try writer.finish()
-        progress.finish(done: writer.frameCount)
-        guard writer.frameCount == reader.framesRead else {
-            throw RestoreError.frameCountMismatch(expected: reader.framesRead, written: writer.frameCount)
-        }
-        try target.publish()
-        keep = true
-        return Summary(frames: writer.frameCount, size: geometry.canvas, rate: reader.rate, seconds: Date().timeIntervalSince(started))
+        var options = FarmOptions()
+        options.inProcess = true
+        let pipeline = FarmRestorePipeline(settings: settings, options: options, warn: warn)
+        pipeline.stop = stop
+        return try pipeline.run()
     }
 
     /// A film with several video streams (a second angle, a commentary picture): say which one is restored, since the

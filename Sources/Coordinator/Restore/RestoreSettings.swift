@@ -118,7 +118,6 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
     case outputFailed(path: String, detail: String)
     case unsupportedOutputExtension(String)
     case frameCountMismatch(expected: Int64, written: Int64)
-    case retimingNeedsFarm
 
     public var description: String {
         switch self {
@@ -132,7 +131,6 @@ public enum RestoreError: Error, CustomStringConvertible, Equatable {
         case .interrupted(let phase): return "stopped during \(phase) on request; nothing partial was kept. Run the same command again to resume."
         case .unsupportedOutputExtension(let e): return "Output must be .mp4, .mkv or .mov, not \(e.isEmpty ? "a name without extension" : "." + e)."
         case .frameCountMismatch(let e, let w): return "Internal error: wrote \(w) frames, expected \(e); the output was not kept."
-        case .retimingNeedsFarm: return "--fps needs the shot plan of the farm path; drop --in-process (local workers are started for you)."
         }
     }
 }

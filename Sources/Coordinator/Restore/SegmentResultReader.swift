@@ -30,7 +30,10 @@ final class SegmentResultReader {
 
     func next() throws -> VideoPicture {
         if let interior, interior.contains(position) { throw AssemblyError.outOfOrder(segment: segment, at: position, expected: interior.upperBound) }
-        guard position < frames.upperBound, let frame = try decoder.next() else {
+        let decoded: DecodedFrame?
+        do { decoded = position < frames.upperBound ? try decoder.next() : nil }
+        catch let error as MediaError { throw AssemblyError.unusable(segment: segment, file: url.path, detail: "\(error)") }
+        guard let frame = decoded else {
             throw AssemblyError.segmentShort(segment: segment, file: url.path, expected: frames.count, got: position - frames.lowerBound)
         }
         position += 1
@@ -55,12 +58,22 @@ public enum AssemblyError: Error, CustomStringConvertible, Equatable {
     case segmentShort(segment: Int, file: String, expected: Int, got: Int)
     case segmentLong(segment: Int, file: String, expected: Int)
     case outOfOrder(segment: Int, at: Int, expected: Int)
+    /// The result cannot be read or joined (damaged, or encoded with other settings than the film's).
+    case unusable(segment: Int, file: String, detail: String)
+
+    /// The segment whose result is at fault (its journal entry is dropped, so the next run redoes it).
+    public var segment: Int {
+        switch self {
+        case .segmentShort(let s, _, _, _), .segmentLong(let s, _, _), .outOfOrder(let s, _, _), .unusable(let s, _, _): return s
+        }
+    }
 
     public var description: String {
         switch self {
         case .segmentShort(let s, let f, let e, let g): return "segment \(s)'s result \(f) ends after \(g) of \(e) frames; run the same command again to redo it"
         case .segmentLong(let s, let f, let e): return "segment \(s)'s result \(f) holds more than its \(e) frames; run the same command again to redo it"
         case .outOfOrder(let s, let a, let e): return "internal error: segment \(s) asked for frame \(e) while at \(a)"
+        case .unusable(let s, let f, let d): return "segment \(s)'s result \(f) cannot be used (\(d)); run the same command again to redo it"
         }
     }
 }

@@ -45,7 +45,10 @@ public struct StitchAssembler {
         var reports: [SeamReport] = []
         func reader(_ s: Int) throws -> SegmentResultReader {
             if let r = readers[s] { return r }
-            let r = try SegmentResultReader(segment: s, frames: plan.segments[s].input, url: resultURL(s), interior: interiors?[s])
+            let url = try resultURL(s)
+            let r: SegmentResultReader
+            do { r = try SegmentResultReader(segment: s, frames: plan.segments[s].input, url: url, interior: interiors?[s]) }
+            catch let error as MediaError { throw AssemblyError.unusable(segment: s, file: url.path, detail: "\(error)") }
             readers[s] = r
             return r
         }
