@@ -80,7 +80,8 @@ let package = Package(
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport",
+                                                            .product(name: "Logging", package: "swift-log")]),
         // Issue 8: fault injection and hostile input (the fast part; faults/run-all.sh runs the rest).
         .testTarget(name: "FaultTests", dependencies: ["Coordinator", "Worker", "Inference", "Media", "Processors", "Shared", "TestSupport",
                                                        .product(name: "Logging", package: "swift-log")]),

@@ -22,6 +22,14 @@ public struct ConstantRateNormalizer<Payload> {
         self.rate = rate
     }
 
+    /// Continues a sequence whose frame 0 is at `start` from a frame in its middle (a segment cut from the film at a
+    /// keyframe): the first frame pushed is held at its own slot, and the output resumes there, exactly as the
+    /// whole-film sequence goes on from that frame (its earlier frames all lie on earlier slots).
+    public init(rate: Rational, start: Rational) {
+        self.init(rate: rate)
+        self.start = start
+    }
+
     /// Feeds the next decoded frame; returns the output frames that are now final, in order.
     public mutating func push(_ payload: Payload, time: Rational, duration: Rational?) -> [Payload] {
         let origin = start ?? time
@@ -30,6 +38,8 @@ public struct ConstantRateNormalizer<Payload> {
         var out: [Payload] = []
         if let held {
             while nextSlot < slot { out.append(held.payload); nextSlot += 1 }
+        } else {
+            nextSlot = max(nextSlot, slot) // 0 for a whole film; a cut starts at its first frame's slot
         }
         held = (payload, slot)
         let end = time + (duration ?? rate.reciprocal)
@@ -43,6 +53,16 @@ public struct ConstantRateNormalizer<Payload> {
         let total = max(1, ((lastEnd - start) * rate).rounded)
         var out: [Payload] = []
         while nextSlot < total { out.append(held.payload); nextSlot += 1 }
+        self.held = nil
+        return out
+    }
+
+    /// Ends a cut that holds every frame up to slot `last`: the held frame fills the slots up to `last` (a later
+    /// frame would have ended it; the whole film's `finish` does the same at its end).
+    public mutating func finish(through last: Int64) -> [Payload] {
+        guard let held else { return [] }
+        var out: [Payload] = []
+        while nextSlot <= last { out.append(held.payload); nextSlot += 1 }
         self.held = nil
         return out
     }

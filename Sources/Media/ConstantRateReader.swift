@@ -45,6 +45,11 @@ public final class ConstantRateReader {
         return max(1, (duration * rate).rounded)
     }
 
+    /// Damaged packets met so far, and frames timed otherwise than by their own presentation timestamp
+    /// (`VideoDecoder`): either makes a packet cut of this source unsafe (`SegmentInputCut.hazard`).
+    public var damagedPackets: Int { decoder.damagedPackets }
+    public var framesTimedWithoutPTS: Int { decoder.framesTimedWithoutPTS }
+
     /// How fields are turned into progressive frames (nil: frames as decoded); may decode the first frame to decide.
     public func fieldPlan() throws -> Deinterlacing? { try decoder.fieldPlan() }
 

@@ -15,6 +15,9 @@ public final class VideoDecoder {
     private var corruptPackets = 0
     /// Frames handed out so far.
     public private(set) var framesDecoded = 0
+    /// Frames whose time is not their own presentation timestamp (FFmpeg fell back to decode timestamps, or none):
+    /// such timing depends on the container's decode timestamps, which a packet cut does not keep.
+    public private(set) var framesTimedWithoutPTS = 0
 
     private let interlacing: InterlaceMode
     private let threads: Int
@@ -147,6 +150,7 @@ public final class VideoDecoder {
     /// A decoded frame's presentation time (in the stream's time base) and duration, in decoding-output order.
     private func timing(of frame: UnsafeMutablePointer<AVFrame>) -> (pts: Int64, duration: Int64?) {
         var pts = frame.pointee.best_effort_timestamp
+        if pts == FFmpeg.noPTS || pts != frame.pointee.pts { framesTimedWithoutPTS += 1 }
         if pts == FFmpeg.noPTS { pts = frame.pointee.pts }
         if pts == FFmpeg.noPTS {
             // No timestamp at all: continue from the previous frame at the stream's rate.

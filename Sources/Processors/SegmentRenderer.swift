@@ -2,7 +2,7 @@ import Foundation
 import Media
 import Shared
 
-/// A worker's media work on one segment: decode the segment's input file, run the recipe's filter on every
+/// A worker's media work on one segment: decode the segment's input file (the source's packets or lossless frames), run the recipe's filter on every
 /// frame (and, when the film is retimed, the interpolator), and write the restored frames losslessly (FFV1,
 /// planar RGB of the recipe's precision, 10 bits by default) for the coordinator to stitch.
 public final class SegmentRenderer {
@@ -45,10 +45,9 @@ public final class SegmentRenderer {
     /// touches, encoded in the recipe's delivery encoding (a `SegmentResultWriter` file); nil: every frame lossless.
     public func render(input: URL, output: URL, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, progress: (Int) -> Void = { _ in },
                        isCancelled: () -> Bool = { false }) throws -> Result {
-        let media = try MediaInput(path: input.path)
-        let stream = try media.primaryVideoStream()
-        let decoder = try VideoDecoder(input: media, stream: stream, threads: 1)
-        let sourceRate = stream.baseFrameRate ?? stream.averageFrameRate ?? Rational(25)
+        // A packet cut of the source or a lossless file, told apart by its metadata (`SegmentInputReader`).
+        let decoder = try SegmentInputReader(path: input.path)
+        let sourceRate = decoder.rate
         let rate = recipe.retime?.outputRate ?? sourceRate
         let sink = try ResultSink(recipe: recipe, resultFormat: resultFormat, interior: interior, output: output, rate: rate, converter: converter)
         var frames = 0
@@ -135,7 +134,7 @@ public final class SegmentRenderer {
 
     /// Streams the segment through a `RetimeSchedule`: keeps only the frames outputs still need (at most a
     /// duplicate run plus the pictures either side), upscales each picture at most once when SR runs first.
-    private func retimeFrames(decoder: VideoDecoder, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
+    private func retimeFrames(decoder: SegmentInputReader, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
                               isCancelled: () -> Bool, write: (RGBImage, ColorDescription) throws -> Void) throws {
         var schedule = RetimeSchedule(retiming: try Retiming(inputRate: retime.inputRate, outputRate: retime.outputRate),
                                       firstInputFrame: timing.firstInputFrame, outputFrames: timing.outputFrames,

@@ -24,6 +24,24 @@ final class ConstantRateTests: XCTestCase {
         XCTAssertEqual(out, [0, 1, 1, 3, 4, 5])
     }
 
+    /// A packet cut decodes the film from a keyframe in its middle: the sequence continued from any input frame, with
+    /// the film's start, gives exactly the whole sequence's frames from that frame's slot on (gaps and bursts included).
+    func testACutContinuesTheSequenceFromItsFirstFrame() {
+        let times = [Rational(0), Rational(1, 10), Rational(3, 10), Rational(34, 100), Rational(36, 100), Rational(5, 10),
+                     Rational(52, 100), Rational(9, 10), Rational(1)]
+        let rate = Rational(10)
+        let whole = normalise(times: times, rate: rate)
+        XCTAssertEqual(whole.count, 11)
+        for first in times.indices {
+            var n = ConstantRateNormalizer<Int>(rate: rate, start: times[0])
+            var out: [Int] = []
+            for i in first..<times.count { out += n.push(i, time: times[i], duration: nil) }
+            out += n.finish(through: Int64(whole.count - 1))
+            let slot = Int((times[first] * rate).rounded)
+            XCTAssertEqual(out, Array(whole[slot...]), "cut from input frame \(first) (slot \(slot))")
+        }
+    }
+
     func testVariableRatePensKeepsItsFrameCount() throws {
         let pens = try Fixtures.requireFootage("video/pens.mp4")
         let reader = try ConstantRateReader(path: pens)

@@ -254,7 +254,7 @@ public final class FarmRestorePipeline {
         let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet)
         let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
                                                                file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
-        let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets) {
+        let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets, logger: logger) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("split")
         }

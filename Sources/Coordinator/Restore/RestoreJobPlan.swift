@@ -38,7 +38,9 @@ public struct RestoreJobPlan: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // v2: segment inputs keep the source's depth and chroma (v1 sent some formats, rgb48 for one, as 8-bit yuv444p).
-        return "segment-input ffv1 v2; rate \(rate); recipe " + String(decoding: try encoder.encode(recipe), as: UTF8.self)
+        // v3: an input may be the source's own packets, which the worker decodes in the source's pixel format (a
+        // yuvj420p or rgb48be source is no longer relabelled or repacked first): v2 results are not reused.
+        return "segment-input packets-or-ffv1 v3; rate \(rate); recipe " + String(decoding: try encoder.encode(recipe), as: UTF8.self)
     }
 
     public func encoded() throws -> Data {

@@ -1,11 +1,17 @@
 import Foundation
+import Logging
 import Media
 import Shared
 
-/// Writes each segment's input frames (a half-open range of the constant-rate sequence) to its own lossless
-/// FFV1 file, in one sequential decode of the source, and fingerprints every segment's frames on the way
-/// (`FrameHash`): the fingerprint is what makes a finished segment reusable on resume. A target without a file is
-/// only fingerprinted (a finished segment being checked). Overlapping segments each get the shared frames.
+/// Writes each segment's input (a half-open range of the constant-rate sequence) and fingerprints every segment's
+/// frames (`FrameHash`): the fingerprint is what makes a finished segment reusable on resume. A target without a
+/// file is only fingerprinted (a finished segment being checked). Overlapping segments each get the shared frames.
+///
+/// An input is the source's own packets where the stream can be cut exactly (`SegmentInputCut`): one decode pass
+/// for the fingerprints, then one demux pass copying packets, with no encode; the worker decodes them itself and
+/// checks the fingerprint. Otherwise — interlaced video the coordinator deinterlaces, an image sequence, a codec not
+/// proven to cut exactly, missing timestamps — each input is the frames themselves as a lossless FFV1 file, written
+/// in the decode pass, and `log` says why.
 struct SegmentInputWriter {
     struct Target {
         var id: UInt64
@@ -21,9 +27,68 @@ struct SegmentInputWriter {
         var fingerprints: [UInt64: String]
     }
 
-    /// Decodes `source` once, fills every target file and fingerprints every target.
-    static func write(source: MediaSource, rate: Rational, targets: [Target], progress: (Int) throws -> Void) throws -> Pass {
+    /// Decodes `source` once, fingerprints every target and fills every target file.
+    static func write(source: MediaSource, rate: Rational, targets: [Target], logger: Logger? = nil,
+                      progress: (Int) throws -> Void) throws -> Pass {
+        func fallBack(_ why: String) { logger?.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why)") }
         let reader = try ConstantRateReader(source: source, rate: rate)
+        var index: PacketIndex?
+        if targets.contains(where: { $0.file != nil }) {
+            switch try cutIndex(source: source, reader: reader) {
+            case .success(let packets): index = packets
+            case .failure(let why): fallBack(why.reason)
+            }
+        }
+        var pass = try decode(reader: reader, rate: rate, targets: targets, writeFiles: index == nil, progress: progress)
+        if index != nil, let why = SegmentInputCut.hazard(after: reader) {
+            // Found only by decoding: a second pass writes the frames themselves.
+            fallBack(why)
+            return try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
+        }
+        guard let index else { return pass }
+        let cuts = targets.compactMap { t -> SegmentInputCut.Target? in
+            // A target without a fingerprint was not decoded to its end: the caller finds the source changed.
+            guard let file = t.file, pass.fingerprints[t.id] != nil else { return nil }
+            let header = SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: pass.fingerprints[t.id])
+            return SegmentInputCut.Target(file: file, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime), header: header)
+        }
+        // Keyframes far apart (or only one, as in an H.264 stream of open GOPs) make cuts much longer than their
+        // segments: beyond 3× the frames, the lossless input costs less to send than the packets to decode.
+        let packets = cuts.reduce(0) { $0 + $1.packets.count }, frames = cuts.reduce(0) { $0 + $1.header.frames.count }
+        if packets > 3 * frames {
+            fallBack("the keyframes are too far apart (the cuts would hold \(packets) packets for \(frames) frames)")
+            return try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
+        }
+        do {
+            try SegmentInputCut.write(source: source, index: index, targets: cuts) { _ in try progress(pass.frames) }
+            let bytes = cuts.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.file.path)[.size] as? Int64) ?? 0) }
+            logger?.info("segment inputs: \(cuts.count) cuts of the source's \(index.codec) packets, \(bytes) bytes (\(packets) packets for \(frames) frames)")
+        } catch where !StopSignal.isStop(error) {
+            // Found only while writing (the NUT muxer's time base, a packet it refuses): the decode pass is repeated,
+            // writing frames. A disk that is full fails that pass too, with its own error.
+            fallBack("\(error)")
+            for cut in cuts { try? FileManager.default.removeItem(at: cut.file) }
+            pass = try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
+        }
+        return pass
+    }
+
+    struct Refusal: Error { var reason: String }
+
+    /// The source's packet index when its segments can travel as packet cuts, else why not.
+    static func cutIndex(source: MediaSource, reader: ConstantRateReader) throws -> Result<PacketIndex, Refusal> {
+        if source.isSequence { return .failure(Refusal(reason: "an image sequence has no packets to copy")) }
+        if let fields = try reader.fieldPlan() {
+            return .failure(Refusal(reason: "the video is interlaced and the coordinator deinterlaces it (\(fields.filter))"))
+        }
+        let index = try PacketIndex.scan(source: source)
+        if let why = index.refusal { return .failure(Refusal(reason: why)) }
+        return .success(index)
+    }
+
+    /// The decode pass: fingerprints every target, and with `writeFiles` fills its lossless file.
+    private static func decode(reader: ConstantRateReader, rate: Rational, targets: [Target], writeFiles: Bool,
+                               progress: (Int) throws -> Void) throws -> Pass {
         var open: [UInt64: MediaWriter] = [:]
         var hashes: [UInt64: [FrameHash]] = [:]
         var fingerprints: [UInt64: String] = [:]
@@ -35,7 +100,7 @@ struct SegmentInputWriter {
         while let frame = try reader.next() {
             while nextTarget < byStart.count, byStart[nextTarget].frames.lowerBound <= index {
                 let t = byStart[nextTarget]
-                if let file = t.file {
+                if writeFiles, let file = t.file {
                     try? FileManager.default.removeItem(at: file)
                     open[t.id] = try MediaWriter(path: file.path, video: .init(
                         size: PixelSize(width: frame.picture.width, height: frame.picture.height), rate: rate,
