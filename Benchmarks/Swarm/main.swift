@@ -22,6 +22,9 @@ struct SwarmOptions {
     /// Sockets opened per second: a real farm does not connect 10,000 workers in the same millisecond, and a
     /// burst overflows the coordinator's listen backlog (ZMQ_BACKLOG 100), costing SYN retries of seconds.
     var connectsPerSecond = 2_000.0
+    /// Render time varies by ±this fraction (deterministic per worker and lease): real segments differ in length,
+    /// and identical timers would finish every worker in the same millisecond, a burst no farm sees.
+    var jitter = 0.0
     /// Inputs are held in memory while a segment "renders" (its result is their XOR transform).
     var maxInputBytes = 16 << 20
 
@@ -31,7 +34,7 @@ struct SwarmOptions {
             switch self {
             case .missing(let option): return "missing \(option)"
             case .invalid(let option, let value): return "invalid value '\(value)' for \(option)"
-            case .unknown(let option): return "unknown option \(option); use --connect E --workers N [--seconds S] [--name-prefix P] [--connect-rate R]"
+            case .unknown(let option): return "unknown option \(option); use --connect E --workers N [--seconds S] [--name-prefix P] [--connect-rate R] [--jitter F]"
             }
         }
     }
@@ -58,6 +61,10 @@ struct SwarmOptions {
             case "--seconds": options.secondsPerSegment = try positive(option)
             case "--name-prefix": options.namePrefix = try value(option)
             case "--connect-rate": options.connectsPerSecond = try positive(option)
+            case "--jitter":
+                let text = try value(option)
+                guard let v = Double(text), v >= 0, v < 1 else { throw ParseError.invalid(option, text) }
+                options.jitter = v
             default: throw ParseError.unknown(option)
             }
         }
@@ -151,6 +158,9 @@ struct SimulatedWorker {
     var generation: UInt32 = 0
     var idleSince: Double?
     var stopped = false
+    /// For the busy share: from the first welcome to the job's end (the last result this swarm sent).
+    var welcomedAt: Double?
+    var completedSeen = 0
 }
 
 final class Swarm {
@@ -163,11 +173,13 @@ final class Swarm {
     var outboxWorkers = Set<Int>()
     var stopping = false
     static let stdinToken = UInt64.max
+    static let traced = Int(ProcessInfo.processInfo.environment["LUMIERE_SWARM_TRACE"] ?? "") ?? -1
 
     // Measurements.
     var lateness = Histogram()
     var idleGaps = Histogram()
     var renderedSeconds = 0.0
+    var lastResultAt = 0.0
     var segmentsRendered = 0
     var reconnects = 0
     var exits: [String] = []
@@ -253,7 +265,7 @@ final class Swarm {
             let lease = rendering.assignment.lease
             apply(i, workers[i].machine.onProgress(lease, framesDone: rendering.frame, framesTotal: rendering.frames, now: t))
             if rendering.frame < rendering.frames {
-                timers.push(.init(due: entry.due + options.secondsPerSegment / Double(rendering.frames), worker: entry.worker,
+                timers.push(.init(due: entry.due + renderSeconds(i, lease) / Double(rendering.frames), worker: entry.worker,
                                   kind: .frame, generation: entry.generation))
             } else {
                 workers[i].rendering = nil
@@ -289,7 +301,9 @@ final class Swarm {
                 guard parts.count == 1 else { undecodable += 1; continue }
                 let t = now
                 do {
-                    apply(i, workers[i].machine.onMessage(try MessageCodec.decode(parts[0]), now: t))
+                    let message = try MessageCodec.decode(parts[0])
+                    if i == Swarm.traced { FileHandle.standardError.write(Data(String(format: "%.3f in %@\n", t, "\(message.kind)").utf8)) }
+                    apply(i, workers[i].machine.onMessage(message, now: t))
                 } catch let error as ProtocolError {
                     undecodable += 1
                     apply(i, workers[i].machine.onUndecodable(error, now: t))
@@ -304,11 +318,27 @@ final class Swarm {
 
     private func apply(_ i: Int, _ directives: [WorkerDirective]) {
         for directive in directives { perform(i, directive) }
+        if workers[i].welcomedAt == nil, workers[i].machine.everWelcomed { workers[i].welcomedAt = now }
+        if workers[i].machine.segmentsCompleted != workers[i].completedSeen {
+            workers[i].completedSeen = workers[i].machine.segmentsCompleted
+            lastResultAt = now
+        }
+    }
+
+    /// Seconds this lease "renders": the nominal time ± jitter, from a hash of worker and lease (reproducible).
+    private func renderSeconds(_ i: Int, _ lease: LeaseRef) -> Double {
+        var z = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 ^ lease.segment &* 0xBF58_476D_1CE4_E5B9 ^ UInt64(lease.attempt)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let u = Double(z >> 11) / Double(1 << 53) * 2 - 1
+        return options.secondsPerSegment * (1 + options.jitter * u)
     }
 
     private func perform(_ i: Int, _ directive: WorkerDirective) {
         switch directive {
         case .send(let message):
+            if i == Swarm.traced { FileHandle.standardError.write(Data(String(format: "%.3f out %@\n", now, "\(message.kind)").utf8)) }
             send(i, MessageCodec.encode(message))
         case .reconnect(let delay):
             reconnects += 1
@@ -333,7 +363,7 @@ final class Swarm {
             workers[i].idleSince = nil
             let frames = max(1, assignment.inputFrameCount)
             workers[i].rendering = (assignment, 0, frames, t)
-            timers.push(.init(due: t + options.secondsPerSegment / Double(frames), worker: Int32(i), kind: .frame,
+            timers.push(.init(due: t + renderSeconds(i, assignment.lease) / Double(frames), worker: Int32(i), kind: .frame,
                               generation: workers[i].generation))
         case .cancelProcessing(let lease):
             if workers[i].rendering?.assignment.lease == lease {
@@ -421,6 +451,8 @@ final class Swarm {
             "segmentsCompleted": workers.reduce(0) { $0 + $1.machine.segmentsCompleted },
             "segmentsRendered": segmentsRendered,
             "renderedSeconds": renderedSeconds,
+            // Worker-seconds from each worker's welcome to this swarm's last result: busy share = rendered / window.
+            "windowSeconds": workers.reduce(0.0) { $0 + ($1.welcomedAt.map { max(0, lastResultAt - $0) } ?? 0) },
             "reconnects": reconnects,
             "exits": exits.count,
             "undecodable": undecodable,

@@ -12,7 +12,12 @@ import XCTest
 /// the coordinator's alone, unlike FarmCapacityBenchmark's process-per-worker, which measured the machine.
 /// `FARM_BENCH=1 FARM_BENCH_SWARM_WORKERS=10000 FARM_BENCH_SEGMENT_SECONDS=60 swift test -c release --filter FarmSwarmBenchmark`
 /// Optional: FARM_BENCH_SEGMENTS_PER_WORKER (2), FARM_BENCH_FRAMES per segment (24, one progress message each),
-/// FARM_BENCH_INPUT_BYTES (16384; one chunk each way).
+/// FARM_BENCH_INPUT_BYTES (16384; one chunk each way), FARM_BENCH_JITTER (0.1: render times vary ±10 %).
+///
+/// Busy share, three ways: `ideal/wall` as FarmCapacityBenchmark (segments × seconds over the wall time from the
+/// last registration to the end); `job`: rendered worker-seconds over worker-seconds from each worker's welcome
+/// to the job's end (includes the job's tail, where workers run out of segments); `steady`: S / (S + mean idle
+/// gap between a worker's segments), the share a long job approaches.
 final class FarmSwarmBenchmark: XCTestCase {
     private var swarms: [Process] = []
     private var root: URL?
@@ -34,6 +39,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         let segmentsPerWorker = Int(environment["FARM_BENCH_SEGMENTS_PER_WORKER"] ?? "") ?? 2
         let frames = UInt32(environment["FARM_BENCH_FRAMES"] ?? "") ?? 24
         let inputBytes = Int(environment["FARM_BENCH_INPUT_BYTES"] ?? "") ?? 16 << 10
+        let jitter = Double(environment["FARM_BENCH_JITTER"] ?? "") ?? 0.1
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lumiere-swarm")
         try Fixtures.require(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-swarm first (swift build -c release)")
 
@@ -68,7 +74,8 @@ final class FarmSwarmBenchmark: XCTestCase {
             let share = workerCount / swarmCount + (index < workerCount % swarmCount ? 1 : 0)
             let process = Process()
             process.executableURL = binary
-            process.arguments = ["--connect", endpoint, "--workers", "\(share)", "--seconds", "\(segmentSeconds)", "--name-prefix", "swarm\(index)"]
+            process.arguments = ["--connect", endpoint, "--workers", "\(share)", "--seconds", "\(segmentSeconds)", "--name-prefix", "swarm\(index)",
+                                 "--jitter", "\(jitter)"]
             let stdin = Pipe(), stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
@@ -112,14 +119,16 @@ final class FarmSwarmBenchmark: XCTestCase {
         let gapCount = gaps.reduce(0) { $0 + ($1["count"] ?? 0) }
         let gapMean = gapCount == 0 ? 0 : gaps.reduce(0) { $0 + ($1["mean"] ?? 0) * ($1["count"] ?? 0) } / gapCount
         let swarmCPU = stats.reduce(0.0) { $0 + ($1["cpuSeconds"] as? Double ?? 0) }
+        let rendered = stats.reduce(0.0) { $0 + ($1["renderedSeconds"] as? Double ?? 0) }
+        let window = stats.reduce(0.0) { $0 + ($1["windowSeconds"] as? Double ?? 0) }
         let ideal = Double(segmentsPerWorker) * segmentSeconds
-        print(String(format: "farm swarm: %d workers (%d swarm processes), %d segments of %.1f s, %d frames, %d B: "
-                     + "wall %.2f s (ideal %.2f s) → busy %.2f%%, ramp %@; coordinator CPU %.2f s (%.3f ms per segment, "
+        print(String(format: "farm swarm: %d workers (%d swarm processes), %d segments of %.1f s ±%.0f%%, %d frames, %d B: "
+                     + "wall %.2f s (ideal %.2f s) → busy %.2f%%, job %.2f%%, steady %.2f%%, ramp %@; coordinator CPU %.2f s (%.3f ms per segment, "
                      + "%.1f%% of a core), RSS %d → %d MiB (peak %d MiB); "
                      + "swarm: lateness p99 %.3f s max %.3f s, idle gap between segments mean %.3f s p99 %.3f s max %.3f s, "
                      + "%d reconnects, %d exits, CPU %.1f s, report: %@",
-                     workerCount, swarmCount, specs.count, segmentSeconds, frames, inputBytes,
-                     wall, ideal, 100 * ideal / wall, ramp.map { String(format: "%.2f s", $0) } ?? "not reached",
+                     workerCount, swarmCount, specs.count, segmentSeconds, 100 * jitter, frames, inputBytes,
+                     wall, ideal, 100 * ideal / wall, 100 * rendered / max(window, 1e-9), 100 * segmentSeconds / (segmentSeconds + gapMean), ramp.map { String(format: "%.2f s", $0) } ?? "not reached",
                      cpu, 1000 * cpu / Double(specs.count), 100 * cpu / wall, residentBefore, residentAfter, Self.peakResidentMiB(),
                      lateness.map { $0["p99"] ?? 0 }.max() ?? 0, lateness.map { $0["max"] ?? 0 }.max() ?? 0,
                      gapMean, gaps.map { $0["p99"] ?? 0 }.max() ?? 0, gaps.map { $0["max"] ?? 0 }.max() ?? 0,
