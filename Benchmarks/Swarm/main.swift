@@ -182,6 +182,7 @@ final class Swarm {
     var lastResultAt = 0.0
     var segmentsRendered = 0
     var reconnects = 0
+    var reconnectsBeforeWelcome = 0
     var exits: [String] = []
     var undecodable = 0
     var sendErrors = 0
@@ -342,6 +343,9 @@ final class Swarm {
             send(i, MessageCodec.encode(message))
         case .reconnect(let delay):
             reconnects += 1
+            // Before its first welcome a worker waits 3 × its configured 1 s: a coordinator still working through
+            // thousands of registrations answers later; after it, only the coordinator's silence explains one.
+            if workers[i].welcomedAt == nil { reconnectsBeforeWelcome += 1 }
             closeSocket(i)
             timers.push(.init(due: now + delay, worker: Int32(i), kind: .reconnect, generation: 0))
         case .beginInput(let assignment):
@@ -454,6 +458,7 @@ final class Swarm {
             // Worker-seconds from each worker's welcome to this swarm's last result: busy share = rendered / window.
             "windowSeconds": workers.reduce(0.0) { $0 + ($1.welcomedAt.map { max(0, lastResultAt - $0) } ?? 0) },
             "reconnects": reconnects,
+            "reconnectsBeforeWelcome": reconnectsBeforeWelcome,
             "exits": exits.count,
             "undecodable": undecodable,
             "sendErrors": sendErrors,
