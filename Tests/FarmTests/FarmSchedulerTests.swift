@@ -440,13 +440,15 @@ final class FarmSchedulerScaleTests: XCTestCase {
         configuration.leaseTimeoutSeconds = 5
         configuration.maxAttemptsPerSegment = 1_000
         configuration.blocklistAfterFailures = 1_000
-        var s = FarmScheduler(segments: (1...300).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) },
+        var s = FarmScheduler(segments: (1...20_000).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) },
                               configuration: configuration)
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 9) // reproducible: a failure names its step
         var peers: [PeerID] = []
         var now = 0.0
         let result = SegmentResultInfo(frameCount: 10, frameWidth: 1, frameHeight: 1, output: PayloadDescription(byteCount: 1, checksum: 1))
+        var steps = 0
         for step in 0..<3_000 where !s.isFinished {
+            steps += 1
             now += 0.1
             switch Int.random(in: 0..<10, using: &rng) {
             case 0, 1:
@@ -476,5 +478,7 @@ final class FarmSchedulerScaleTests: XCTestCase {
             XCTAssertEqual(s.busyWorkerCount, expectedBusy, "step \(step)")
             if s.busyWorkerCount != expectedBusy { return }
         }
+        XCTAssertGreaterThan(steps, 1_000, "over a thousand random events ran before the job ended")
+        XCTAssertGreaterThan(s.liveWorkers.count, 0)
     }
 }
