@@ -12,7 +12,8 @@ import XCTest
 /// the coordinator's alone, unlike FarmCapacityBenchmark's process-per-worker, which measured the machine.
 /// `FARM_BENCH=1 FARM_BENCH_SWARM_WORKERS=10000 FARM_BENCH_SEGMENT_SECONDS=60 swift test -c release --filter FarmSwarmBenchmark`
 /// Optional: FARM_BENCH_SEGMENTS_PER_WORKER (2), FARM_BENCH_FRAMES per segment (24, one progress message each),
-/// FARM_BENCH_INPUT_BYTES (16384; one chunk each way), FARM_BENCH_JITTER (0.1: render times vary ±10 %).
+/// FARM_BENCH_INPUT_BYTES (16384; one chunk each way), FARM_BENCH_JITTER (0.1: render times vary ±10 %),
+/// FARM_BENCH_CONNECT_RATE (2000 sockets a second per swarm process), FARM_BENCH_HEARTBEAT (the coordinator's 1 s).
 ///
 /// Busy share, three ways: `ideal/wall` as FarmCapacityBenchmark (segments × seconds over the wall time from the
 /// last registration to the end); `job`: rendered worker-seconds over worker-seconds from each worker's welcome
@@ -40,6 +41,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         let frames = UInt32(environment["FARM_BENCH_FRAMES"] ?? "") ?? 24
         let inputBytes = Int(environment["FARM_BENCH_INPUT_BYTES"] ?? "") ?? 16 << 10
         let jitter = Double(environment["FARM_BENCH_JITTER"] ?? "") ?? 0.1
+        let connectRate = Double(environment["FARM_BENCH_CONNECT_RATE"] ?? "") ?? 2_000 // per swarm process, per second
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lumiere-swarm")
         try Fixtures.require(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-swarm first (swift build -c release)")
 
@@ -78,7 +80,7 @@ final class FarmSwarmBenchmark: XCTestCase {
             let process = Process()
             process.executableURL = binary
             process.arguments = ["--connect", endpoint, "--workers", "\(share)", "--seconds", "\(segmentSeconds)", "--name-prefix", "swarm\(index)",
-                                 "--jitter", "\(jitter)"]
+                                 "--jitter", "\(jitter)", "--connect-rate", "\(connectRate)"]
             let stdin = Pipe(), stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
