@@ -285,6 +285,27 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(report.failed?.attempts, ["worker crasher disconnected"])
     }
 
+    /// Issue 16 item 9: a worker whose connection drops (it reconnects, or the network blinks) on two segments is
+    /// not blocklisted for "repeated failures": it lost its leases, as a silent worker does.
+    func testDisconnectsAreNotCountedTowardTheBlocklist() {
+        var s = scheduler([30, 20, 10]) { $0.blocklistAfterFailures = 2 }
+        _ = s.onWorkerRegistered(b, capabilities("steady"), now: 0)
+        for (step, peer) in [a, c].enumerated() {
+            let now = Double(step + 1)
+            _ = s.onWorkerRegistered(peer, capabilities("flaky"), now: now)
+            let lease = s.currentLease(of: peer)!
+            s.onLeaseActivity(peer, lease, now: now + 0.1)
+            let out = s.onPeerUnreachable(peer, now: now + 0.5)
+            XCTAssertFalse(out.contains { if case .rejectWorker = $0 { return true } else { return false } })
+        }
+        XCTAssertFalse(s.isBlocklisted(name: "flaky"))
+        XCTAssertNil(s.failuresByWorker["flaky"])
+        XCTAssertEqual(s.lateOrLost, 2)
+        XCTAssertFalse(s.onWorkerRegistered(PeerID([9]), capabilities("flaky"), now: 5).contains {
+            if case .rejectWorker = $0 { return true } else { return false }
+        }, "it may come back")
+    }
+
     func testUnknownPeerIsAskedToRegisterAndDrainStopsAssignments() {
         var s = scheduler([30, 20])
         XCTAssertEqual(s.onHeartbeat(a, now: 0), [.askToRegister(a)])

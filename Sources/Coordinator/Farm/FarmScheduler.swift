@@ -196,7 +196,10 @@ public struct FarmScheduler {
         var out: [FarmDirective] = [.workerDeclaredDead(peer, reason: reason)]
         if let lease = worker.lease {
             if segments[lease.segment]!.active[lease]?.acknowledged == true {
-                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
+                // A lost connection, like silence: the try counts toward the segment's cap, not toward the worker's
+                // blocklist. Counted as a failure, 10,000 simulated workers that reconnected after an overloaded
+                // coordinator's silence were blocklisted by the hundred (issue 16 item 9, BENCHMARKS.md).
+                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost)
             } else {
                 segments[lease.segment]!.active[lease] = nil
                 if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
