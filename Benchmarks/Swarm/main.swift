@@ -13,6 +13,7 @@ import Worker
 /// Prints `swarm-ready N` once every socket is open, and `swarm-stats {json}` when stdin closes (the benchmark
 /// closes it after the job), then exits. Its own lateness (timers fired late because the thread was busy) is in
 /// the stats: a worker declared lost because the swarm was late is a swarm failure, not a coordinator result.
+/// `LUMIERE_SWARM_TRACE=I` prints worker I's messages with times to stderr (where did a gap between segments go?).
 
 struct SwarmOptions {
     var endpoint = ""
