@@ -67,6 +67,10 @@ let package = Package(
         // Engine vs ncnn benchmark (not a test): see BENCHMARKS.md.
         .executableTarget(name: "lumiere-engine-bench", dependencies: ["Inference"], path: "Benchmarks/EngineBenchmark",
                           swiftSettings: optimize),
+        // Swarm simulator (issue 16 item 9): N simulated workers on real DEALER sockets in one process, for
+        // FarmSwarmBenchmark; see BENCHMARKS.md.
+        .executableTarget(name: "lumiere-swarm", dependencies: ["Worker", "Transport", "Shared"], path: "Benchmarks/Swarm",
+                          swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -12,10 +12,17 @@ import Darwin
 public final class MessagingContext: @unchecked Sendable {
     fileprivate let handle: UnsafeMutableRawPointer
 
-    public init(ioThreads: Int32 = 1) throws {
+    /// `maxSockets`: libzmq refuses a context's 1,024th socket (ZMQ_MAX_SOCKETS defaults to 1023), so a process
+    /// holding thousands of connections (the swarm simulator) must raise it before the first socket opens.
+    public init(ioThreads: Int32 = 1, maxSockets: Int32? = nil) throws {
         guard let handle = zmq_ctx_new() else { throw lastError("zmq_ctx_new") }
         self.handle = handle
         _ = zmq_ctx_set(handle, ZMQ_IO_THREADS, ioThreads)
+        if let maxSockets, zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, maxSockets) != 0 {
+            let failure = lastError("zmq_ctx_set ZMQ_MAX_SOCKETS \(maxSockets)")
+            while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
+            throw failure
+        }
     }
 
     /// Sockets keep their context alive, so by the time this runs every socket is closed and term returns.
@@ -185,6 +192,28 @@ public final class Socket {
             }
             if zmq_msg_more(&message) == 0 { return parts }
         }
+    }
+
+    // MARK: Readiness for an external event loop (epoll over thousands of sockets)
+
+    /// The descriptor libzmq signals when this socket's state may have changed (ZMQ_FD). It is not the data
+    /// connection: readable means "ask `hasMessage`", and libzmq may consume the signal during any send or
+    /// receive, so a caller must check `hasMessage` after every operation on the socket, not only on wake-ups.
+    public func readinessDescriptor() throws -> Int32 {
+        let handle = try live()
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 else { throw lastError("getsockopt ZMQ_FD") }
+        return fd
+    }
+
+    /// Whether a whole message can be received now (ZMQ_EVENTS has POLLIN); also clears a pending ZMQ_FD signal.
+    public func hasMessage() throws -> Bool {
+        let handle = try live()
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_EVENTS, &events, &size) == 0 else { throw lastError("getsockopt ZMQ_EVENTS") }
+        return events & Int32(ZMQ_POLLIN) != 0
     }
 
     /// Waits until any of `sockets` has a message to read, or `timeoutMs` passes; returns which are readable.

@@ -285,6 +285,27 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(report.failed?.attempts, ["worker crasher disconnected"])
     }
 
+    /// Issue 16 item 9: a worker whose connection drops (it reconnects, or the network blinks) on two segments is
+    /// not blocklisted for "repeated failures": it lost its leases, as a silent worker does.
+    func testDisconnectsAreNotCountedTowardTheBlocklist() {
+        var s = scheduler([30, 20, 10]) { $0.blocklistAfterFailures = 2 }
+        _ = s.onWorkerRegistered(b, capabilities("steady"), now: 0)
+        for (step, peer) in [a, c].enumerated() {
+            let now = Double(step + 1)
+            _ = s.onWorkerRegistered(peer, capabilities("flaky"), now: now)
+            let lease = s.currentLease(of: peer)!
+            s.onLeaseActivity(peer, lease, now: now + 0.1)
+            let out = s.onPeerUnreachable(peer, now: now + 0.5)
+            XCTAssertFalse(out.contains { if case .rejectWorker = $0 { return true } else { return false } })
+        }
+        XCTAssertFalse(s.isBlocklisted(name: "flaky"))
+        XCTAssertNil(s.failuresByWorker["flaky"])
+        XCTAssertEqual(s.lateOrLost, 2)
+        XCTAssertFalse(s.onWorkerRegistered(PeerID([9]), capabilities("flaky"), now: 5).contains {
+            if case .rejectWorker = $0 { return true } else { return false }
+        }, "it may come back")
+    }
+
     func testUnknownPeerIsAskedToRegisterAndDrainStopsAssignments() {
         var s = scheduler([30, 20])
         XCTAssertEqual(s.onHeartbeat(a, now: 0), [.askToRegister(a)])
@@ -416,5 +437,69 @@ final class FarmSchedulerScaleTests: XCTestCase {
         let ratio = large / small
         print(String(format: "scheduler: 200 workers, 2000 → 8000 segments: %.3f s → %.3f s, ratio %.1f (linear 4, quadratic 16)", small, large, ratio))
         XCTAssertLessThan(ratio, 8, "4x the segments cost \(ratio)x: an event's cost grows with the segment count")
+    }
+
+    /// Issue 16 item 9: the cost of an event does not grow with the number of workers. Dispatch filtered every worker
+    /// for idle ones on each event, and the straggler scan walked every segment on each event at the job's tail, so
+    /// 10,000 simulated workers spent most of the coordinator's CPU there and timed out while registering. Eight
+    /// times the workers and segments must cost about eight times as much (measured 12: larger tables miss caches
+    /// more), not sixty-four; a ratio, as above.
+    func testEventCostDoesNotGrowWithTheWorkerCount() {
+        func best(_ workers: Int) -> Double { (0..<3).map { _ in Self.drive(workers: workers, segments: 2 * workers).seconds }.min()! }
+        _ = Self.drive(workers: 250, segments: 500) // warm-up
+        let small = best(500), large = best(4_000)
+        let ratio = large / small
+        print(String(format: "scheduler: 500 → 4000 workers (2 segments each): %.3f s → %.3f s, ratio %.1f (linear 8, quadratic 64)", small, large, ratio))
+        XCTAssertLessThan(ratio, 24, "8x the workers cost \(ratio)x: an event's cost grows with the worker count")
+    }
+
+    /// The idle list that replaced the walk stays exactly "registered workers without a lease" through
+    /// registrations, results, failures, stalls, goodbyes, disconnects and re-registrations.
+    func testIdleWorkersStayInStepWithLeases() {
+        var configuration = SchedulerConfiguration()
+        configuration.workerExpirySeconds = 3
+        configuration.leaseTimeoutSeconds = 5
+        configuration.maxAttemptsPerSegment = 1_000
+        configuration.blocklistAfterFailures = 1_000
+        var s = FarmScheduler(segments: (1...20_000).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) },
+                              configuration: configuration)
+        var rng = SplitMix64(seed: 9) // reproducible: a failure names its step
+        var peers: [PeerID] = []
+        var now = 0.0
+        let result = SegmentResultInfo(frameCount: 10, frameWidth: 1, frameHeight: 1, output: PayloadDescription(byteCount: 1, checksum: 1))
+        var steps = 0
+        for step in 0..<3_000 where !s.isFinished {
+            steps += 1
+            now += 0.1
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0, 1:
+                let peer = Int.random(in: 0..<4, using: &rng) == 0 && !peers.isEmpty ? peers.randomElement(using: &rng)! : PeerID([UInt8(step & 0xFF), UInt8(step >> 8), 9])
+                if !peers.contains(peer) { peers.append(peer) }
+                let caps = WorkerCapabilities(workerName: "w\(peer)", host: "h", threads: 1, models: [], freeMemoryBytes: 1)
+                _ = s.onWorkerRegistered(peer, caps, now: now)
+            case 2:
+                if let peer = peers.randomElement(using: &rng), let lease = s.currentLease(of: peer) {
+                    _ = s.onWorkerFailure(peer, lease, message: "simulated", now: now)
+                }
+            case 3:
+                if let peer = peers.randomElement(using: &rng) { _ = s.onWorkerGoodbye(peer, now: now) }
+            case 4:
+                if let peer = peers.randomElement(using: &rng) { _ = s.onPeerUnreachable(peer, now: now) }
+            case 5:
+                _ = s.onTick(now: now)
+            default:
+                for peer in peers where Int.random(in: 0..<3, using: &rng) == 0 {
+                    _ = s.onHeartbeat(peer, now: now)
+                    guard let lease = s.currentLease(of: peer) else { continue }
+                    _ = s.onResultAnnounced(peer, lease, result, now: now)
+                    _ = s.onResultReceived(peer, lease, result, received: result.output, now: now)
+                }
+            }
+            let expectedBusy = s.liveWorkers.filter { s.currentLease(of: $0) != nil }.count
+            XCTAssertEqual(s.busyWorkerCount, expectedBusy, "step \(step)")
+            if s.busyWorkerCount != expectedBusy { return }
+        }
+        XCTAssertGreaterThan(steps, 1_000, "over a thousand random events ran before the job ended")
+        XCTAssertGreaterThan(s.liveWorkers.count, 0)
     }
 }

@@ -149,7 +149,7 @@ public final class FarmCoordinator: @unchecked Sendable {
 
     func publishStatistics(_ scheduler: FarmScheduler) {
         let live = scheduler.liveWorkers
-        let busy = live.filter { scheduler.currentLease(of: $0) != nil }.count
+        let busy = scheduler.busyWorkerCount // not a walk over every worker at 20 Hz
         let done = scheduler.doneCount
         lock.withLock { stats.liveWorkers = live.count; stats.busyWorkers = busy; stats.segmentsDone = done }
         monitor.recordSchedulerState(scheduler.counts, failuresByWorker: scheduler.failuresByWorker)

@@ -6,7 +6,7 @@ extension FarmScheduler {
     /// still idle then race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
     mutating func dispatch(now: Double) -> [FarmDirective] {
         guard !draining, !isFinished else { return [] }
-        var idle = workerOrder.filter { workers[$0]!.lease == nil }
+        var idle = idleOrder // maintained by setLease: no walk over all workers per event
         guard !idle.isEmpty else { return [] }
         // Pending segments come from a maintained list, not a rescan: a thousand workers and ten thousand
         // segments must not cost workers × segments per event.
@@ -21,8 +21,13 @@ extension FarmScheduler {
                 return false
             }
         }
+        // The straggler scan sorts every completion time and walks every segment: per event at a job's tail, with
+        // thousands of workers falling idle one by one, that was O(workers × segments). Stragglers are seconds
+        // late, so one scan per tick interval (ticks dispatch at 20 Hz) finds them as soon.
         if !idle.isEmpty, let factor = configuration.speculateAfterMedianFactor,
-           secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating {
+           secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating,
+           !(now >= stragglerScanAt && now - stragglerScanAt < FarmScheduler.stragglerScanInterval) {
+            stragglerScanAt = now
             var candidates = stragglers(factor: factor, now: now)
             for peer in idle {
                 let name = workers[peer]!.name
@@ -41,7 +46,7 @@ extension FarmScheduler {
         let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
         segments[id]!.status = .running
         segments[id]!.active[lease] = ActiveLease(peer: peer, startedAt: now, deadline: now + configuration.leaseTimeoutSeconds)
-        workers[peer]!.lease = lease
+        setLease(peer, lease)
         return .assign(peer, lease, segments[id]!.spec)
     }
 

@@ -27,7 +27,10 @@ public struct FarmScheduler {
     struct Worker {
         var name: String
         var lastSeen: Double
+        /// Change only through `setLease`, which keeps `idleOrder` in step.
         var lease: LeaseRef?
+        /// Registration order (kept across a re-registration of the same connection), for `idleOrder`.
+        var sequence: Int
     }
 
     public let configuration: SchedulerConfiguration
@@ -42,6 +45,11 @@ public struct FarmScheduler {
     /// Registered workers in registration order (dispatch and ticks are deterministic without sorting).
     var workerOrder: [PeerID] = []
     var dead: Set<PeerID> = []
+    /// Registered workers without a lease, in registration order. Dispatch used to filter all of `workerOrder` for
+    /// them on every event: with 10,000 workers that O(workers) walk per result and per registration was most of the
+    /// coordinator's CPU, and registering 10,000 workers took so long that they timed out (issue 16 item 9).
+    var idleOrder: [PeerID] = []
+    var registrationSequence = 0
     /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
     var failedSegmentsByName: [String: Set<SegmentID>] = [:]
     var blocklist: Set<String> = []
@@ -56,6 +64,9 @@ public struct FarmScheduler {
     /// Leases taken back from workers that were late (heartbeating, no progress) or went silent: not failures.
     public internal(set) var lateOrLost = 0
     var speculations = 0
+    /// When dispatch last looked for stragglers (at most every `stragglerScanInterval`).
+    var stragglerScanAt = -Double.infinity
+    static let stragglerScanInterval = 0.05
     var draining = false
     /// Since when no worker has been registered (nil while there is one).
     var workerlessSince: Double?
@@ -77,6 +88,8 @@ public struct FarmScheduler {
     public func currentLease(of peer: PeerID) -> LeaseRef? { workers[peer]?.lease }
     public var pendingCount: Int { pendingList.count }
     public var doneCount: Int { doneSegments }
+    /// Registered workers holding a lease (O(1): from the idle list).
+    public var busyWorkerCount: Int { workerOrder.count - idleOrder.count }
 
     // MARK: Events
 
@@ -88,8 +101,14 @@ public struct FarmScheduler {
         var out: [FarmDirective] = []
         dead.remove(peer)
         if let lease = workers[peer]?.lease { out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false) }
-        if workers[peer] == nil { workerOrder.append(peer) }
-        workers[peer] = Worker(name: name, lastSeen: now)
+        if let known = workers[peer] {
+            workers[peer] = Worker(name: name, lastSeen: now, lease: nil, sequence: known.sequence) // idle already (fail above)
+        } else {
+            workerOrder.append(peer)
+            registrationSequence += 1
+            workers[peer] = Worker(name: name, lastSeen: now, lease: nil, sequence: registrationSequence)
+            insertIdle(peer)
+        }
         workerlessSince = nil
         return out + [.welcome(peer)] + dispatch(now: now)
     }
@@ -129,13 +148,13 @@ public struct FarmScheduler {
         var segment = segments[lease.segment]!
         secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
         segment.active[lease] = nil
-        workers[peer]!.lease = nil
+        setLease(peer, nil)
         completedByName[workers[peer]!.name, default: 0] += 1
         var out: [FarmDirective] = [.acceptResult(peer, lease, info)]
         // A speculative twin still running loses the race.
         for (other, active) in segment.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
             out.append(.cancel(active.peer, other, reason: "\(lease) finished first"))
-            workers[active.peer]?.lease = nil
+            setLease(active.peer, nil)
         }
         segment.active = [:]
         segment.status = .done
@@ -177,7 +196,10 @@ public struct FarmScheduler {
         var out: [FarmDirective] = [.workerDeclaredDead(peer, reason: reason)]
         if let lease = worker.lease {
             if segments[lease.segment]!.active[lease]?.acknowledged == true {
-                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false)
+                // A lost connection, like silence: the try counts toward the segment's cap, not toward the worker's
+                // blocklist. Counted as a failure, 10,000 simulated workers that reconnected after an overloaded
+                // coordinator's silence were blocklisted by the hundred (issue 16 item 9, BENCHMARKS.md).
+                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost)
             } else {
                 segments[lease.segment]!.active[lease] = nil
                 if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
@@ -227,6 +249,7 @@ public struct FarmScheduler {
 
     mutating func remove(_ peer: PeerID, now: Double) {
         if workers[peer] != nil, let index = workerOrder.firstIndex(of: peer) { workerOrder.remove(at: index) }
+        if workers[peer]?.lease == nil { removeIdle(peer) }
         workers[peer] = nil
         dead.insert(peer)
         if workers.isEmpty { workerlessSince = now }
@@ -274,7 +297,7 @@ public struct FarmScheduler {
     mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double, dispatchAfter: Bool = true,
                        cause: FailureCause = .failed) -> [FarmDirective] {
         guard let name = workers[peer]?.name else { return [] }
-        workers[peer]!.lease = nil
+        setLease(peer, nil)
         var out: [FarmDirective] = []
         var segment = segments[lease.segment]!
         segment.active[lease] = nil
@@ -308,6 +331,34 @@ public struct FarmScheduler {
 }
 
 extension FarmScheduler {
+    /// The one way to change a worker's lease: keeps `idleOrder` (binary search by registration sequence) in step.
+    mutating func setLease(_ peer: PeerID, _ lease: LeaseRef?) {
+        guard let worker = workers[peer] else { return }
+        workers[peer]!.lease = lease
+        if worker.lease == nil, lease != nil { removeIdle(peer) }
+        if worker.lease != nil, lease == nil { insertIdle(peer) }
+    }
+
+    private func idlePosition(_ sequence: Int) -> Int {
+        var low = 0, high = idleOrder.count
+        while low < high {
+            let mid = (low + high) / 2
+            if workers[idleOrder[mid]]!.sequence < sequence { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    mutating func insertIdle(_ peer: PeerID) {
+        let index = idlePosition(workers[peer]!.sequence)
+        if index == idleOrder.count || idleOrder[index] != peer { idleOrder.insert(peer, at: index) }
+    }
+
+    mutating func removeIdle(_ peer: PeerID) {
+        guard let sequence = workers[peer]?.sequence else { return }
+        let index = idlePosition(sequence)
+        if index < idleOrder.count, idleOrder[index] == peer { idleOrder.remove(at: index) }
+    }
+
     /// Puts a segment back in the pending list at its place in `order` (binary search).
     mutating func markPending(_ id: SegmentID) {
         segments[id]!.status = .pending

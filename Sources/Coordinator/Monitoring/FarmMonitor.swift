@@ -28,6 +28,9 @@ public final class FarmMonitor: @unchecked Sendable {
     private var workerOrder: [String] = []
     private var nameOfPeer: [PeerID: String] = [:]
     private var counts = SchedulerCounts()
+    /// When the per-worker histories were last walked (job-relative seconds).
+    private var lastWorkerSample = -Double.infinity
+    static let workerSampleInterval = ThroughputHistory().interval
 
     /// `clock` gives seconds on a monotonic scale (tests pass their own).
     public init(clock: @escaping @Sendable () -> Double = { FarmMonitor.monotonicSeconds() }) {
@@ -53,6 +56,7 @@ public final class FarmMonitor: @unchecked Sendable {
             framesDone = 0
             jobHistory = ThroughputHistory()
             jobHistory.record(time: 0, frames: 0)
+            lastWorkerSample = -Double.infinity
             counts = SchedulerCounts(total: segments.count, pending: segments.count)
         }
     }
@@ -60,7 +64,7 @@ public final class FarmMonitor: @unchecked Sendable {
     public func recordJobFinished() {
         let now = clock()
         lock.withLock {
-            sampleLocked(now)
+            sampleLocked(now, force: true)
             finished = true
             finishedAt = now
         }
@@ -137,13 +141,15 @@ public final class FarmMonitor: @unchecked Sendable {
         let now = clock()
         lock.withLock {
             framesDone += Int64(frames)
-            guard let name = nameOfPeer[peer], var w = workers[name] else { return }
-            if w.lease == lease {
+            guard let name = nameOfPeer[peer], workers[name] != nil else { return }
+            // In place: a local copy of the worker kept its history array shared, so the next sample copied it
+            // (up to 4,096 samples) on every accepted result (memmove in the swarm benchmark's profile).
+            updateLocked(name) { w in
+                guard w.lease == lease else { return }
                 if w.snapshot.state == .sending { w.snapshot.transferSeconds += now - w.phaseStartedAt }
                 if Int64(frames) > w.lastProgress { w.snapshot.framesProcessed += Int64(frames) - w.lastProgress }
                 w.snapshot.segmentsCompleted += 1
             }
-            workers[name] = w
             clearLeaseLocked(name, state: .idle)
             sampleLocked(now)
         }
@@ -209,9 +215,17 @@ public final class FarmMonitor: @unchecked Sendable {
         workers[name]!.snapshot.segmentFramesTotal = 0
     }
 
-    private func sampleLocked(_ now: Double) {
+    private func updateLocked(_ name: String, _ body: (inout Worker) -> Void) { body(&workers[name]!) }
+
+    /// Called for every accepted result and every scheduler tick (20 Hz). Walking all workers each time cost
+    /// O(workers) per segment: with 1,000 simulated workers it was the coordinator's largest user-space cost
+    /// (issue 16 item 9, BENCHMARKS.md). The per-worker histories keep a sample per 0.25 s at most anyway, so
+    /// they are walked at most that often; the job's own history, one series, on every call as before.
+    private func sampleLocked(_ now: Double, force: Bool = false) {
         guard let t = elapsedLocked(now) else { return }
         jobHistory.record(time: t, frames: framesDone)
+        guard force || t - lastWorkerSample >= FarmMonitor.workerSampleInterval else { return }
+        lastWorkerSample = t
         for name in workerOrder { workers[name]!.history.record(time: t, frames: workers[name]!.snapshot.framesProcessed) }
     }
 
