@@ -14,7 +14,7 @@ public struct EngineOptions: Sendable, Equatable {
         case best, avx512, avx2, portable
     }
 
-    /// Worker threads used by every backend (our kernels and OpenBLAS); at least 1.
+    /// Worker threads used by every backend (our kernels, and our tiles of OpenBLAS GEMMs); at least 1.
     public var threads: Int
     public var convolution: ConvolutionAlgorithm
     /// Force a kernel instruction set (for testing the portable path on an AVX-512 machine);
@@ -92,11 +92,42 @@ public final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Single-precision GEMM, row-major: C[m×n] = A[m×k] · B[k×n] (+ C when accumulate).
+    ///
+    /// The result must not depend on the thread count (the farm's film is byte-identical whichever
+    /// worker renders a segment). OpenBLAS's own threading does not give that: its threaded driver
+    /// blocks K differently from the single-threaded one (level3_thread.c halves a K remainder
+    /// between GEMM_Q and 2·GEMM_Q without rounding it to GEMM_UNROLL_M as level3.c does), and on
+    /// AVX-512 its small-matrix sgemm_direct kernel is only taken when one thread is available. RIFE
+    /// v4.0 on pens.mp4 (its coarsest flow block runs 12×10-pixel 3×3 convolutions through here:
+    /// m 192, n 120, k 1728) thus gave a different film at 1 and 2 threads.
+    /// So OpenBLAS always runs single-threaded, and we split C into tiles whose shape depends only on
+    /// (m, n) (`Self.gemmTiles`): every element is computed by one single-threaded OpenBLAS call on
+    /// the same tile whatever the thread count, and the tiles are handed out to our threads.
     func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
-        Backend.prepareBLAS(threads: threads)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+        Backend.prepareBLAS()
+        let (mb, nb) = Self.gemmTiles(m: m, n: n)
+        let mTiles = (m + mb - 1) / mb, nTiles = (n + nb - 1) / nb
+        parallelChunks(mTiles * nTiles, grain: 1) { _, range in
+            for tile in range {
+                let m0 = tile / nTiles * mb, n0 = tile % nTiles * nb
+                let tm = min(mb, m - m0), tn = min(nb, n - n0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tm), Int32(tn), Int32(k), 1,
+                            a + m0 * lda, Int32(lda), b + n0, Int32(ldb), accumulate ? 1 : 0, c + m0 * ldc + n0, Int32(ldc))
+            }
+        }
+    }
+
+    /// The tile shape of `sgemm`, from the matrix shape alone (never the thread count): columns in
+    /// blocks of 256 (each call then re-packs its A rows once per 256 columns, < 1 % of the
+    /// arithmetic), and rows split into blocks of at least 32 until there are 8 tiles, so that
+    /// small-n GEMMs (RIFE's coarsest flow block, n = 120) still spread over up to 8 threads.
+    static func gemmTiles(m: Int, n: Int) -> (rows: Int, columns: Int) {
+        let nb = max(1, min(n, 256))
+        let nTiles = (n + nb - 1) / nb
+        let mWanted = max(1, (8 + nTiles - 1) / nTiles)
+        let mb = max(1, min(m, max(32, ((m + mWanted - 1) / mWanted + 15) / 16 * 16)))
+        return (mb, nb)
     }
 }
 
@@ -110,15 +141,15 @@ public enum Backend {
     /// The OpenBLAS kernel family in use (e.g. "Cooperlake", "SkylakeX", "Haswell").
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
     public static var bestInstructionSetName: String { String(cString: lk_isa_name(bestISA)) }
-    nonisolated(unsafe) private static var blasThreads = -1
-
-    static func prepareBLAS(threads: Int) {
+    /// OpenBLAS runs on one thread, always: `ExecutionContext.sgemm` parallelises over tiles of C
+    /// itself, so that results do not depend on the thread count.
+    static let blasSingleThreaded: Bool = {
         _ = openBLASPrepared
-        if blasThreads != threads {
-            openblas_set_num_threads(Int32(threads))
-            blasThreads = threads
-        }
-    }
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    static func prepareBLAS() { _ = blasSingleThreaded }
 
     /// Call before anything else touches OpenBLAS in the process (the engine does it on first use).
     public static func prepare() { _ = openBLASPrepared }
