@@ -95,11 +95,14 @@ public final class ExecutionContext: @unchecked Sendable {
     ///
     /// The result must not depend on the thread count (the farm's film is byte-identical whichever
     /// worker renders a segment). OpenBLAS's own threading does not give that: its threaded driver
-    /// blocks K differently from the single-threaded one (level3_thread.c halves a K remainder
-    /// between GEMM_Q and 2·GEMM_Q without rounding it to GEMM_UNROLL_M as level3.c does), and on
-    /// AVX-512 its small-matrix sgemm_direct kernel is only taken when one thread is available. RIFE
-    /// v4.0 on pens.mp4 (its coarsest flow block runs 12×10-pixel 3×3 convolutions through here:
-    /// m 192, n 120, k 1728) thus gave a different film at 1 and 2 threads.
+    /// (level3_thread.c) cuts M and N into one range per thread, so an element's C tile, and with it
+    /// the micro-kernel and packing it goes through, depends on the thread count; it also halves a
+    /// K remainder between GEMM_Q and 2·GEMM_Q differently from level3.c, and on AVX-512 the
+    /// small-matrix sgemm_direct kernel is only taken with one thread. Measured (OpenBLAS 0.3.21,
+    /// core Zen): 1 against 2 threads differ in 4–60 % of the values for every shape tried, k 27 to
+    /// 1728. Every shipped model's first GEMM convolution differed (ThreadCountDeterminismTests),
+    /// RIFE v4.0 on pens.mp4 (12×10-pixel 3×3 convolutions of its coarsest flow block: m 192,
+    /// n 120, k 1728) gave another film at 1 and 2 threads.
     /// So OpenBLAS always runs single-threaded, and we split C into tiles whose shape depends only on
     /// (m, n) (`Self.gemmTiles`): every element is computed by one single-threaded OpenBLAS call on
     /// the same tile whatever the thread count, and the tiles are handed out to our threads.
