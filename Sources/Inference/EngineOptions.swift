@@ -14,7 +14,7 @@ public struct EngineOptions: Sendable, Equatable {
         case best, avx512, avx2, portable
     }
 
-    /// Worker threads used by every backend (our kernels and OpenBLAS); at least 1.
+    /// Worker threads used by every backend (our kernels, and our tiles of OpenBLAS GEMMs); at least 1.
     public var threads: Int
     public var convolution: ConvolutionAlgorithm
     /// Force a kernel instruction set (for testing the portable path on an AVX-512 machine);
@@ -92,11 +92,49 @@ public final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Single-precision GEMM, row-major: C[m×n] = A[m×k] · B[k×n] (+ C when accumulate).
+    ///
+    /// The result must not depend on the thread count (the farm's film is byte-identical whichever
+    /// worker renders a segment). OpenBLAS's own threading does not give that: its threaded driver
+    /// (level3_thread.c) cuts M and N into one range per thread, so an element's C tile, and with it
+    /// the micro-kernel and packing it goes through, depends on the thread count; it also halves a
+    /// K remainder between GEMM_Q and 2·GEMM_Q differently from level3.c, and on AVX-512 the
+    /// small-matrix sgemm_direct kernel is only taken with one thread. Measured (OpenBLAS 0.3.21,
+    /// core Zen): 1 against 2 threads differ in 4–60 % of the values for every shape tried, k 27 to
+    /// 1728. Every shipped model's first GEMM convolution differed (ThreadCountDeterminismTests),
+    /// RIFE v4.0 on pens.mp4 (12×10-pixel 3×3 convolutions of its coarsest flow block: m 192,
+    /// n 120, k 1728) gave another film at 1 and 2 threads.
+    /// So OpenBLAS always runs single-threaded, and we split C into tiles whose shape depends only on
+    /// (m, n) (`Self.gemmTiles`): every element is computed by one single-threaded OpenBLAS call on
+    /// the same tile whatever the thread count, and the tiles are handed out to our threads.
     func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
-        Backend.prepareBLAS(threads: threads)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+        Backend.prepareBLAS()
+        let (mb, nb) = Self.gemmTiles(m: m, n: n)
+        let mTiles = (m + mb - 1) / mb, nTiles = (n + nb - 1) / nb
+        parallelChunks(mTiles * nTiles, grain: 1) { _, range in
+            for tile in range {
+                let m0 = tile / nTiles * mb, n0 = tile % nTiles * nb
+                let tm = min(mb, m - m0), tn = min(nb, n - n0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tm), Int32(tn), Int32(k), 1,
+                            a + m0 * lda, Int32(lda), b + n0, Int32(ldb), accumulate ? 1 : 0, c + m0 * ldc + n0, Int32(ldc))
+            }
+        }
+    }
+
+    /// The tile shape of `sgemm`, from the matrix shape alone (never the thread count): 8 tiles where
+    /// the matrix allows, for up to 8 threads. Columns in 8 blocks of at least 256 (a single-threaded
+    /// OpenBLAS call per tile re-packs its rows of A; measured on this Zen host, CPU time of one
+    /// thread, tiles against one whole call: m 64 n 8192 k 27 (the first convolution of the
+    /// super-resolution models) +2 %, m 64 n 30720 k 576 +4 %, and +7 % with 256-column tiles).
+    /// Small-n GEMMs (RIFE's coarsest flow block: n 30 or 120, m 192, k 1728) are split by rows
+    /// instead, in blocks of at least 48 (3–4 tiles): +1 % and +7 %, where blocks of 32 cost +19 %
+    /// and +10 % (B is re-packed for every row block).
+    static func gemmTiles(m: Int, n: Int) -> (rows: Int, columns: Int) {
+        let nb = max(1, min(n, max(256, ((n + 7) / 8 + 15) / 16 * 16)))
+        let nTiles = (n + nb - 1) / nb
+        let mWanted = max(1, (8 + nTiles - 1) / nTiles)
+        let mb = max(1, min(m, max(48, ((m + mWanted - 1) / mWanted + 15) / 16 * 16)))
+        return (mb, nb)
     }
 }
 
@@ -110,15 +148,15 @@ public enum Backend {
     /// The OpenBLAS kernel family in use (e.g. "Cooperlake", "SkylakeX", "Haswell").
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
     public static var bestInstructionSetName: String { String(cString: lk_isa_name(bestISA)) }
-    nonisolated(unsafe) private static var blasThreads = -1
-
-    static func prepareBLAS(threads: Int) {
+    /// OpenBLAS runs on one thread, always: `ExecutionContext.sgemm` parallelises over tiles of C
+    /// itself, so that results do not depend on the thread count.
+    static let blasSingleThreaded: Bool = {
         _ = openBLASPrepared
-        if blasThreads != threads {
-            openblas_set_num_threads(Int32(threads))
-            blasThreads = threads
-        }
-    }
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    static func prepareBLAS() { _ = blasSingleThreaded }
 
     /// Call before anything else touches OpenBLAS in the process (the engine does it on first use).
     public static func prepare() { _ = openBLASPrepared }
