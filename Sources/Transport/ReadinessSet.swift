@@ -36,17 +36,7 @@ public final class ReadinessSet {
 
     /// Watches `socket`; `wait` returns `token` when its descriptor signals.
     public func add(_ socket: Socket, token: UInt64) throws {
-        let fd = try socket.readinessDescriptor()
-        #if os(Linux)
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.u64 = token
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else {
-            throw TransportError.failed(operation: "epoll_ctl add", code: errno, reason: String(cString: strerror(errno)))
-        }
-        #else
-        entries.append((fd, token))
-        #endif
+        try add(fileDescriptor: try socket.readinessDescriptor(), token: token)
     }
 
     /// Stops watching `socket`; call before closing it (its descriptor number is reused afterwards).

@@ -43,32 +43,22 @@ final class FarmCapacityBenchmark: XCTestCase {
         }
         // Start the clock once every worker is registered, so process start-up is not counted as idle time.
         while coordinator.statistics.registrations < workerCount { Thread.sleep(forTimeInterval: 0.01) }
-        let cpuBefore = Self.cpuSeconds()
+        let cpuBefore = FarmHarness.cpuSeconds()
         let start = Date()
         let report = try job.wait(timeout: 3600)
         let wall = Date().timeIntervalSince(start)
-        let cpu = Self.cpuSeconds() - cpuBefore
+        let cpu = FarmHarness.cpuSeconds() - cpuBefore
         XCTAssertTrue(report.succeeded, "\(report)")
         harness.assertAllResultsCorrect()
         let ideal = Double(segmentsPerWorker) * segmentSeconds
         print(String(format: "farm capacity: %d workers, %d segments of %.2f s: wall %.2f s (ideal %.2f s) → busy %.1f%%; "
                      + "coordinator CPU %.2f s (%.2f ms per segment), max RSS %d MiB",
                      workerCount, harness.segments.count, segmentSeconds, wall, ideal, 100 * ideal / wall,
-                     cpu, 1000 * cpu / Double(harness.segments.count), Self.maxResidentMiB()))
+                     cpu, 1000 * cpu / Double(harness.segments.count), FarmHarness.peakResidentMiB()))
         for process in processes { process.terminate() }
         for process in processes { process.waitUntilExit() }
         coordinator.close()
     }
 
-    private static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
 
-    private static func maxResidentMiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss / 1024
-    }
 }

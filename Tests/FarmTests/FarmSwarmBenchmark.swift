@@ -97,7 +97,7 @@ final class FarmSwarmBenchmark: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(connectStart), 300, "workers did not all register")
             if Date().timeIntervalSince(connectStart) > 300 { return }
         }
-        let cpuBefore = Self.cpuSeconds()
+        let cpuBefore = FarmHarness.cpuSeconds()
         let start = Date()
         var ramp: Double?
         while ramp == nil, Date().timeIntervalSince(start) < segmentSeconds {
@@ -106,7 +106,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         }
         let outcome = Result { try job.wait(timeout: 3600) }
         let wall = Date().timeIntervalSince(start)
-        let cpu = Self.cpuSeconds() - cpuBefore
+        let cpu = FarmHarness.cpuSeconds() - cpuBefore
         let residentAfter = Self.residentMiB()
         for output in outputs { output.stdin.fileHandleForWriting.closeFile() }
         let stats = try outputs.map { try $0.statistics() }
@@ -136,7 +136,7 @@ final class FarmSwarmBenchmark: XCTestCase {
                      + "%d reconnects (%d before a welcome), %d exits, CPU %.1f s, report: %@",
                      workerCount, swarmCount, specs.count, segmentSeconds, 100 * jitter, frames, inputBytes,
                      wall, ideal, 100 * ideal / wall, 100 * rendered / max(window, 1e-9), 100 * segmentSeconds / (segmentSeconds + gapMean), ramp.map { String(format: "%.2f s", $0) } ?? "not reached",
-                     cpu, 1000 * cpu / Double(specs.count), 100 * cpu / wall, residentBefore, residentAfter, Self.peakResidentMiB(),
+                     cpu, 1000 * cpu / Double(specs.count), 100 * cpu / wall, residentBefore, residentAfter, FarmHarness.peakResidentMiB(),
                      lateness.map { $0["p99"] ?? 0 }.max() ?? 0, lateness.map { $0["max"] ?? 0 }.max() ?? 0,
                      gapMean, gaps.map { $0["p99"] ?? 0 }.max() ?? 0, gaps.map { $0["max"] ?? 0 }.max() ?? 0,
                      reconnects, reconnectsBeforeWelcome, exits, swarmCPU, report.description))
@@ -177,17 +177,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         }
     }
 
-    private static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
 
-    private static func peakResidentMiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss / 1024
-    }
 
     /// Current resident set (VmRSS), to separate the coordinator's growth from the test process's baseline.
     private static func residentMiB() -> Int {

@@ -163,10 +163,12 @@ public final class FarmRestorePipeline {
         // Retimed: the same segments in output frames (what each worker makes, what the stitcher blends).
         let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
         // With workers encoding: each segment's frames no seam touches, in its own output frames.
-        let interiors = recipe.delivery.map { _ in
-            zip(StitchPlan(plan: outputPlan).interiors(segmentCount: outputPlan.segments.count, starts: outputPlan.segments.map(\.input.lowerBound)),
-                outputPlan.segments).map { interior, segment in (interior.lowerBound - segment.input.lowerBound)..<(interior.upperBound - segment.input.lowerBound) }
+        let filmInteriors = recipe.delivery.map { _ in
+            StitchPlan(plan: outputPlan).interiors(segmentCount: outputPlan.segments.count, starts: outputPlan.segments.map(\.input.lowerBound))
         }
+        let interiors = filmInteriors.map { zip($0, outputPlan.segments).map { interior, segment in
+            (interior.lowerBound - segment.input.lowerBound)..<(interior.upperBound - segment.input.lowerBound)
+        } }
         let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
                                          interiors: interiors)
         try job.writeFile("plan.json", try jobPlan.encoded())
@@ -214,7 +216,7 @@ public final class FarmRestorePipeline {
         let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: outputRate, startTime: probe.startTime, encoding: encoding,
                                               color: .defaultFor(height: geometry.canvas.height), threads: settings.threads,
                                               sequenceStart: settings.sequenceStart)
-        let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, joined: recipe.delivery != nil, source: settings.source,
+        let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, interiors: filmInteriors, source: settings.source,
                                                  seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
                                     board: board, target: OutputTarget(outputURL.path, overwrite: settings.overwrite), stop: stop, logger: logger, warn: warn)
         try assembly.start(job: job)

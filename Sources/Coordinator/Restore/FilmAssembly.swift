@@ -47,7 +47,9 @@ final class FilmAssembly: @unchecked Sendable {
         var plan: SegmentPlan
         var geometry: OutputGeometry
         var video: MediaWriter.VideoSettings
-        var joined: Bool
+        /// Joined (workers encoded their interiors): each segment's interior in film frames; nil: every result lossless.
+        var interiors: [Range<Int>]?
+        var joined: Bool { interiors != nil }
         var source: MediaSource
         var seamFile: URL
         var quiet: Bool
@@ -140,9 +142,9 @@ final class FilmAssembly: @unchecked Sendable {
         var assembler = StitchAssembler(plan: s.plan, resultURL: { try self.board.wait($0) }, content: s.geometry.content)
         let seams: [StitchAssembler.SeamReport]
         let written: Int64
-        if s.joined {
+        if let interiors = s.interiors {
             let joiner = PieceJoiner(path: target.writePath, video: s.video, source: s.source, geometry: s.geometry, seamFile: s.seamFile, warn: warn)
-            assembler.interiors = StitchPlan(plan: s.plan).interiors(segmentCount: s.plan.segments.count, starts: s.plan.segments.map(\.input.lowerBound))
+            assembler.interiors = interiors
             seams = try assembler.run(emit: { rgb in
                 try self.checkpoint(joiner.frameCount)
                 try joiner.seamFrame(rgb)
