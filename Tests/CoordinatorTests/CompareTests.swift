@@ -140,6 +140,32 @@ final class CompareTests: XCTestCase {
         XCTAssertLessThan(CompareTests.meanDifference(blend, mix), CompareTests.meanDifference(blend, a))
     }
 
+    /// --video: the variants side by side for a second from the first time (15 frames at 15 fps), H.264 of the sheet's
+    /// width (even), the frames moving; with the sheet beside it. Refused with --interp (exit 64).
+    func testSideBySideVideo() throws {
+        let result = try compare(["--at", "2", "--models", "lanczos,realesr-animevideov3", "--scale", "2", "--crop", "151x101+100+60",
+                                  "--video", "side.mp4", "--video-seconds", "1", "-o", "still.png"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("wrote side.mp4: 15 frames at 15 fps"), result.stderr)
+        let probe = try Fixtures.probe(dir.appendingPathComponent("side.mp4").path, stream: "v:0")
+        XCTAssertEqual(probe["nb_read_frames"], "15")
+        let sheet = try decode("still.png")
+        XCTAssertEqual(sheet.width, 2 * 151 + 3 * 8)
+        XCTAssertEqual(probe["width"], "\(sheet.width + sheet.width % 2)", "H.264 4:2:0 needs even sides")
+        XCTAssertEqual(probe["height"], "\(sheet.height + sheet.height % 2)", "one more row where the sheet's is odd")
+        let frames = try Fixtures.runData("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent("side.mp4").path, "-vf", "select=eq(n\\,0)+eq(n\\,14)",
+                                                     "-vsync", "0", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        XCTAssertEqual(frames.count % 2, 0)
+        let half = frames.count / 2
+        XCTAssertGreaterThan(CompareTests.meanDifference([UInt8](frames.prefix(half)), [UInt8](frames.suffix(half))), 1, "the picture moves")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".side.partial-1.mp4").path))
+        XCTAssertEqual(Set(Fixtures.tree(dir)), ["side.mp4", "still.png"], "nothing else left")
+
+        let refused = try compare(["--at", "2", "--models", "lanczos", "--interp", "blend", "--video", "v.mp4", "-o", "x.png"], timeout: 60)
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--video shows the films' own frames"), refused.stderr)
+    }
+
     /// Mistakes exit 64 with a line that says what to do, and write nothing: an unknown model (the list named), a
     /// setting a model lacks, a time that is not one, a time beyond the end (19.2 s), a crop outside the picture, a
     /// name that is not .png, an existing output without --overwrite (kept byte for byte; replaced with it).

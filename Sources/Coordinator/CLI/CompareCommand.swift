@@ -55,6 +55,12 @@ struct CompareCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "The sheet to write (.png).")
     var output: String
 
+    @Option(help: ArgumentHelp("Also write a short video (.mp4, .mkv or .mov) with the variants side by side, from the first --at time: for flicker, grain and steadiness. Not with --interp.", valueName: "file"))
+    var video: String?
+
+    @Option(help: ArgumentHelp("Length of --video in seconds (at most \(Int(SideBySideVideo.maxSeconds))).", valueName: "seconds"))
+    var videoSeconds: Double = 3
+
     @Flag(inversion: .prefixedNo, help: "Replace an OUTPUT that exists already. Default: refuse, exit status 64, before any work.")
     var overwrite = false
 
@@ -88,6 +94,10 @@ struct CompareCommand: ParsableCommand {
         }
         if interp == nil, fps != nil || order != .auto { throw ValidationError("--fps and --order are for --interp") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more") }
+        if video != nil, interp != nil { throw ValidationError("--video shows the films' own frames: leave out --interp, or --video") }
+        guard videoSeconds > 0, videoSeconds <= SideBySideVideo.maxSeconds else {
+            throw ValidationError("--video-seconds must lie within 0…\(Int(SideBySideVideo.maxSeconds)), got \(videoSeconds)")
+        }
     }
 
     func run() throws {
@@ -100,6 +110,9 @@ struct CompareCommand: ParsableCommand {
                 if !overwrite, lstat(output, &status) == 0 { throw RestoreError.outputExists(output) }
             }
             try refuseExisting()
+            // The video as restore writes a film: refused if it exists (unless --overwrite), written aside, renamed when whole.
+            let videoTarget = video.map { OutputTarget($0, overwrite: overwrite) }
+            try videoTarget?.validate(input: input)
             var isDirectory: ObjCBool = false
             let folder = url.deletingLastPathComponent().path
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -117,10 +130,13 @@ struct CompareCommand: ParsableCommand {
                                              variants: variants,
                                              geometry: size.flatMap(PixelSize.init(parsing:)).map { .size($0, pad: false) } ?? .scale(scale),
                                              crop: crop.flatMap(PixelRect.init(parsing:)), threads: threads,
-                                             outputRate: fps.flatMap(Rational.init(parsing:)), order: order)
+                                             outputRate: fps.flatMap(Rational.init(parsing:)), order: order,
+                                             video: videoTarget.map { SideBySideVideo(path: $0.writePath, name: video ?? "", seconds: videoSeconds) })
             let quiet = self.quiet
+            defer { if let videoTarget { try? FileManager.default.removeItem(at: videoTarget.partial) } }
             let sheet = try comparison.run { line in if !quiet { ConsoleLine.write(.notice, "note", line, label: "lumiere-coordinator") } }
             try refuseExisting() // the work took a while: a file that appeared meanwhile is the user's
+            try videoTarget?.publish()
             try ImageWriter.writePNG(rgb24: sheet.pixels, width: sheet.layout.size.width, height: sheet.layout.size.height, to: output)
             if !quiet {
                 ConsoleLine.write(.notice, "note", "wrote \(output): \(sheet.layout.size), \(variants.count) variant(s) × \(sheet.layout.rows) time(s), "

@@ -17,6 +17,8 @@ struct ModelComparison {
     /// The rate `restore --fps` would use (decides `--order auto`); nil: twice the source's rate.
     var outputRate: Rational?
     var order: RetimeSettings.OrderChoice = .auto
+    /// `--video`: also a few seconds side by side from the first time (not with interpolators).
+    var video: SideBySideVideo?
 
     /// Where in the film one row of the sheet is: a source frame, or (interpolating) the picture a fraction `t` of
     /// the way from `frame` to the next.
@@ -117,6 +119,8 @@ struct ModelComparison {
         var pixels = layout.compose(pictures)
         let text = labels.enumerated().flatMap { row, cells in cells.enumerated().flatMap { column, lines in layout.labels(lines, row: row, column: column) } }
         try TextOverlay.draw(text, on: &pixels, width: layout.size.width, height: layout.size.height, font: try TextOverlay.font())
+        try video?.write(source: source, threads: threads, start: moments[0].frame, variants: variants, renderers: renderers, costs: costs,
+                         crop: crop, sourceSize: sourceSize, note: note)
         return Sheet(layout: layout, pixels: pixels, secondsPerFrame: costs)
     }
 
