@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Processors
 import Shared
 
@@ -106,7 +107,7 @@ enum CompareError: Error, CustomStringConvertible, Equatable {
         case let .cropOutsideFrame(crop, frame):
             return "--crop \(crop) reaches outside the restored picture (\(frame), output pixels); choose a crop inside it"
         case .sheetTooLarge(let size):
-            return "the sheet would be \(size), above the PNG limit of \(16384) pixels a side; choose a --crop, fewer variants or fewer times"
+            return "the sheet would be \(size), above the PNG limit of \(ImageWriter.maxSide) pixels a side; choose a --crop, fewer variants or fewer times"
         case .notPNG(let path): return "the sheet is written as PNG: give an output name ending in .png, not \(path)"
         }
     }
