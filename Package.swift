@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Media", "Shared", "TestSupport"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "CommandLineSupport", "Media", "Worker", "Shared", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport",
                                                             .product(name: "Logging", package: "swift-log")]),
         // Issue 8: fault injection and hostile input (the fast part; faults/run-all.sh runs the rest).
