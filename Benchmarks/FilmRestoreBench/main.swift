@@ -12,7 +12,7 @@ let width = arguments.count > 1 ? arguments[1] : 400
 
 struct Clip { var file: String; var start: Int }
 // Moving footage inside one shot: bikes (fixed camera, cars and cyclists crossing) and the city (slow camera move).
-let clips = ProcessInfo.processInfo.environment["ONE_CLIP"] != nil ? [Clip(file: "video/bikes.mp4", start: 137)] : [Clip(file: "video/bikes.mp4", start: 137), Clip(file: "video/cityCC0.mpg", start: 20)]
+let clips = ProcessInfo.processInfo.environment["ONE_CLIP"] == "city" ? [Clip(file: "video/cityCC0.mpg", start: 20)] : ProcessInfo.processInfo.environment["ONE_CLIP"] != nil ? [Clip(file: "video/bikes.mp4", start: 137)] : [Clip(file: "video/bikes.mp4", start: 137), Clip(file: "video/cityCC0.mpg", start: 20)]
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -44,6 +44,8 @@ for clip in clips {
     print("super-resolution reference: realesr-animevideov3 x2, \(f1(srPerFrame * 1000)) ms/frame")
     func cost(_ perFrame: Double) -> String { "\(f1(perFrame * 1000)) ms/frame = \(f3(perFrame / srPerFrame)) × SR" }
 
+    let stages = ProcessInfo.processInfo.environment["STAGES"] ?? "deflicker,dust,stabilise"
+    if stages.contains("deflicker") {
     // Deflicker.
     let flicker = FilmDamage.flicker(clean, seed: 20)
     let deflicker = try Deflicker()
@@ -54,6 +56,8 @@ for clip in clips {
     print("deflicker  degraded \(scores(flicker.frames, clean)) | ffmpeg deflicker \(scores(ffDeflicker, clean)) | ours \(scores(ours, clean))"
           + " | clean in→out \(f1(ImageQuality.meanPSNR(cleanDeflicker, clean))) dB | \(cost(t1 / Double(clean.count)))")
 
+    }
+    if stages.contains("dust") {
     // Dust.
     let dust = FilmDamage.dust(clean, seed: 21)
     let remover = try DustRemover(strength: Double(ProcessInfo.processInfo.environment["DUST_STRENGTH"] ?? "") ?? 1)
@@ -94,17 +98,34 @@ for clip in clips {
     print("dust       degraded \(scores(dust.frames, clean)) | ffmpeg tmedian \(scores(ffDust, clean)) | ours \(scores(repaired, clean))"
           + " | precision \(f3(pr.precision)) recall \(f3(pr.recall)) | clean in→out \(f1(ImageQuality.meanPSNR(cleanDust, clean))) dB | \(cost(t2 / Double(clean.count)))")
 
+    }
+    if stages.contains("stabilise") {
     // Weave.
     let weave = FilmDamage.weave(clean, seed: 22) { $0.translated(dx: $1, dy: $2, kernel: .lanczos3) }
-    let stabiliser = try Stabiliser()
+    let env = ProcessInfo.processInfo.environment
+    let stabiliser = try Stabiliser(radius: Int(env["STAB_R"] ?? "") ?? 30, pathDegree: Int(env["STAB_DEG"] ?? "") ?? 2)
     var steady: [RGBImage] = []
     let t3 = try seconds { steady = try TemporalRun.apply(stabiliser, shot: weave.frames) }
     let ffWeave = try FootageFrames.ffmpeg(weave.frames, passes: ["format=yuv444p,vidstabdetect=result={tmp}/t.trf",
                                                                   "format=yuv444p,vidstabtransform=input={tmp}/t.trf:optzoom=0:interpol=bicubic"])
-    let cleanSteady = try TemporalRun.apply(try Stabiliser(), shot: clean)
+    let cleanSteady = try TemporalRun.apply(try Stabiliser(radius: stabiliser.radius, pathDegree: stabiliser.pathDegree), shot: clean)
+    if ProcessInfo.processInfo.environment["WEAVE_DIAG"] != nil {
+        let known = clean.indices.map { TranslationEstimator.estimate(from: Plane(luma: clean[$0]), to: Plane(luma: weave.frames[$0])) }
+        let err = clean.indices.map { hypot(known[$0].dx - weave.dx[$0], known[$0].dy - weave.dy[$0]) }
+        print("estimator error on known weave: rms \(f3((err.map { $0 * $0 }.reduce(0, +) / Double(err.count)).squareRoot())) max \(f3(err.max()!))")
+        let steps = (1..<clean.count).map { TranslationEstimator.estimate(from: Plane(luma: clean[$0 - 1]), to: Plane(luma: clean[$0])) }
+        print("clean consecutive shifts: \(steps.map(\.description).joined(separator: " "))")
+        let s2 = try Stabiliser()
+        let corr = try clean.indices.map { i -> String in
+            let lo = max(0, i - s2.radius), hi = min(clean.count, i + s2.radius + 1)
+            return try s2.correction(window: Array(clean[lo..<hi]), centre: i - lo).description
+        }
+        print("clean corrections: \(corr.joined(separator: " "))")
+    }
     let m = 8
     print("stabilise  degraded \(scores(weave.frames, clean, margin: m)) weave \(f3(weaveResidual(weave.frames, clean))) px"
           + " | ffmpeg vidstab \(scores(ffWeave, clean, margin: m)) weave \(f3(weaveResidual(ffWeave, clean))) px"
           + " | ours \(scores(steady, clean, margin: m)) weave \(f3(weaveResidual(steady, clean))) px"
           + " | clean in→out \(f1(ImageQuality.meanPSNR(cleanSteady, clean, margin: m))) dB | \(cost(t3 / Double(clean.count)))")
+    }
 }

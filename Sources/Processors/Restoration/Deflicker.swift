@@ -97,6 +97,27 @@ public final class Deflicker: TemporalFilter {
     }
 }
 
+/// The least-squares polynomial of `degree` (1 or 2) through (t, v), evaluated at t = 0; with too few points for
+/// the degree, the line (or the mean).
+func fitAtZero(_ t: [Double], _ v: [Double], degree: Int) -> Double {
+    guard degree == 2, t.count >= 5 else { return fitAtZero(t, v) }
+    // Normal equations for v ≈ c0 + c1 t + c2 t², solved by Cramer's rule for c0 (t is centred on the frame, so
+    // the sums stay small).
+    var s = [Double](repeating: 0, count: 5), r = [Double](repeating: 0, count: 3)
+    for i in t.indices {
+        var p = 1.0
+        for k in 0..<5 { s[k] += p; if k < 3 { r[k] += p * v[i] }; p *= t[i] }
+    }
+    func det(_ m: [[Double]]) -> Double {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    }
+    let a = [[s[0], s[1], s[2]], [s[1], s[2], s[3]], [s[2], s[3], s[4]]]
+    let d = det(a)
+    guard abs(d) > 1e-9 else { return fitAtZero(t, v) }
+    return det([[r[0], s[1], s[2]], [r[1], s[2], s[3]], [r[2], s[3], s[4]]]) / d
+}
+
 /// The least-squares line through (t, v), evaluated at t = 0 (a single point: its value).
 func fitAtZero(_ t: [Double], _ v: [Double]) -> Double {
     let n = Double(t.count)

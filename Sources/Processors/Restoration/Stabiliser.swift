@@ -17,7 +17,10 @@ public final class Stabiliser: TemporalFilter {
 
     struct Pair: Hashable { var from: UInt64; var to: UInt64 }
 
-    public init(strength: Double = 1, radius: Int = 20) throws {
+    public let pathDegree: Int
+
+    public init(strength: Double = 1, radius: Int = 30, pathDegree: Int = 2) throws {
+        self.pathDegree = pathDegree
         guard strength > 0, strength <= 1 else { throw RestorationError.invalidStrength(stage: "stabilise", value: strength, range: "0 < s ≤ 1") }
         precondition(radius >= 1, "Stabiliser: radius must be positive")
         self.strength = strength
@@ -41,7 +44,7 @@ public final class Stabiliser: TemporalFilter {
         for i in stride(from: centre + 1, to: window.count, by: 1) { let s = step(i - 1); x[i] = x[i - 1] + s.dx; y[i] = y[i - 1] + s.dy }
         for i in stride(from: centre - 1, through: 0, by: -1) { let s = step(i); x[i] = x[i + 1] - s.dx; y[i] = y[i + 1] - s.dy }
         let t = (0..<window.count).map { Double($0 - centre) }
-        return TranslationEstimator.Shift(dx: strength * fitAtZero(t, x), dy: strength * fitAtZero(t, y))
+        return TranslationEstimator.Shift(dx: strength * fitAtZero(t, x, degree: pathDegree), dy: strength * fitAtZero(t, y, degree: pathDegree))
     }
 
     public func apply(window: [RGBImage], centre: Int) throws -> RGBImage {

@@ -1,7 +1,7 @@
 /// Global translation between two frames, to a fraction of a pixel: how far the picture moved from `a` to `b`
 /// (b(x) ≈ a(x − d)). Coarse to fine: an integer search on the smallest pyramid level, then robust Lucas–Kanade
 /// steps on every level down to full size, each warping `a` with the cubic translate. Moving objects are
-/// down-weighted (Huber weights on the residual), so the estimate follows the background.
+/// down-weighted (Tukey weights on the residual), so the estimate follows the background.
 public enum TranslationEstimator {
     public struct Shift: Sendable, Equatable, CustomStringConvertible {
         public var dx: Double
@@ -76,14 +76,17 @@ public enum TranslationEstimator {
             var y = my
             while y < h - my { var x = mx; while x < w - mx { sample.append(abs(b[x, y] - warped[x, y])); x += 4 }; y += 4 }
             sample.sort()
-            let c = max(0.01, 1.5 * (sample.isEmpty ? 0.02 : sample[sample.count / 2]))
+            // Tukey's biweight with the usual 4.685 σ (σ from the median absolute residual): residuals of moving
+            // objects weigh nothing at all, where Huber weights still let a large car pull the estimate.
+            let k = 4.685 * max(0.004, 1.4826 * (sample.isEmpty ? 0.02 : sample[sample.count / 2]))
             var hxx = 0.0, hxy = 0.0, hyy = 0.0, bx = 0.0, by = 0.0
             for y in my..<(h - my) {
                 var sxx: Float = 0, sxy: Float = 0, syy: Float = 0, sbx: Float = 0, sby: Float = 0
                 for x in mx..<(w - mx) {
                     let i = y * w + x
                     let r = b.values[i] - warped.values[i]
-                    let weight: Float = abs(r) <= c ? 1 : c / abs(r)
+                    let q = r / k
+                    let weight: Float = abs(q) < 1 ? (1 - q * q) * (1 - q * q) : 0
                     let u = gx[i], v = gy[i]
                     sxx += weight * u * u; sxy += weight * u * v; syy += weight * v * v
                     sbx += weight * u * r; sby += weight * v * r
