@@ -146,4 +146,33 @@ final class FilmRestorationTests: XCTestCase {
             XCTAssertNotEqual(cut, Array(whole[7..<15]), "\(name): context made no difference, so this test proves nothing")
         }
     }
+
+    /// The streaming chain equals the stages run one after the other over the whole shot, and a segment with the
+    /// chain's radius as context either side equals the whole run.
+    func testChainStreamsLikeStagesInTurn() throws {
+        let clean = Array(try bikes().prefix(20))
+        let shot = FilmDamage.flicker(FilmDamage.dust(clean, seed: 4).frames, seed: 5).frames
+        func stages() throws -> [TemporalFilter] { [try Deflicker(radius: 3), try DustRemover(), try Stabiliser(radius: 4)] }
+        var inTurn = shot
+        for stage in try stages() { inTurn = try TemporalRun.apply(stage, shot: inTurn) }
+        let chain = TemporalChain(try stages())
+        XCTAssertEqual(chain.radius, 9)
+        var streamed: [RGBImage] = []
+        var lagged = false
+        for frame in shot {
+            let out = try chain.push(frame)
+            if streamed.count + out.count < 1 { lagged = true }
+            streamed += out
+        }
+        XCTAssertTrue(lagged)
+        streamed += try chain.finish()
+        XCTAssertEqual(streamed.count, shot.count)
+        for i in shot.indices { XCTAssertTrue(streamed[i] == inTurn[i], "frame \(i) differs between the stream and the stages in turn") }
+        // A segment owning frames 8..<12 with 9 frames of context either side (reused chain: finish() reset it).
+        let lo = 8 - chain.radius < 0 ? 0 : 8 - chain.radius, hi = min(shot.count, 12 + chain.radius)
+        var segment: [RGBImage] = []
+        for frame in shot[lo..<hi] { segment += try chain.push(frame) }
+        segment += try chain.finish()
+        for i in 8..<12 { XCTAssertTrue(segment[i - lo] == inTurn[i], "segment frame \(i) differs from the whole run") }
+    }
 }
