@@ -73,7 +73,7 @@ let package = Package(
                           swiftSettings: optimize),
         // Film-restoration oracle (issue 20): synthetic damage on real clips, our stages vs FFmpeg's filters; see
         // docs/film-restoration.md.
-        .executableTarget(name: "lumiere-film-bench", dependencies: ["Processors", "Shared", "TestSupport"],
+        .executableTarget(name: "lumiere-film-bench", dependencies: ["Processors", "Planning", "Shared", "TestSupport"],
                           path: "Benchmarks/FilmRestoreBench", swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
