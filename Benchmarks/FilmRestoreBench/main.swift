@@ -2,7 +2,7 @@
 // stages and FFmpeg's filters restore them in the same run, and each is scored against the clean clip.
 // Usage: lumiere-film-bench [frames (50)] [width (400)]   — footage from $LUMIERE_FOOTAGE or ../shared/footage.
 //        lumiere-film-bench film [sheet.png]            — the 1906 film before and after the whole chain.
-// STAGES=deflicker,dust,stabilise (default all) picks the stages to score.
+// STAGES=deflicker,dust,stabilise (default all) picks the stages to score; DEFLICKER_COLUMNS=n tries a regional deflicker.
 import Foundation
 import Planning
 import Processors
@@ -55,11 +55,11 @@ for clip in clips {
     if stages.contains("deflicker") {
     // Deflicker.
     let flicker = FilmDamage.flicker(clean, seed: 20)
-    let deflicker = try Deflicker()
+    let deflicker = try Deflicker(columns: Int(ProcessInfo.processInfo.environment["DEFLICKER_COLUMNS"] ?? "") ?? 1)
     var ours: [RGBImage] = []
     let t1 = try seconds { ours = try TemporalRun.apply(deflicker, shot: flicker.frames) }
     let ffDeflicker = try FootageFrames.ffmpeg(flicker.frames, passes: ["deflicker=size=\(2 * deflicker.radius + 1)"])
-    let cleanDeflicker = try TemporalRun.apply(try Deflicker(), shot: clean)
+    let cleanDeflicker = try TemporalRun.apply(try Deflicker(columns: deflicker.columns), shot: clean)
     print("deflicker  degraded \(scores(flicker.frames, clean)) | ffmpeg deflicker \(scores(ffDeflicker, clean)) | ours \(scores(ours, clean))"
           + " | clean in→out \(f1(ImageQuality.meanPSNR(cleanDeflicker, clean))) dB | \(cost(t1 / Double(clean.count)))")
 
