@@ -71,12 +71,16 @@ let package = Package(
         // FarmSwarmBenchmark; see BENCHMARKS.md.
         .executableTarget(name: "lumiere-swarm", dependencies: ["Worker", "Transport", "Shared"], path: "Benchmarks/Swarm",
                           swiftSettings: optimize),
+        // Film-restoration oracle (issue 20): synthetic damage on real clips, our stages vs FFmpeg's filters; see
+        // docs/film-restoration.md.
+        .executableTarget(name: "lumiere-film-bench", dependencies: ["Processors", "Planning", "Shared", "TestSupport"],
+                          path: "Benchmarks/FilmRestoreBench", swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["GitCommit"]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared", "TestSupport"]),
