@@ -57,6 +57,8 @@ public final class FarmRestorePipeline {
     private let warn: (String) -> Void
     /// Ctrl-C/SIGTERM in every phase (the CLI installs it; tests call `request()`).
     public var stop = StopSignal()
+    /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
+    public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -179,7 +181,6 @@ public final class FarmRestorePipeline {
         let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
         var cuts: SegmentInputCutWriter?
         if streaming {
-            try stop.begin("analysis")
             switch try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) {
             case .success(let index): cuts = try SegmentInputCutWriter(source: settings.source, index: index)
             case .failure(let why): logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)")
@@ -193,8 +194,8 @@ public final class FarmRestorePipeline {
                                          analysed: known == nil, warn: warn)
             analysis = StreamingAnalysis(source: settings.source, rate: rate, threads: settings.threads, known: known, detection: options.shotDetection,
                                          planner: planner, release: release, cuts: cuts, identity: identity, stop: stop,
-                                         estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger)
-            analysis!.start()
+                                         estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger,
+                                         executorPhase: options.inProcess ? "restore" : "farm")
         } else {
             let (shots, analysed) = try shotList(known: known, identity: identity, rate: rate, job: job, estimated: probe.estimatedFrameCount)
             release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
@@ -216,12 +217,12 @@ public final class FarmRestorePipeline {
         try assembly.start(job: job)
         var assembled = false
         defer { if !assembled { assembly.cancel() } }
-        let first = FirstAssignment(started: started, position: { analysis?.position })
+        let first = FirstAssignment(started: started, position: { [analysis] in analysis?.position }, then: onFirstAssignment)
         do {
             if options.inProcess {
-                try renderInProcess(feed: feed, release: release, recipe: recipe, first: first)
+                try renderInProcess(feed: feed, release: release, recipe: recipe, first: first, begun: { analysis?.start() })
             } else {
-                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, streaming: analysis != nil)
+                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, begun: { analysis?.start() })
             }
             if let analysis {
                 let outcome = try analysis.join().get()
@@ -370,8 +371,10 @@ public final class FarmRestorePipeline {
     /// The in-process executor: each segment rendered here by the workers' own `SegmentRenderer` (the model loaded
     /// once, every thread) as soon as it is released, recorded in the journal and posted to the film's writer exactly
     /// as a worker's result is.
-    private func renderInProcess(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, first: FirstAssignment) throws {
+    /// `begun`: called once the executor's phase has begun (starts the streaming analysis).
+    private func renderInProcess(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, first: FirstAssignment, begun: () -> Void) throws {
         try stop.begin("restore")
+        begun()
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
         var renderer: SegmentRenderer?
         let scratch = try release.scratchDirectory()
@@ -403,11 +406,12 @@ public final class FarmRestorePipeline {
     }
 
     private func runFarm(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, job: JobDirectory, board: ResultBoard,
-                         first: FirstAssignment, streaming: Bool) throws {
+                         first: FirstAssignment, begun: () -> Void) throws {
         // A whole plan with nothing to restore (every segment reused) needs no farm.
         let known = feed.peekComplete()
         if known.complete && known.count == 0 { return }
         try stop.begin("farm")
+        begun()
         let jobDirectory = job.url
         let local = options.bind == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
@@ -472,17 +476,22 @@ final class FirstAssignment: @unchecked Sendable {
     private let lock = NSLock()
     private let started: Date
     private let position: () -> Int?
+    private let then: ((RestorePipeline.Summary.FirstAssignment) -> Void)?
     private var value: RestorePipeline.Summary.FirstAssignment?
 
-    init(started: Date, position: @escaping () -> Int?) {
+    init(started: Date, position: @escaping () -> Int?, then: ((RestorePipeline.Summary.FirstAssignment) -> Void)?) {
         self.started = started
         self.position = position
+        self.then = then
     }
 
     func record() {
-        lock.lock(); defer { lock.unlock() }
-        guard value == nil else { return }
-        value = .init(seconds: Date().timeIntervalSince(started), framesAnalysed: position())
+        lock.lock()
+        guard value == nil else { lock.unlock(); return }
+        let first = RestorePipeline.Summary.FirstAssignment(seconds: Date().timeIntervalSince(started), framesAnalysed: position())
+        value = first
+        lock.unlock()
+        then?(first)
     }
 
     var recorded: RestorePipeline.Summary.FirstAssignment? { lock.lock(); defer { lock.unlock() }; return value }

@@ -83,6 +83,9 @@ public final class StopSignal: @unchecked Sendable {
         onPhase?(phase)
     }
 
+    /// Back in `phase` (already begun) once an overlapping phase ended: a later stop is reported there.
+    func enter(_ phase: String) { lock.withLock { currentPhase = phase } }
+
     /// The phase last begun when the first stop was requested. Phases overlap while the film is analysed and the farm
     /// already runs (issue 16 item 1): the job reports the phase the stop came in, whichever thread noticed it first.
     public var stoppedIn: String? { lock.withLock { phaseAtRequest } }

@@ -38,6 +38,9 @@ final class StreamingAnalysis: @unchecked Sendable {
     private let stop: StopSignal
     private let progress: ProgressReporter
     private let logger: Logger
+    /// The executor's phase ("farm", "restore"), begun before this pass and current again after it.
+    private let executorPhase: String
+    private var started = false
 
     private let lock = NSLock()
     private var cancelled = false
@@ -49,7 +52,8 @@ final class StreamingAnalysis: @unchecked Sendable {
     private var cutPackets = 0, cutFrames = 0
 
     init(source: MediaSource, rate: Rational, threads: Int, known: ShotList?, detection: ShotDetectorSettings, planner: ShotPlanner,
-         release: SegmentRelease, cuts: SegmentInputCutWriter, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger) {
+         release: SegmentRelease, cuts: SegmentInputCutWriter, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
+         executorPhase: String) {
         self.source = source
         self.rate = rate
         self.threads = threads
@@ -62,16 +66,21 @@ final class StreamingAnalysis: @unchecked Sendable {
         self.stop = stop
         self.progress = ProgressReporter(label: known == nil ? "analyse" : "check", total: estimatedFrames ?? known.map { Int64($0.frameCount) }, quiet: quiet)
         self.logger = logger
+        self.executorPhase = executorPhase
     }
 
     /// Frames decoded so far (the analysis's position; tests compare it with the film's length at the first assignment).
     var position: Int { lock.withLock { framesDone } }
 
+    /// Starts the pass, once the executor is ready for segments (its phase begun: a stop is reported in the phase last begun).
     func start() {
+        lock.withLock { started = true }
         let thread = Thread { [self] in
             let outcome = Result { try self.pass() }
             switch outcome {
-            case .success: release.finish()
+            case .success:
+                stop.enter(executorPhase)
+                release.finish()
             case .failure(let error): release.fail(error)
             }
             lock.withLock { result = outcome }
@@ -87,12 +96,14 @@ final class StreamingAnalysis: @unchecked Sendable {
 
     /// Waits for the pass to end; its shot list, or its error.
     func join() -> Result<Outcome, Error> {
+        guard lock.withLock({ started }) else { return .failure(Cancelled()) }
         done.wait()
         done.signal()
         return lock.withLock { result! }
     }
 
     private func pass() throws -> Outcome {
+        try stop.begin("analysis")
         let reader = try ConstantRateReader(source: source, rate: rate, threads: threads)
         let converter = PixelConverter()
         var detector = known == nil ? try ShotDetector(settings: detection) : nil
