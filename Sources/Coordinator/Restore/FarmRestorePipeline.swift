@@ -240,7 +240,10 @@ public final class FarmRestorePipeline {
             throw error
         }
         let counts = release.counts
-        logger.info("plan: \(classicShots?.frameCount ?? 0) frames, \(classicShots?.boundaries.count ?? 0) shot boundaries, \(film.planned.reduce(0) { $0 + $1.segments.count }) segments, \(counts.restored) restored")
+        // Results of other settings or an older plan: known to be unwanted only now that every shot is planned.
+        let stale = try job.prune(keeping: Set(release.keys))
+        if !stale.isEmpty { logger.info("journal: \(stale.count) results of other settings or an older plan removed") }
+        logger.info("plan: \(classicShots?.frameCount ?? 0) frames, \(classicShots?.boundaries.count ?? 0) shot boundaries, \(film.planned.reduce(0) { $0 + $1.segments.count }) segments, \(counts.restored) to restore")
         try stop.begin("encode")
         let written: Int64
         do { written = try assembly.finish() } catch let error as AssemblyError {

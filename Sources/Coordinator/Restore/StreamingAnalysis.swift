@@ -49,7 +49,7 @@ final class StreamingAnalysis: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var startedSplit = false
     /// The shots' cut packets so far, and their frames (a stream whose keyframes are too far apart goes lossless).
-    private var cutPackets = 0, cutFrames = 0
+    private var cutPackets = 0, cutFrames = 0, cutCount = 0, cutBytes: Int64 = 0
 
     init(source: MediaSource, rate: Rational, threads: Int, known: ShotList?, detection: ShotDetectorSettings, planner: ShotPlanner,
          release: SegmentRelease, cuts: SegmentInputCutWriter, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
@@ -139,6 +139,11 @@ final class StreamingAnalysis: @unchecked Sendable {
             try stop.checkpoint(startedSplit ? "split" : "analysis")
         }
         progress.finish(done: Int64(index))
+        defer {
+            if cutCount > 0 {
+                logger.info("segment inputs: \(cutCount) cuts of the source's \(cuts.index.codec) packets, \(cutBytes) bytes (\(cutPackets) packets for \(cutFrames) frames)")
+            }
+        }
         if let known, known.frameCount != index { throw FarmRestorePipeline.StaleAnalysis.frameCount(listed: known.frameCount, decoded: index) }
         guard index > 0 else { throw PlanningError.invalidPlan("the input has no video frames") }
         if var detector {
@@ -171,5 +176,7 @@ final class StreamingAnalysis: @unchecked Sendable {
             for cut in cutTargets { try? FileManager.default.removeItem(at: cut.file) }
             throw Unavailable(reason: "\(error)")
         }
+        cutCount += cutTargets.count
+        cutBytes += cutTargets.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.file.path)[.size] as? Int64) ?? 0) }
     }
 }
