@@ -59,6 +59,8 @@ public final class FarmRestorePipeline {
     public var stop = StopSignal()
     /// The whole job's ETA, on every phase's progress line (set once the job's cost is known).
     private var eta: JobETA?
+    /// The container's frame count in output frames (nil: unknown), the farm phase's progress total.
+    private var estimatedOutputFrames: Int64?
     /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
 
@@ -103,6 +105,8 @@ public final class FarmRestorePipeline {
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
         }
         let outputRate = recipe.retime?.outputRate ?? rate
+        // While shots stream in, the farm's total is only known at the end: its progress counts toward this estimate.
+        estimatedOutputFrames = probe.estimatedFrameCount.map { (Rational($0) * outputRate / rate).rounded }
         let identity = try settings.source.identity()
         // A --shots file that is broken or absurd is a mistake to report now, not a reason to guess.
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
@@ -386,7 +390,7 @@ public final class FarmRestorePipeline {
         var renderer: SegmentRenderer?
         let scratch = try release.scratchDirectory()
         let recorder = release.recorder()
-        let progress = ProgressReporter(label: "restore", total: nil, quiet: settings.quiet, job: eta)
+        let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet, job: eta)
         var done = 0
         while let spec = try feed.next() {
             guard let released = release.lookup(spec.id) else { continue }
@@ -458,7 +462,7 @@ public final class FarmRestorePipeline {
         if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }
 
-        let progress = ProgressReporter(label: "restore", total: nil, quiet: settings.quiet || monitoring.showsProgress, job: eta)
+        let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet || monitoring.showsProgress, job: eta)
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
         let recorder = release.recorder()
