@@ -15,6 +15,8 @@ final class VulkanDevice {
     /// Memory type for tensors and weights (device-local when there is one) and for host transfers (host-visible, coherent).
     let deviceMemoryType: UInt32
     let hostMemoryType: UInt32
+    /// 16-bit storage buffers are enabled on this device (fp16 blobs can be used).
+    var has16BitStorage: Bool { physical.storage16 }
     var vk: UnsafeMutablePointer<CVKTable> { instance.vk }
     /// vkQueueSubmit and the pipeline cache need external synchronisation: GPUNets on one device may run on several threads.
     private let queueLock = NSLock()
@@ -61,12 +63,19 @@ final class VulkanDevice {
             queueInfo.queueFamilyIndex = family
             queueInfo.queueCount = 1
             queueInfo.pQueuePriorities = p
+            // 16-bit storage buffers (core in Vulkan 1.1, off unless enabled) where offered: fp16 blobs need them.
+            var storage16 = VkPhysicalDevice16BitStorageFeatures()
+            storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+            storage16.storageBuffer16BitAccess = VkBool32(physical.storage16 ? VK_TRUE : VK_FALSE)
             try withUnsafePointer(to: &queueInfo) { q in
-                var info = VkDeviceCreateInfo()
-                info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
-                info.queueCreateInfoCount = 1
-                info.pQueueCreateInfos = q
-                try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+                try withUnsafeMutablePointer(to: &storage16) { features in
+                    var info = VkDeviceCreateInfo()
+                    info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+                    info.pNext = UnsafeRawPointer(features)
+                    info.queueCreateInfoCount = 1
+                    info.pQueueCreateInfos = q
+                    try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+                }
             }
         }
         guard let device = created else { throw GPUError.noDevice("vkCreateDevice returned no device") }
