@@ -46,20 +46,23 @@ final class GPUPrecisionTests: XCTestCase {
                       "Concat cat 3 1 sig up up cat2", "Slice sl 1 2 cat2 out rest -23300=2,2,-233", "PixelShuffle ps 1 1 rest shuffled 0=2"]
         let weights = S.weights(tagged: random.values(8 * 8 * 9, -0.3, 0.3), raw: [random.values(8)])
             + S.weights(tagged: random.values(2 * 8 * 16, -0.3, 0.3), raw: [random.values(2), [0.5, 2]])
-        let net = try S.net(inputs: 1, layers: layers, weights: weights, registry: .withRIFE)
-        let inputs = ["in0": S.tensor(8, 11, 13, seed: 301)]
-        let cpu = try net.run(inputs: inputs, outputs: ["out", "shuffled"])
-        let half = try fp16Run(net, device: device, inputs: inputs, outputs: ["out", "shuffled"])
-        let full = try GPUNet(net: net, device: device).run(inputs: inputs, outputs: ["out", "shuffled"])
-        for name in ["out", "shuffled"] {
-            let want = cpu[name]!.toArray(), got = half[name]!.toArray()
-            XCTAssertEqual(half[name]!.shapeDescription, cpu[name]!.shapeDescription)
-            let scale = max(1, want.map(abs).max()!)
-            let error = zip(got, want).map { abs($0 - $1) }.max()! / scale
-            XCTAssertLessThanOrEqual(error, 4e-3, "\(name): fp16 differs from the CPU engine by \(error) (relative)")
-            // …and it is fp16: rounded where fp32 on the same device is not.
-            XCTAssertNotEqual(got, full[name]!.toArray(), "\(name): fp16 gave exactly the fp32 result")
-            print("fp16 layers, \(name): max relative error \(error)")
+        // Both convolution shaders: the tiled 3×3 one (default) and the reference one (`.gemm`).
+        for options in [EngineOptions(), EngineOptions(convolution: .gemm)] {
+            let net = try S.net(inputs: 1, layers: layers, weights: weights, options: options, registry: .withRIFE)
+            let inputs = ["in0": S.tensor(8, 11, 13, seed: 301)]
+            let cpu = try net.run(inputs: inputs, outputs: ["out", "shuffled"])
+            let half = try fp16Run(net, device: device, inputs: inputs, outputs: ["out", "shuffled"])
+            let full = try GPUNet(net: net, device: device).run(inputs: inputs, outputs: ["out", "shuffled"])
+            for name in ["out", "shuffled"] {
+                let want = cpu[name]!.toArray(), got = half[name]!.toArray()
+                XCTAssertEqual(half[name]!.shapeDescription, cpu[name]!.shapeDescription)
+                let scale = max(1, want.map(abs).max()!)
+                let error = zip(got, want).map { abs($0 - $1) }.max()! / scale
+                XCTAssertLessThanOrEqual(error, 4e-3, "\(name): fp16 differs from the CPU engine by \(error) (relative)")
+                // …and it is fp16: rounded where fp32 on the same device is not.
+                XCTAssertNotEqual(got, full[name]!.toArray(), "\(name): fp16 gave exactly the fp32 result")
+                print("fp16 layers (\(options.convolution)), \(name): max relative error \(error)")
+            }
         }
     }
 

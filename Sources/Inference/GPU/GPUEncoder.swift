@@ -22,8 +22,13 @@ final class GPUEncoder {
     /// `channels` grid) followed by a barrier, so the next step sees its writes. Every shader declares its blob
     /// buffers in the run's storage (its `_fp16` variant for fp16 blobs); weights and tables are fp32 in both.
     func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, width: Int, height: Int, channels: Int) throws {
+        try dispatch(shader, buffers, push: push, groups: ((width + 7) / 8, (height + 7) / 8, channels))
+    }
+
+    /// Records `shader` over `groups` workgroups (for shaders that tile differently), then a barrier.
+    func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int)) throws {
         let pipeline = try device.pipeline(precision.shader(shader), bindings: buffers.count)
-        try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: ((width + 7) / 8, (height + 7) / 8, channels))
+        try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: groups)
         recorder.barrier()
     }
 
@@ -80,13 +85,17 @@ struct PushConstants {
 /// Weights and other constants uploaded once when a GPUNet is made: staged together, copied in one submission.
 final class GPUUploadBatch {
     let device: VulkanDevice
+    /// The network's options: `convolution: .gemm` makes the layers use their reference shaders.
+    let options: EngineOptions
     /// The blob storage of the network being loaded (constant blobs are stored like every other blob).
     let precision: GPUPrecision
     private var pending: [(host: VulkanBuffer, device: VulkanBuffer, bytes: Int)] = []
     /// Total bytes uploaded (the model's device footprint for weights).
     private(set) var bytes = 0
 
-    init(device: VulkanDevice, precision: GPUPrecision = .fp32) { self.device = device; self.precision = precision }
+    init(device: VulkanDevice, options: EngineOptions, precision: GPUPrecision = .fp32) {
+        self.device = device; self.options = options; self.precision = precision
+    }
 
     /// A constant blob (MemoryData) in the network's blob storage (fp16 values converted here, once).
     func addBlob(_ t: Tensor) throws -> GPUTensor {
