@@ -10,8 +10,9 @@ import PackagePlugin
 /// same way. Why base64 in a string literal and not a `[UInt32]` literal: the type checker takes seconds per thousand
 /// array elements, a string literal costs nothing (decoded once at run time, see ShaderLibrary.swift).
 ///
-/// Every shader is compiled twice: `name` with fp32 blobs and `name_fp16` with -DLUMIERE_FP16, fp16 blobs (see
-/// Shaders/storage.glsl; `GPUNet(precision: .fp16)` picks the second).
+/// Every shader is compiled in three variants: `name` (fp32 blobs), `name_fp16` (-DLUMIERE_FP16: fp16 blobs) and
+/// `name_fp16a` (also -DLUMIERE_FP16_ARITHMETIC: fp16 multiply-adds in the convolutions); see Shaders/storage.glsl
+/// and `GPUPrecision`.
 ///
 /// Without glslangValidator on PATH the build still succeeds: the table is empty and the GPU path throws
 /// `GPUError.shader` saying to install glslang-tools and rebuild. glslangValidator's own path is an input of the
@@ -41,9 +42,13 @@ struct ShaderCompilerPlugin: BuildToolPlugin {
                     printf 'let generatedShadersCompiler: String? = "glslangValidator"\\nlet generatedShaders: [(String, String)] = [\\n'
                     for f in "$@"; do
                         base=$(basename "$f" .comp)
-                        for variant in "" _fp16; do
+                        for variant in "" _fp16 _fp16a; do
                             name=$base$variant
-                            define=; [ -n "$variant" ] && define=-DLUMIERE_FP16
+                            case $variant in
+                                _fp16) define=-DLUMIERE_FP16 ;;
+                                _fp16a) define="-DLUMIERE_FP16 -DLUMIERE_FP16_ARITHMETIC" ;;
+                                *) define= ;;
+                            esac
                             if ! log=$("$glslang" -V --target-env vulkan1.1 $define -o "$scratch/$name.spv" "$f" 2>&1); then
                                 printf '%s\\n' "$log" >&2; exit 1
                             fi
@@ -54,7 +59,7 @@ struct ShaderCompilerPlugin: BuildToolPlugin {
                 fi
             } > "$out.partial" && mv "$out.partial" "$out"
             """
-        return [.buildCommand(displayName: "Compiling \(shaders.count) GPU shaders to SPIR-V (fp32 and fp16 variants)",
+        return [.buildCommand(displayName: "Compiling \(shaders.count) GPU shaders to SPIR-V (fp32, fp16, fp16-arithmetic variants)",
                               executable: URL(fileURLWithPath: "/bin/sh"),
                               arguments: ["-c", script, output.path, glslang?.path ?? "none", spirvDirectory.path] + shaders.map(\.path),
                               inputFiles: shaders + includes + (glslang.map { [$0] } ?? []), outputFiles: [output])]

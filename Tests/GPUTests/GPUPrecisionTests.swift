@@ -3,9 +3,10 @@ import Inference
 import TestSupport
 import XCTest
 
-/// `GPUNet(precision: .fp16)`: fp16 blobs, fp32 arithmetic and weights. Each layer stays within fp16 rounding of the
-/// CPU engine; whole models on real pictures stay ≥ 45 dB PSNR from the fp32 GPU result; the blobs really take half
-/// the memory.
+/// `GPUNet(precision: .fp16 / .fp16Storage)`: fp16 blobs, with fp16 multiply-adds in the convolutions where the device
+/// offers shaderFloat16 (lavapipe does) or fp32 arithmetic. Each layer stays within fp16 rounding of the CPU engine;
+/// whole models on real pictures stay ≥ 45 dB PSNR from the fp32 GPU result in both modes; the blobs really take
+/// half the memory; fp16 arithmetic is really used where offered.
 final class GPUPrecisionTests: XCTestCase {
     typealias S = GPUTestSupport
 
@@ -29,12 +30,13 @@ final class GPUPrecisionTests: XCTestCase {
         return mse == 0 ? .infinity : 10 * log10(1 / mse)
     }
 
-    func fp16Run(_ net: Net, device: Int, inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
-        try GPUNet(net: net, device: device, precision: .fp16).run(inputs: inputs, outputs: outputs)
+    func run(_ net: Net, device: Int, _ precision: GPUPrecision, inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
+        try GPUNet(net: net, device: device, precision: precision).run(inputs: inputs, outputs: outputs)
     }
 
-    /// Every layer kind once, fp16 blobs against the CPU engine: within 4e-3 of the output's scale (fp16 keeps 11
-    /// significant bits, 4.9e-4 relative; a 3×3 convolution over 8 channels sums 72 rounded inputs).
+    /// Every layer kind once, fp16 blobs against the CPU engine: within 4e-3 of the output's scale with fp32 arithmetic
+    /// (fp16 keeps 11 significant bits, 4.9e-4 relative; a 3×3 convolution over 8 channels sums 72 rounded inputs),
+    /// 1e-2 with fp16 multiply-adds.
     func testLayersWithinFP16Rounding() throws {
         let device = try fp16Device()
         var random = S.Random(seed: 300)
@@ -51,19 +53,38 @@ final class GPUPrecisionTests: XCTestCase {
             let net = try S.net(inputs: 1, layers: layers, weights: weights, options: options, registry: .withRIFE)
             let inputs = ["in0": S.tensor(8, 11, 13, seed: 301)]
             let cpu = try net.run(inputs: inputs, outputs: ["out", "shuffled"])
-            let half = try fp16Run(net, device: device, inputs: inputs, outputs: ["out", "shuffled"])
-            let full = try GPUNet(net: net, device: device).run(inputs: inputs, outputs: ["out", "shuffled"])
-            for name in ["out", "shuffled"] {
-                let want = cpu[name]!.toArray(), got = half[name]!.toArray()
-                XCTAssertEqual(half[name]!.shapeDescription, cpu[name]!.shapeDescription)
-                let scale = max(1, want.map(abs).max()!)
-                let error = zip(got, want).map { abs($0 - $1) }.max()! / scale
-                XCTAssertLessThanOrEqual(error, 4e-3, "\(name): fp16 differs from the CPU engine by \(error) (relative)")
-                // …and it is fp16: rounded where fp32 on the same device is not.
-                XCTAssertNotEqual(got, full[name]!.toArray(), "\(name): fp16 gave exactly the fp32 result")
-                print("fp16 layers (\(options.convolution)), \(name): max relative error \(error)")
+            for (precision, tolerance) in [(GPUPrecision.fp16Storage, Float(4e-3)), (.fp16, 1e-2)] {
+                let half = try run(net, device: device, precision, inputs: inputs, outputs: ["out", "shuffled"])
+                let full = try GPUNet(net: net, device: device).run(inputs: inputs, outputs: ["out", "shuffled"])
+                for name in ["out", "shuffled"] {
+                    let want = cpu[name]!.toArray(), got = half[name]!.toArray()
+                    XCTAssertEqual(half[name]!.shapeDescription, cpu[name]!.shapeDescription)
+                    let scale = max(1, want.map(abs).max()!)
+                    let error = zip(got, want).map { abs($0 - $1) }.max()! / scale
+                    XCTAssertLessThanOrEqual(error, tolerance, "\(name): \(precision) differs from the CPU engine by \(error) (relative)")
+                    // …and it is fp16: rounded where fp32 on the same device is not.
+                    XCTAssertNotEqual(got, full[name]!.toArray(), "\(name): fp16 gave exactly the fp32 result")
+                    print("\(precision) layers (\(options.convolution) convolution), \(name): max relative error \(error)")
+                }
             }
         }
+    }
+
+    /// `.fp16` multiply-adds in fp16 exactly when the device offers shaderFloat16 (`ComputeDeviceInfo.fp16`), and then
+    /// gives other results than `.fp16Storage`; `.fp16Storage` never does.
+    func testFP16ArithmeticWhereOffered() throws {
+        let device = try fp16Device()
+        var random = S.Random(seed: 320)
+        let net = try S.net(inputs: 1, layers: ["Convolution conv 1 1 in0 out 0=16 1=3 4=1 5=0 6=\(16 * 16 * 9)"],
+                            weights: S.weights(tagged: random.values(16 * 16 * 9, -0.3, 0.3)))
+        let arithmetic = try GPUNet(net: net, device: device, precision: .fp16), storage = try GPUNet(net: net, device: device, precision: .fp16Storage)
+        let offered = try ComputeDevices.list()[device].fp16
+        XCTAssertEqual(arithmetic.fp16Arithmetic, offered)
+        XCTAssertFalse(storage.fp16Arithmetic)
+        XCTAssertFalse(try GPUNet(net: net, device: device).fp16Arithmetic)
+        let inputs = ["in0": S.tensor(16, 9, 11, seed: 321)]
+        let a = try arithmetic.run(inputs: inputs, outputs: ["out"])["out"]!.toArray(), b = try storage.run(inputs: inputs, outputs: ["out"])["out"]!.toArray()
+        if offered { XCTAssertNotEqual(a, b, "fp16 arithmetic gave exactly the fp32-arithmetic result") } else { XCTAssertEqual(a, b) }
     }
 
     /// fp16 blobs take half the bytes of fp32 ones (a run's pool holds what its largest blobs need).
@@ -92,11 +113,14 @@ final class GPUPrecisionTests: XCTestCase {
         func upscale(_ runner: InferenceRunner) throws -> Tensor {
             try TiledUpscaler(net: runner, inputName: input, outputName: output, scale: 4, border: .samePadding(context: 20)).upscale(image)
         }
-        let full = try upscale(GPUNet(net: net, device: device)), half = try upscale(GPUNet(net: net, device: device, precision: .fp16))
-        let psnr = GPUPrecisionTests.psnr(half, full)
-        print("\(stem): fp16 vs fp32 PSNR \(String(format: "%.2f", psnr)) dB")
-        XCTAssertGreaterThanOrEqual(psnr, 45)
-        XCTAssertLessThan(psnr, .infinity, "fp16 gave exactly the fp32 result")
+        let full = try upscale(GPUNet(net: net, device: device))
+        for precision in [GPUPrecision.fp16, .fp16Storage] {
+            let half = try upscale(GPUNet(net: net, device: device, precision: precision))
+            let psnr = GPUPrecisionTests.psnr(half, full)
+            print("\(stem): \(precision) vs fp32 PSNR \(String(format: "%.2f", psnr)) dB")
+            XCTAssertGreaterThanOrEqual(psnr, 45, "\(precision)")
+            XCTAssertLessThan(psnr, .infinity, "\(precision) gave exactly the fp32 result")
+        }
     }
 
     func checkRIFE(_ model: String) throws {
@@ -104,11 +128,13 @@ final class GPUPrecisionTests: XCTestCase {
         let net = try GPURIFEModelTests.net(model)
         let inputs = try GPURIFEModelTests.inputs()
         let full = try GPUNet(net: net, device: device).run(inputs: inputs, outputs: ["out0"])["out0"]!
-        let half = try fp16Run(net, device: device, inputs: inputs, outputs: ["out0"])["out0"]!
-        let psnr = GPUPrecisionTests.psnr(half, full)
-        print("\(model): fp16 vs fp32 PSNR \(String(format: "%.2f", psnr)) dB")
-        XCTAssertGreaterThanOrEqual(psnr, 45)
-        XCTAssertLessThan(psnr, .infinity, "fp16 gave exactly the fp32 result")
+        for precision in [GPUPrecision.fp16, .fp16Storage] {
+            let half = try run(net, device: device, precision, inputs: inputs, outputs: ["out0"])["out0"]!
+            let psnr = GPUPrecisionTests.psnr(half, full)
+            print("\(model): \(precision) vs fp32 PSNR \(String(format: "%.2f", psnr)) dB")
+            XCTAssertGreaterThanOrEqual(psnr, 45, "\(precision)")
+            XCTAssertLessThan(psnr, .infinity, "\(precision) gave exactly the fp32 result")
+        }
     }
 
     func testRIFEv40FP16PSNR() throws { try checkRIFE("rife-v4.0-ncnn") }

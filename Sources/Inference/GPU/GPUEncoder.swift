@@ -20,14 +20,14 @@ final class GPUEncoder {
 
     /// Records `shader` (local size 8 × 8 × 1, one invocation per (x, y, channel) of a `width` × `height` ×
     /// `channels` grid) followed by a barrier, so the next step sees its writes. Every shader declares its blob
-    /// buffers in the run's storage (its `_fp16` variant for fp16 blobs); weights and tables are fp32 in both.
+    /// buffers in the run's storage (its `_fp16` / `_fp16a` variant for fp16 blobs); weights and tables are fp32 in all.
     func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, width: Int, height: Int, channels: Int) throws {
         try dispatch(shader, buffers, push: push, groups: ((width + 7) / 8, (height + 7) / 8, channels))
     }
 
     /// Records `shader` over `groups` workgroups (for shaders that tile differently), then a barrier.
     func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int)) throws {
-        let pipeline = try device.pipeline(precision.shader(shader), bindings: buffers.count)
+        let pipeline = try device.pipeline(precision.shader(shader, fp16Arithmetic: device.hasFP16Arithmetic), bindings: buffers.count)
         try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: groups)
         recorder.barrier()
     }
@@ -101,7 +101,7 @@ final class GPUUploadBatch {
     func addBlob(_ t: Tensor) throws -> GPUTensor {
         let values = t.toArray()
         let buffer: VulkanBuffer
-        if precision == .fp16 {
+        if precision.scalarBytes == 2 {
             buffer = try add(bytes: values.map { Float16($0) }.withUnsafeBytes { [UInt8]($0) })
         } else {
             buffer = try add(values)

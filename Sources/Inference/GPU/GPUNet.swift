@@ -15,6 +15,8 @@ public final class GPUNet: InferenceRunner {
     public let device: ComputeDeviceInfo
     /// How blobs are stored on the device.
     public let precision: GPUPrecision
+    /// Whether the convolutions multiply-add in fp16 (`.fp16` on a device with shaderFloat16).
+    public var fp16Arithmetic: Bool { precision == .fp16 && vulkan.hasFP16Arithmetic }
     public var inputNames: [String] { net.inputNames }
     /// Bytes of weights on the device.
     public let weightBytes: Int

@@ -25,7 +25,7 @@ layout(push_constant) uniform Parameters {
 void main() {
     int ox = int(gl_GlobalInvocationID.x), oy = int(gl_GlobalInvocationID.y), oc = int(gl_GlobalInvocationID.z);
     if (ox >= p.outW || oy >= p.outH || oc >= p.outC) return;
-    float sum = p.hasBias != 0 ? bias[oc] : 0.0;
+    afloat sum = afloat(p.hasBias != 0 ? bias[oc] : 0.0);
     int fx = ox + p.cutLeft, fy = oy + p.cutTop, plane = p.inH * p.inW;
     for (int ky = 0; ky < p.kernelH; ky++) {
         int ty = fy - ky * p.dilationH;
@@ -38,8 +38,8 @@ void main() {
             int ix = tx / p.strideW;
             if (ix >= p.inW) continue;
             int column = ((oc * p.kernelH + ky) * p.kernelW + kx) * p.inC;
-            for (int ic = 0; ic < p.inC; ic++) sum += float(x[ic * plane + iy * p.inW + ix]) * w[column + ic];
+            for (int ic = 0; ic < p.inC; ic++) sum += afloat(x[ic * plane + iy * p.inW + ix]) * afloat(w[column + ic]);
         }
     }
-    y[(oc * p.outH + oy) * p.outW + ox] = sfloat(activate(sum, p.activation, p.activationCount, oc));
+    y[(oc * p.outH + oy) * p.outW + ox] = sfloat(activate(float(sum), p.activation, p.activationCount, oc));
 }
