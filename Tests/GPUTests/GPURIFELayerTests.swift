@@ -97,6 +97,12 @@ final class GPURIFELayerTests: XCTestCase {
         try run(layers, inputs: [S.tensor(3, 13, 11, seed: 180), flow], registry: .withRIFE, "rife.Warp RGB")
         try run(layers, inputs: [S.tensor(8, 13, 11, seed: 182), flow], registry: .withRIFE, "rife.Warp features")
         try run(layers, inputs: [S.tensor(1, 1, 1, seed: 183), S.tensor(2, 1, 1, seed: 184, range: -3...3)], registry: .withRIFE, "rife.Warp 1x1")
+        // A flow of the wrong size is the CPU layer's typed error, at run time.
+        let gpu = try GPUNet(net: S.net(inputs: 2, layers: layers, registry: .withRIFE), device: S.deviceIndex())
+        XCTAssertThrowsError(try gpu.run(inputs: ["in0": S.tensor(3, 13, 11, seed: 185), "in1": S.tensor(2, 13, 10, seed: 186)], outputs: ["out"])) { error in
+            guard case InferenceError.invalidInput(let why) = error else { return XCTFail("expected invalidInput, got \(error)") }
+            XCTAssertTrue(why.contains("2x13x11"), why)
+        }
     }
 
     func testRIFEVariantsOfTheFirstSliceLayers() throws {

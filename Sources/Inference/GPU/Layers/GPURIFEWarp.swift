@@ -9,10 +9,8 @@ final class GPURIFEWarp: GPULayer {
             throw InferenceError.invalidInput("rife.Warp takes 2 inputs (image, flow), got \(inputs.count)")
         }
         let image = inputs[0], flow = inputs[1]
-        guard flow.channels == 2, flow.height == image.height, flow.width == image.width else {
-            throw InferenceError.invalidInput("rife.Warp needs a flow of 2x\(image.height)x\(image.width) for image \(image.shapeDescription), got \(flow.shapeDescription)")
-        }
-        guard image.width > 0, image.height > 0 else { throw InferenceError.invalidInput("rife.Warp got an empty image \(image.shapeDescription)") }
+        try RIFEWarpLayer.validate(image: (image.height, image.width, image.shapeDescription),
+                                   flow: (flow.channels, flow.height, flow.width, flow.shapeDescription))
         let out = try encoder.output(channels: image.channels, height: image.height, width: image.width)
         try encoder.dispatch("rife_warp", [image.buffer, flow.buffer, out.buffer], push: PushConstants(ints: [image.channels, image.height, image.width]),
                              width: image.width, height: image.height, channels: image.channels)
