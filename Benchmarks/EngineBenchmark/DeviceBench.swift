@@ -57,7 +57,7 @@ func blobNames(_ param: URL, rife: Bool) throws -> (input: String, output: Strin
 
 /// `--device D --precision P [--case anime,general,rife] [--size WxH] [--runs N]`: one table row per case.
 func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision, size: (Int, Int)?, runs: Int, threads: Int,
-                     models: URL, pictures: Pictures, scratch: URL) throws -> Bool {
+                     models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
     let peerName = device == .cpu ? "ncnn-cpu" : "ncnn-vulkan"
     print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -86,17 +86,18 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
         print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) |")
     }
-    return allRan
+    return allRan ? 0 : 3  // 3: the peer ran, ours could not
 }
 
 /// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and
 /// fp16) and on ncnn-Vulkan (fp32), each against our CPU engine on a real-frame crop. fp32 passes within
-/// 1e-3 of the CPU engine (issue 17 item 5), fp16 at ≥ 45 dB PSNR. Returns false when a check failed.
-func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pictures, scratch: URL) throws -> Bool {
+/// 1e-3 of the CPU engine (issue 17 item 5), fp16 at ≥ 45 dB PSNR. Returns the exit status: 0 all
+/// passed, 1 a check failed, 3 our engine could not run on that device.
+func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("| model | input | engine | max abs diff vs our CPU engine | PSNR dB | verdict |")
     print("|---|---|---|---|---|---|")
-    var ok = true
+    var ok = true, oursRan = true
     for g in graphs {
         guard FileManager.default.fileExists(atPath: g.bin(models).path) else {
             print("| \(g.name) | — | — | not in \(models.path) | — | skipped |")
@@ -123,6 +124,7 @@ func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pict
                 row("ours \(device) \(precision)", try engine.run(inputs: inputs, outputs: [names.output])[names.output], fp16: precision == .fp16)
             } catch let e as BenchError {
                 print("| \(g.name) | \(w)x\(h) | ours \(device) \(precision) | \(e) | — | not run |")
+                oursRan = false
             }
         }
         if case .gpu = device {  // the peer on the same device, fp32: checks the device and the comparison itself
@@ -131,5 +133,5 @@ func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pict
             row("ncnn-vulkan fp32 (\(peer.device)), for information", peer.output, fp16: false, verdict: false)
         }
     }
-    return ok
+    return !ok ? 1 : oursRan ? 0 : 3
 }

@@ -22,7 +22,7 @@ enum BenchError: Error, CustomStringConvertible {
     case gpuEngineMissing, unsupported(String), peerFailed(String), missingModel(String)
     var description: String {
         switch self {
-        case .gpuEngineMissing: return "GPU engine not in this build (our Vulkan backend, branch vulkan-engine, is not merged yet)"
+        case .gpuEngineMissing: return "GPU engine not in this build"
         case .unsupported(let why): return why
         case .peerFailed(let cmd): return "the peer benchmark failed: \(cmd) (its error is printed above)"
         case .missingModel(let p): return "model file \(p) is missing; set LUMIERE_MODELS to a folder holding the shipped models"

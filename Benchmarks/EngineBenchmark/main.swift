@@ -143,16 +143,16 @@ let pictures = Pictures(photo: o.photo.contains("/") ? URL(fileURLWithPath: o.ph
 if o.listDevices || o.check || o.device != nil {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-bench-\(getpid())")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    var ok = true, failed = false
+    var status: Int32 = 0, failed = false
     do {
         if o.listDevices {
             print("our engine:"); listOurDevices().forEach { print("  \($0)") }
             print(String(decoding: try runTool(python, [repo.appendingPathComponent("Benchmarks/ncnn_bench.py").path, "--list-devices"]), as: UTF8.self), terminator: "")
         }
         if o.check {
-            ok = try gpuCheck(device: o.device ?? .gpu(0), size: o.sizeGiven ? o.size : (128, 128), models: models, pictures: pictures, scratch: scratch)
+            status = try gpuCheck(device: o.device ?? .gpu(0), size: o.sizeGiven ? o.size : (128, 128), models: models, pictures: pictures, scratch: scratch)
         } else if let device = o.device {
-            ok = try deviceBenchmark(cases: o.cases, device: device, precision: o.precision, size: o.sizeGiven ? o.size : nil, runs: o.runs,
+            status = try deviceBenchmark(cases: o.cases, device: device, precision: o.precision, size: o.sizeGiven ? o.size : nil, runs: o.runs,
                                      threads: o.threads.first ?? 1, models: models, pictures: pictures, scratch: scratch)
         }
     } catch {
@@ -160,8 +160,8 @@ if o.listDevices || o.check || o.device != nil {
         failed = true
     }
     try? FileManager.default.removeItem(at: scratch)
-    // 1: an error or a failed check; 3: the benchmark ran, but our engine could not run on that device.
-    exit(failed ? 1 : ok ? 0 : (o.check ? 1 : 3))
+    // 1: an error or a failed check; 3: it ran, but our engine could not run on that device.
+    exit(failed ? 1 : status)
 }
 if o.model.hasPrefix("rife") {
     // RIFE timing (ours only): --model rife-v4.0|rife-v4.25 [--size 640x480] [--threads N]
