@@ -79,8 +79,8 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
             if let o = out, let p = peer.output, let d = compare(o, p) { diffCell = String(format: "%.2e", d.maxAbs) }
-        } catch let e as BenchError {
-            oursCell = "\(e)"
+        } catch {  // ours missing or failing on this device: the row still shows the peer
+            oursCell = "\(error)"
             allRan = false
         }
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
@@ -122,8 +122,8 @@ func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pict
             do {
                 let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
                 row("ours \(device) \(precision)", try engine.run(inputs: inputs, outputs: [names.output])[names.output], fp16: precision == .fp16)
-            } catch let e as BenchError {
-                print("| \(g.name) | \(w)x\(h) | ours \(device) \(precision) | \(e) | — | not run |")
+            } catch {
+                print("| \(g.name) | \(w)x\(h) | ours \(device) \(precision) | \(error) | — | not run |")
                 oursRan = false
             }
         }
