@@ -47,10 +47,11 @@ for f in "$PACK"/frames/*.xz; do unxz_to "$f" "$W/frames/$(basename "$f" .xz)"; 
 # ncnn dlopens libvulkan.so before libvulkan.so.1: without this link a system's dev link would win over our loader.
 ln -sf libvulkan.so.1 "$W/root/usr/lib/x86_64-linux-gnu/libvulkan.so"
 export LD_LIBRARY_PATH=$W/root/usr/lib/x86_64-linux-gnu:$W/lib
-icd=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null | head -1)
+# The device README's fallback: the NVIDIA driver's ICD file lives under /usr/local/nvidia, where the loader does not look.
+icd=$(ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ /usr/local/share/vulkan/icd.d/ 2>/dev/null | grep -i nvidia | head -1)
 if [ -z "$icd" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
     export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json VK_ICD_FILENAMES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-    say "no ICD file in the standard places: VK_DRIVER_FILES=$VK_DRIVER_FILES"
+    say "no NVIDIA ICD file in the standard places: VK_DRIVER_FILES=$VK_DRIVER_FILES"
 fi
 "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$W/site" "$PACK"/whl/*.whl \
     || { echo "gpu-check: cannot install the ncnn wheel with $PYTHON (it needs CPython $(ls "$PACK"/whl | grep -o 'cp3[0-9]*' | head -1))"; exit 1; }
@@ -64,9 +65,11 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 
 say "devices"
 "$BENCH" --list-devices 2>&1 | grep -v '^\[[0-9]' | tee "$W/devices.txt"
+# The device index from ncnn's list (same loader, same order as ours): the first that is not a CPU implementation.
+sed -n '/^ncnn sees/,$p' "$W/devices.txt" > "$W/ncnn-devices.txt"
 if [ -n "${GPU:-}" ]; then gpu=$GPU
-elif [ $SMALL = 1 ]; then gpu=$(grep -o '^  gpu:[0-9]*' "$W/devices.txt" | head -1 | cut -d: -f2)
-else gpu=$(grep '^  gpu:' "$W/devices.txt" | grep -v '(cpu)' | grep -o '^  gpu:[0-9]*' | head -1 | cut -d: -f2); fi
+elif [ $SMALL = 1 ]; then gpu=$(grep -o '^  gpu:[0-9]*' "$W/ncnn-devices.txt" | head -1 | cut -d: -f2)
+else gpu=$(grep '^  gpu:' "$W/ncnn-devices.txt" | grep -v '(cpu)' | grep -o '^  gpu:[0-9]*' | head -1 | cut -d: -f2); fi
 if [ -z "$gpu" ]; then
     echo "gpu-check: no Vulkan GPU found (ncnn's list above); on lavapipe run with --small or GPU=N"; exit 1
 fi
@@ -96,7 +99,7 @@ for precision in fp32 fp16; do
 done
 
 echo
-echo "## GPU check, $(date -u +%F\ %H:%MZ), $(grep -m1 '^  gpu:'"$gpu" "$W/devices.txt" | sed 's/^  //'), best of $runs after a warm-up, ${SECONDS} s in all"
+echo "## GPU check, $(date -u +%F\ %H:%MZ), $(grep -m1 '^  gpu:'"$gpu " "$W/ncnn-devices.txt" | sed 's/^  //'), best of $runs after a warm-up, ${SECONDS} s in all"
 echo
 HEADER="| case | model | input | device | precision | ours s/frame | ncnn-vulkan s/frame | ratio ncnn-vulkan/ours | ours vs ncnn max abs diff |"
 printf '%s\n|---|---|---|---|---|---|---|---|---|\n' "$HEADER"
