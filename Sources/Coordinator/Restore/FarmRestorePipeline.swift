@@ -57,6 +57,8 @@ public final class FarmRestorePipeline {
     private let warn: (String) -> Void
     /// Ctrl-C/SIGTERM in every phase (the CLI installs it; tests call `request()`).
     public var stop = StopSignal()
+    /// The whole job's ETA, on every phase's progress line (set once the job's cost is known).
+    private var eta: JobETA?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -89,9 +91,11 @@ public final class FarmRestorePipeline {
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
         // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
-        JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
-                inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
-            .report(cores: options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil, quiet: settings.quiet)
+        let cost = JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
+                           inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
+        let cores = options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil
+        cost.report(cores: cores, quiet: settings.quiet)
+        eta = JobETA(frames: probe.estimatedFrameCount, farmSeconds: cores.flatMap { cores in cost.coreSeconds.map { $0 / Double(cores) } })
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
@@ -217,7 +221,7 @@ public final class FarmRestorePipeline {
                                               color: .defaultFor(height: geometry.canvas.height), threads: settings.threads,
                                               sequenceStart: settings.sequenceStart)
         let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, interiors: filmInteriors, source: settings.source,
-                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
+                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet, eta: eta),
                                     board: board, target: OutputTarget(outputURL.path, overwrite: settings.overwrite), stop: stop, logger: logger, warn: warn)
         try assembly.start(job: job)
         var assembled = false
@@ -253,7 +257,7 @@ public final class FarmRestorePipeline {
     /// The split pass over the whole source: inputs for `writing`, fingerprints for every segment in `segments`.
     private func split(segments: [Segment], writing: Set<Int>, keys: [String], job: JobDirectory, rate: Rational, total: Int) throws -> SegmentInputWriter.Pass {
         try stop.begin("split")
-        let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet)
+        let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet, job: eta)
         let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
                                                                file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
         let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets, logger: logger) {
@@ -282,7 +286,7 @@ public final class FarmRestorePipeline {
             return (list, false)
         }
         try stop.begin("analysis")
-        let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
+        let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet, job: eta)
         let list = try ShotAnalysis.analyse(source: settings.source, rate: rate, settings: options.shotDetection, threads: settings.threads) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("analysis")
@@ -321,7 +325,7 @@ public final class FarmRestorePipeline {
         let scratch = try job.ownedDirectory("incoming")
         let recorder = ResultRecorder(job: job)
         let total = targets.reduce(0) { $0 + outputPlan.segments[Int($1.id)].input.count }
-        let progress = ProgressReporter(label: "restore", total: Int64(total), quiet: settings.quiet)
+        let progress = ProgressReporter(label: "restore", total: Int64(total), quiet: settings.quiet, job: eta)
         var done = 0
         for target in targets.sorted(by: { $0.frames.lowerBound < $1.frames.lowerBound }) {
             guard let input = target.file else { continue }
@@ -396,7 +400,7 @@ public final class FarmRestorePipeline {
                                                  interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) }))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
-        let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
+        let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress, job: eta)
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
         let recorder = ResultRecorder(job: job)

@@ -53,6 +53,8 @@ final class FilmAssembly: @unchecked Sendable {
         var source: MediaSource
         var seamFile: URL
         var quiet: Bool
+        /// The whole job's ETA, on the tail's progress line.
+        var eta: JobETA? = nil
     }
 
     private let setup: Setup
@@ -100,7 +102,7 @@ final class FilmAssembly: @unchecked Sendable {
     /// appears under its name.
     func finish() throws -> Int64 {
         lock.lock(); farmOver = true; framesAtFarmEnd = framesDone; lock.unlock()
-        let progress = ProgressReporter(label: setup.joined ? "join" : "encode", total: Int64(setup.plan.frameCount), quiet: setup.quiet)
+        let progress = ProgressReporter(label: setup.joined ? "join" : "encode", total: Int64(setup.plan.frameCount), quiet: setup.quiet, job: setup.eta)
         while done.wait(timeout: .now() + 0.25) == .timedOut { progress.update(done: frames) }
         done.signal() // stays signalled once the writer has ended (`cancel` waits on it too)
         defer { removePartial() }
