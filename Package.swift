@@ -35,8 +35,13 @@ let package = Package(
         // Hot loops of the inference engine (Winograd convolution, resampling), -O3 with run-time ISA dispatch.
         .target(name: "CLumiereKernels", path: "Sources/CLumiereKernels",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        // Our ncnn-format inference engine.
-        .target(name: "Inference", dependencies: ["Shared", "COpenBLAS", "CLumiereKernels"], swiftSettings: optimize),
+        // Vulkan, loaded at run time with dlopen (no link-time libvulkan): the header and a function table only.
+        .target(name: "CVulkan", path: "Sources/CVulkan", linkerSettings: [.linkedLibrary("dl")]),
+        // GLSL compute shaders → SPIR-V embedded in the Inference module (glslangValidator at build time).
+        .plugin(name: "ShaderCompiler", capability: .buildTool()),
+        // Our ncnn-format inference engine (CPU) and its Vulkan compute backend (GPU/).
+        .target(name: "Inference", dependencies: ["Shared", "COpenBLAS", "CLumiereKernels", "CVulkan"],
+                exclude: ["GPU/Shaders"], swiftSettings: optimize, plugins: ["ShaderCompiler"]),
         // Shot detection, segment planning, seam-aware stitching, job journal and resume (plain Swift).
         .target(name: "Planning", dependencies: ["Shared"], swiftSettings: optimize),
         // Frame processors (classical and neural) behind the narrow processor protocols.
@@ -80,6 +85,8 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared", "TestSupport"]),
+        // The Vulkan backend against the CPU engine, on Mesa's lavapipe in CI (skipped without Vulkan, strict in CI).
+        .testTarget(name: "GPUTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Media", "Shared", "TestSupport"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),

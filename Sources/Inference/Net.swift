@@ -3,7 +3,7 @@ import Foundation
 
 /// An ncnn-format network loaded from `.param` + `.bin`, ready to run.
 /// One instance is used by one thread at a time (layers keep lazily built caches).
-public final class Net {
+public final class Net: InferenceRunner {
     public let definitions: [LayerDefinition]
     let layers: [Layer]
     public let options: EngineOptions
@@ -74,27 +74,10 @@ public final class Net {
     /// Runs the network: `inputs` by Input blob name, returns the requested blobs.
     /// Only layers that the outputs depend on are run; blobs are freed after their last use.
     public func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
-        for name in inputs.keys where !inputNames.contains(name) {
-            throw InferenceError.invalidInput("'\(name)' is not an input of this network (inputs: \(inputNames.joined(separator: ", ")))")
-        }
-        // Which layers are needed.
-        var needed = Set<Int>()
-        var stack: [String] = []
-        for o in outputs {
-            guard producer[o] != nil else { throw InferenceError.invalidInput("no blob named '\(o)' in this network") }
-            stack.append(o)
-        }
-        while let blob = stack.popLast() {
-            let li = producer[blob]!
-            if needed.insert(li).inserted { stack.append(contentsOf: definitions[li].bottoms) }
-        }
-        // Remaining consumers per blob, so that blobs are released as soon as possible.
-        var uses: [String: Int] = [:]
-        for li in needed { for b in definitions[li].bottoms { uses[b, default: 0] += 1 } }
-        for o in outputs { uses[o, default: 0] += 1 }
-
+        let plan = try plan(inputs: Array(inputs.keys), outputs: outputs)
+        var uses = plan.uses
         var blobs: [String: Tensor] = [:]
-        for li in needed.sorted() {
+        for li in plan.order {
             let def = definitions[li]
             let produced: [Tensor]
             if def.type == "Input" {
@@ -125,6 +108,28 @@ public final class Net {
         var result: [String: Tensor] = [:]
         for o in outputs { result[o] = blobs[o]?.planar() }
         return result
+    }
+
+    /// The layers that `outputs` depend on, in `.param` order, and the number of readers of each blob (the outputs
+    /// count as one), so that a run frees each blob after its last use. Shared by `run` and `GPUNet.run`.
+    func plan(inputs given: [String], outputs: [String]) throws -> (order: [Int], uses: [String: Int]) {
+        for name in given where !inputNames.contains(name) {
+            throw InferenceError.invalidInput("'\(name)' is not an input of this network (inputs: \(inputNames.joined(separator: ", ")))")
+        }
+        var needed = Set<Int>()
+        var stack: [String] = []
+        for o in outputs {
+            guard producer[o] != nil else { throw InferenceError.invalidInput("no blob named '\(o)' in this network") }
+            stack.append(o)
+        }
+        while let blob = stack.popLast() {
+            let li = producer[blob]!
+            if needed.insert(li).inserted { stack.append(contentsOf: definitions[li].bottoms) }
+        }
+        var uses: [String: Int] = [:]
+        for li in needed { for b in definitions[li].bottoms { uses[b, default: 0] += 1 } }
+        for o in outputs { uses[o, default: 0] += 1 }
+        return (needed.sorted(), uses)
     }
 
     /// Convolution → PReLU/ReLU pairs where only the activation reads the convolution's output

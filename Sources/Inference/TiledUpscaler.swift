@@ -15,7 +15,8 @@ public final class TiledUpscaler {
         case valid(padding: Int)
     }
 
-    public let net: Net
+    /// The engine that runs the network: `Net` (CPU) or `GPUNet` (Vulkan).
+    public let net: InferenceRunner
     public let inputName: String
     public let outputName: String
     public let scale: Int
@@ -26,7 +27,7 @@ public final class TiledUpscaler {
     /// was measured by a probe run); otherwise a larger output is cropped to the core.
     public let exactOutputSize: Bool
 
-    public init(net: Net, inputName: String, outputName: String, scale: Int, border: Border, clampOutput: Bool = true,
+    public init(net: InferenceRunner, inputName: String, outputName: String, scale: Int, border: Border, clampOutput: Bool = true,
                 exactOutputSize: Bool = false) throws {
         guard (1...16).contains(scale) else { throw InferenceError.invalidInput("scale \(scale) must be 1...16") }
         guard net.inputNames.contains(inputName) else { throw InferenceError.invalidInput("network has no input '\(inputName)'") }

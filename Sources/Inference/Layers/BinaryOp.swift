@@ -50,9 +50,15 @@ final class BinaryOpLayer: Layer {
 
     /// ncnn's rank expansion of the lower-rank operand (3-D at most here).
     static func expand(_ t: Tensor, to dims: Int, other: Tensor) -> (c: Int, h: Int, w: Int) {
-        if t.dims == dims { return (t.channels, t.height, t.width) }
-        if dims == 2 { return t.width == other.height ? (1, t.width, 1) : (1, 1, t.width) }
-        if t.dims == 1 { return t.width == other.channels ? (t.width, 1, 1) : (1, 1, t.width) }
-        return (t.height, t.width, 1)  // 2-D into 3-D: reshape(1, w, h) → c = h, h = w
+        expand(dims: t.dims, channels: t.channels, height: t.height, width: t.width, to: dims, otherChannels: other.channels, otherHeight: other.height)
+    }
+
+    /// The same from shapes alone (shared with the GPU backend's GPUBinaryOp).
+    static func expand(dims tdims: Int, channels: Int, height: Int, width: Int, to dims: Int,
+                       otherChannels: Int, otherHeight: Int) -> (c: Int, h: Int, w: Int) {
+        if tdims == dims { return (channels, height, width) }
+        if dims == 2 { return width == otherHeight ? (1, width, 1) : (1, 1, width) }
+        if tdims == 1 { return width == otherChannels ? (width, 1, 1) : (1, 1, width) }
+        return (height, width, 1)  // 2-D into 3-D: reshape(1, w, h) → c = h, h = w
     }
 }

@@ -51,20 +51,7 @@ final class ConvolutionLayer: Layer, WindowedLayer {
         guard x.dims == 3, x.channels == inputChannels else {
             throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
         }
-        let extW = dilationW * (kernelW - 1) + 1, extH = dilationH * (kernelH - 1) + 1
-        var pl = padLeft, pr = padRight, pt = padTop, pb = padBottom
-        if [pl, pr, pt, pb].contains(-233) || [pl, pr, pt, pb].contains(-234) {
-            let wpad = max(0, extW + (x.width - 1) / strideW * strideW - x.width)
-            let hpad = max(0, extH + (x.height - 1) / strideH * strideH - x.height)
-            let upper = [pl, pr, pt, pb].contains(-233)
-            pl = upper ? wpad / 2 : wpad - wpad / 2; pr = wpad - pl
-            pt = upper ? hpad / 2 : hpad - hpad / 2; pb = hpad - pt
-        }
-        let outW = (x.width + pl + pr - extW) / strideW + 1
-        let outH = (x.height + pt + pb - extH) / strideH + 1
-        guard x.width + pl + pr >= extW, x.height + pt + pb >= extH, outW > 0, outH > 0 else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "input \(x.shapeDescription) is smaller than the \(kernelW)x\(kernelH) kernel")
-        }
+        let (outW, outH, pt, pl) = try outputGeometry(width: x.width, height: x.height, shape: x.shapeDescription)
         let useWinograd = context.options.convolution == .auto && isWinogradCandidate && outW * outH >= 144
         if useWinograd {
             return [winograd(x, outH: outH, outW: outW, padTop: pt, padLeft: pl, context: context)]
@@ -78,6 +65,26 @@ final class ConvolutionLayer: Layer, WindowedLayer {
             activation.apply(to: out)
             return [out]
         }
+    }
+
+    /// The output size and the resolved top/left padding (ncnn's -233/-234 "same" padding depends on the input size)
+    /// for a `width` × `height` input. Shared with the GPU backend (GPUConvolution).
+    func outputGeometry(width: Int, height: Int, shape: String) throws -> (width: Int, height: Int, padTop: Int, padLeft: Int) {
+        let extW = dilationW * (kernelW - 1) + 1, extH = dilationH * (kernelH - 1) + 1
+        var pl = padLeft, pr = padRight, pt = padTop, pb = padBottom
+        if [pl, pr, pt, pb].contains(-233) || [pl, pr, pt, pb].contains(-234) {
+            let wpad = max(0, extW + (width - 1) / strideW * strideW - width)
+            let hpad = max(0, extH + (height - 1) / strideH * strideH - height)
+            let upper = [pl, pr, pt, pb].contains(-233)
+            pl = upper ? wpad / 2 : wpad - wpad / 2; pr = wpad - pl
+            pt = upper ? hpad / 2 : hpad - hpad / 2; pb = hpad - pt
+        }
+        let outW = (width + pl + pr - extW) / strideW + 1
+        let outH = (height + pt + pb - extH) / strideH + 1
+        guard width + pl + pr >= extW, height + pt + pb >= extH, outW > 0, outH > 0 else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "input \(shape) is smaller than the \(kernelW)x\(kernelH) kernel")
+        }
+        return (outW, outH, pt, pl)
     }
 
     private func gemm(_ x: Tensor, _ out: Tensor, padTop pt: Int, padLeft pl: Int, context: ExecutionContext) {

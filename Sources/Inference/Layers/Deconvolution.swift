@@ -53,9 +53,15 @@ final class DeconvolutionLayer: Layer, WindowedLayer {
     }
 
     func outputGeometry(for x: Tensor) throws -> OutputGeometry {
-        guard x.dims == 3, x.channels == inputChannels else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(x.shapeDescription)")
+        try outputGeometry(dims: x.dims, channels: x.channels, height: x.height, width: x.width, shape: x.shapeDescription)
+    }
+
+    /// The same from the input's shape alone (the GPU backend's GPUDeconvolution).
+    func outputGeometry(dims: Int, channels: Int, height: Int, width: Int, shape: String) throws -> OutputGeometry {
+        guard dims == 3, channels == inputChannels else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "expects \(inputChannels) input channels, got \(shape)")
         }
+        let x = (width: width, height: height)
         let extW = dilationW * (kernelW - 1) + 1, extH = dilationH * (kernelH - 1) + 1
         let fullW = (x.width - 1) * strideW + extW + outputPadRight
         let fullH = (x.height - 1) * strideH + extH + outputPadBottom
@@ -70,7 +76,7 @@ final class DeconvolutionLayer: Layer, WindowedLayer {
         }
         let outW = fullW - cutL - cutR, outH = fullH - cutT - cutB
         guard outW > 0, outH > 0, x.width <= 1 << 16, x.height <= 1 << 16 else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "output \(outW)x\(outH) for input \(x.shapeDescription) is empty")
+            throw InferenceError.shapeMismatch(layer: name, reason: "output \(outW)x\(outH) for input \(shape) is empty")
         }
         return OutputGeometry(width: outW, height: outH, cutTop: cutT, cutLeft: cutL)
     }

@@ -32,21 +32,12 @@ final class InterpLayer: Layer {
         let x = inputs[0]
         guard x.dims == 3 else { throw InferenceError.shapeMismatch(layer: name, reason: "only 3-D blobs are supported, got \(x.shapeDescription)") }
         let w = x.width, h = x.height
-        var outW = outputWidth, outH = outputHeight
-        let bySize = outW != 0 && outH != 0
-        if !bySize {
-            outW = Int(Float(w) * widthScale)
-            outH = Int(Float(h) * heightScale)
-        }
-        guard outW > 0, outH > 0, outW <= 1 << 16, outH <= 1 << 16 else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "output size \(outW)x\(outH) for \(x.shapeDescription) out of range")
-        }
+        let (outW, outH) = try outputSize(width: w, height: h, shape: x.shapeDescription)
         if outW == w && outH == h { return [x] }
         let out = Tensor(dims: 3, channels: x.channels, height: outH, width: outW, zeroed: false)
         switch resizeType {
         case 1:
-            let hs: Float = outputHeight != 0 ? Float(h) / Float(outH) : 1 / heightScale
-            let ws: Float = outputWidth != 0 ? Float(w) / Float(outW) : 1 / widthScale
+            let (hs, ws) = nearestSteps(width: w, height: h, outWidth: outW, outHeight: outH)
             context.parallelRanges(x.channels) { r in
                 lk_resize_nearest(x.storage + r.lowerBound * x.planeSize, Int32(r.count), Int32(h), Int32(w),
                                   out.storage + r.lowerBound * out.planeSize, Int32(outH), Int32(outW), hs, ws)
@@ -63,6 +54,24 @@ final class InterpLayer: Layer {
             resize(x, out, taps: 4, xofs, alpha, yofs, beta, context)
         }
         return [out]
+    }
+
+    /// The output size for a `width` × `height` input (shared with the GPU backend's GPUInterp).
+    func outputSize(width w: Int, height h: Int, shape: String) throws -> (width: Int, height: Int) {
+        var outW = outputWidth, outH = outputHeight
+        if !(outW != 0 && outH != 0) {
+            outW = Int(Float(w) * widthScale)
+            outH = Int(Float(h) * heightScale)
+        }
+        guard outW > 0, outH > 0, outW <= 1 << 16, outH <= 1 << 16 else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "output size \(outW)x\(outH) for \(shape) out of range")
+        }
+        return (outW, outH)
+    }
+
+    /// The nearest-neighbour step in the source per output pixel (ncnn: 1/scale, or in/out when a size is given).
+    func nearestSteps(width w: Int, height h: Int, outWidth outW: Int, outHeight outH: Int) -> (hs: Float, ws: Float) {
+        (outputHeight != 0 ? Float(h) / Float(outH) : 1 / heightScale, outputWidth != 0 ? Float(w) / Float(outW) : 1 / widthScale)
     }
 
     private func resize(_ x: Tensor, _ out: Tensor, taps: Int32, _ xofs: [Int32], _ alpha: [Float], _ yofs: [Int32], _ beta: [Float],

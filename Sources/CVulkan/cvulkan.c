@@ -1,0 +1,72 @@
+#include "cvulkan.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cvk_open(const char *library, CVKTable *table, char *error, int error_length) {
+    memset(table, 0, sizeof *table);
+    void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *reason = dlerror();
+        snprintf(error, (size_t)error_length, "%s", reason ? reason : "dlopen failed");
+        return -1;
+    }
+    table->library = handle;
+    table->vkGetInstanceProcAddr = (PFN_vkGetInstanceProcAddr)dlsym(handle, "vkGetInstanceProcAddr");
+    if (!table->vkGetInstanceProcAddr) {
+        snprintf(error, (size_t)error_length, "%s has no vkGetInstanceProcAddr (not a Vulkan loader)", library);
+        dlclose(handle);
+        memset(table, 0, sizeof *table);
+        return -1;
+    }
+#define CVK_GLOBAL(name) table->name = (PFN_##name)table->vkGetInstanceProcAddr(NULL, #name);
+    CVK_GLOBAL_FUNCTIONS(CVK_GLOBAL)
+#undef CVK_GLOBAL
+    if (!table->vkCreateInstance) {
+        snprintf(error, (size_t)error_length, "%s does not resolve vkCreateInstance", library);
+        dlclose(handle);
+        memset(table, 0, sizeof *table);
+        return -1;
+    }
+    return 0;
+}
+
+const char *cvk_load_instance(CVKTable *table, VkInstance instance) {
+#define CVK_INSTANCE(name) \
+    table->name = (PFN_##name)table->vkGetInstanceProcAddr(instance, #name); \
+    if (!table->name) return #name;
+    CVK_INSTANCE_FUNCTIONS(CVK_INSTANCE)
+#undef CVK_INSTANCE
+    return NULL;
+}
+
+void cvk_close(CVKTable *table) {
+    if (table->library) dlclose(table->library);
+    memset(table, 0, sizeof *table);
+}
+
+int cvk_has_device_extension(const CVKTable *table, VkPhysicalDevice device, const char *name) {
+    uint32_t count = 0;
+    VkResult r = table->vkEnumerateDeviceExtensionProperties(device, NULL, &count, NULL);
+    if (r != VK_SUCCESS) return (int)r;
+    if (count == 0) return 0;
+    VkExtensionProperties *list = calloc(count, sizeof *list);
+    if (!list) return (int)VK_ERROR_OUT_OF_HOST_MEMORY;
+    r = table->vkEnumerateDeviceExtensionProperties(device, NULL, &count, list);
+    int found = 0;
+    for (uint32_t i = 0; r >= 0 && i < count && !found; i++) found = strcmp(list[i].extensionName, name) == 0;
+    free(list);
+    return r < 0 ? (int)r : found;
+}
+
+void cvk_fp16_features(const CVKTable *table, VkPhysicalDevice device, int *shader_float16, int *storage_buffer16) {
+    VkPhysicalDevice16BitStorageFeatures storage = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceShaderFloat16Int8Features arithmetic = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES, .pNext = &storage};
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &arithmetic};
+    table->vkGetPhysicalDeviceFeatures2(device, &features);
+    *shader_float16 = arithmetic.shaderFloat16 == VK_TRUE;
+    *storage_buffer16 = storage.storageBuffer16BitAccess == VK_TRUE;
+}

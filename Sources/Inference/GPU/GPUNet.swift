@@ -1,0 +1,125 @@
+import Foundation
+
+/// A loaded `Net` run on a Vulkan device: the same `.param`/`.bin`, the same layers (their parsed parameters, weights
+/// and activation fusion are taken from the CPU layers), the same `run` as `Net`.
+///
+/// Weights are uploaded once, here. A run records one command buffer: the inputs' upload, every layer's dispatches
+/// (a barrier after each), the outputs' download; one submission, one wait. The graph stays on the device between
+/// layers; a blob's buffer goes back to the pool after its last reader and is reused by a later layer of the same run
+/// (the barriers order the reuse) and by later runs (a tile-by-tile upscale allocates nothing after its first tile).
+/// One instance is used by one thread at a time, like `Net`; several GPUNets may share a device.
+public final class GPUNet: InferenceRunner {
+    public let net: Net
+    /// The device this network runs on.
+    public let device: ComputeDeviceInfo
+    public var inputNames: [String] { net.inputNames }
+    /// Bytes of weights on the device.
+    public let weightBytes: Int
+    /// Bytes of blob and transfer buffers this network holds on the device and host (grows to the largest run's need).
+    public var bufferBytes: Int { pool.heldBytes }
+
+    private let vulkan: VulkanDevice
+    private let layers: [GPULayer?]   // nil for Input layers
+    private let recorder: CommandRecorder
+    private let pool: GPUBufferPool
+
+    /// Prepares `net` on device `index` of `ComputeDevices.list(loaderLibrary:)`. Throws `GPUError.unsupported` naming
+    /// every layer type the GPU backend lacks, and the other `GPUError`s when Vulkan or the shaders are missing.
+    public init(net: Net, device index: Int = 0, loaderLibrary: String = "libvulkan.so.1") throws {
+        guard ShaderLibrary.isAvailable else { throw GPUError.shader("this build has no GPU shaders: install glslang-tools and rebuild") }
+        let infos = try ComputeDevices.list(loaderLibrary: loaderLibrary)
+        guard infos.indices.contains(index) else {
+            throw GPUError.noDevice("there is no gpu:\(index) (\(infos.count) Vulkan device(s): \(infos.map(\.name).joined(separator: ", ")))")
+        }
+        let vulkan = try VulkanDevice.shared(index: index, loader: loaderLibrary)
+        let unsupported = net.definitions.filter { $0.type != "Input" && GPULayers.makers[$0.type] == nil }
+        guard unsupported.isEmpty else {
+            let types = Set(unsupported.map(\.type)).sorted()
+            throw GPUError.unsupported("layer type(s) \(types.joined(separator: ", ")) (first: layer '\(unsupported[0].name)') have no GPU shader yet")
+        }
+        let uploads = GPUUploadBatch(device: vulkan)
+        var layers: [GPULayer?] = []
+        for (definition, layer) in zip(net.definitions, net.layers) {
+            layers.append(definition.type == "Input" ? nil : try GPULayers.makers[definition.type]!(layer, definition, uploads))
+        }
+        try uploads.submit()
+        self.net = net
+        self.device = infos[index]
+        self.vulkan = vulkan
+        self.layers = layers
+        self.weightBytes = uploads.bytes
+        self.recorder = try CommandRecorder(device: vulkan)
+        self.pool = GPUBufferPool(device: vulkan)
+    }
+
+    /// Runs the network on the device: `inputs` by Input blob name, returns the requested blobs.
+    public func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
+        let plan = try net.plan(inputs: Array(inputs.keys), outputs: outputs)
+        var uses = plan.uses
+        try recorder.begin()
+        let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool)
+        var blobs: [String: GPUTensor] = [:]
+        defer {
+            // Whatever happened, the buffers go back to the pool (after the wait, or unused when recording failed).
+            for b in encoder.staging { pool.give(b) }
+        }
+        for li in plan.order {
+            let def = net.definitions[li]
+            let produced: [GPUTensor]
+            if def.type == "Input" {
+                guard let t = inputs[def.tops[0]] else { throw InferenceError.invalidInput("input '\(def.tops[0])' was not given") }
+                let x = t.planar()
+                let buffer = try x.withUnsafeValues { try encoder.upload($0) }
+                produced = [GPUTensor(dims: x.dims, channels: x.channels, height: x.height, width: x.width, buffer: buffer)]
+            } else {
+                produced = try layers[li]!.encode(def.bottoms.map { blobs[$0]! }, encoder)
+                for b in def.bottoms {
+                    uses[b]! -= 1
+                    if uses[b]! == 0, let t = blobs.removeValue(forKey: b), !produced.contains(where: { $0.buffer === t.buffer }) {
+                        release(t, keeping: blobs)
+                    }
+                }
+            }
+            guard produced.count == def.tops.count else {
+                throw InferenceError.shapeMismatch(layer: def.name, reason: "produced \(produced.count) blobs, expected \(def.tops.count)")
+            }
+            for (name, t) in zip(def.tops, produced) {
+                if (uses[name] ?? 0) > 0 {
+                    blobs[name] = t
+                } else if !produced.contains(where: { $0 !== t && $0.buffer === t.buffer }) {
+                    release(t, keeping: blobs)  // an output nobody reads
+                }
+            }
+        }
+        var downloads: [(String, GPUTensor, VulkanBuffer)] = []
+        for o in outputs where !downloads.contains(where: { $0.0 == o }) {
+            let t = blobs[o]!
+            downloads.append((o, t, try encoder.download(t)))
+        }
+        recorder.hostBarrier()
+        try recorder.submitAndWait(what: "running the network on \(device.name)")
+        var result: [String: Tensor] = [:]
+        for (name, t, host) in downloads {
+            let out = Tensor(dims: t.dims, channels: t.channels, height: t.height, width: t.width, zeroed: false)
+            out.withUnsafeMutableValues { v in
+                if let base = v.baseAddress { base.update(from: host.mapped!.assumingMemoryBound(to: Float.self), count: t.count) }
+            }
+            result[name] = out
+        }
+        for t in uniqueBuffers(blobs.values) { pool.give(t) }
+        return result
+    }
+
+    /// Returns `t`'s buffer to the pool unless a live blob still uses it (Split, an Interp that passes its input
+    /// through, a fused activation share buffers); the callers skip the blobs the current layer hands on.
+    private func release(_ t: GPUTensor, keeping live: [String: GPUTensor]) {
+        if live.values.contains(where: { $0.buffer === t.buffer }) { return }
+        pool.give(t.buffer)
+    }
+
+    private func uniqueBuffers(_ tensors: Dictionary<String, GPUTensor>.Values) -> [VulkanBuffer] {
+        var seen = Set<ObjectIdentifier>(), list: [VulkanBuffer] = []
+        for t in tensors where seen.insert(ObjectIdentifier(t.buffer)).inserted { list.append(t.buffer) }
+        return list
+    }
+}

@@ -1,0 +1,47 @@
+/// A blob on the device: the same shape fields as `Tensor` (ncnn rank, c × h × w, channel-major fp32), its values
+/// in a device buffer. Split hands one GPUTensor to several consumers, as the CPU engine shares a Tensor.
+final class GPUTensor {
+    let dims: Int, channels: Int, height: Int, width: Int
+    let buffer: VulkanBuffer
+    var count: Int { channels * height * width }
+    var bytes: Int { count * 4 }
+    var shapeDescription: String {
+        switch dims {
+        case 1: return "[\(width)]"
+        case 2: return "[\(height)x\(width)]"
+        default: return "[\(channels)x\(height)x\(width)]"
+        }
+    }
+
+    init(dims: Int, channels: Int, height: Int, width: Int, buffer: VulkanBuffer) {
+        precondition(channels * height * width * 4 <= buffer.bytes || channels * height * width == 0, "tensor larger than its buffer")
+        self.dims = dims; self.channels = channels; self.height = height; self.width = width; self.buffer = buffer
+    }
+}
+
+/// Buffers kept for reuse across layers and runs, by size: a tile-by-tile upscale asks for the same sizes on every
+/// tile, so after the first tile a run allocates nothing. Owned by one GPUNet (freed with it).
+final class GPUBufferPool {
+    let device: VulkanDevice
+    private var free: [Key: [VulkanBuffer]] = [:]
+    private struct Key: Hashable { let bytes: Int, host: Bool }
+    /// Bytes held (in use or free): what `GPUNet.deviceBytes` reports.
+    private(set) var heldBytes = 0
+
+    init(device: VulkanDevice) { self.device = device }
+
+    /// Sizes are rounded up to 4 KiB (a few related shapes share buffers; waste ≤ 4 KiB each).
+    static func rounded(_ bytes: Int) -> Int { max(4096, (bytes + 4095) & ~4095) }
+
+    func take(bytes: Int, host: Bool) throws -> VulkanBuffer {
+        let key = Key(bytes: GPUBufferPool.rounded(bytes), host: host)
+        if let b = free[key]?.popLast() { return b }
+        let b = try device.makeBuffer(bytes: key.bytes, host: host)
+        heldBytes += b.bytes
+        return b
+    }
+
+    func give(_ buffer: VulkanBuffer) {
+        free[Key(bytes: buffer.bytes, host: buffer.mapped != nil), default: []].append(buffer)
+    }
+}

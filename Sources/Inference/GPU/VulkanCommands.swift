@@ -1,0 +1,163 @@
+import CVulkan
+
+// Command recording, the third file of the Vulkan choke point (Vulkan.swift, VulkanDevice.swift).
+
+/// One reusable command buffer with its descriptor sets: `begin`, record dispatches / copies / barriers, then
+/// `submitAndWait`. Descriptor sets come from pools that are reset at each `begin` (a run allocates one per dispatch).
+final class CommandRecorder {
+    let device: VulkanDevice
+    /// Its own command pool: pools are externally synchronised, and GPUNets on one device may record on several threads.
+    private let commandPool: VkCommandPool
+    private let commands: VkCommandBuffer
+    private var pools: [VkDescriptorPool] = []
+    private var currentPool = 0
+    private var vk: UnsafeMutablePointer<CVKTable> { device.vk }
+    private let maxGroups: [UInt32]
+    /// Dispatches recorded since `begin` (tests and profiling).
+    private(set) var dispatchCount = 0
+
+    private static let setsPerPool: UInt32 = 256, buffersPerSet: UInt32 = 8
+
+    init(device: VulkanDevice) throws {
+        self.device = device
+        var poolInfo = VkCommandPoolCreateInfo()
+        poolInfo.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO
+        poolInfo.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT.rawValue
+        poolInfo.queueFamilyIndex = device.queueFamily
+        var pool: VkCommandPool?
+        try vkCheck(device.vk.pointee.vkCreateCommandPool(device.device, &poolInfo, nil, &pool), "vkCreateCommandPool")
+        commandPool = pool!
+        var info = VkCommandBufferAllocateInfo()
+        info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
+        info.commandPool = commandPool
+        info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
+        info.commandBufferCount = 1
+        var buffer: VkCommandBuffer?
+        do {
+            try vkCheck(device.vk.pointee.vkAllocateCommandBuffers(device.device, &info, &buffer), "vkAllocateCommandBuffers")
+        } catch {
+            device.vk.pointee.vkDestroyCommandPool(device.device, commandPool, nil); throw error
+        }
+        commands = buffer!
+        maxGroups = cArray(device.physical.properties.limits.maxComputeWorkGroupCount, count: 3, of: UInt32.self)
+    }
+
+    deinit {
+        vk.pointee.vkDestroyCommandPool(device.device, commandPool, nil)  // frees the command buffer too
+        for pool in pools { vk.pointee.vkDestroyDescriptorPool(device.device, pool, nil) }
+    }
+
+    func begin() throws {
+        for pool in pools { try vkCheck(vk.pointee.vkResetDescriptorPool(device.device, pool, 0), "vkResetDescriptorPool") }
+        currentPool = 0
+        dispatchCount = 0
+        try vkCheck(vk.pointee.vkResetCommandBuffer(commands, 0), "vkResetCommandBuffer")
+        var info = VkCommandBufferBeginInfo()
+        info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
+        info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
+        try vkCheck(vk.pointee.vkBeginCommandBuffer(commands, &info), "vkBeginCommandBuffer")
+    }
+
+    /// Records `pipeline` over `groups` workgroups with `buffers` at bindings 0… and `push` as push constants.
+    func dispatch(_ pipeline: ComputePipeline, buffers: [VulkanBuffer], push: [UInt32], groups: (x: Int, y: Int, z: Int)) throws {
+        precondition(buffers.count == pipeline.bindings, "\(pipeline.name) takes \(pipeline.bindings) buffers, got \(buffers.count)")
+        precondition(push.count * 4 <= ComputePipeline.pushBytes, "\(pipeline.name): push constants over 128 bytes")
+        let g = [groups.x, groups.y, groups.z]
+        guard g.allSatisfy({ $0 >= 1 }) else { return }  // nothing to compute (an empty tensor)
+        for i in 0..<3 where g[i] > Int(maxGroups[i]) {
+            throw GPUError.unsupported("\(pipeline.name) needs \(g[i]) workgroups along axis \(i), \(device.name) allows \(maxGroups[i]): use smaller tiles")
+        }
+        let set = try allocateSet(pipeline)
+        let infos = buffers.map { VkDescriptorBufferInfo(buffer: $0.buffer, offset: 0, range: VkDeviceSize(VK_WHOLE_SIZE)) }
+        infos.withUnsafeBufferPointer { info in
+            var writes = (0..<buffers.count).map { i -> VkWriteDescriptorSet in
+                var w = VkWriteDescriptorSet()
+                w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+                w.dstSet = set
+                w.dstBinding = UInt32(i)
+                w.descriptorCount = 1
+                w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                w.pBufferInfo = info.baseAddress! + i
+                return w
+            }
+            vk.pointee.vkUpdateDescriptorSets(device.device, UInt32(writes.count), &writes, 0, nil)
+        }
+        vk.pointee.vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline)
+        var s: VkDescriptorSet? = set
+        vk.pointee.vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &s, 0, nil)
+        if !push.isEmpty {
+            push.withUnsafeBytes { bytes in
+                vk.pointee.vkCmdPushConstants(commands, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32(bytes.count), bytes.baseAddress)
+            }
+        }
+        vk.pointee.vkCmdDispatch(commands, UInt32(groups.x), UInt32(groups.y), UInt32(groups.z))
+        dispatchCount += 1
+    }
+
+    func copy(from source: VulkanBuffer, to destination: VulkanBuffer, bytes: Int) {
+        guard bytes > 0 else { return }
+        precondition(bytes <= source.bytes && bytes <= destination.bytes, "copy larger than its buffers")
+        var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
+        vk.pointee.vkCmdCopyBuffer(commands, source.buffer, destination.buffer, 1, &region)
+    }
+
+    /// Everything recorded so far (dispatches, copies) finishes and is visible before anything recorded next starts.
+    /// Recorded after every step: it also lets a buffer freed by one layer be reused by the next (no write-after-read race).
+    func barrier() {
+        let stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue | VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue
+        var b = VkMemoryBarrier()
+        b.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+        b.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        b.dstAccessMask = VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
+            | VK_ACCESS_TRANSFER_READ_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        vk.pointee.vkCmdPipelineBarrier(commands, stages, stages, 0, 1, &b, 0, nil, 0, nil)
+    }
+
+    /// Copies into host-visible buffers become visible to the host once the submission's fence is signalled.
+    func hostBarrier() {
+        var b = VkMemoryBarrier()
+        b.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+        b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        b.dstAccessMask = VK_ACCESS_HOST_READ_BIT.rawValue
+        vk.pointee.vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue, VK_PIPELINE_STAGE_HOST_BIT.rawValue,
+                                        0, 1, &b, 0, nil, 0, nil)
+    }
+
+    func submitAndWait(what: String) throws {
+        try vkCheck(vk.pointee.vkEndCommandBuffer(commands), "vkEndCommandBuffer")
+        try device.submitAndWait(commands, what: what)
+    }
+
+    private func allocateSet(_ pipeline: ComputePipeline) throws -> VkDescriptorSet {
+        while true {
+            if currentPool == pools.count { pools.append(try makePool()) }
+            var layout: VkDescriptorSetLayout? = pipeline.setLayout
+            var info = VkDescriptorSetAllocateInfo()
+            info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO
+            info.descriptorPool = pools[currentPool]
+            info.descriptorSetCount = 1
+            var set: VkDescriptorSet?
+            let r = withUnsafePointer(to: &layout) { l -> VkResult in
+                info.pSetLayouts = l
+                return vk.pointee.vkAllocateDescriptorSets(device.device, &info, &set)
+            }
+            if r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL { currentPool += 1; continue }
+            try vkCheck(r, "vkAllocateDescriptorSets")
+            return set!
+        }
+    }
+
+    private func makePool() throws -> VkDescriptorPool {
+        var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: Self.setsPerPool * Self.buffersPerSet)
+        var info = VkDescriptorPoolCreateInfo()
+        info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO
+        info.maxSets = Self.setsPerPool
+        info.poolSizeCount = 1
+        var pool: VkDescriptorPool?
+        try withUnsafePointer(to: &size) { s in
+            info.pPoolSizes = s
+            try vkCheck(vk.pointee.vkCreateDescriptorPool(device.device, &info, nil, &pool), "vkCreateDescriptorPool")
+        }
+        return pool!
+    }
+}

@@ -1,0 +1,251 @@
+import CVulkan
+import Foundation
+
+// The device half of the Vulkan choke point (see Vulkan.swift): a logical device with one compute queue, buffers,
+// compute pipelines and command recording, all behind Swift types.
+
+/// One logical device on one physical device, shared by every `GPUNet` on it for the life of the process.
+final class VulkanDevice {
+    let instance: VulkanInstance
+    let index: Int
+    let physical: VulkanInstance.PhysicalDevice
+    let device: VkDevice
+    private let queue: VkQueue
+    let queueFamily: UInt32
+    /// Memory type for tensors and weights (device-local when there is one) and for host transfers (host-visible, coherent).
+    let deviceMemoryType: UInt32
+    let hostMemoryType: UInt32
+    var vk: UnsafeMutablePointer<CVKTable> { instance.vk }
+    /// vkQueueSubmit and the pipeline cache need external synchronisation: GPUNets on one device may run on several threads.
+    private let queueLock = NSLock()
+    private let pipelineLock = NSLock()
+    private var pipelines: [String: ComputePipeline] = [:]
+
+    private static let lock = NSLock()
+    private static var devices: [String: VulkanDevice] = [:]
+
+    /// The device at `index` in `ComputeDevices.list()` order, created on first use.
+    static func shared(index: Int, loader: String = VulkanInstance.defaultLoader) throws -> VulkanDevice {
+        let instance = try VulkanInstance.shared(loader: loader)
+        lock.lock(); defer { lock.unlock() }
+        let key = "\(loader)#\(index)"
+        if let existing = devices[key] { return existing }
+        guard instance.physicalDevices.indices.contains(index) else {
+            throw GPUError.noDevice("device \(index) does not exist (\(instance.physicalDevices.count) found)")
+        }
+        let made = try VulkanDevice(instance: instance, index: index)
+        devices[key] = made
+        return made
+    }
+
+    private init(instance: VulkanInstance, index: Int) throws {
+        self.instance = instance
+        self.index = index
+        let physical = instance.physicalDevices[index]
+        self.physical = physical
+        let vk = instance.vk
+        guard let family = physical.computeQueueFamily else { throw GPUError.noDevice("\(physical.name) has no compute queue") }
+        let types = physical.memoryTypes
+        func find(_ wanted: UInt32) -> UInt32? {
+            types.firstIndex { $0.propertyFlags & wanted == wanted }.map { UInt32($0) }
+        }
+        let hostFlags = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT.rawValue | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT.rawValue
+        guard let host = find(hostFlags) else { throw GPUError.unsupported("\(physical.name) has no host-visible coherent memory") }
+        hostMemoryType = host
+        deviceMemoryType = find(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT.rawValue) ?? host
+        var priority: Float = 1
+        var created: VkDevice?
+        try withUnsafePointer(to: &priority) { p in
+            var queueInfo = VkDeviceQueueCreateInfo()
+            queueInfo.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
+            queueInfo.queueFamilyIndex = family
+            queueInfo.queueCount = 1
+            queueInfo.pQueuePriorities = p
+            try withUnsafePointer(to: &queueInfo) { q in
+                var info = VkDeviceCreateInfo()
+                info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+                info.queueCreateInfoCount = 1
+                info.pQueueCreateInfos = q
+                try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+            }
+        }
+        guard let device = created else { throw GPUError.noDevice("vkCreateDevice returned no device") }
+        self.device = device
+        var q: VkQueue?
+        vk.pointee.vkGetDeviceQueue(device, family, 0, &q)
+        guard let q else { throw GPUError.noDevice("\(physical.name) gave no compute queue") }
+        queue = q
+        queueFamily = family
+    }
+
+    var name: String { physical.name }
+
+    // MARK: Buffers
+
+    /// A storage buffer of `bytes` (≥ 4) in device memory, or in host-visible memory (mapped) when `host`.
+    func makeBuffer(bytes: Int, host: Bool) throws -> VulkanBuffer {
+        let size = max(4, (bytes + 3) & ~3)
+        var info = VkBufferCreateInfo()
+        info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
+        info.size = VkDeviceSize(size)
+        info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT.rawValue | VK_BUFFER_USAGE_TRANSFER_SRC_BIT.rawValue | VK_BUFFER_USAGE_TRANSFER_DST_BIT.rawValue
+        info.sharingMode = VK_SHARING_MODE_EXCLUSIVE
+        var buffer: VkBuffer?
+        try vkCheck(vk.pointee.vkCreateBuffer(device, &info, nil, &buffer), "vkCreateBuffer(\(size) bytes)")
+        var requirements = VkMemoryRequirements()
+        vk.pointee.vkGetBufferMemoryRequirements(device, buffer, &requirements)
+        let wanted = host ? hostMemoryType : deviceMemoryType
+        guard requirements.memoryTypeBits & (1 << wanted) != 0 else {
+            vk.pointee.vkDestroyBuffer(device, buffer, nil)
+            throw GPUError.unsupported("\(name) cannot place storage buffers in memory type \(wanted)")
+        }
+        var allocation = VkMemoryAllocateInfo()
+        allocation.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO
+        allocation.allocationSize = requirements.size
+        allocation.memoryTypeIndex = wanted
+        var memory: VkDeviceMemory?
+        do {
+            try vkCheck(vk.pointee.vkAllocateMemory(device, &allocation, nil, &memory), "allocating \(size) bytes")
+            try vkCheck(vk.pointee.vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory")
+        } catch {
+            vk.pointee.vkDestroyBuffer(device, buffer, nil)
+            if memory != nil { vk.pointee.vkFreeMemory(device, memory, nil) }
+            throw error
+        }
+        var mapped: UnsafeMutableRawPointer?
+        if host {
+            let r = vk.pointee.vkMapMemory(device, memory, 0, VkDeviceSize(VK_WHOLE_SIZE), 0, &mapped)
+            if r.rawValue < 0 { vk.pointee.vkDestroyBuffer(device, buffer, nil); vk.pointee.vkFreeMemory(device, memory, nil) }
+            try vkCheck(r, "vkMapMemory")
+        }
+        return VulkanBuffer(device: self, buffer: buffer!, memory: memory!, bytes: size, mapped: mapped)
+    }
+
+    fileprivate func destroy(_ b: VulkanBuffer) {
+        if b.mapped != nil { vk.pointee.vkUnmapMemory(device, b.memory) }
+        vk.pointee.vkDestroyBuffer(device, b.buffer, nil)
+        vk.pointee.vkFreeMemory(device, b.memory, nil)
+    }
+
+    // MARK: Pipelines
+
+    /// The compute pipeline of shader `name` (GPU/Shaders/name.comp) with `bindings` storage buffers at bindings
+    /// 0..<bindings and up to 128 bytes of push constants; built once per device.
+    func pipeline(_ name: String, bindings: Int) throws -> ComputePipeline {
+        pipelineLock.lock(); defer { pipelineLock.unlock() }
+        if let p = pipelines[name] { return p }
+        let code = try ShaderLibrary.spirv(name)
+        var module: VkShaderModule?
+        try code.withUnsafeBufferPointer { words in
+            var info = VkShaderModuleCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO
+            info.codeSize = words.count * 4
+            info.pCode = words.baseAddress
+            let r = vk.pointee.vkCreateShaderModule(device, &info, nil, &module)
+            if r.rawValue < 0, r != VK_ERROR_OUT_OF_HOST_MEMORY, r != VK_ERROR_OUT_OF_DEVICE_MEMORY {
+                throw GPUError.shader("the driver refused shader \(name) (VkResult \(r.rawValue)): update the driver")
+            }
+            try vkCheck(r, "vkCreateShaderModule(\(name))")
+        }
+        defer { vk.pointee.vkDestroyShaderModule(device, module, nil) }
+        var layoutBindings = (0..<bindings).map { i -> VkDescriptorSetLayoutBinding in
+            var b = VkDescriptorSetLayoutBinding()
+            b.binding = UInt32(i)
+            b.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+            b.descriptorCount = 1
+            b.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT.rawValue
+            return b
+        }
+        var setLayout: VkDescriptorSetLayout?
+        var setInfo = VkDescriptorSetLayoutCreateInfo()
+        setInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO
+        setInfo.bindingCount = UInt32(bindings)
+        try layoutBindings.withUnsafeMutableBufferPointer { b in
+            setInfo.pBindings = UnsafePointer(b.baseAddress)
+            try vkCheck(vk.pointee.vkCreateDescriptorSetLayout(device, &setInfo, nil, &setLayout), "vkCreateDescriptorSetLayout")
+        }
+        var range = VkPushConstantRange(stageFlags: VK_SHADER_STAGE_COMPUTE_BIT.rawValue, offset: 0, size: UInt32(ComputePipeline.pushBytes))
+        var layout: VkPipelineLayout?
+        try withUnsafePointer(to: &setLayout) { sl in
+            var info = VkPipelineLayoutCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO
+            info.setLayoutCount = 1
+            info.pSetLayouts = sl
+            info.pushConstantRangeCount = 1
+            try withUnsafePointer(to: &range) { r in
+                info.pPushConstantRanges = r
+                try vkCheck(vk.pointee.vkCreatePipelineLayout(device, &info, nil, &layout), "vkCreatePipelineLayout")
+            }
+        }
+        var pipeline: VkPipeline?
+        try "main".withCString { entry in
+            var stage = VkPipelineShaderStageCreateInfo()
+            stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO
+            stage.stage = VK_SHADER_STAGE_COMPUTE_BIT
+            stage.module = module
+            stage.pName = entry
+            var info = VkComputePipelineCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO
+            info.stage = stage
+            info.layout = layout
+            try vkCheck(vk.pointee.vkCreateComputePipelines(device, nil, 1, &info, nil, &pipeline), "vkCreateComputePipelines(\(name))")
+        }
+        let made = ComputePipeline(name: name, pipeline: pipeline!, layout: layout!, setLayout: setLayout!, bindings: bindings)
+        pipelines[name] = made
+        return made
+    }
+
+    // MARK: Submission
+
+    /// Submits `commands` and waits for it to finish (a fence per submission).
+    func submitAndWait(_ commands: VkCommandBuffer, what: String) throws {
+        var fenceInfo = VkFenceCreateInfo()
+        fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
+        var fence: VkFence?
+        try vkCheck(vk.pointee.vkCreateFence(device, &fenceInfo, nil, &fence), "vkCreateFence")
+        defer { vk.pointee.vkDestroyFence(device, fence, nil) }
+        var buffer: VkCommandBuffer? = commands
+        try withUnsafePointer(to: &buffer) { b in
+            var submit = VkSubmitInfo()
+            submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+            submit.commandBufferCount = 1
+            submit.pCommandBuffers = b
+            queueLock.lock()
+            let r = vk.pointee.vkQueueSubmit(queue, 1, &submit, fence)
+            queueLock.unlock()
+            try vkCheck(r, "vkQueueSubmit (\(what))")
+        }
+        try vkCheck(vk.pointee.vkWaitForFences(device, 1, &fence, VkBool32(VK_TRUE), UInt64.max), what)
+    }
+}
+
+/// A storage buffer and its memory, freed when the last reference goes.
+final class VulkanBuffer {
+    let device: VulkanDevice
+    let buffer: VkBuffer
+    let memory: VkDeviceMemory
+    let bytes: Int
+    /// The host mapping of a host-visible buffer (staging), nil for device memory.
+    let mapped: UnsafeMutableRawPointer?
+
+    fileprivate init(device: VulkanDevice, buffer: VkBuffer, memory: VkDeviceMemory, bytes: Int, mapped: UnsafeMutableRawPointer?) {
+        self.device = device; self.buffer = buffer; self.memory = memory; self.bytes = bytes; self.mapped = mapped
+    }
+
+    deinit { device.destroy(self) }
+}
+
+/// A compute shader bound to its descriptor-set layout (storage buffers only) and a 128-byte push-constant block.
+final class ComputePipeline {
+    /// Vulkan guarantees at least 128 bytes of push constants on every device.
+    static let pushBytes = 128
+    let name: String
+    let pipeline: VkPipeline
+    let layout: VkPipelineLayout
+    let setLayout: VkDescriptorSetLayout
+    let bindings: Int
+
+    fileprivate init(name: String, pipeline: VkPipeline, layout: VkPipelineLayout, setLayout: VkDescriptorSetLayout, bindings: Int) {
+        self.name = name; self.pipeline = pipeline; self.layout = layout; self.setLayout = setLayout; self.bindings = bindings
+    }
+}

@@ -1,0 +1,56 @@
+import Inference
+import XCTest
+
+/// Convolution on the GPU against the CPU engine: kernel sizes, strides, dilations, paddings (incl. ncnn's "same"
+/// -233/-234 and a pad value), bias, every activation the shipped models use (fused PReLU, LeakyReLU, ReLU), odd sizes.
+final class GPUConvolutionTests: XCTestCase {
+    struct Shape { let cin: Int, cout: Int, h: Int, w: Int, params: String }
+
+    func check(_ s: Shape, bias: Bool = true, activationParams: String = "", seed: UInt64, then extra: [String] = [], extraWeights: [[Float]] = [],
+               options: EngineOptions = EngineOptions()) throws {
+        let device = try GPUTestSupport.deviceIndex()
+        var random = GPUTestSupport.Random(seed: seed)
+        let k = s.params.split(separator: " ").first { $0.hasPrefix("1=") }.map { Int($0.dropFirst(2))! } ?? 1
+        let kh = s.params.split(separator: " ").first { $0.hasPrefix("11=") }.map { Int($0.dropFirst(3))! } ?? k
+        let count = s.cout * s.cin * k * kh
+        let w = random.values(count, -0.5, 0.5)
+        let b = bias ? [random.values(s.cout)] : []
+        let line = "Convolution conv 1 1 in0 conv \(s.params) 0=\(s.cout) 5=\(bias ? 1 : 0) 6=\(count)\(activationParams)"
+        let net = try GPUTestSupport.net(inputs: 1, layers: [line] + extra,
+                                         weights: GPUTestSupport.weights(tagged: w, raw: b + extraWeights), options: options)
+        let output = extra.isEmpty ? "conv" : "out"
+        try GPUTestSupport.compare(net, device: device, inputs: ["in0": GPUTestSupport.tensor(s.cin, s.h, s.w, seed: seed + 1)],
+                                   outputs: [output], "Convolution \(s.params) \(s.cin)→\(s.cout) \(s.h)x\(s.w)\(activationParams)")
+    }
+
+    var unfused: EngineOptions { var o = EngineOptions(); o.fuseLayers = false; return o }
+
+    func testThreeByThreeWithFusedPReLU() throws {
+        // The SR models' layer (64 → 64 3×3 pad 1, PReLU fused by Net), small and odd-sized.
+        try check(Shape(cin: 16, cout: 12, h: 13, w: 11, params: "1=3 4=1"), seed: 1,
+                  then: ["PReLU prelu 1 1 conv out 0=12"], extraWeights: [GPUTestSupport.Random.values(seed: 9, 12, 0, 0.5)])
+        // The same with fusion off: PReLU runs as its own shader.
+        try check(Shape(cin: 5, cout: 7, h: 9, w: 10, params: "1=3 4=1"), seed: 2,
+                  then: ["PReLU prelu 1 1 conv out 0=7"], extraWeights: [GPUTestSupport.Random.values(seed: 8, 7, 0, 0.5)],
+                  options: unfused)
+    }
+
+    func testFirstLayerAndLastLayerShapes() throws {
+        try check(Shape(cin: 3, cout: 8, h: 17, w: 15, params: "1=3 4=1"), seed: 3)   // 3 input channels
+        try check(Shape(cin: 8, cout: 48, h: 7, w: 9, params: "1=3 4=1"), seed: 4)   // the ×4 head: 48 = 3·4²
+    }
+
+    func testWaifu2xUnpaddedLeakyReLU() throws {
+        try check(Shape(cin: 3, cout: 16, h: 14, w: 12, params: "1=3"), activationParams: " 9=2 -23310=1,0.100000", seed: 5)
+        try check(Shape(cin: 16, cout: 32, h: 12, w: 10, params: "1=3"), activationParams: " 9=1", seed: 6)   // ReLU
+    }
+
+    func testOtherKernelsStridesDilationsAndPadding() throws {
+        try check(Shape(cin: 4, cout: 6, h: 15, w: 13, params: "1=3 3=2 4=1"), seed: 10)          // 3×3 stride 2 (RIFE)
+        try check(Shape(cin: 5, cout: 3, h: 11, w: 12, params: "1=1"), bias: false, seed: 11)     // 1×1 no bias
+        try check(Shape(cin: 3, cout: 4, h: 16, w: 13, params: "1=5 11=3 2=2 4=2 14=1"), seed: 12) // 5×3 dilated
+        try check(Shape(cin: 3, cout: 4, h: 10, w: 9, params: "1=4 3=2 4=-233"), seed: 13)        // same-upper
+        try check(Shape(cin: 2, cout: 3, h: 9, w: 8, params: "1=3 3=2 4=-234"), seed: 14)         // same-lower
+        try check(Shape(cin: 2, cout: 3, h: 7, w: 6, params: "1=3 4=2 18=0.5"), seed: 15)         // pad value
+    }
+}
