@@ -108,8 +108,10 @@ HEADER="| case | model | input | device | precision | ours s/frame | ncnn-vulkan
 printf '%s\n|---|---|---|---|---|---|---|---|---|\n' "$HEADER"
 printf '%s\n' "${rows[@]}"
 echo
-fails=$(grep -c 'FAIL' "$W/check.txt"); oks=$(grep -c '| ok |' "$W/check.txt"); notrun=$(grep -c 'not run' "$W/check.txt")
-echo "--check at $check: $oks ok, $fails failed, $notrun not run by our GPU engine (why: table above)"
+ours=$(grep '| ours gpu' "$W/check.txt"); peer=$(grep '| ncnn-vulkan' "$W/check.txt")
+echo "--check at $check, our GPU engine vs our CPU engine: $(grep -c '| ok |' <<<"$ours") ok, $(grep -c 'FAIL' <<<"$ours") failed," \
+     "$(grep -c 'not run' <<<"$ours") not run (why: table above); ncnn-Vulkan fp32 vs our CPU engine: $(grep -c '| ok |' <<<"$peer") ok," \
+     "$(grep -c 'differs' <<<"$peer") differ"
 if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
     cp "$LOG" "$OUT/gpu-check.log"
     { printf '%s\n|---|---|---|---|---|---|---|---|---|\n' "$HEADER"; printf '%s\n' "${rows[@]}"; } > "$OUT/gpu-check-table.md"
