@@ -61,6 +61,8 @@ export LUMIERE_MODELS=$PACK/models LUMIERE_REPO=$PACK/repo LUMIERE_PYTHON=$PYTHO
 BENCH=$W/lumiere-engine-bench
 missing=$(ldd "$BENCH" | grep 'not found')
 [ -z "$missing" ] || { echo "gpu-check: the bench lacks libraries: $missing"; exit 1; }
+# Built on Debian 12: it needs glibc >= 2.35 and libstdc++ >= GLIBCXX_3.4.30 (GCC 12), as objdump -T shows.
+"$BENCH" --help >/dev/null 2>&1 || { echo "gpu-check: the bench does not start here: $("$BENCH" --help 2>&1 | head -3)"; exit 1; }
 say "Vulkan loader in use: $("$PYTHON" -c 'import ncnn; ncnn.get_gpu_count(); print(next((l.split()[-1] for l in open("/proc/self/maps") if "/libvulkan.so" in l), "none"))' 2>/dev/null)"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 

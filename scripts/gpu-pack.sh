@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs everything scripts/gpu-check.sh needs on the GPU machine (issue 17 item 7) into .gpu/ (git-ignored):
 # that machine has no network, no Swift toolchain and no ffmpeg CLI, and a device call carries at most 64 MiB.
-#   bin/   lumiere-engine-bench, built with --static-swift-stdlib, stripped, xz-compressed
+#   bin/   lumiere-engine-bench, built with --static-swift-stdlib, stripped, xz-compressed (built on Debian 12 it needs
+#          glibc >= 2.35 and GLIBCXX_3.4.30 there: objdump -T; the GPU machine's Python 3.12.3 image is newer)
 #   lib/   the shared libraries it links that a plain Linux lacks (OpenBLAS and its Fortran runtime), xz-compressed
 #   debs/  the Vulkan loader (libvulkan1) and the GL-vendor libraries the NVIDIA driver's ICD needs (device README's list)
 #   whl/   the PyPI ncnn wheel for CPython 3.12 manylinux x86_64 (numpy, tqdm, requests, portalocker are already there)
