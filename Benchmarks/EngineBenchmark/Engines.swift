@@ -19,10 +19,9 @@ enum BenchDevice: Equatable, CustomStringConvertible {
 enum Precision: String { case fp32, fp16 }
 
 enum BenchError: Error, CustomStringConvertible {
-    case gpuEngineMissing, unsupported(String), peerFailed(String), missingModel(String)
+    case unsupported(String), peerFailed(String), missingModel(String)
     var description: String {
         switch self {
-        case .gpuEngineMissing: return "GPU engine not in this build"
         case .unsupported(let why): return why
         case .peerFailed(let cmd): return "the peer benchmark failed: \(cmd) (its error is printed above)"
         case .missingModel(let p): return "model file \(p) is missing; set LUMIERE_MODELS to a folder holding the shipped models"
@@ -30,28 +29,22 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// One loaded graph of our engine, on whichever device.
-protocol BenchEngine: AnyObject {
-    func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor]
-}
-extension Net: BenchEngine {}
-
-/// Loads a graph into our engine on `device`. The CPU engine computes in fp32 only.
-func makeEngine(param: URL, bin: URL, device: BenchDevice, precision: Precision, threads: Int) throws -> BenchEngine {
+/// Loads a graph into our engine on `device`: `Net` on the CPU, `GPUNet` (Vulkan) on gpu:N. Both compute in fp32
+/// only in this build (the GPU backend's fp16 path is issue 17 item 2, not written yet).
+func makeEngine(param: URL, bin: URL, device: BenchDevice, precision: Precision, threads: Int) throws -> InferenceRunner {
     for f in [param, bin] where !FileManager.default.fileExists(atPath: f.path) { throw BenchError.missingModel(f.path) }
+    guard precision == .fp32 else { throw BenchError.unsupported("our engine computes in fp32 only in this build (no fp16 path yet)") }
+    let net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
     switch device {
-    case .cpu:
-        guard precision == .fp32 else { throw BenchError.unsupported("our CPU engine computes in fp32 only; use --precision fp32 with --device cpu") }
-        return try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
-    case .gpu:
-        // Our Vulkan GPUNet (same run(inputs:outputs:) as Net) goes here once it is merged.
-        throw BenchError.gpuEngineMissing
+    case .cpu: return net
+    case .gpu(let index): return try GPUNet(net: net, device: index)
     }
 }
 
-/// Our engine's view of the compute devices (`--list-devices`).
+/// Our engine's view of the compute devices (`--list-devices`): one line per Vulkan device, or why there is none.
 func listOurDevices() -> [String] {
-    [BenchError.gpuEngineMissing.description]
+    guard ComputeDevices.shadersAvailable else { return ["this build has no GPU shaders (glslangValidator was missing when it was built)"] }
+    do { return try ComputeDevices.list().map(\.description) } catch { return ["no Vulkan device: \(error)"] }
 }
 
 let env = ProcessInfo.processInfo.environment
