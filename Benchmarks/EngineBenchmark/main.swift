@@ -4,8 +4,16 @@
 //       [--model realesr-animevideov3-x4] [--photo LadyBird.jpg] [--size 640x480] [--threads 1,2]
 //       [--runs 3] [--ncnn-fp16] [--gemm] [--tile-block 36]
 //   --frame 1920x1080 [--tile 512]: tiled upscale of one frame, ours only: time and peak RSS
-//   --model rife-v4.0|rife-v4.25: RIFE timing with a reference warp, ours only
+//   --model rife-v4.0|rife-v4.25: RIFE timing with our rife.Warp, ours only
 //   LUMIERE_PROFILE=1: time per layer type
+//   --device cpu|gpu[:N] --precision fp32|fp16 [--case anime,general,rife] [--size WxH] [--runs N]
+//       [--photo FILE] [--pair FIRST,SECOND]: issue 17's cases, ours next to ncnn on the same device
+//       (ncnn-Vulkan for gpu:N) in one run, one table row per case (DeviceBench.swift)
+//   --check [--device gpu[:N]] [--size WxH]: every shipped model on our GPU engine vs our CPU engine
+//   --list-devices: the compute devices our engine and ncnn see
+//   Pictures may be .ppm files (read directly; the GPU machine has no ffmpeg CLI); LUMIERE_MODELS,
+//   LUMIERE_FOOTAGE, LUMIERE_REPO (folder with Benchmarks/ncnn_bench.py) and LUMIERE_PYTHON
+//   (the Python with the ncnn wheel) let it run from the folder scripts/gpu-pack.sh makes.
 //
 // Prints seconds per frame (best of --runs after one warm-up), the ratio ncnn/ours, our
 // GFLOP/s (convolution FLOPs counted as 2 × MACs of the direct algorithm) and the FMA peak.
@@ -24,12 +32,24 @@ struct Options {
     var frame: (Int, Int)?
     var tile = 512
     var convolution = EngineOptions.ConvolutionAlgorithm.auto
+    /// Device mode (issue 17): set by --device, --precision or --case.
+    var device: BenchDevice?
+    var precision = Precision.fp32
+    var cases = deviceCases.map(\.name)
+    var sizeGiven = false
+    var pair: (String, String)?
+    var check = false
+    var listDevices = false
 }
 
 let usage = """
     usage: lumiere-engine-bench [--model NAME] [--photo FILE] [--size WxH] [--threads 1,2] [--runs N] [--ncnn-fp16] [--gemm] [--tile-block N]
            lumiere-engine-bench --frame WxH [--tile N] [--model NAME]      tiled upscale of one frame: time and peak RSS (ours only)
-           lumiere-engine-bench --model rife-v4.0|rife-v4.25 [--size WxH]   RIFE timing with a reference warp (ours only)
+           lumiere-engine-bench --model rife-v4.0|rife-v4.25 [--size WxH]   RIFE timing with our rife.Warp (ours only)
+           lumiere-engine-bench --device cpu|gpu[:N] [--precision fp32|fp16] [--case anime,general,rife] [--size WxH] [--runs N]
+                                [--photo FILE] [--pair FIRST,SECOND]        ours vs ncnn (Vulkan on gpu:N) on the same device
+           lumiere-engine-bench --check [--device gpu[:N]] [--size WxH]     our GPU engine vs our CPU engine, every shipped model
+           lumiere-engine-bench --list-devices
     LUMIERE_PROFILE=1 prints the time per layer type.
     """
 
@@ -42,7 +62,28 @@ func parse() -> Options {
         case "--photo": o.photo = args.next() ?? o.photo
         case "--size":
             let p = (args.next() ?? "").split(separator: "x").compactMap { Int($0) }
-            if p.count == 2 { o.size = (p[0], p[1]) }
+            guard p.count == 2, (1...16384).contains(p[0]), (1...16384).contains(p[1]) else { fail("--size takes WxH, e.g. 640x480") }
+            o.size = (p[0], p[1])
+            o.sizeGiven = true
+        case "--device":
+            guard let d = BenchDevice(args.next() ?? "") else { fail("--device takes cpu, gpu or gpu:N") }
+            o.device = d
+        case "--precision":
+            guard let p = Precision(rawValue: args.next() ?? "") else { fail("--precision takes fp32 or fp16") }
+            o.precision = p
+            o.device = o.device ?? .gpu(0)
+        case "--case":
+            o.cases = (args.next() ?? "").split(separator: ",").map(String.init)
+            guard !o.cases.isEmpty, o.cases.allSatisfy({ c in deviceCases.contains { $0.name == c } }) else {
+                fail("--case takes a comma list of \(deviceCases.map(\.name).joined(separator: ", "))")
+            }
+            o.device = o.device ?? .gpu(0)
+        case "--pair":
+            let p = (args.next() ?? "").split(separator: ",").map(String.init)
+            guard p.count == 2 else { fail("--pair takes FIRST,SECOND") }
+            o.pair = (p[0], p[1])
+        case "--check": o.check = true
+        case "--list-devices": o.listDevices = true
         case "--threads": o.threads = (args.next() ?? "").split(separator: ",").compactMap { Int($0) }
         case "--runs": o.runs = Int(args.next() ?? "") ?? o.runs
         case "--ncnn-fp16": o.ncnnFP16 = true
@@ -55,16 +96,17 @@ func parse() -> Options {
         case "--help", "-h":
             print(usage)
             exit(0)
-        default:
-            FileHandle.standardError.write(Data("lumiere-engine-bench: unknown argument \(a)\n\(usage)\n".utf8))
-            exit(2)
+        default: fail("unknown argument \(a)")
         }
     }
     return o
 }
 
-let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let env = ProcessInfo.processInfo.environment
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("lumiere-engine-bench: \(message)\n\(usage)\n".utf8))
+    exit(2)
+}
+
 /// $ENV, else the repo-local folder (filled by setup) when it has `marker`, else ../shared/<name>.
 func dataDirectory(_ variable: String, _ name: String, marker: String) -> URL {
     if let v = env[variable], !v.isEmpty { return URL(fileURLWithPath: v) }
@@ -75,34 +117,8 @@ func dataDirectory(_ variable: String, _ name: String, marker: String) -> URL {
 let models = dataDirectory("LUMIERE_MODELS", "models", marker: "realesr-animevideov3")
 let footage = dataDirectory("LUMIERE_FOOTAGE", "footage", marker: "photos")
 
-let modelFiles: [String: String] = [
-    "realesr-animevideov3-x2": "realesr-animevideov3/realesr-animevideov3-x2",
-    "realesr-animevideov3-x3": "realesr-animevideov3/realesr-animevideov3-x3",
-    "realesr-animevideov3-x4": "realesr-animevideov3/realesr-animevideov3-x4",
-    "realesr-general-x4v3": "realesr-general-x4v3/RealESRGAN_General_x4_v3",
-    "waifu2x-photo-noise1": "waifu2x-upconv7-photo/noise1_scale2.0x_model",
-    "realesrgan-x4plus": "realesrgan-x4plus/realesrgan-x4plus",
-]
-
-func run(_ exe: String, _ args: [String]) throws -> Data {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [exe] + args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { fatalError("\(exe) \(args.joined(separator: " ")) failed") }
-    return data
-}
-
-func writeLTEN(_ t: Tensor, _ url: URL) throws {
-    var d = Data("LTEN".utf8)
-    for v in [Int32(3), Int32(t.channels), Int32(t.height), Int32(t.width)] { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-    t.withUnsafeValues { d.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
-    try d.write(to: url)
-}
+/// Graph files (under the models folder, without extension) of the upscaling models, by name.
+let modelFiles = Dictionary(uniqueKeysWithValues: graphs.filter { !$0.isRIFE }.map { ($0.name, $0.file) })
 
 /// Convolution FLOPs (2 × MACs of the direct algorithm) for one run at this input size. Every
 /// convolution of the Real-ESRGAN compact graphs runs at the input's resolution, so each costs
@@ -120,32 +136,36 @@ func cpuGHz() -> Double {
     return mhz / 1000
 }
 
-/// rife.Warp for timing the RIFE graphs: bilinear sampling with clamped taps (the interpolation
-/// issue ships the real layer).
-final class BenchWarp: Layer {
-    func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
-        let image = inputs[0], flow = inputs[1]
-        let w = image.width, h = image.height
-        let out = Tensor(channels: image.channels, height: h, width: w)
-        for y in 0..<h { for x in 0..<w {
-            let sx = Float(x) + flow[0, y, x], sy = Float(y) + flow[1, y, x]
-            let fx = sx.rounded(.down), fy = sy.rounded(.down)
-            let a = sx - fx, b = sy - fy
-            let x0 = min(max(Int(fx), 0), w - 1), x1 = min(max(Int(fx) + 1, 0), w - 1)
-            let y0 = min(max(Int(fy), 0), h - 1), y1 = min(max(Int(fy) + 1, 0), h - 1)
-            for c in 0..<image.channels {
-                out[c, y, x] = (image[c, y0, x0] * (1 - a) + image[c, y0, x1] * a) * (1 - b) + (image[c, y1, x0] * (1 - a) + image[c, y1, x1] * a) * b
-            }
-        } }
-        return [out]
-    }
-}
-
 let o = parse()
+let pictures = Pictures(photo: o.photo.contains("/") ? URL(fileURLWithPath: o.photo) : footage.appendingPathComponent("photos/\(o.photo)"),
+                        pair: o.pair.map { (URL(fileURLWithPath: $0.0), URL(fileURLWithPath: $0.1)) }
+                            ?? (footage.appendingPathComponent("framepairs/basketball1.png"), footage.appendingPathComponent("framepairs/basketball2.png")))
+if o.listDevices || o.check || o.device != nil {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-bench-\(getpid())")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    var status: Int32 = 0, failed = false
+    do {
+        if o.listDevices {
+            print("our engine:"); listOurDevices().forEach { print("  \($0)") }
+            print(String(decoding: try runTool(python, [repo.appendingPathComponent("Benchmarks/ncnn_bench.py").path, "--list-devices"]), as: UTF8.self), terminator: "")
+        }
+        if o.check {
+            status = try gpuCheck(device: o.device ?? .gpu(0), size: o.sizeGiven ? o.size : (128, 128), models: models, pictures: pictures, scratch: scratch)
+        } else if let device = o.device {
+            status = try deviceBenchmark(cases: o.cases, device: device, precision: o.precision, size: o.sizeGiven ? o.size : nil, runs: o.runs,
+                                     threads: o.threads.first ?? 1, models: models, pictures: pictures, scratch: scratch)
+        }
+    } catch {
+        FileHandle.standardError.write(Data("lumiere-engine-bench: \(error)\n".utf8))
+        failed = true
+    }
+    try? FileManager.default.removeItem(at: scratch)
+    // 1: an error or a failed check; 3: it ran, but our engine could not run on that device.
+    exit(failed ? 1 : status)
+}
 if o.model.hasPrefix("rife") {
     // RIFE timing (ours only): --model rife-v4.0|rife-v4.25 [--size 640x480] [--threads N]
-    var registry = LayerRegistry.standard
-    registry.register("rife.Warp") { _, _ in BenchWarp() }
+    let registry = LayerRegistry.withRIFE
     let dir = models.appendingPathComponent(o.model + "-ncnn")
     let (w, h) = o.size
     for threads in o.threads {
@@ -197,12 +217,7 @@ let param = models.appendingPathComponent(rel + ".param"), bin = models.appendin
 let (w, h) = o.size
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-bench-\(getpid())")
 try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-let raw = try run("ffmpeg", ["-v", "error", "-i", footage.appendingPathComponent("photos/\(o.photo)").path,
-                             "-vf", "crop=\(w):\(h):(iw-\(w))/2:(ih-\(h))/2", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-guard raw.count == w * h * 3 else { fatalError("photo crop failed") }
-var values = [Float](repeating: 0, count: 3 * w * h)
-raw.withUnsafeBytes { b in for i in 0..<(w * h) { for c in 0..<3 { values[c * w * h + i] = Float(b[i * 3 + c]) / 255 } } }
-let input = try Tensor(channels: 3, height: h, width: w, values: values)
+let input = try centreCrop(try loadFrame(pictures.photo), width: w, height: h, name: pictures.photo.path)
 let inputURL = tmp.appendingPathComponent("input.lten")
 try writeLTEN(input, inputURL)
 
@@ -213,7 +228,7 @@ for threads in o.threads {
     var ncnnArgs = [repo.appendingPathComponent("Benchmarks/ncnn_bench.py").path, param.path, bin.path, inputURL.path, jsonURL.path,
                     "--threads", "\(threads)", "--runs", "\(o.runs)"]
     if o.ncnnFP16 { ncnnArgs.append("--fp16") }
-    _ = try run("python3", ncnnArgs)
+    _ = try runTool(python, ncnnArgs)
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
     let ncnnBest = (json["seconds"] as! [Double]).min()!
 

@@ -1,0 +1,137 @@
+// Issue 17 items 6-7: our engine on a device next to ncnn on the same device (Vulkan for gpu:N), same
+// model, same input, in one run; and --check, our GPU engine against our CPU engine on real frames.
+import Foundation
+import Inference
+
+/// A shipped graph: where its files are under the models folder, and how it is fed.
+struct Graph {
+    let name: String
+    let file: String  // path under the models folder, without .param/.bin
+    var isRIFE: Bool { name.hasPrefix("rife") }
+    /// RIFE pads frames to a multiple of 32 (v4.0) or 64 (v4.25), as RIFEInterpolator does.
+    var padMultiple: Int { name == "rife-v4.25" ? 64 : 32 }
+    func param(_ models: URL) -> URL { models.appendingPathComponent(file + ".param") }
+    func bin(_ models: URL) -> URL { models.appendingPathComponent(file + ".bin") }
+}
+
+let graphs: [Graph] = [
+    Graph(name: "realesr-animevideov3-x2", file: "realesr-animevideov3/realesr-animevideov3-x2"),
+    Graph(name: "realesr-animevideov3-x3", file: "realesr-animevideov3/realesr-animevideov3-x3"),
+    Graph(name: "realesr-animevideov3-x4", file: "realesr-animevideov3/realesr-animevideov3-x4"),
+    Graph(name: "realesr-general-x4v3", file: "realesr-general-x4v3/RealESRGAN_General_x4_v3"),
+    Graph(name: "realesr-general-wdn-x4v3", file: "realesr-general-wdn-x4v3/RealESRGAN_General_WDN_x4_v3"),
+    Graph(name: "waifu2x-photo-noise1", file: "waifu2x-upconv7-photo/noise1_scale2.0x_model"),
+    Graph(name: "realesrgan-x4plus", file: "realesrgan-x4plus/realesrgan-x4plus"),
+    Graph(name: "rife-v4.0", file: "rife-v4.0-ncnn/flownet"),
+    Graph(name: "rife-v4.25", file: "rife-v4.25-ncnn/flownet"),
+]
+func graph(_ name: String) -> Graph? { graphs.first { $0.name == name } }
+
+/// The issue's three cases and their sizes on a real GPU (`--size` overrides them, for lavapipe).
+let deviceCases: [(name: String, graph: String, size: (Int, Int))] = [
+    ("anime", "realesr-animevideov3-x4", (640, 480)),
+    ("general", "realesr-general-x4v3", (1920, 1080)),  // 1080p → 7680x4320, scaled to UHD by the pipeline
+    ("rife", "rife-v4.25", (1920, 1080)),               // padded to 1920x1088
+]
+
+/// Where the pictures come from: a photo for super-resolution, a frame pair for RIFE.
+struct Pictures {
+    let photo: URL, pair: (URL, URL)
+    /// The graph's inputs at w × h: a centre crop of the photo, or of both frames plus the t = 0.5 plane.
+    func inputs(for g: Graph, inputName: String, width w: Int, height h: Int) throws -> [String: Tensor] {
+        if !g.isRIFE { return [inputName: try centreCrop(try loadFrame(photo), width: w, height: h, name: photo.path)] }
+        let a = try padded(try centreCrop(try loadFrame(pair.0), width: w, height: h, name: pair.0.path), multiple: g.padMultiple)
+        let b = try padded(try centreCrop(try loadFrame(pair.1), width: w, height: h, name: pair.1.path), multiple: g.padMultiple)
+        return ["in0": a, "in1": b, "in2": try plane(0.5, width: a.width, height: a.height)]
+    }
+}
+
+/// The input and output blob names of a graph (first Input layer; the last layer's first top).
+func blobNames(_ param: URL, rife: Bool) throws -> (input: String, output: String) {
+    if rife { return ("in0", "out0") }
+    let lines = try String(contentsOf: param, encoding: .utf8).split(separator: "\n").dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+    guard let input = lines.first(where: { $0.first == "Input" }), input.count > 4, let last = lines.last(where: { !$0.isEmpty }),
+          last.count > 4, let bottoms = Int(last[2]), last.count > 4 + bottoms else { throw BenchError.missingModel(param.path) }
+    return (String(input[4]), String(last[4 + bottoms]))
+}
+
+/// `--device D --precision P [--case anime,general,rife] [--size WxH] [--runs N]`: one table row per case.
+func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision, size: (Int, Int)?, runs: Int, threads: Int,
+                     models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
+    let peerName = device == .cpu ? "ncnn-cpu" : "ncnn-vulkan"
+    print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    var allRan = true
+    for c in deviceCases where cases.contains(c.name) {
+        guard let g = graph(c.graph) else { continue }
+        let (w, h) = size ?? c.size
+        let names = try blobNames(g.param(models), rife: g.isRIFE)
+        let inputs = try pictures.inputs(for: g, inputName: names.input, width: w, height: h)
+        let peer = try runPeer(param: g.param(models), bin: g.bin(models), inputs: inputs, device: device, precision: precision,
+                               threads: threads, runs: runs, scratch: scratch)
+        // ncnn's RIFE warps run in numpy on the CPU: the ratio uses its time without them (a free warp).
+        let peerSeconds = g.isRIFE ? peer.bestWithoutWarps : peer.best
+        let peerCell = g.isRIFE ? String(format: "%.4f (%.4f with numpy warps)", peerSeconds, peer.best) : String(format: "%.4f", peerSeconds)
+        var oursCell = "—", ratioCell = "—", diffCell = "—"
+        do {
+            let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
+            let (best, out) = try bestOf(runs) { try engine.run(inputs: inputs, outputs: [names.output])[names.output] }
+            oursCell = String(format: "%.4f", best)
+            ratioCell = String(format: "%.2f×", peerSeconds / best)
+            if let o = out, let p = peer.output, let d = compare(o, p) { diffCell = String(format: "%.2e", d.maxAbs) }
+        } catch {  // ours missing or failing on this device: the row still shows the peer
+            oursCell = "\(error)"
+            allRan = false
+        }
+        let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
+        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) |")
+    }
+    return allRan ? 0 : 3  // 3: the peer ran, ours could not
+}
+
+/// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and
+/// fp16) and on ncnn-Vulkan (fp32), each against our CPU engine on a real-frame crop. fp32 passes within
+/// 1e-3 of the CPU engine (issue 17 item 5), fp16 at ≥ 45 dB PSNR. Returns the exit status: 0 all
+/// passed, 1 a check failed, 3 our engine could not run on that device.
+func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    print("| model | input | engine | max abs diff vs our CPU engine | PSNR dB | verdict |")
+    print("|---|---|---|---|---|---|")
+    var ok = true, oursRan = true
+    for g in graphs {
+        guard FileManager.default.fileExists(atPath: g.bin(models).path) else {
+            print("| \(g.name) | — | — | not in \(models.path) | — | skipped |")
+            continue
+        }
+        let (w, h) = size
+        let names = try blobNames(g.param(models), rife: g.isRIFE)
+        let inputs = try pictures.inputs(for: g, inputName: names.input, width: w, height: h)
+        guard let reference = try makeEngine(param: g.param(models), bin: g.bin(models), device: .cpu, precision: .fp32, threads: threads)
+            .run(inputs: inputs, outputs: [names.output])[names.output] else { throw BenchError.missingModel(g.param(models).path) }
+        /// One comparison; `verdict` false: the peer's row, printed for information, not part of the check.
+        func row(_ engine: String, _ out: Tensor?, fp16: Bool, verdict: Bool = true) {
+            guard let out, let d = compare(out, reference) else {
+                print("| \(g.name) | \(w)x\(h) | \(engine) | output shape differs | — | FAIL |"); ok = ok && !verdict; return
+            }
+            let pass = fp16 ? d.psnr >= 45 : d.maxAbs <= 1e-3
+            ok = ok && (pass || !verdict)
+            print(String(format: "| %@ | %dx%d | %@ | %.2e | %.1f | %@ |", g.name, w, h, engine, d.maxAbs, d.psnr,
+                         pass ? "ok" : !verdict ? "differs (not counted)" : (fp16 ? "FAIL (< 45 dB)" : "FAIL (> 1e-3)")))
+        }
+        for precision in [Precision.fp32, .fp16] {
+            do {
+                let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
+                row("ours \(device) \(precision)", try engine.run(inputs: inputs, outputs: [names.output])[names.output], fp16: precision == .fp16)
+            } catch {
+                print("| \(g.name) | \(w)x\(h) | ours \(device) \(precision) | \(error) | — | not run |")
+                oursRan = false
+            }
+        }
+        if case .gpu = device {  // the peer on the same device, fp32: checks the device and the comparison itself
+            let peer = try runPeer(param: g.param(models), bin: g.bin(models), inputs: inputs, device: device, precision: .fp32,
+                                   threads: 1, runs: 1, scratch: scratch)
+            row("ncnn-vulkan fp32 (\(peer.device)), for information", peer.output, fp16: false, verdict: false)
+        }
+    }
+    return !ok ? 1 : oursRan ? 0 : 3
+}
