@@ -29,15 +29,15 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// Loads a graph into our engine on `device`: `Net` on the CPU, `GPUNet` (Vulkan) on gpu:N. Both compute in fp32
-/// only in this build (the GPU backend's fp16 path is issue 17 item 2, not written yet).
+/// Loads a graph into our engine on `device`: `Net` on the CPU (fp32 only), `GPUNet` (Vulkan) on gpu:N, whose fp16 is
+/// fp16 blobs and, where the device offers shaderFloat16, fp16 multiply-adds in the convolutions (`GPUPrecision.fp16`).
 func makeEngine(param: URL, bin: URL, device: BenchDevice, precision: Precision, threads: Int) throws -> InferenceRunner {
     for f in [param, bin] where !FileManager.default.fileExists(atPath: f.path) { throw BenchError.missingModel(f.path) }
-    guard precision == .fp32 else { throw BenchError.unsupported("our engine computes in fp32 only in this build (no fp16 path yet)") }
+    if case .cpu = device, precision != .fp32 { throw BenchError.unsupported("our CPU engine computes in fp32 only") }
     let net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
     switch device {
     case .cpu: return net
-    case .gpu(let index): return try GPUNet(net: net, device: index)
+    case .gpu(let index): return try GPUNet(net: net, device: index, precision: precision == .fp16 ? .fp16 : .fp32)
     }
 }
 
