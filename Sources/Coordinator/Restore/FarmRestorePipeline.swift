@@ -176,6 +176,13 @@ public final class FarmRestorePipeline {
         let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
                                          interiors: interiors)
         try job.writeFile("plan.json", try jobPlan.encoded())
+        // Film restoration: each input file also holds the frames the stages' windows reach (inside the shot); the
+        // worker restores them with the segment and drops them. Their fingerprint is the file's, so a changed context
+        // frame redoes the segment.
+        let radius = try recipe.film.map { try TemporalChain(film: $0).radius } ?? 0
+        let contexts = segments.segments.map { TemporalContext.context(of: $0.input, shot: shots.shots[$0.shot], radius: radius) }
+        let fileFrames = { (segment: Segment) in TemporalContext.inputFrames(of: segment.input, shot: shots.shots[segment.shot], radius: radius) }
+        if radius > 0 { logger.info("film restoration: \(radius) context frames either side of each segment, inside its shot") }
 
         // 4. Resume: results the journal lists and the disk confirms are candidates; the rest are (re)done.
         let dropped = try job.verify(keeping: Set(jobPlan.keys))
@@ -192,7 +199,7 @@ public final class FarmRestorePipeline {
             // A finished segment is reused only if its frames are the ones it was made from (a same-size edit in the
             // middle of the file is found here and redoes exactly the segments it touches).
             let pass = try split(segments: needed, writing: Set(needed.filter { entries[jobPlan.keys[$0.index]] == nil }.map(\.index)),
-                                 keys: jobPlan.keys, job: job, rate: rate, total: total)
+                                 keys: jobPlan.keys, job: job, rate: rate, total: total, fileFrames: fileFrames)
             fingerprints = pass.fingerprints
             var changed: [Segment] = []
             for segment in candidates {
@@ -204,7 +211,8 @@ public final class FarmRestorePipeline {
             if !changed.isEmpty && !analysed { throw StaleAnalysis.framesChanged(segments: changed.count) }
             if !changed.isEmpty {
                 warn("\(changed.count) finished segment(s) no longer match the input's frames (the file changed): restoring them again")
-                _ = try split(segments: changed, writing: Set(changed.map(\.index)), keys: jobPlan.keys, job: job, rate: rate, total: total)
+                _ = try split(segments: changed, writing: Set(changed.map(\.index)), keys: jobPlan.keys, job: job, rate: rate, total: total,
+                              fileFrames: fileFrames)
             }
             let finished = Set(job.entries.keys)
             todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
@@ -227,13 +235,13 @@ public final class FarmRestorePipeline {
         var assembled = false
         defer { if !assembled { assembly.cancel() } }
         if !todo.isEmpty {
-            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
+            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: fileFrames($0), file: inputFile(jobPlan.keys[$0.index], job)) }
             if options.inProcess {
-                try renderInProcess(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys,
-                                    recipe: recipe, job: job, board: board)
+                try renderInProcess(targets: targets, contexts: contexts, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors,
+                                    keys: jobPlan.keys, recipe: recipe, job: job, board: board)
             } else {
-                try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
-                            job: job, board: board)
+                try runFarm(targets: targets, contexts: contexts, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors,
+                            keys: jobPlan.keys, recipe: recipe, job: job, board: board)
             }
         }
         try stop.begin("encode")
@@ -255,10 +263,12 @@ public final class FarmRestorePipeline {
     private func inputFile(_ key: String, _ job: JobDirectory) -> URL { job.inputsURL.appendingPathComponent("segment-\(key).mkv") }
 
     /// The split pass over the whole source: inputs for `writing`, fingerprints for every segment in `segments`.
-    private func split(segments: [Segment], writing: Set<Int>, keys: [String], job: JobDirectory, rate: Rational, total: Int) throws -> SegmentInputWriter.Pass {
+    /// `fileFrames`: the frames a segment's input file holds (its input and any restoration context).
+    private func split(segments: [Segment], writing: Set<Int>, keys: [String], job: JobDirectory, rate: Rational, total: Int,
+                       fileFrames: (Segment) -> Range<Int>) throws -> SegmentInputWriter.Pass {
         try stop.begin("split")
         let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet, job: eta)
-        let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
+        let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: fileFrames($0),
                                                                file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
         let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets, logger: logger) {
             progress.update(done: Int64($0))
@@ -317,7 +327,7 @@ public final class FarmRestorePipeline {
 
     /// The in-process executor: each segment rendered here by the workers' own `SegmentRenderer` (the model loaded
     /// once, every thread), recorded in the journal and posted to the film's writer exactly as a worker's result is.
-    private func renderInProcess(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
+    private func renderInProcess(targets: [SegmentInputWriter.Target], contexts: [SegmentContext?], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
                                  keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
         try stop.begin("restore")
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
@@ -331,12 +341,14 @@ public final class FarmRestorePipeline {
             guard let input = target.file else { continue }
             let index = Int(target.id)
             let outputs = outputPlan.segments[index].input
-            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(target.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
+            let context = contexts[index]
+            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(target.frames.lowerBound + Int(context?.before ?? 0)),
+                                                                outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
             let interior = interiors.map { Int64($0[index].lowerBound)..<Int64($0[index].upperBound) }
             let output = scratch.appendingPathComponent("segment-\(index).mkv")
             let result: SegmentRenderer.Result
             do {
-                result = try renderer.render(input: input, output: output, timing: timing, interior: interior,
+                result = try renderer.render(input: input, output: output, timing: timing, interior: interior, context: context,
                                              progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
             } catch is SegmentRenderer.Cancelled {
                 throw RestoreError.interrupted(phase: "restore")
@@ -350,7 +362,7 @@ public final class FarmRestorePipeline {
         progress.finish(done: Int64(done))
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
+    private func runFarm(targets: [SegmentInputWriter.Target], contexts: [SegmentContext?], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
                          keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
         try stop.begin("farm")
         let jobDirectory = job.url
@@ -393,11 +405,14 @@ public final class FarmRestorePipeline {
         // Retimed segments make their output frames (outputPlan's input range) and need to know where they sit in the film.
         let specs = targets.map { t in
             let outputs = outputPlan.segments[Int(t.id)].input
-            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
+            let context = contexts[Int(t.id)]
+            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound + Int(context?.before ?? 0)),
+                                                                outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
             return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
                                expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
                                work: SegmentWork(recipe: recipe, timing: timing,
-                                                 interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) }))
+                                                 interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) },
+                                                 context: context))
         }
         let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
         let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress, job: eta)
