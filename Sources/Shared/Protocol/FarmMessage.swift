@@ -82,16 +82,18 @@ public struct SegmentWork: Equatable, Sendable {
                 throw RenderRecipe.RecipeError.invalid("\(context.before) + \(context.after) context frames leave none of the input's \(inputFrameCount) to restore")
             }
         }
-        let inputFrameCount = segmentFrameCount(inputFrameCount: inputFrameCount)
+        let outputs = outputFrameCount(inputFrameCount: inputFrameCount)
         if let interior {
             guard recipe?.delivery != nil else { throw RenderRecipe.RecipeError.invalid("an interior to encode without a delivery encoding") }
-            guard interior.lowerBound >= 0, interior.upperBound <= outputFrameCount(inputFrameCount: inputFrameCount) else {
-                throw RenderRecipe.RecipeError.invalid("interior \(interior) outside the segment's \(outputFrameCount(inputFrameCount: inputFrameCount)) output frames")
+            guard interior.lowerBound >= 0, interior.upperBound <= outputs else {
+                throw RenderRecipe.RecipeError.invalid("interior \(interior) outside the segment's \(outputs) output frames")
             }
         }
         switch (recipe?.retime, timing) {
         case (nil, nil): return self
-        case (let retime?, let timing?): _ = try timing.validated(inputFrameCount: Int(inputFrameCount), retime: retime); return self
+        case (let retime?, let timing?):
+            // The timing places the segment's own frames: the context is not part of them.
+            _ = try timing.validated(inputFrameCount: Int(segmentFrameCount(inputFrameCount: inputFrameCount)), retime: retime); return self
         case (nil, _?): throw RenderRecipe.RecipeError.invalid("segment timing without retiming")
         case (_?, nil): throw RenderRecipe.RecipeError.invalid("a retimed segment needs its timing")
         }
