@@ -248,8 +248,9 @@ final class RestoredFrames {
             } else {
                 ended = true
                 if let chain { take(try chain.finish()) }
-                // What is left held back is the end's context; fewer frames than the context means a short input.
-                guard skip == 0, ready.count == holdBack else {
+                // The last `holdBack` frames are the end's context (the rest are handed out first); fewer frames than the
+                // context means a short input.
+                guard skip == 0, ready.count >= holdBack else {
                     throw SegmentRenderer.RenderError.inputShorterThanContext(context: contextFrames, frames: decoded)
                 }
             }
