@@ -15,19 +15,21 @@ final class FilmRestoreFarmTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    private func restore(_ name: String, film: RenderRecipe.FilmRestoration?, segmentSeconds: Double, workers: Int) throws -> (path: String, results: Int) {
+    private func restore(_ name: String, film: RenderRecipe.FilmRestoration?, segmentSeconds: Double, workers: Int,
+                         retime: RetimeSettings? = nil, frames: Int64 = 45) throws -> (path: String, results: Int) {
         let source = try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv")
         let output = dir.appendingPathComponent("\(name).mkv").path
         var settings = RestoreSettings(input: source, output: output, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true)
         // 45 frames at 15 fps: the cut at 39 makes a 39-frame shot and a 6-frame one.
-        settings.trim = MediaSource.Trim(first: 0, count: 45, rate: Rational(15))
+        settings.trim = MediaSource.Trim(first: 0, count: frames, rate: Rational(15))
         settings.film = film
+        settings.retime = retime
         var options = FarmOptions(localWorkers: workers, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("\(name).job").path)
         options.maxSegmentSeconds = segmentSeconds
         options.keepJobDirectory = true
         let summary = try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run()
-        XCTAssertEqual(summary.frames, 45)
+        if retime == nil { XCTAssertEqual(summary.frames, frames) }
         let results = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("\(name).job/results").path)
         return (output, results.filter { $0.hasSuffix(".mkv") }.count)
     }
@@ -63,6 +65,19 @@ final class FilmRestoreFarmTests: XCTestCase {
         let mean = changed.map(\.mean).reduce(0, +) / Double(changed.count)
         XCTAssertGreaterThan(mean, 0.5, "restored and plain frames differ by \(mean) levels on average")
         print("film farm: \(short.results) short segments = \(whole.results) whole-shot segments on all 45 frames; restored vs plain: mean \(mean) levels")
+    }
+
+    /// With `--fps`: the worker retimes the restored frames (context dropped first, the timing counting its own frames
+    /// only), and short segments still give the frames of one segment per shot.
+    func testRetimedShortSegmentsGiveTheFramesOfOneSegment() throws {
+        let stages = RenderRecipe.FilmRestoration(deflicker: 1, stabilise: 1)
+        let retime = RetimeSettings(outputRate: Rational(24), interpolator: "blend")
+        let short = try restore("short24", film: stages, segmentSeconds: 1, workers: 2, retime: retime, frames: 39)
+        XCTAssertGreaterThanOrEqual(short.results, 4, "the shot was cut into short segments")
+        let whole = try restore("whole24", film: stages, segmentSeconds: 10, workers: 1, retime: retime, frames: 39)
+        let same = try differences(short.path, whole.path)
+        XCTAssertEqual(same.count, 63, "39 frames at 15 fps: the output frames k with k · 15/24 before the film's end")
+        for (index, d) in same.enumerated() { XCTAssertEqual(d.worst, 0, "frame \(index): a segment boundary left a trace (mean \(d.mean))") }
     }
 
     /// `--deflicker` alone takes strength 1; `--deflicker=S` takes S; after `--` nothing is rewritten.
