@@ -2,9 +2,10 @@ import Foundation
 import Media
 import Shared
 
-/// A worker's media work on one segment: decode the segment's input file (the source's packets or lossless frames), run the recipe's filter on every
-/// frame (and, when the film is retimed, the interpolator), and write the restored frames losslessly (FFV1,
-/// planar RGB of the recipe's precision, 10 bits by default) for the coordinator to stitch.
+/// A worker's media work on one segment: decode the segment's input file (the source's packets or lossless frames), run the
+/// recipe's film restoration stages over them as a stream at source size (dropping the context frames around the segment's
+/// own), then the recipe's filter on every frame (and, when the film is retimed, the interpolator), and write the restored
+/// frames losslessly (FFV1, planar RGB of the recipe's precision, 10 bits by default) for the coordinator to stitch.
 public final class SegmentRenderer {
     public let recipe: RenderRecipe
     private let filter: FrameFilter
@@ -33,20 +34,24 @@ public final class SegmentRenderer {
     public enum RenderError: Error, CustomStringConvertible, Equatable {
         case missingTiming
         case outputCountMismatch(expected: Int, made: Int)
+        case inputShorterThanContext(context: Int, frames: Int)
         public var description: String {
             switch self {
             case .missingTiming: return "the assignment retimes the film but carries no segment timing; coordinator and worker versions may differ"
             case let .outputCountMismatch(e, m): return "made \(m) output frames where the plan expects \(e); the segment input may be damaged"
+            case let .inputShorterThanContext(c, f): return "the segment input holds \(f) frames, not more than its \(c) context frames; the segment input may be damaged"
             }
         }
     }
 
     /// Restores one segment. `timing` is required when the recipe retimes the film. `interior`: the output frames no seam
     /// touches, encoded in the recipe's delivery encoding (a `SegmentResultWriter` file); nil: every frame lossless.
-    public func render(input: URL, output: URL, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, progress: (Int) -> Void = { _ in },
-                       isCancelled: () -> Bool = { false }) throws -> Result {
+    /// `context`: frames at the input's start and end that only the film restoration stages read (no output).
+    public func render(input: URL, output: URL, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, context: SegmentContext? = nil,
+                       progress: (Int) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> Result {
         // A packet cut of the source or a lossless file, told apart by its metadata (`SegmentInputReader`).
         let decoder = try SegmentInputReader(path: input.path)
+        let source = try RestoredFrames(decoder: decoder, converter: converter, chain: recipe.film.map { try TemporalChain(film: $0) }, context: context)
         let sourceRate = decoder.rate
         let rate = recipe.retime?.outputRate ?? sourceRate
         let sink = try ResultSink(recipe: recipe, resultFormat: resultFormat, interior: interior, output: output, rate: rate, converter: converter)
@@ -58,12 +63,12 @@ public final class SegmentRenderer {
         }
         if let retime = recipe.retime, let interpolator {
             guard let timing else { throw RenderError.missingTiming }
-            try retimeFrames(decoder: decoder, retime: retime, timing: timing, interpolator: interpolator, isCancelled: isCancelled, write: write)
+            try retimeFrames(source: source, retime: retime, timing: timing, interpolator: interpolator, isCancelled: isCancelled, write: write)
             guard frames == timing.outputFrames.count else { throw RenderError.outputCountMismatch(expected: timing.outputFrames.count, made: frames) }
         } else {
-            while let frame = try decoder.next() {
+            while let frame = try source.next() {
                 if isCancelled() { throw Cancelled() }
-                try write(try restore(try converter.rgbImage(from: frame.picture)), color: frame.picture.color)
+                try write(try restore(frame.image), color: frame.color)
             }
         }
         try sink.finish()
@@ -145,7 +150,7 @@ public final class SegmentRenderer {
 
     /// Streams the segment through a `RetimeSchedule`: keeps only the frames outputs still need (at most a
     /// duplicate run plus the pictures either side), upscales each picture at most once when SR runs first.
-    private func retimeFrames(decoder: SegmentInputReader, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
+    private func retimeFrames(source: RestoredFrames, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
                               isCancelled: () -> Bool, write: (RGBImage, ColorDescription) throws -> Void) throws {
         var schedule = RetimeSchedule(retiming: try Retiming(inputRate: retime.inputRate, outputRate: retime.outputRate),
                                       firstInputFrame: timing.firstInputFrame, outputFrames: timing.outputFrames,
@@ -186,10 +191,10 @@ public final class SegmentRenderer {
             for frame in Array(upscaled.keys) where !schedule.retains(frame: frame) { upscaled[frame] = nil }
         }
 
-        while let decoded = try decoder.next() {
+        while let decoded = try source.next() {
             if isCancelled() { throw Cancelled() }
-            color = decoded.picture.color
-            let image = try converter.rgbImage(from: decoded.picture)
+            color = decoded.color
+            let image = decoded.image
             var kind = RetimeSchedule.FrameKind.newPicture
             if let threshold = retime.duplicateThreshold {
                 let thumbnail = DuplicateDetector.thumbnail(image)
@@ -201,5 +206,62 @@ public final class SegmentRenderer {
             try make(schedule.onFrame(kind))
         }
         try make(schedule.onEnd())
+    }
+}
+
+/// A segment's frames as the filter sees them: decoded, through the recipe's film restoration stages when it has any (a
+/// `TemporalChain` over the whole input, context frames included, so each frame's window is the one a whole-shot run
+/// gives it), with the context frames at either end left out.
+final class RestoredFrames {
+    private let decoder: SegmentInputReader
+    private let converter: PixelConverter
+    private let chain: TemporalChain?
+    /// Context frames still to drop at the start, and how many restored frames to hold back (the end's context).
+    private var skip: Int
+    private let holdBack: Int
+    private let contextFrames: Int
+    /// The colour of each frame pushed into the chain and not yet out of it (the chain keeps the order).
+    private var colors: [ColorDescription] = []
+    private var ready: [(image: RGBImage, color: ColorDescription)] = []
+    private var ended = false
+    private var decoded = 0
+
+    init(decoder: SegmentInputReader, converter: PixelConverter, chain: TemporalChain?, context: SegmentContext?) {
+        self.decoder = decoder
+        self.converter = converter
+        self.chain = chain
+        skip = Int(context?.before ?? 0)
+        holdBack = Int(context?.after ?? 0)
+        contextFrames = skip + holdBack
+    }
+
+    /// The next of the segment's own frames, restored; nil after the last.
+    func next() throws -> (image: RGBImage, color: ColorDescription)? {
+        while true {
+            if ready.count > holdBack { return ready.removeFirst() }
+            if ended { return nil }
+            if let frame = try decoder.next() {
+                decoded += 1
+                let image = try converter.rgbImage(from: frame.picture)
+                colors.append(frame.picture.color)
+                take(try chain?.push(image) ?? [image])
+            } else {
+                ended = true
+                if let chain { take(try chain.finish()) }
+                // The last `holdBack` frames are the end's context (the rest are handed out first); fewer frames than the
+                // context means a short input.
+                guard skip == 0, ready.count >= holdBack else {
+                    throw SegmentRenderer.RenderError.inputShorterThanContext(context: contextFrames, frames: decoded)
+                }
+            }
+        }
+    }
+
+    private func take(_ images: [RGBImage]) {
+        for image in images {
+            let color = colors.removeFirst()
+            if skip > 0 { skip -= 1; continue }
+            ready.append((image, color))
+        }
     }
 }

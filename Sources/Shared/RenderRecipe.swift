@@ -38,6 +38,39 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
     /// head node joins them without re-encoding (issue 16). nil: every frame comes back lossless and the head node
     /// encodes the film (image-sequence outputs; recipes from older coordinators).
     public var delivery: Delivery?
+    /// Film restoration stages (`restore --deflicker/--dust/--stabilise/--restore-film`), run by the worker at source size
+    /// on the decoded frames, before super-resolution and interpolation. nil: none (and recipes, so resume keys, as before).
+    public var film: FilmRestoration?
+
+    /// Which temporal stages run and how strongly; a nil strength leaves the stage out. They always run in the order
+    /// deflicker → dust → stabilise (docs/film-restoration.md says why), whatever order the options came in.
+    public struct FilmRestoration: Codable, Sendable, Equatable {
+        public var deflicker: Double?
+        public var dust: Double?
+        public var stabilise: Double?
+
+        public init(deflicker: Double? = nil, dust: Double? = nil, stabilise: Double? = nil) {
+            self.deflicker = deflicker; self.dust = dust; self.stabilise = stabilise
+        }
+
+        /// The strengths each stage accepts: the fraction of the correction for deflicker and stabilise; for dust, the
+        /// detection threshold's divisor (0.07 luma / strength). The stages check the same ranges.
+        public static let deflickerRange: ClosedRange<Double> = 0.01...1
+        public static let dustRange: ClosedRange<Double> = 0.01...4
+        public static let stabiliseRange: ClosedRange<Double> = 0.01...1
+
+        public var isEmpty: Bool { deflicker == nil && dust == nil && stabilise == nil }
+
+        public func validate() throws {
+            guard !isEmpty else { throw RecipeError.invalid("film restoration with no stage") }
+            for (name, value, range) in [("deflicker", deflicker, FilmRestoration.deflickerRange), ("dust", dust, FilmRestoration.dustRange),
+                                         ("stabilise", stabilise, FilmRestoration.stabiliseRange)] {
+                if let value, !(value.isFinite && range.contains(value)) {
+                    throw RecipeError.invalid("\(name) strength \(value), expected \(range.lowerBound)…\(range.upperBound)")
+                }
+            }
+        }
+    }
 
     /// The job's final encoding, as plain fields (Shared knows no codecs): the worker builds the same encoder the head
     /// node would, so a segment's frames are the same bytes whoever encodes them.
@@ -138,6 +171,7 @@ public struct RenderRecipe: Codable, Sendable, Equatable {
         if let tileSize, !RenderRecipe.isValidTileSize(tileSize) { throw RecipeError.invalid("tile size \(tileSize)") }
         if let retime { _ = try retime.validated() }
         try delivery?.validate(content: contentSize)
+        try film?.validate()
         if let format = resultPixelFormat, !RenderRecipe.resultPixelFormats.contains(format) {
             throw RecipeError.invalid("result pixel format \(format); expected one of \(RenderRecipe.resultPixelFormats.sorted().joined(separator: ", "))")
         }

@@ -8,8 +8,7 @@ public struct MediaSegmentProcessor: SegmentProcessor {
     public init(threads: Int) { self.threads = threads }
 
     public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 {
-        guard let timing = job.work.timing else { return job.inputFrameCount }
-        return UInt32(clamping: timing.outputFrames.count)
+        UInt32(clamping: job.work.outputFrameCount(inputFrameCount: job.inputFrameCount))
     }
 
     public func process(_ job: SegmentJob, progress: @escaping @Sendable (UInt32) -> Void,
@@ -20,6 +19,7 @@ public struct MediaSegmentProcessor: SegmentProcessor {
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {
             let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
+                                             context: job.work.context,
                                              progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
             return SegmentOutput(file: output, frameCount: UInt32(result.frames),
                                  frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))

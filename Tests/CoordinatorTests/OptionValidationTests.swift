@@ -37,6 +37,8 @@ final class OptionValidationTests: XCTestCase {
             (["--crf", "60"], "--crf must be 0…51"),
             (["--tile", "5"], "--tile must be 0"),
             (["--noise", "9"], "--noise must be 0…3"),
+            (["--deflicker=5"], "--deflicker strength must be 0.01…1.0, got 5.0"),
+            (["--restore-film", "--dust=0"], "--dust strength must be 0.01…4.0, got 0.0"),
         ]
         for (args, message) in cases {
             let (result, seconds) = try restore(["--model", "lanczos"] + args)

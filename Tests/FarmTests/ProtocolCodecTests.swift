@@ -103,6 +103,45 @@ final class ProtocolCodecTests: XCTestCase {
         XCTAssertNotNil(decoded(SegmentWork(recipe: recipe)), "a delivery without an interior: all frames lossless")
     }
 
+    /// Film restoration: the stages travel in the recipe (strengths bounded), the context frames as work bit 8, counted
+    /// outside the segment's own frames (the interior and the timing count without them).
+    func testFilmStagesAndContextTravelBoundedAndCountOutsideTheSegment() throws {
+        var recipe = RenderRecipe(processor: "lanczos", contentWidth: 428, contentHeight: 320)
+        recipe.film = RenderRecipe.FilmRestoration(deflicker: 1, dust: 2.5, stabilise: 0.5)
+        recipe.delivery = RenderRecipe.Delivery(codec: "ffv1", crf: 0, preset: "medium", pixelFormat: "yuv420p",
+                                                canvasWidth: 428, canvasHeight: 320, offsetX: 0, offsetY: 0)
+        func decoded(_ work: SegmentWork, frames: UInt32 = 118) -> SegmentWork? {
+            guard case .assign(let a)? = try? MessageCodec.decode(MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: frames,
+                                                                                                            work: work, input: Self.payload)))) else { return nil }
+            return a.work
+        }
+        // 39 + 39 context frames around 40 of the segment's own: the interior lies within those 40.
+        let work = SegmentWork(recipe: recipe, interior: 4..<36, context: SegmentContext(before: 39, after: 39))
+        XCTAssertEqual(decoded(work), work)
+        XCTAssertEqual(work.outputFrameCount(inputFrameCount: 118), 40)
+        var pastOwn = work; pastOwn.interior = 4..<41
+        XCTAssertNil(decoded(pastOwn), "an interior past the segment's own 40 frames (the context makes no output)")
+        var allContext = work; allContext.context = SegmentContext(before: 59, after: 59)
+        XCTAssertNil(decoded(allContext), "context that leaves no frame of the segment")
+        var noStages = work; noStages.recipe?.film = nil
+        XCTAssertNil(decoded(noStages), "context frames with no stage to read them")
+        for bad in [RenderRecipe.FilmRestoration(deflicker: 1.5), .init(dust: 0), .init(stabilise: -1), .init(dust: .nan), .init()] {
+            var strong = work; strong.recipe?.film = bad
+            XCTAssertNil(decoded(strong), "film stages \(bad)")
+        }
+        // A worker that knows no context bit refuses the assignment rather than ignoring the stages.
+        var bytes = MessageCodec.encode(.assign(SegmentAssignment(lease: Self.lease, inputFrameCount: 118, work: work, input: Self.payload)))
+        let flags = 4 + 8 + 4 + 4 // header, lease, inputFrameCount
+        XCTAssertEqual(bytes[flags], 1 | 4 | 8)
+        bytes[flags] |= 16
+        XCTAssertThrowsError(try MessageCodec.decode(bytes))
+        // Retimed: the timing counts the segment's own frames, so it must fit the file less its context.
+        var retimed = RenderRecipe(processor: "lanczos", contentWidth: 428, contentHeight: 320, retime: RetimeRecipe(inputRate: Rational(15), outputRate: Rational(24)))
+        retimed.film = RenderRecipe.FilmRestoration(stabilise: 1)
+        let timed = SegmentWork(recipe: retimed, timing: SegmentTiming(firstInputFrame: 100, outputFrames: 160..<223), context: SegmentContext(before: 30, after: 30))
+        XCTAssertEqual(decoded(timed, frames: 100), timed)
+    }
+
     /// `reject` reads the same in every version, so peers of different versions can always tell each other why.
     func testARejectOfAnotherVersionIsReadable() throws {
         let ours = MessageCodec.encode(.reject(reason: "blocklisted"))

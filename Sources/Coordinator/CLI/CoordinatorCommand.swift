@@ -16,6 +16,9 @@ public struct CoordinatorCommand: ParsableCommand {
         defaultSubcommand: nil)
 
     public init() {}
+
+    /// The command line as ArgumentParser needs it: options with an optional value (`restore --deflicker[=S]`) spelled out.
+    public static func arguments(_ arguments: [String]) -> [String] { FilmRestorationOptions.expandingBareOptions(arguments) }
 }
 
 /// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").

@@ -28,6 +28,8 @@ struct RestoreCommand: ParsableCommand {
           lumiere-coordinator restore calais.ogv -o calais-uhd.mp4 --size 3840x2160
           lumiere-coordinator restore film.mkv -o master.mkv --codec ffv1
           lumiere-coordinator restore calais.ogv -o calais-24fps.mp4 --fps 24 --scale 4
+          lumiere-coordinator restore calais.ogv -o calais-clean.mp4 --restore-film --scale 4
+          lumiere-coordinator restore calais.ogv -o calais-clean.mp4 --deflicker --dust=2 --scale 4
           lumiere-coordinator restore trailer.mp4 -o trailer-60.mp4 --fps 60 --interp rife-v4.25
           lumiere-coordinator restore 'scan/f_%06d.dpx' --input-rate 24 -o 'out/f_%06d.dpx'
         """)
@@ -96,6 +98,8 @@ struct RestoreCommand: ParsableCommand {
     var interlaced: InterlaceMode = .auto
 
     @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
+
+    @OptionGroup(title: "Film restoration (before super-resolution and interpolation, at source size)") var filmOptions: FilmRestorationOptions
 
     @Option(help: ArgumentHelp("Restore only from this time in the film (seconds, M:SS or H:MM:SS, from its first frame): the frame shown then comes first, and the audio from the same moment.", valueName: "time"))
     var start: String?
@@ -210,6 +214,7 @@ struct RestoreCommand: ParsableCommand {
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.overwrite = overwrite
             settings.retime = try frameRate.settings()
+            settings.film = try filmOptions.film()
             settings.interlacing = interlaced
             if let inputRate {
                 guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {

@@ -213,6 +213,9 @@ public final class FarmRestorePipeline {
             classicShots = shots
         }
         defer { analysis?.cancel(); _ = analysis?.join() }
+        if release.contextRadius > 0 {
+            logger.info("film restoration: up to \(release.contextRadius) context frames either side of each segment, inside its shot")
+        }
 
         // The film is written from now on, in film order, as segments arrive (stitched, blending overlaps where the
         // versions agree; joined from the workers' pieces, or encoded here); after the farm only its tail is left.
@@ -285,7 +288,7 @@ public final class FarmRestorePipeline {
                 let key = release.key(shot, k)
                 let unfinished = entries[key] == nil
                 if unfinished { writing.insert(UInt64(segment.index)) }
-                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: segment.input, file: unfinished ? release.inputFile(key) : nil))
+                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: release.fileFrames(shot, k), file: unfinished ? release.inputFile(key) : nil))
             }
         }
         var fingerprints: [Int: String] = [:]
@@ -401,7 +404,7 @@ public final class FarmRestorePipeline {
             let result: SegmentRenderer.Result
             do {
                 result = try renderer!.render(input: released.input, output: output, timing: spec.work.timing, interior: spec.work.interior,
-                                              progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
+                                              context: spec.work.context, progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
             } catch is SegmentRenderer.Cancelled {
                 throw RestoreError.interrupted(phase: "restore")
             }

@@ -34,6 +34,8 @@ public struct RestoreSettings: Sendable {
     /// Only part of the film (`--start`, `--duration`, `--frames`), with its audio: every reader of the source sees just
     /// these frames, so the pipeline's phases need not know.
     public var trim: MediaSource.Trim?
+    /// Film restoration stages (`--deflicker`, `--dust`, `--stabilise`, `--restore-film`); nil: none.
+    public var film: RenderRecipe.FilmRestoration?
 
     /// The first file number of an input sequence, which an output sequence keeps (frame 86400 stays 86400; trimmed,
     /// the first kept frame's number).
@@ -80,6 +82,7 @@ extension RestoreSettings {
             recipe.modelWeightsSHA256 = own.weightsSHA256
         }
         recipe.deinterlaced = fields?.filter
+        recipe.film = film
         // nil for 8-bit output: recipes (and so resume keys) stay as they were before deeper results existed.
         let results = PixelFormats.intermediate(forOutput: outputPixelFormat ?? "yuv420p")
         recipe.resultPixelFormat = results == SegmentRenderer.intermediatePixelFormat ? nil : results

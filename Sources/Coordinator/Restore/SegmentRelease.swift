@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Media
 import Planning
+import Processors
 import Shared
 
 /// Hands planned shots' segments to the executor (farm or in-process) the moment they are known, after the resume
@@ -26,6 +27,9 @@ final class SegmentRelease: @unchecked Sendable {
     /// Made by this run: a finished segment whose frames changed is redone; else (a reused shot list) the list is stale.
     private let analysed: Bool
     private let warn: (String) -> Void
+    /// Film restoration's context: each input file also holds up to this many frames either side of the segment's own,
+    /// inside its shot (`TemporalContext`); the worker restores them with the segment and drops them.
+    let contextRadius: Int
     private let lock = NSLock()
     private var released: [SegmentID: Released] = [:]
     private(set) var keys: [String] = []
@@ -37,6 +41,7 @@ final class SegmentRelease: @unchecked Sendable {
         self.job = job
         self.identity = identity
         self.settingsText = try RestoreJobPlan.fingerprint(recipe: recipe, rate: rate)
+        self.contextRadius = try recipe.film.map { try TemporalChain(film: $0).radius } ?? 0
         self.recipe = recipe
         self.board = board
         self.feed = feed
@@ -69,6 +74,12 @@ final class SegmentRelease: @unchecked Sendable {
         guard recipe.delivery != nil else { return nil }
         let interior = shot.interiors[k], start = shot.output[k].input.lowerBound
         return (interior.lowerBound - start)..<(interior.upperBound - start)
+    }
+
+    /// The frames segment `k`'s input file holds: its own and any restoration context. Its fingerprint covers them all, so
+    /// a changed context frame redoes the segment.
+    func fileFrames(_ shot: PlannedShot, _ k: Int) -> Range<Int> {
+        TemporalContext.inputFrames(of: shot.segments[k].input, shot: shot.frames, radius: contextRadius)
     }
 
     /// Each segment's result key (input, settings, frames, interior).
@@ -104,15 +115,17 @@ final class SegmentRelease: @unchecked Sendable {
                     changed += 1
                 }
                 let file = inputFile(key)
-                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: segment.input, file: file))
+                let frames = fileFrames(shot, k)
+                let context = TemporalContext.context(of: segment.input, shot: shot.frames, radius: contextRadius)
+                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: frames, file: file))
                 table[SegmentID(segment.index)] = Released(key: key, input: file, fingerprint: fingerprint)
                 let timing = recipe.retime.map { _ in
                     SegmentTiming(firstInputFrame: Int64(segment.input.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound))
                 }
                 let interior = relativeInterior(shot, k).map { Int64($0.lowerBound)..<Int64($0.upperBound) }
-                specs.append(SegmentSpec(id: SegmentID(segment.index), inputFrameCount: UInt32(segment.input.count), expectedOutputFrames: UInt32(outputs.count),
+                specs.append(SegmentSpec(id: SegmentID(segment.index), inputFrameCount: UInt32(frames.count), expectedOutputFrames: UInt32(outputs.count),
                                          expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
-                                         work: SegmentWork(recipe: recipe, timing: timing, interior: interior)))
+                                         work: SegmentWork(recipe: recipe, timing: timing, interior: interior, context: context)))
             }
         }
         if changed > 0 { warn("\(changed) finished segment(s) no longer match the input's frames (the file changed): restoring them again") }

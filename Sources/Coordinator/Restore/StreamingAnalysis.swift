@@ -117,7 +117,10 @@ final class StreamingAnalysis: @unchecked Sendable {
             if let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
             let shot = try planner.plan(shotEndingAt: end, isLast: isLast)
             var fingerprints: [Int: String] = [:]
-            for segment in shot.segments { fingerprints[segment.index] = FrameHash.combined(Array(hashes[(segment.input.lowerBound - base)..<(segment.input.upperBound - base)])) }
+            for (k, segment) in shot.segments.enumerated() {
+                let frames = release.fileFrames(shot, k) // inside the shot, so inside `hashes`
+                fingerprints[segment.index] = FrameHash.combined(Array(hashes[(frames.lowerBound - base)..<(frames.upperBound - base)]))
+            }
             try release.release([shot], fingerprints: fingerprints) { targets in try self.writeCuts(targets, fingerprints: fingerprints, reader: reader) }
             hashes.removeFirst(end - base)
             base = end

@@ -65,3 +65,14 @@ public final class TemporalChain {
         }
     }
 }
+
+extension TemporalChain {
+    /// The recipe's stages with their strengths, in the one order they run (deflicker → dust → stabilise).
+    public convenience init(film: RenderRecipe.FilmRestoration) throws {
+        var stages: [TemporalFilter] = []
+        if let s = film.deflicker { stages.append(try Deflicker(strength: s)) }
+        if let s = film.dust { stages.append(try DustRemover(strength: s)) }
+        if let s = film.stabilise { stages.append(try Stabiliser(strength: s)) }
+        self.init(stages)
+    }
+}

@@ -52,31 +52,59 @@ public struct SegmentWork: Equatable, Sendable {
     /// The segment's output frames (0-based) that no seam touches, which the worker encodes in the job's final codec
     /// (`RenderRecipe.delivery`); the others come back lossless for the head node to blend. nil: all lossless.
     public var interior: Range<Int64>?
+    /// Context frames at the input file's start and end (film restoration's temporal stages read them; they are not
+    /// the segment's frames and make no output). nil: none. Every other field counts frames without them.
+    public var context: SegmentContext?
 
-    public init(recipe: RenderRecipe? = nil, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil) {
+    public init(recipe: RenderRecipe? = nil, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, context: SegmentContext? = nil) {
         self.recipe = recipe
         self.timing = timing
         self.interior = interior
+        self.context = context
+    }
+
+    /// The segment's own frames in an input file of `inputFrameCount` (context left out).
+    public func segmentFrameCount(inputFrameCount: UInt32) -> UInt32 {
+        guard let context else { return inputFrameCount }
+        return inputFrameCount - min(inputFrameCount, context.before + context.after)
     }
 
     /// Output frames the segment makes.
-    public func outputFrameCount(inputFrameCount: UInt32) -> Int64 { timing.map { Int64($0.outputFrames.count) } ?? Int64(inputFrameCount) }
+    public func outputFrameCount(inputFrameCount: UInt32) -> Int64 {
+        timing.map { Int64($0.outputFrames.count) } ?? Int64(segmentFrameCount(inputFrameCount: inputFrameCount))
+    }
 
     /// The parts checked against each other and the segment (untrusted: from the wire).
     public func validated(inputFrameCount: UInt32) throws -> SegmentWork {
+        if let context {
+            guard recipe?.film != nil else { throw RenderRecipe.RecipeError.invalid("context frames without film restoration stages") }
+            guard UInt64(context.before) + UInt64(context.after) < UInt64(inputFrameCount) else {
+                throw RenderRecipe.RecipeError.invalid("\(context.before) + \(context.after) context frames leave none of the input's \(inputFrameCount) to restore")
+            }
+        }
+        let outputs = outputFrameCount(inputFrameCount: inputFrameCount)
         if let interior {
             guard recipe?.delivery != nil else { throw RenderRecipe.RecipeError.invalid("an interior to encode without a delivery encoding") }
-            guard interior.lowerBound >= 0, interior.upperBound <= outputFrameCount(inputFrameCount: inputFrameCount) else {
-                throw RenderRecipe.RecipeError.invalid("interior \(interior) outside the segment's \(outputFrameCount(inputFrameCount: inputFrameCount)) output frames")
+            guard interior.lowerBound >= 0, interior.upperBound <= outputs else {
+                throw RenderRecipe.RecipeError.invalid("interior \(interior) outside the segment's \(outputs) output frames")
             }
         }
         switch (recipe?.retime, timing) {
         case (nil, nil): return self
-        case (let retime?, let timing?): _ = try timing.validated(inputFrameCount: Int(inputFrameCount), retime: retime); return self
+        case (let retime?, let timing?):
+            // The timing places the segment's own frames: the context is not part of them.
+            _ = try timing.validated(inputFrameCount: Int(segmentFrameCount(inputFrameCount: inputFrameCount)), retime: retime); return self
         case (nil, _?): throw RenderRecipe.RecipeError.invalid("segment timing without retiming")
         case (_?, nil): throw RenderRecipe.RecipeError.invalid("a retimed segment needs its timing")
         }
     }
+}
+
+/// Frames before and after a segment's own in its input file: context for temporal stages, dropped after them.
+public struct SegmentContext: Equatable, Sendable {
+    public var before: UInt32
+    public var after: UInt32
+    public init(before: UInt32, after: UInt32) { self.before = before; self.after = after }
 }
 
 public struct SegmentAssignment: Equatable, Sendable {

@@ -119,20 +119,23 @@ public enum MessageCodec {
         LeaseRef(segment: try r.u64("segment"), attempt: try r.u32("attempt"))
     }
 
-    /// Work: a flags byte (1 = recipe, 2 = timing, 4 = interior), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
-    /// the timing as three u64 (first input frame, output frames lower and upper bound, each < 2^40), the interior as two u64.
+    /// Work: a flags byte (1 = recipe, 2 = timing, 4 = interior, 8 = context), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
+    /// the timing as three u64 (first input frame, output frames lower and upper bound, each < 2^40), the interior as two u64, the
+    /// context as two u32 (frames before, after). A worker older than the context bit refuses such an assignment (unknown
+    /// bit) rather than ignoring the film stages of a recipe it does not know (JSON decoding skips unknown keys).
     private static func work(_ work: SegmentWork, _ w: inout WireWriter) {
-        w.u8((work.recipe == nil ? 0 : 1) | (work.timing == nil ? 0 : 2) | (work.interior == nil ? 0 : 4))
+        w.u8((work.recipe == nil ? 0 : 1) | (work.timing == nil ? 0 : 2) | (work.interior == nil ? 0 : 4) | (work.context == nil ? 0 : 8))
         if let recipe = work.recipe { w.blob(recipe.json()) }
         if let t = work.timing {
             w.u64(UInt64(t.firstInputFrame)); w.u64(UInt64(t.outputFrames.lowerBound)); w.u64(UInt64(t.outputFrames.upperBound))
         }
         if let i = work.interior { w.u64(UInt64(i.lowerBound)); w.u64(UInt64(i.upperBound)) }
+        if let c = work.context { w.u32(c.before); w.u32(c.after) }
     }
 
     private static func work(_ r: inout WireReader, inputFrameCount: UInt32) throws -> SegmentWork {
         let flags = try r.u8("work flags")
-        guard flags & ~7 == 0 else { throw ProtocolError.invalidValue(field: "work flags", reason: "unknown bits in \(flags)") }
+        guard flags & ~15 == 0 else { throw ProtocolError.invalidValue(field: "work flags", reason: "unknown bits in \(flags)") }
         var work = SegmentWork()
         do {
             if flags & 1 != 0 { work.recipe = try RenderRecipe(json: try r.blob("recipe", limit: RenderRecipe.maxEncodedBytes)) }
@@ -151,6 +154,7 @@ public enum MessageCodec {
                 }
                 work.interior = Int64(lower)..<Int64(upper)
             }
+            if flags & 8 != 0 { work.context = SegmentContext(before: try r.u32("context"), after: try r.u32("context")) }
             return try work.validated(inputFrameCount: inputFrameCount)
         } catch let error as RenderRecipe.RecipeError {
             throw ProtocolError.invalidValue(field: "work", reason: "\(error)")
