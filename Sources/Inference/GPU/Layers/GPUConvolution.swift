@@ -1,7 +1,8 @@
 import Foundation
 
-/// Convolution on the GPU. 3×3 stride-1 undilated layers (the super-resolution models' bulk) run on the tiled
-/// shared-memory shader `conv3x3.comp`; everything else, and every layer when the net's options say
+/// Convolution on the GPU. 3×3 stride-1 undilated layers (the super-resolution models' bulk) run on a fast shader,
+/// by default the register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on lavapipe than the shared-memory
+/// `conv3x3.comp`, measurements in docs/engine.md); everything else, and every layer when the net's options say
 /// `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride, dilation, padding). Both add
 /// the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
