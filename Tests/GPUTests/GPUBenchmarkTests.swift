@@ -3,6 +3,14 @@ import Inference
 import TestSupport
 import XCTest
 
+/// Seconds of CPU time used by this process, all threads (lavapipe's workers included): on a loaded shared machine
+/// steadier than wall time, and the same measure Benchmarks/ncnn_vulkan_time.py prints for ncnn-vulkan.
+private func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
 /// Time per frame on the GPU backend vs the CPU engine (not a test of speed: lavapipe is a CPU implementation, the
 /// numbers are recorded in docs/engine.md). Gated: LUMIERE_GPU_BENCH=1; LUMIERE_GPU_BENCH_SIZE=WxH (default 48x40).
 final class GPUBenchmarkTests: XCTestCase {
@@ -18,15 +26,15 @@ final class GPUBenchmarkTests: XCTestCase {
             options.convolution = convolution
             let net = try Net(paramURL: stem.appendingPathExtension("param"), weightsURL: stem.appendingPathExtension("bin"), options: options)
             let gpu = try GPUNet(net: net, device: device)
-            func time(_ runner: InferenceRunner) throws -> Double {
-                let start = Date()
+            func time(_ runner: InferenceRunner) throws -> (wall: Double, cpu: Double) {
+                let start = Date(), cpu = processCPUSeconds()
                 _ = try runner.run(inputs: ["data": image], outputs: ["output"])
-                return Date().timeIntervalSince(start)
+                return (Date().timeIntervalSince(start), processCPUSeconds() - cpu)
             }
             let first = try time(gpu)   // includes the driver's shader compilation
             let gpuSeconds = try time(gpu), cpuSeconds = try time(net)
-            print(String(format: "animevideov3-x2 %dx%d [%@]: GPU (%@) first run %.2f s, then %.2f s; CPU engine (2 threads) %.2f s",
-                         w, h, convolution.rawValue, gpu.device.name, first, gpuSeconds, cpuSeconds))
+            print(String(format: "animevideov3-x2 %dx%d [%@]: GPU (%@) first run %.2f s, then %.2f s (%.2f s CPU); CPU engine (2 threads) %.2f s (%.2f s CPU)",
+                         w, h, convolution.rawValue, gpu.device.name, first.wall, gpuSeconds.wall, gpuSeconds.cpu, cpuSeconds.wall, cpuSeconds.cpu))
         }
     }
 
@@ -45,13 +53,13 @@ final class GPUBenchmarkTests: XCTestCase {
                 let net = try GPUTestSupport.net(inputs: 1, layers: layers, weights: layers[0].hasPrefix("Conv") ? weights : [], options: options)
                 let gpu = try GPUNet(net: net, device: device)
                 _ = try gpu.run(inputs: ["in0": x], outputs: ["out"])
-                let start = Date()
+                let start = Date(), cpu = processCPUSeconds()
                 let runs = 3
                 for _ in 0..<runs { _ = try gpu.run(inputs: ["in0": x], outputs: ["out"]) }
-                let seconds = Date().timeIntervalSince(start) / Double(runs)
+                let seconds = Date().timeIntervalSince(start) / Double(runs), cpuSeconds = (processCPUSeconds() - cpu) / Double(runs)
                 let flops = layers[0].hasPrefix("Conv") ? 2.0 * 64 * 64 * 9 * Double(w * h) : 0
-                print(String(format: "%@ %dx%d [%@]: %.4f s per run, %.2f GFLOP/s", String(layers[0].prefix(12)), w, h, convolution.rawValue,
-                             seconds, flops / seconds / 1e9))
+                print(String(format: "%@ %dx%d [%@]: %.4f s per run (%.4f s CPU), %.2f GFLOP/s", String(layers[0].prefix(12)), w, h, convolution.rawValue,
+                             seconds, cpuSeconds, flops / seconds / 1e9))
             }
         }
     }

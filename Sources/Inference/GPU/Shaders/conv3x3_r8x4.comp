@@ -1,0 +1,7 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+// conv3x3_regs.glsl with 8 pixels × 4 output channels per invocation.
+#define PX 8
+#define OCB 4
+#include "conv3x3_regs.glsl"
