@@ -443,11 +443,15 @@ public final class FarmRestorePipeline {
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // More local workers than segments would only sit idle (and each costs a process and its memory). While the
-        // film is still being analysed the number of segments is not known: one worker per core.
-        let segmentCount = known.complete ? known.count : Int.max
-        let workerCount = min(options.localWorkers ?? (local ? cores : 0), segmentCount)
-        if let asked = options.localWorkers, asked > workerCount {
-            warn("starting \(workerCount) local worker(s), not \(asked): there are only \(segmentCount) segment(s) to restore")
+        // film is still being analysed the number of segments is not known: one worker per core, and no more than the
+        // cores when more are asked for (they would only compete for them, and a short film may have one segment).
+        var workerCount = options.localWorkers ?? (local ? cores : 0)
+        if known.complete, workerCount > known.count {
+            warn("starting \(known.count) local worker(s), not \(workerCount): there are only \(known.count) segment(s) to restore")
+            workerCount = known.count
+        } else if !known.complete, local, workerCount > cores {
+            warn("starting \(cores) local worker(s), not \(workerCount): the film is still being analysed, and more than this machine's \(cores) cores would only compete for them")
+            workerCount = cores
         }
         let threads = options.threadsPerWorker ?? max(1, (settings.threads > 0 ? settings.threads : cores) / max(1, workerCount))
         let workers = LocalWorkers()
