@@ -82,7 +82,7 @@ final class OptionValidationTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssert(result.stderr.contains("note: --threads 100000 lowered to"), result.stderr)
         // A film cut from its packets streams: its segment count is not known when the workers start, so the cap is the cores.
-        XCTAssert(result.stderr.contains("local worker(s), not 8"), result.stderr) // 12 is first lowered to 4 per core
+        XCTAssert(result.stderr.contains("local worker(s), not "), result.stderr) // (12 is first lowered to 4 per core)
     }
 
     /// A crafted shot list: 10¹² frames made the coordinator abort allocating 6.5 GB, 10⁶ took 29 s and 1.9 GB before
