@@ -15,7 +15,16 @@ public struct CoordinatorCommand: ParsableCommand {
         subcommands: [RestoreCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
+    @Flag(help: DeviceListingCommand.help)
+    var listDevices = false
+
     public init() {}
+
+    /// Only `--list-devices` runs without a subcommand; otherwise the help.
+    public func run() throws {
+        guard listDevices else { throw CleanExit.helpRequest(self) }
+        DeviceListingCommand.print()
+    }
 }
 
 /// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").
