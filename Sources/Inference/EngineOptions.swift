@@ -6,8 +6,10 @@ import Dispatch
 public struct EngineOptions: Sendable, Equatable {
     public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
         /// Winograd F(6,3) for 3×3 stride-1 convolutions with enough channels, a direct kernel for 3×3 stride-2 ones, GEMM otherwise.
+        /// On the GPU (GPUNet): the tiled 3×3 shader for 3×3 stride-1 convolutions, the reference shader otherwise.
         case auto
         /// im2col + OpenBLAS sgemm for every convolution, and sgemm + col2im for every deconvolution (the reference path in tests).
+        /// On the GPU: the reference shader for every convolution.
         case gemm
     }
     public enum InstructionSet: String, Sendable, CaseIterable {

@@ -16,11 +16,16 @@ final class GPUConvolutionTests: XCTestCase {
         let w = random.values(count, -0.5, 0.5)
         let b = bias ? [random.values(s.cout)] : []
         let line = "Convolution conv 1 1 in0 conv \(s.params) 0=\(s.cout) 5=\(bias ? 1 : 0) 6=\(count)\(activationParams)"
-        let net = try GPUTestSupport.net(inputs: 1, layers: [line] + extra,
-                                         weights: GPUTestSupport.weights(tagged: w, raw: b + extraWeights), options: options)
         let output = extra.isEmpty ? "conv" : "out"
-        try GPUTestSupport.compare(net, device: device, inputs: ["in0": GPUTestSupport.tensor(s.cin, s.h, s.w, seed: seed + 1)],
-                                   outputs: [output], "Convolution \(s.params) \(s.cin)→\(s.cout) \(s.h)x\(s.w)\(activationParams)")
+        // Both GPU paths: the fast 3×3 shader where it applies (.auto) and the reference shader (.gemm).
+        var reference = options
+        reference.convolution = .gemm
+        for o in [options, reference] {
+            let net = try GPUTestSupport.net(inputs: 1, layers: [line] + extra,
+                                             weights: GPUTestSupport.weights(tagged: w, raw: b + extraWeights), options: o)
+            try GPUTestSupport.compare(net, device: device, inputs: ["in0": GPUTestSupport.tensor(s.cin, s.h, s.w, seed: seed + 1)], outputs: [output],
+                                       "Convolution \(s.params) \(s.cin)→\(s.cout) \(s.h)x\(s.w)\(activationParams) [\(o.convolution)]")
+        }
     }
 
     var unfused: EngineOptions { var o = EngineOptions(); o.fuseLayers = false; return o }
@@ -33,6 +38,13 @@ final class GPUConvolutionTests: XCTestCase {
         try check(Shape(cin: 5, cout: 7, h: 9, w: 10, params: "1=3 4=1"), seed: 2,
                   then: ["PReLU prelu 1 1 conv out 0=7"], extraWeights: [GPUTestSupport.Random.values(seed: 8, 7, 0, 0.5)],
                   options: unfused)
+    }
+
+    /// More channels than one block (16 outputs) and one chunk (8 inputs), neither a multiple: the tiled shader's edges.
+    func testChannelBlocksAndChunks() throws {
+        try check(Shape(cin: 19, cout: 35, h: 10, w: 17, params: "1=3 4=1"), seed: 7)
+        try check(Shape(cin: 64, cout: 64, h: 9, w: 8, params: "1=3 4=1"), seed: 8,
+                  then: ["PReLU prelu 1 1 conv out 0=64"], extraWeights: [GPUTestSupport.Random.values(seed: 17, 64, 0, 0.5)])
     }
 
     func testFirstLayerAndLastLayerShapes() throws {

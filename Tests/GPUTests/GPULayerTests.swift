@@ -1,3 +1,4 @@
+import Foundation
 import Inference
 import XCTest
 
@@ -71,5 +72,60 @@ final class GPULayerTests: XCTestCase {
     func testSplitFeedsSeveralConsumers() throws {
         try run(["Split split 1 3 in0 a b c", "ReLU relu 1 1 a ra", "BinaryOp add 2 1 ra b s", "BinaryOp mul 2 1 s c out 0=2"],
                 inputs: [S.tensor(3, 6, 5, seed: 70)], "Split into three")
+    }
+
+    /// A small SR-shaped graph (Split, convolutions with fused PReLU, PixelShuffle, nearest up, add, bicubic down).
+    static func miniatureSR() throws -> Net {
+        var r = S.Random(seed: 80)
+        let bytes = S.weights(tagged: r.values(8 * 3 * 9, -0.5, 0.5), raw: [r.values(8), r.values(8, 0, 0.5)])
+            + S.weights(tagged: r.values(12 * 8 * 9, -0.5, 0.5), raw: [r.values(12)])
+        return try S.net(inputs: 1, layers: [
+            "Split s 1 2 in0 a b",
+            "Convolution c1 1 1 a c1 0=8 1=3 4=1 5=1 6=216",
+            "PReLU p1 1 1 c1 p1 0=8",
+            "Convolution c2 1 1 p1 c2 0=12 1=3 4=1 5=1 6=864",
+            "PixelShuffle ps 1 1 c2 ps 0=2",
+            "Interp up 1 1 b up 0=1 1=2.000000e+00 2=2.000000e+00",
+            "BinaryOp add 2 1 ps up sum",
+            "Interp down 1 1 sum out 0=3 1=5.000000e-01 2=5.000000e-01",
+        ], weights: bytes)
+    }
+
+    /// One GPUNet over inputs of changing sizes: the pool hands out buffers of other sizes, and a size seen before
+    /// reuses its buffers; every run still matches the CPU engine.
+    func testOneNetworkManySizes() throws {
+        let device = try S.deviceIndex()
+        let net = try GPULayerTests.miniatureSR()
+        let gpu = try GPUNet(net: net, device: device)
+        for (i, (h, w)) in [(9, 7), (16, 12), (9, 7), (5, 6), (16, 12)].enumerated() {
+            let x = S.tensor(3, h, w, seed: UInt64(90 + i))
+            let want = try net.run(inputs: ["in0": x], outputs: ["out"])["out"]!
+            let got = try gpu.run(inputs: ["in0": x], outputs: ["out"])["out"]!
+            XCTAssertEqual(got.shapeDescription, want.shapeDescription)
+            let error = zip(got.toArray(), want.toArray()).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(error, 1e-4, "run \(i) at \(w)x\(h)")
+        }
+        XCTAssertGreaterThan(gpu.weightBytes, (216 + 864) * 4)
+    }
+
+    /// Two GPUNets on one device, run from two threads at once (each has its own command pool; submission is locked).
+    func testTwoNetworksOnTwoThreads() throws {
+        let device = try S.deviceIndex()
+        let net = try GPULayerTests.miniatureSR()
+        let gpus = [try GPUNet(net: net, device: device), try GPUNet(net: net, device: device)]
+        let x = S.tensor(3, 11, 13, seed: 99)
+        let want = try net.run(inputs: ["in0": x], outputs: ["out"])["out"]!.toArray()
+        let errors = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2)
+        defer { errors.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            var worst: Float = 0
+            for _ in 0..<3 {
+                guard let got = try? gpus[i].run(inputs: ["in0": x], outputs: ["out"])["out"] else { worst = .infinity; break }
+                worst = max(worst, zip(got.toArray(), want).map { abs($0 - $1) }.max() ?? .infinity)
+            }
+            errors[i] = worst
+        }
+        XCTAssertLessThanOrEqual(errors[0], 1e-4)
+        XCTAssertLessThanOrEqual(errors[1], 1e-4)
     }
 }

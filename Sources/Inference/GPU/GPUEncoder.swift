@@ -20,8 +20,13 @@ final class GPUEncoder {
     /// Records `shader` (local size 8 × 8 × 1, one invocation per (x, y, channel) of a `width` × `height` ×
     /// `channels` grid) followed by a barrier, so the next step sees its writes.
     func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, width: Int, height: Int, channels: Int) throws {
+        try dispatch(shader, buffers, push: push, groups: ((width + 7) / 8, (height + 7) / 8, channels))
+    }
+
+    /// Records `shader` over `groups` workgroups (for shaders that tile differently), then a barrier.
+    func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int)) throws {
         let pipeline = try device.pipeline(shader, bindings: buffers.count)
-        try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: ((width + 7) / 8, (height + 7) / 8, channels))
+        try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: groups)
         recorder.barrier()
     }
 
@@ -57,11 +62,13 @@ struct PushConstants {
 /// Weights and other constants uploaded once when a GPUNet is made: staged together, copied in one submission.
 final class GPUUploadBatch {
     let device: VulkanDevice
+    /// The network's options: `convolution: .gemm` makes the layers use their reference shaders.
+    let options: EngineOptions
     private var pending: [(host: VulkanBuffer, device: VulkanBuffer, bytes: Int)] = []
     /// Total bytes uploaded (the model's device footprint for weights).
     private(set) var bytes = 0
 
-    init(device: VulkanDevice) { self.device = device }
+    init(device: VulkanDevice, options: EngineOptions) { self.device = device; self.options = options }
 
     /// `values` (at least one value: an empty array uploads a single 0, for bindings a shader ignores).
     func add(_ values: [Float]) throws -> VulkanBuffer {

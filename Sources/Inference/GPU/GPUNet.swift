@@ -37,7 +37,7 @@ public final class GPUNet: InferenceRunner {
             let types = Set(unsupported.map(\.type)).sorted()
             throw GPUError.unsupported("layer type(s) \(types.joined(separator: ", ")) (first: layer '\(unsupported[0].name)') have no GPU shader yet")
         }
-        let uploads = GPUUploadBatch(device: vulkan)
+        let uploads = GPUUploadBatch(device: vulkan, options: net.options)
         var layers: [GPULayer?] = []
         for (definition, layer) in zip(net.definitions, net.layers) {
             layers.append(definition.type == "Input" ? nil : try GPULayers.makers[definition.type]!(layer, definition, uploads))

@@ -95,7 +95,10 @@ final class VulkanInstance {
         }
         guard let instance = created else { cvk_close(vk); vk.deallocate(); throw GPUError.noDevice("vkCreateInstance returned no instance") }
         if let missing = cvk_load_instance(vk, instance) {
-            throw GPUError.noLoader("the loader lacks \(String(cString: missing)) (Vulkan 1.1 or newer is needed)")
+            let name = String(cString: missing)
+            vk.pointee.vkDestroyInstance?(instance, nil)
+            cvk_close(vk); vk.deallocate()
+            throw GPUError.noLoader("the loader lacks \(name) (Vulkan 1.1 or newer is needed)")
         }
         self.vk = vk
         self.instance = instance

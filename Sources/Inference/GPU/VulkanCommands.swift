@@ -13,6 +13,8 @@ final class CommandRecorder {
     private var currentPool = 0
     private var vk: UnsafeMutablePointer<CVKTable> { device.vk }
     private let maxGroups: [UInt32]
+    /// The largest buffer a storage-buffer descriptor may cover (4 GiB on NVIDIA, 128 MiB guaranteed).
+    private let maxBufferBytes: Int
     /// Dispatches recorded since `begin` (tests and profiling).
     private(set) var dispatchCount = 0
 
@@ -40,6 +42,7 @@ final class CommandRecorder {
         }
         commands = buffer!
         maxGroups = cArray(device.physical.properties.limits.maxComputeWorkGroupCount, count: 3, of: UInt32.self)
+        maxBufferBytes = Int(device.physical.properties.limits.maxStorageBufferRange)
     }
 
     deinit {
@@ -66,6 +69,9 @@ final class CommandRecorder {
         guard g.allSatisfy({ $0 >= 1 }) else { return }  // nothing to compute (an empty tensor)
         for i in 0..<3 where g[i] > Int(maxGroups[i]) {
             throw GPUError.unsupported("\(pipeline.name) needs \(g[i]) workgroups along axis \(i), \(device.name) allows \(maxGroups[i]): use smaller tiles")
+        }
+        if let big = buffers.first(where: { $0.bytes > maxBufferBytes }) {
+            throw GPUError.unsupported("\(pipeline.name) needs a \(big.bytes)-byte buffer, \(device.name) binds at most \(maxBufferBytes): use smaller tiles")
         }
         let set = try allocateSet(pipeline)
         let infos = buffers.map { VkDescriptorBufferInfo(buffer: $0.buffer, offset: 0, range: VkDeviceSize(VK_WHOLE_SIZE)) }
