@@ -145,8 +145,9 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
 
 /// Tile sides from a device's memory: big tiles keep a GPU busy (one submission per tile, and less overlap work), but
 /// every tile's blobs must fit. Measured on lavapipe with `GPUNet.bufferBytes` after one tile of realesr-animevideov3
-/// ×2 (64 channels): about 1.6 KiB of device buffers per input pixel (`ComputeDeviceTests`/`DeviceSelectionTests`
-/// keep the estimate honest); 2 KiB here leaves room for the wider models (waifu2x) and the driver's own use.
+/// ×2 (64 channels): 1209 bytes of device buffers per input pixel on a 96x96 tile, 1212 on 48x48
+/// (`ComputeDeviceTests.testTheTileEstimateCoversWhatATileHoldsOnTheDevice` keeps the estimate honest); 2 KiB here
+/// leaves room for wider models and the driver's own use.
 public enum GPUTileSize {
     static let bytesPerInputPixel: UInt64 = 2048
     /// At most a quarter of the device's memory, and never more than 4 GiB (other work shares a big GPU).

@@ -94,7 +94,8 @@ final class DeviceCommandLineTests: XCTestCase {
 
     /// LUMIERE_GPU_FAULT=submit:3 loses the device at the second frame of the first segment (submission 1 uploads the
     /// weights): the worker reports the fault, the coordinator retries the segment, the worker renders it on the CPU
-    /// engine. The film is the CPU engine's, frame for frame. `--in-process` renders the segment again the same way.
+    /// engine. The film is the CPU engine's, frame for frame. `--in-process` with `alloc:5` (out of device memory while
+    /// the weights go up) renders the segment again on the CPU engine the same way.
     func testAGPUFaultMidSegmentIsRetriedOnTheCPUWithNothingLost() throws {
         try requireLavapipe()
         try makeFilm()
@@ -111,9 +112,11 @@ final class DeviceCommandLineTests: XCTestCase {
         XCTAssertTrue(log.contains("GPU fault on gpu:0") && log.contains("the GPU was lost during"), log)
         XCTAssertEqual(try frames("farm.mkv"), try frames("cpu.mkv"), "every frame made, by the CPU engine after the fault")
 
-        let inProcess = try run("lumiere-coordinator", base + ["-o", "in-process.mkv", "--device", "gpu:0", "--in-process"], environment: fault)
+        let inProcess = try run("lumiere-coordinator", base + ["-o", "in-process.mkv", "--device", "gpu:0", "--in-process"],
+                                environment: ["LUMIERE_GPU_FAULT": "alloc:5"])
         XCTAssertEqual(inProcess.status, 0, inProcess.stderr)
-        XCTAssertTrue(inProcess.stderr.contains("warning: GPU fault on gpu:0"), inProcess.stderr)
+        XCTAssertTrue(inProcess.stderr.contains("warning: GPU fault on gpu:0") && inProcess.stderr.contains("out of GPU memory during allocating"),
+                      inProcess.stderr)
         XCTAssertEqual(try frames("in-process.mkv"), try frames("cpu.mkv"))
     }
 }
