@@ -134,7 +134,7 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The tile side (input pixels) when the recipe leaves it to the worker: the CPU engine's 256, or on a GPU as
-    /// large as a quarter of the device's memory allows (`GPUTileSize`).
+    /// large as a quarter of the device's memory and one storage buffer allow (`GPUTileSize`).
     public var defaultTileSize: Int {
         switch self {
         case .cpu: return 256
@@ -152,12 +152,17 @@ public enum GPUTileSize {
     static let bytesPerInputPixel: UInt64 = 2048
     /// At most a quarter of the device's memory, and never more than 4 GiB (other work shares a big GPU).
     static let maxBudget: UInt64 = 4 << 30
+    /// One blob is one storage buffer, and Vulkan promises only 2^27 bytes (maxStorageBufferRange; NVIDIA gives 4 GiB,
+    /// some AMD and Intel drivers the minimum): a 64-channel fp32 blob fits up to 724 pixels a side. A larger tile
+    /// would be refused by the backend (`GPUError.unsupported`); past ~700 the overlap saved is under 10 % anyway
+    /// (context 16 px: (704 + 32)² / 704² = 1.09).
+    static let maxSide = 704
 
     public static func forMemory(_ bytes: UInt64) -> Int {
         let budget = min(bytes / 4, maxBudget)
         let side = Int(Double(budget / bytesPerInputPixel).squareRoot())
         // Multiples of 32 (the catalogue's tile sizes are), within RenderRecipe's 32...8192.
-        return min(8192, max(64, side / 32 * 32))
+        return min(maxSide, max(64, side / 32 * 32))
     }
 }
 

@@ -103,9 +103,10 @@ final class ComputeDeviceTests: XCTestCase {
 
     func testTilesComeFromTheDeviceMemory() {
         XCTAssertEqual(ComputeDevice.cpu.defaultTileSize, 256)
-        XCTAssertEqual(GPUTileSize.forMemory(80 << 30), 1440, "4 GiB budget at most")
-        XCTAssertEqual(GPUTileSize.forMemory(8 << 30), 1024, "a quarter of 8 GiB")
+        XCTAssertEqual(GPUTileSize.forMemory(80 << 30), 704, "a 64-channel blob within Vulkan's minimum storage-buffer range")
+        XCTAssertEqual(GPUTileSize.forMemory(1 << 30), 352, "a quarter of 1 GiB at 2 KiB per pixel")
         XCTAssertEqual(GPUTileSize.forMemory(256 << 20), 160)
+        XCTAssertLessThanOrEqual(704 * 704 * 64 * 4, 1 << 27)
         XCTAssertEqual(GPUTileSize.forMemory(0), 64)
         for bytes: UInt64 in [0, 1 << 20, 1 << 30, 12 << 30, 1 << 40] {
             XCTAssertTrue(RenderRecipe.isValidTileSize(GPUTileSize.forMemory(bytes)), "\(bytes)")
