@@ -77,12 +77,16 @@ let package = Package(
         // FarmSwarmBenchmark; see BENCHMARKS.md.
         .executableTarget(name: "lumiere-swarm", dependencies: ["Worker", "Transport", "Shared"], path: "Benchmarks/Swarm",
                           swiftSettings: optimize),
+        // Film-restoration oracle (issue 20): synthetic damage on real clips, our stages vs FFmpeg's filters; see
+        // docs/film-restoration.md.
+        .executableTarget(name: "lumiere-film-bench", dependencies: ["Processors", "Planning", "Shared", "TestSupport"],
+                          path: "Benchmarks/FilmRestoreBench", swiftSettings: optimize),
         .executableTarget(name: "lumiere-worker", dependencies: [
             "Worker", "Processors", "Transport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["GitCommit"]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Shared", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Shared", "TestSupport"]),
@@ -91,7 +95,7 @@ let package = Package(
         .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "Inference", "Media", "Shared", "TestSupport"]),
         .testTarget(name: "FarmTests", dependencies: ["Coordinator", "Worker", "Transport", "Shared", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Shared", "Media", "Coordinator", "TestSupport"]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "Media", "Worker", "Shared", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Coordinator", "CommandLineSupport", "Media", "Worker", "Shared", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Media", "Shared", "Processors", "TestSupport",
                                                             .product(name: "Logging", package: "swift-log")]),
         // Issue 8: fault injection and hostile input (the fast part; faults/run-all.sh runs the rest).

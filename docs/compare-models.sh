@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Measures the super-resolution processors on real photos: downscale x4 (bicubic), restore x4, PSNR against the original.
 # Uses the ffmpeg CLI to make inputs and measure (tooling only; the product never shells out to ffmpeg).
+# This is the PSNR table in README ("Choosing a model"). To *look* at models side by side on your own film, use
+#   lumiere-coordinator compare FILM --at 12,16 --models lanczos,realesr-general-wdn,waifu2x-photo:noise=2 -o sheet.png
+# (a labelled contact sheet made by the same processors as restore; README shows one from the 1906 film).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PHOTOS=${LUMIERE_FOOTAGE:-../shared/footage}/photos

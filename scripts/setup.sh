@@ -14,12 +14,13 @@ ROOT=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "need root for: $*" >&2; exit 1; fi; }
 
-# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI, Python's ncnn,
+# 1. Debian packages: FFmpeg's libraries (libavfilter: deinterlacing, and drawtext for `compare`'s labels with the DejaVu
+#    font), ZeroMQ, OpenBLAS, oneDNN; the ffmpeg CLI, Python's ncnn,
 #    iproute2 (the multi-host test's network namespaces) and python3-zmq (the fault suite's rogue peers) are for tests only.
 #    libvulkan-dev (the header; the loader is opened at run time), glslang-tools (shaders compiled at build time) and
 #    mesa-vulkan-drivers (lavapipe, the CPU Vulkan device the GPU backend's tests run on) are for the Vulkan backend.
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
-          libzmq3-dev libopenblas-dev libdnnl-dev ffmpeg python3 python3-pip python3-numpy python3-zmq iproute2
+          libzmq3-dev libopenblas-dev libdnnl-dev fonts-dejavu-core ffmpeg python3 python3-pip python3-numpy python3-zmq iproute2
           libvulkan-dev glslang-tools mesa-vulkan-drivers)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -10,6 +10,10 @@ import PackagePlugin
 /// same way. Why base64 in a string literal and not a `[UInt32]` literal: the type checker takes seconds per thousand
 /// array elements, a string literal costs nothing (decoded once at run time, see ShaderLibrary.swift).
 ///
+/// Every shader is compiled in three variants: `name` (fp32 blobs), `name_fp16` (-DLUMIERE_FP16: fp16 blobs) and
+/// `name_fp16a` (also -DLUMIERE_FP16_ARITHMETIC: fp16 multiply-adds in the convolutions); see Shaders/storage.glsl
+/// and `GPUPrecision`.
+///
 /// Without glslangValidator on PATH the build still succeeds: the table is empty and the GPU path throws
 /// `GPUError.shader` saying to install glslang-tools and rebuild. glslangValidator's own path is an input of the
 /// command when present, so installing (or upgrading) it reruns the command; a shader that does not compile fails
@@ -37,17 +41,25 @@ struct ShaderCompilerPlugin: BuildToolPlugin {
                 else
                     printf 'let generatedShadersCompiler: String? = "glslangValidator"\\nlet generatedShaders: [(String, String)] = [\\n'
                     for f in "$@"; do
-                        name=$(basename "$f" .comp)
-                        if ! log=$("$glslang" -V --target-env vulkan1.1 -o "$scratch/$name.spv" "$f" 2>&1); then
-                            printf '%s\\n' "$log" >&2; exit 1
-                        fi
-                        printf '    ("%s", "%s"),\\n' "$name" "$(base64 -w0 "$scratch/$name.spv")"
+                        base=$(basename "$f" .comp)
+                        for variant in "" _fp16 _fp16a; do
+                            name=$base$variant
+                            case $variant in
+                                _fp16) define=-DLUMIERE_FP16 ;;
+                                _fp16a) define="-DLUMIERE_FP16 -DLUMIERE_FP16_ARITHMETIC" ;;
+                                *) define= ;;
+                            esac
+                            if ! log=$("$glslang" -V --target-env vulkan1.1 $define -o "$scratch/$name.spv" "$f" 2>&1); then
+                                printf '%s\\n' "$log" >&2; exit 1
+                            fi
+                            printf '    ("%s", "%s"),\\n' "$name" "$(base64 -w0 "$scratch/$name.spv")"
+                        done
                     done
                     printf ']\\n'
                 fi
             } > "$out.partial" && mv "$out.partial" "$out"
             """
-        return [.buildCommand(displayName: "Compiling \(shaders.count) GPU shaders to SPIR-V",
+        return [.buildCommand(displayName: "Compiling \(shaders.count) GPU shaders to SPIR-V (fp32, fp16, fp16-arithmetic variants)",
                               executable: URL(fileURLWithPath: "/bin/sh"),
                               arguments: ["-c", script, output.path, glslang?.path ?? "none", spirvDirectory.path] + shaders.map(\.path),
                               inputFiles: shaders + includes + (glslang.map { [$0] } ?? []), outputFiles: [output])]

@@ -55,8 +55,12 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// One line (with its newline) for a record; also used for lines written outside a logger in JSON mode.
-    public static func record(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata = [:]) -> String {
-        var object: [String: Any] = ["time": timestamp(time), "level": level.rawValue, "label": label, "message": message]
+    /// `fields`: more top-level keys with JSON values of their own (numbers stay numbers), e.g. the `progress` object
+    /// of a progress line; they cannot replace the five above.
+    public static func record(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata = [:],
+                              fields: [String: Any] = [:]) -> String {
+        var object: [String: Any] = fields
+        object.merge(["time": timestamp(time), "level": level.rawValue, "label": label, "message": message]) { _, own in own }
         if !metadata.isEmpty { object["metadata"] = metadata.mapValues(json) }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             // Cannot happen with strings, arrays and objects; never lose the message if it does.

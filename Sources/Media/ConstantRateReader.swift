@@ -6,13 +6,16 @@ public final class ConstantRateReader {
     public let input: MediaInput
     public let stream: StreamInfo
     public let rate: Rational
+    /// `source.trim`: frames before it are decoded and dropped, frames after it never read.
+    private let trim: MediaSource.Trim?
+    private var skipped: Int64 = 0
     private let decoder: VideoDecoder
     private var normalizer: ConstantRateNormalizer<DecodedFrame>
     private var ready: [DecodedFrame] = []
     private var readyIndex = 0
     private var ended = false
-    /// Output frames handed out so far.
-    public private(set) var framesRead: Int64 = 0
+    /// Frames of the whole sequence read so far (a trim's skipped frames included).
+    private var framesRead: Int64 = 0
     private var previousTime: Rational?
     private var nonIncreasing = 0
 
@@ -34,15 +37,35 @@ public final class ConstantRateReader {
         self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
         decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: interlacing)
         normalizer = ConstantRateNormalizer(rate: self.rate)
+        trim = source.trim
+        if let trim, trim.rate != self.rate {
+            throw MediaError.invalidSetting("the trim was made for \(trim.rate) fps, but \(source.path) is read at \(self.rate) fps")
+        }
     }
 
-    /// The stream's start time (first frame), used to keep audio in sync.
-    public var startTime: Rational { normalizer.start ?? stream.startTime ?? .zero }
+    /// The start time of the first frame presented, used to keep audio in sync (a trimmed film's: its first kept frame's).
+    public var startTime: Rational { (normalizer.start ?? stream.startTime ?? .zero) + (trim?.offset ?? .zero) }
 
     /// Frames the sequence will have, estimated from the declared duration before decoding (nil if unknown).
     public var estimatedFrameCount: Int64? {
         guard let duration = stream.duration ?? input.info.duration else { return nil }
-        return max(1, (duration * rate).rounded)
+        let whole = max(1, (duration * rate).rounded)
+        guard let trim else { return whole }
+        return max(0, min(whole - trim.first, trim.count ?? .max))
+    }
+
+    /// The next constant-rate frame, or nil at the end (of the trim, with one).
+    public func next() throws -> DecodedFrame? {
+        guard let trim else { return try nextOfSequence() }
+        while skipped < trim.first {
+            guard try nextOfSequence() != nil else {
+                throw MediaError.invalidSetting(String(format: "the film ends after %lld frames (%.3f s), before the trim's start at frame %lld (%.3f s); choose an earlier --start",
+                                                       skipped, (Rational(skipped) / rate).doubleValue, trim.first, trim.offset.doubleValue))
+            }
+            skipped += 1
+        }
+        if let count = trim.count, framesRead - skipped >= count { return nil }
+        return try nextOfSequence()
     }
 
     /// Damaged packets met so far, and frames timed otherwise than by their own presentation timestamp
@@ -53,8 +76,8 @@ public final class ConstantRateReader {
     /// How fields are turned into progressive frames (nil: frames as decoded); may decode the first frame to decide.
     public func fieldPlan() throws -> Deinterlacing? { try decoder.fieldPlan() }
 
-    /// The next constant-rate frame, or nil at the end.
-    public func next() throws -> DecodedFrame? {
+    /// The next frame of the whole constant-rate sequence, or nil at its end.
+    private func nextOfSequence() throws -> DecodedFrame? {
         while readyIndex >= ready.count {
             if ended { return nil }
             ready.removeAll(keepingCapacity: true)

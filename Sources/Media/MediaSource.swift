@@ -12,12 +12,42 @@ public struct MediaSource: Sendable, Codable, Equatable {
     public var videoStream: Int?
     /// What to do with interlaced video (`--interlaced`): deinterlaced as it is decoded unless told otherwise.
     public var interlacing: InterlaceMode
+    /// Only part of the film (`restore --start/--duration/--frames`): every reader presents just these frames of the
+    /// constant-rate sequence, and a writer carrying the audio keeps just their time.
+    public var trim: Trim?
 
-    public init(path: String, sequenceRate: Rational? = nil, videoStream: Int? = nil, interlacing: InterlaceMode = .auto) {
+    public init(path: String, sequenceRate: Rational? = nil, videoStream: Int? = nil, interlacing: InterlaceMode = .auto, trim: Trim? = nil) {
         self.path = path
         self.sequenceRate = sequenceRate
         self.videoStream = videoStream
         self.interlacing = interlacing
+        self.trim = trim
+    }
+
+    /// A range of the constant-rate sequence: `count` frames (nil: to the end) from frame `first`, at `rate` (the
+    /// sequence's rate, so that the cut's time is exact: `offset`, `duration`).
+    public struct Trim: Sendable, Codable, Equatable {
+        public var first: Int64
+        public var count: Int64?
+        public var rate: Rational
+
+        public init(first: Int64, count: Int64?, rate: Rational) {
+            self.first = first
+            self.count = count
+            self.rate = rate
+        }
+
+        /// Where the kept part starts, from the film's first frame.
+        public var offset: Rational { Rational(first) / rate }
+        public var duration: Rational? { count.map { Rational($0) / rate } }
+
+        /// The frames at `start` (the frame shown then) for `duration` (rounded to whole frames) or `frames`, at `rate`.
+        public init(start: Double, duration: Double?, frames: Int64?, rate: Rational) {
+            let perSecond = rate.doubleValue
+            first = Int64((start * perSecond + 1e-9).rounded(.down))
+            count = frames ?? duration.map { max(1, Int64(($0 * perSecond).rounded())) }
+            self.rate = rate
+        }
     }
 
     /// A sequence pattern: its file name has one `%d` or `%0Nd` (N ≤ 9) field.

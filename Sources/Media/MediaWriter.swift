@@ -40,6 +40,11 @@ public final class MediaWriter {
     /// The source's start time: added to every video timestamp in the stream's own (fine) time base, not in frame
     /// units, where a start of 0.54 s at 25 fps (13.5 frames, an MPEG-PS) would move the picture 20 ms against the sound.
     private let startTime: Rational
+    /// A trimmed source (`MediaSource.trim`): the film starts where the source starts, its first kept frame first, so
+    /// every timestamp moves back by the trim's offset; side-stream packets are kept only within the kept frames' time
+    /// (whole packets: the sound starts and ends within one packet, 21–26 ms for AAC and MP3, of the picture).
+    private let shift: Rational
+    private let sideWindow: (start: Rational, end: Rational?)?
     private var carriers: [SideStream] = []
     private var sideInput: MediaInput?
     private var pendingSide: UnsafeMutablePointer<AVPacket>?
@@ -104,7 +109,9 @@ public final class MediaWriter {
         st.pointee.avg_frame_rate = FFmpeg.avRational(video.rate)
         st.pointee.r_frame_rate = FFmpeg.avRational(video.rate)
         // The first frame's time in frame units; the source's start is kept so side streams stay in sync.
-        startTime = video.startTime
+        shift = source?.trim?.offset ?? .zero
+        startTime = video.startTime - shift
+        sideWindow = source?.trim.map { (video.startTime, $0.duration.map { video.startTime + $0 }) }
 
         if let source, video.encoding.codec.isImageSequence {
             let input = try MediaInput(source: source)
@@ -260,7 +267,11 @@ public final class MediaWriter {
                 av_packet_unref(packet); continue
             }
             let ts = packet.pointee.dts != FFmpeg.noPTS ? packet.pointee.dts : packet.pointee.pts
-            if let limit, ts != FFmpeg.noPTS, let tb = FFmpeg.rational(carrier.sourceTimeBase), tb * Rational(ts) > limit {
+            let time = ts == FFmpeg.noPTS ? nil : FFmpeg.rational(carrier.sourceTimeBase).map { $0 * Rational(ts) }
+            if let window = sideWindow, let time, time < window.start || window.end.map({ time >= $0 }) == true {
+                av_packet_unref(packet); continue // outside the trim
+            }
+            if let limit, let time, time - shift > limit {
                 return // keep it for later
             }
             defer { av_packet_unref(packet) }
@@ -276,6 +287,11 @@ public final class MediaWriter {
         guard let output else { return }
         let from = transcoded ? carrier.transcoder!.encoder!.pointee.time_base : carrier.sourceTimeBase
         av_packet_rescale_ts(packet, from, carrier.output.pointee.time_base)
+        if shift != .zero, let tb = FFmpeg.rational(carrier.output.pointee.time_base) {
+            let offset = (shift / tb).rounded
+            if packet.pointee.pts != FFmpeg.noPTS { packet.pointee.pts -= offset }
+            if packet.pointee.dts != FFmpeg.noPTS { packet.pointee.dts -= offset }
+        }
         packet.pointee.stream_index = carrier.output.pointee.index
         packet.pointee.pos = -1
         try FFmpeg.check(av_interleaved_write_frame(output, packet), "writing audio/subtitles to \(path)")

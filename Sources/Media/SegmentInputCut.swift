@@ -225,7 +225,7 @@ public struct PacketIndex: Sendable {
 
     /// Packet `i` is a keyframe a cut can start at: every packet before it is shown before it, and (unless the codec
     /// copes with open GOPs) every packet after it is shown after it.
-    private func canStart(_ i: Int) -> Bool {
+    func canStart(_ i: Int) -> Bool {
         guard keys[i], maxBefore[i] < pts[i] else { return false }
         return SegmentInputCut.openGOPStarts.contains(codec) || i + 1 == pts.count || minFrom[i + 1] > pts[i]
     }

@@ -124,6 +124,19 @@ public final class JobDirectory: @unchecked Sendable {
         return dropped
     }
 
+    /// Forgets the entries whose key is not in `wanted` (results of other settings or an older plan) and deletes their
+    /// files, without checksumming the others (`verify` did at the start). Called once the whole plan is known.
+    @discardableResult
+    public func prune(keeping wanted: Set<String>) throws -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        let stale = journal.entries.filter { !wanted.contains($0.key) }
+        guard !stale.isEmpty else { return [] }
+        for key in stale.keys { journal.entries[key] = nil }
+        try saveLocked()
+        for entry in stale.values where JobManifest.isSegmentFileName(entry.file) { unlink(resultsURL.appendingPathComponent(entry.file).path) }
+        return stale.keys.sorted()
+    }
+
     /// Result files of ours that no journal entry names (a crash between the move and the journal update, or old
     /// settings). Files with other names are not Lumière's and stay.
     public func removeUnlistedResults() {

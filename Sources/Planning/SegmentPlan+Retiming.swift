@@ -12,42 +12,50 @@ extension SegmentPlan {
     /// can make from its own input frames: source positions between its first and last input frame, plus, at a
     /// shot's ends, the frames that hold the shot's first or last frame. `settings` stay those of the input-frame plan.
     public func retimed(_ retiming: Retiming) throws -> SegmentPlan {
-        let scale = retiming.outputRate / retiming.inputRate
         let outputFrames = Int(retiming.outputFrameCount(inputFrames: Int64(frameCount)))
-        /// First output frame at or after input position `position`.
-        func firstOutput(atOrAfter position: Rational) -> Int { Int(Retiming.ceil(position * scale)) }
-        /// First output frame of the shot starting at input frame `start` (nearer-side rule at the cut).
-        func shotStart(_ start: Int) -> Int { start == 0 ? 0 : firstOutput(atOrAfter: Rational(Int64(start)) - Rational(1, 2)) }
-        func shotEnd(_ end: Int) -> Int { end == frameCount ? outputFrames : shotStart(end) }
-
-        let outShots = shots.map { shotStart($0.lowerBound)..<shotEnd($0.upperBound) }
-        var outSegments: [Segment] = []
-        for segment in segments {
-            let shot = shots[segment.shot], outShot = outShots[segment.shot]
-            if outShot.isEmpty {
-                // A shot shorter than half an output frame's time on either side (down-conversions): no output frame shows it.
-                outSegments.append(Segment(index: segment.index, shot: segment.shot, input: outShot, owned: outShot))
-                continue
-            }
-            let ownedStart = segment.owned.lowerBound == shot.lowerBound ? outShot.lowerBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.lowerBound)))
-            let ownedEnd = segment.owned.upperBound == shot.upperBound ? outShot.upperBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.upperBound)))
-            let owned = ownedStart..<max(ownedStart, ownedEnd)
-            guard !owned.isEmpty else {
-                throw PlanningError.invalidPlan("segment \(segment.index) (frames \(segment.owned)) has no output frame at \(retiming.outputRate) fps; use longer segments")
-            }
-            let start = segment.input.lowerBound == shot.lowerBound ? outShot.lowerBound : firstOutput(atOrAfter: Rational(Int64(segment.input.lowerBound)))
-            let end: Int
-            if segment.input.upperBound == shot.upperBound {
-                end = outShot.upperBound
-            } else {
-                // Interpolation needs the next input frame: outputs with p ≤ last input frame, i.e. k ≤ last · out / in.
-                end = Int((Rational(Int64(segment.input.upperBound - 1)) * scale).floor) + 1
-            }
-            guard start <= owned.lowerBound, end >= owned.upperBound else {
-                throw PlanningError.invalidPlan("segment \(segment.index) cannot make its own output frames \(owned) from input \(segment.input); plan with an overlap of at least 2 frames")
-            }
-            outSegments.append(Segment(index: segment.index, shot: segment.shot, input: start..<end, owned: owned))
+        let outShots = shots.map { SegmentPlan.retimedShot($0, frameCount: frameCount, retiming: retiming) }
+        let outSegments = try segments.map { segment in
+            try SegmentPlan.retimed(segment, shot: shots[segment.shot], outputShot: outShots[segment.shot], retiming: retiming)
         }
         return try SegmentPlan(frameCount: outputFrames, settings: settings, shots: outShots, segments: outSegments).validated(allowingEmptyShots: true)
+    }
+
+    /// A shot's output frames: they depend only on its own ends, and, for the film's last shot, on the film's length
+    /// (`frameCount`, needed only when `shot` ends the film). So a shot can be retimed as soon as its cut is known.
+    public static func retimedShot(_ shot: Range<Int>, frameCount: Int, retiming: Retiming) -> Range<Int> {
+        let scale = retiming.outputRate / retiming.inputRate
+        /// First output frame of the shot starting at input frame `start` (nearer-side rule at the cut).
+        func shotStart(_ start: Int) -> Int { start == 0 ? 0 : Int(Retiming.ceil((Rational(Int64(start)) - Rational(1, 2)) * scale)) }
+        let end = shot.upperBound == frameCount ? Int(retiming.outputFrameCount(inputFrames: Int64(frameCount))) : shotStart(shot.upperBound)
+        return shotStart(shot.lowerBound)..<end
+    }
+
+    /// One segment in output frames, from its shot and the shot's output frames (`retimedShot`) alone.
+    public static func retimed(_ segment: Segment, shot: Range<Int>, outputShot outShot: Range<Int>, retiming: Retiming) throws -> Segment {
+        let scale = retiming.outputRate / retiming.inputRate
+        /// First output frame at or after input position `position`.
+        func firstOutput(atOrAfter position: Rational) -> Int { Int(Retiming.ceil(position * scale)) }
+        if outShot.isEmpty {
+            // A shot shorter than half an output frame's time on either side (down-conversions): no output frame shows it.
+            return Segment(index: segment.index, shot: segment.shot, input: outShot, owned: outShot)
+        }
+        let ownedStart = segment.owned.lowerBound == shot.lowerBound ? outShot.lowerBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.lowerBound)))
+        let ownedEnd = segment.owned.upperBound == shot.upperBound ? outShot.upperBound : firstOutput(atOrAfter: Rational(Int64(segment.owned.upperBound)))
+        let owned = ownedStart..<max(ownedStart, ownedEnd)
+        guard !owned.isEmpty else {
+            throw PlanningError.invalidPlan("segment \(segment.index) (frames \(segment.owned)) has no output frame at \(retiming.outputRate) fps; use longer segments")
+        }
+        let start = segment.input.lowerBound == shot.lowerBound ? outShot.lowerBound : firstOutput(atOrAfter: Rational(Int64(segment.input.lowerBound)))
+        let end: Int
+        if segment.input.upperBound == shot.upperBound {
+            end = outShot.upperBound
+        } else {
+            // Interpolation needs the next input frame: outputs with p ≤ last input frame, i.e. k ≤ last · out / in.
+            end = Int((Rational(Int64(segment.input.upperBound - 1)) * scale).floor) + 1
+        }
+        guard start <= owned.lowerBound, end >= owned.upperBound else {
+            throw PlanningError.invalidPlan("segment \(segment.index) cannot make its own output frames \(owned) from input \(segment.input); plan with an overlap of at least 2 frames")
+        }
+        return Segment(index: segment.index, shot: segment.shot, input: start..<end, owned: owned)
     }
 }

@@ -6,22 +6,28 @@ import Shared
 public enum SegmentPlanner {
     public static func plan(shots: [Range<Int>], frameCount: Int, settings: SegmentPlannerSettings) throws -> SegmentPlan {
         let settings = try settings.validated()
-        let maxFrames = settings.maxSegmentFrames, overlap = settings.overlapFrames
-        let before = overlap / 2, after = overlap - overlap / 2
         var segments: [Segment] = []
         for (shotIndex, shot) in shots.enumerated() {
-            let length = shot.count
-            // n pieces so that each input (owned + overlap) fits in maxFrames.
-            let pieces = length <= maxFrames ? 1 : (length + (maxFrames - overlap) - 1) / (maxFrames - overlap)
-            for j in 0..<pieces {
-                let start = shot.lowerBound + j * length / pieces
-                let end = shot.lowerBound + (j + 1) * length / pieces
-                let inputStart = j == 0 ? start : start - before
-                let inputEnd = j == pieces - 1 ? end : end + after
-                segments.append(Segment(index: segments.count, shot: shotIndex, input: inputStart..<inputEnd, owned: start..<end))
-            }
+            segments += SegmentPlanner.segments(of: shot, shot: shotIndex, firstIndex: segments.count, settings: settings)
         }
         return try SegmentPlan(frameCount: frameCount, settings: settings, shots: shots, segments: segments).validated()
+    }
+
+    /// One shot's segments, numbered from `firstIndex`: they depend on nothing outside the shot (no segment crosses a
+    /// cut), so a shot can be planned as soon as its cut is known (`ShotPlanner`). `settings` must be validated.
+    public static func segments(of shot: Range<Int>, shot shotIndex: Int, firstIndex: Int, settings: SegmentPlannerSettings) -> [Segment] {
+        let maxFrames = settings.maxSegmentFrames, overlap = settings.overlapFrames
+        let before = overlap / 2, after = overlap - overlap / 2
+        let length = shot.count
+        // n pieces so that each input (owned + overlap) fits in maxFrames.
+        let pieces = length <= maxFrames ? 1 : (length + (maxFrames - overlap) - 1) / (maxFrames - overlap)
+        return (0..<pieces).map { j in
+            let start = shot.lowerBound + j * length / pieces
+            let end = shot.lowerBound + (j + 1) * length / pieces
+            let inputStart = j == 0 ? start : start - before
+            let inputEnd = j == pieces - 1 ? end : end + after
+            return Segment(index: firstIndex + j, shot: shotIndex, input: inputStart..<inputEnd, owned: start..<end)
+        }
     }
 
     /// Frames in `seconds` of film at `rate` (exact: floor of seconds × rate, at least 1).

@@ -32,20 +32,35 @@ public struct StitchPlan: Codable, Sendable, Equatable {
     public var steps: [Step]
 
     public init(plan: SegmentPlan) {
+        self.init(segments: plan.segments, start: 0)
         frameCount = plan.frameCount
+    }
+
+    /// The steps for a run of consecutive segments (their `index`es name them) that starts at film frame `start`: a
+    /// whole plan, or one shot's segments (seams never cross a cut, so a shot's steps are the same whether it is
+    /// planned alone, as soon as its cut is known, or with the whole film). `frameCount` is where they end.
+    public init(segments: [Segment], start: Int) {
         steps = []
-        var position = 0
-        for (i, segment) in plan.segments.enumerated() {
-            let next = i + 1 < plan.segments.count ? plan.segments[i + 1] : nil
+        var position = start
+        for (i, segment) in segments.enumerated() {
+            let next = i + 1 < segments.count ? segments[i + 1] : nil
             // Where this segment's sole responsibility ends: at the start of the next one's input if they share a shot.
             let sharedStart = (next.map { $0.shot == segment.shot } ?? false) ? next!.input.lowerBound : segment.input.upperBound
-            if sharedStart > position { steps.append(.copy(segment: i, frames: position..<sharedStart)) }
+            if sharedStart > position { steps.append(.copy(segment: segment.index, frames: position..<sharedStart)) }
             position = sharedStart
             if let next, next.shot == segment.shot, segment.input.upperBound > next.input.lowerBound {
-                steps.append(.blend(Seam(left: i, right: i + 1, frames: next.input.lowerBound..<segment.input.upperBound)))
+                steps.append(.blend(Seam(left: segment.index, right: next.index, frames: next.input.lowerBound..<segment.input.upperBound)))
                 position = segment.input.upperBound
             }
         }
+        frameCount = position
+    }
+
+    /// The interiors (see below) of `segments`, in their order, from these steps.
+    public func interiors(of segments: [Segment]) -> [Range<Int>] {
+        var copies: [Int: Range<Int>] = [:]
+        for step in steps { if case .copy(let segment, let frames) = step { copies[segment] = frames } }
+        return segments.map { copies[$0.index] ?? $0.input.lowerBound..<$0.input.lowerBound }
     }
 
     /// Each segment's interior: the film frames only it makes (no seam touches them), an empty range at its start

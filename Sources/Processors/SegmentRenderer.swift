@@ -134,6 +134,17 @@ public final class SegmentRenderer {
         }
     }
 
+    /// One output picture exactly as `render` makes it, for `compare`: the recipe's filter on `first`, or — when the
+    /// recipe retimes and `second` is given with `t` in (0, 1) — the picture between them, interpolated and restored in
+    /// the recipe's order. Not thread-safe (the filter's scratch state), like `render`.
+    public func picture(_ first: RGBImage, _ second: RGBImage? = nil, at t: Double = 0) throws -> RGBImage {
+        guard let second, t > 0, t < 1, let retime = recipe.retime, let interpolator else { return try restore(first) }
+        switch retime.order {
+        case .superResolutionFirst: return try interpolator.interpolate(try restore(first), try restore(second), at: t)
+        case .interpolateFirst: return try restore(try interpolator.interpolate(first, second, at: t))
+        }
+    }
+
     /// The recipe's filter, brought to the content size.
     private func restore(_ image: RGBImage) throws -> RGBImage {
         let restored = try filter.apply(image)

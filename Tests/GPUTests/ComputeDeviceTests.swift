@@ -42,13 +42,34 @@ final class ComputeDeviceTests: XCTestCase {
         }
     }
 
+    /// A pass-through custom layer (the CPU engine runs it; the GPU backend has no shader for it).
+    final class PassThrough: Layer {
+        func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] { inputs }
+    }
+
     /// A layer type without a GPU shader is refused at load, naming the type.
     func testUnsupportedLayerIsRefusedAtLoad() throws {
         let device = try GPUTestSupport.deviceIndex()
-        let net = try GPUTestSupport.net(inputs: 1, layers: ["Sigmoid sig 1 1 in0 out"])
+        var registry = LayerRegistry.standard
+        registry.register("test.PassThrough") { _, _ in PassThrough() }
+        let net = try GPUTestSupport.net(inputs: 1, layers: ["test.PassThrough p 1 1 in0 out"], registry: registry)
         XCTAssertThrowsError(try GPUNet(net: net, device: device)) { error in
             guard case let GPUError.unsupported(reason) = error else { return XCTFail("expected unsupported, got \(error)") }
-            XCTAssertTrue(reason.contains("Sigmoid"), reason)
+            XCTAssertTrue(reason.contains("test.PassThrough"), reason)
+        }
+    }
+
+    /// `rife.Warp` runs on the GPU when the Net has the engine's warp (`.withRIFE`); another class registered under
+    /// the name is refused at load (the GPU cannot know what it computes).
+    func testRIFEWarpNeedsTheEnginesWarp() throws {
+        let device = try GPUTestSupport.deviceIndex()
+        XCTAssertNoThrow(try GPUNet(net: GPUTestSupport.net(inputs: 2, layers: ["rife.Warp w 2 1 in0 in1 out"], registry: .withRIFE), device: device))
+        var registry = LayerRegistry.standard
+        registry.register("rife.Warp") { _, _ in PassThrough() }
+        let net = try GPUTestSupport.net(inputs: 2, layers: ["rife.Warp w 2 1 in0 in1 out"], registry: registry)
+        XCTAssertThrowsError(try GPUNet(net: net, device: device)) { error in
+            guard case let GPUError.unsupported(reason) = error else { return XCTFail("expected unsupported, got \(error)") }
+            XCTAssertTrue(reason.contains("custom creator"), reason)
         }
     }
 }

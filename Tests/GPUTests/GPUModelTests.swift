@@ -10,8 +10,8 @@ final class GPUModelTests: XCTestCase {
     static let models = Fixtures.repositoryRoot.appendingPathComponent("models")
 
     /// A width × height crop of a real photo as a 3 × h × w tensor in 0…1 (decoded by the ffmpeg CLI: a test fixture).
-    static func crop(width: Int = 32, height: Int = 24, x: Int = 180, y: Int = 120) throws -> Tensor {
-        let photo = try Fixtures.requireFootage("photos/LadyBird.jpg")
+    static func crop(_ file: String = "photos/LadyBird.jpg", width: Int = 32, height: Int = 24, x: Int = 180, y: Int = 120) throws -> Tensor {
+        let photo = try Fixtures.requireFootage(file)
         let rgb = [UInt8](try Fixtures.runData("ffmpeg", ["-v", "error", "-i", photo, "-vf", "crop=\(width):\(height):\(x):\(y)",
                                                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]))
         guard rgb.count == width * height * 3 else { throw XCTSkip("ffmpeg gave \(rgb.count) bytes for the crop") }

@@ -42,7 +42,8 @@ enum GPUTestSupport {
 
     /// A network of Input layers named in0, in1… (shapes given) followed by `layers` (ncnn .param lines after the type,
     /// e.g. "Convolution conv 1 1 in0 out 0=4 1=3 …"), with `weights` as the .bin.
-    static func net(inputs: Int, layers: [String], weights: [UInt8] = [], options: EngineOptions = EngineOptions()) throws -> Net {
+    static func net(inputs: Int, layers: [String], weights: [UInt8] = [], options: EngineOptions = EngineOptions(),
+                    registry: LayerRegistry = .standard) throws -> Net {
         var lines = (0..<inputs).map { "Input in\($0) 0 1 in\($0)" }
         lines += layers
         var blobs = Set<String>()
@@ -52,7 +53,7 @@ enum GPUTestSupport {
             for b in f[4..<(4 + nb + nt)] { blobs.insert(b) }
         }
         let text = "7767517\n\(lines.count) \(blobs.count)\n" + lines.joined(separator: "\n") + "\n"
-        return try Net(paramText: text, weights: weights, options: options)
+        return try Net(paramText: text, weights: weights, options: options, registry: registry)
     }
 
     /// A tagged fp32 weight record (Convolution / Deconvolution weights) then raw records (bias, slopes).

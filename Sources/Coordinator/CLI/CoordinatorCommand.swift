@@ -9,10 +9,10 @@ public struct CoordinatorCommand: ParsableCommand {
         abstract: "Restore old film: neural super-resolution and frame interpolation, spread over a farm of workers.",
         discussion: """
         Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
-        `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots; `lumiere-coordinator models` lists the models.
+        `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots; `lumiere-coordinator models` lists the models; `lumiere-coordinator compare FILM --at 5 --models a,b` shows them side by side.
         """,
         version: BuildInfo.versionLine,
-        subcommands: [RestoreCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
+        subcommands: [RestoreCommand.self, CompareCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
     @Flag(help: DeviceListingCommand.help)
@@ -30,7 +30,8 @@ public struct CoordinatorCommand: ParsableCommand {
 /// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").
 enum ExitStatus {
     /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), or an
-    /// output that exists without --overwrite. Nothing was read or written.
+    /// output that exists without --overwrite. Nothing was read or written. For `compare`, also a time beyond the
+    /// film's end or a crop outside its picture (found from the film's header, before any frame is processed).
     static let usage: Int32 = 64
 }
 
@@ -48,6 +49,9 @@ func failing<T>(_ body: () throws -> T) throws -> T {
         case .outputExists: throw ExitCode(ExitStatus.usage)
         default: throw ExitCode(1)
         }
+    } catch let error as CompareError {
+        report(error.description)
+        throw ExitCode(ExitStatus.usage)
     } catch let error as FarmError {
         report(error.description)
         if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }

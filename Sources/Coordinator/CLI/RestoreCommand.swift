@@ -97,6 +97,15 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup(title: "Frame rate") var frameRate: FrameRateOptions
 
+    @Option(help: ArgumentHelp("Restore only from this time in the film (seconds, M:SS or H:MM:SS, from its first frame): the frame shown then comes first, and the audio from the same moment.", valueName: "time"))
+    var start: String?
+
+    @Option(help: ArgumentHelp("Restore only this long from --start (or the beginning), in whole frames of the source, with the matching audio.", valueName: "time"))
+    var duration: String?
+
+    @Option(help: ArgumentHelp("Restore only this many frames of the source from --start (instead of --duration).", valueName: "n"))
+    var frames: Int?
+
     @Option(help: "Threads for decoding, processing and encoding (0 = all cores).")
     var threads: Int = 0
 
@@ -148,7 +157,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .warning
 
-    @Option(help: "Log lines on stderr: text for people, json for machines (one JSON object per line: time, level, label, message, metadata; warnings and the final error too, and the progress display is off as with --quiet: use --metrics-port for progress).")
+    @Option(help: "Log lines on stderr: text for people, json for machines (one JSON object per line: time, level, label, message, metadata; warnings, notes, progress lines (with a `progress` object: phase, done, total, fps, eta_seconds, job_eta_seconds) and the final error too; the live view and summary table are off as with --quiet).")
     var logFormat: LogFormat = .text
 
     @OptionGroup(title: "Monitoring") var monitoringOptions: MonitoringCommandOptions
@@ -198,8 +207,9 @@ struct RestoreCommand: ParsableCommand {
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
             let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset.rawValue, pixelFormat: pixelFormat).validated()
-            // JSON logs are for a machine: the progress display and summary table (text) are left out, as with --quiet.
-            let quiet = self.quiet || logFormat == .json
+            // JSON logs are for a machine: the live view and the summary table (text) are left out, as with --quiet; the
+            // progress lines and notes come as JSON records (ProgressReporter, ConsoleLine) unless --quiet.
+            let quiet = self.quiet
             var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
                                            encoding: encoding, threads: threads, quiet: quiet)
             settings.overwrite = overwrite
@@ -217,6 +227,9 @@ struct RestoreCommand: ParsableCommand {
             if let videoStream {
                 guard (0...1023).contains(videoStream) else { throw ValidationFailure("--video-stream must be 0…1023, got \(videoStream)") }
                 settings.videoStream = videoStream
+            }
+            if start != nil || duration != nil || frames != nil {
+                settings.trim = try RestoreCommand.trim(start: start, duration: duration, frames: frames, source: settings.source)
             }
             let summary: RestorePipeline.Summary
             // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably, the second at once (exit 130).
@@ -244,7 +257,7 @@ struct RestoreCommand: ParsableCommand {
                 options.shotDetection = try shotOptions.settings()
                 options.shotsFile = shots
                 options.insecure = insecure
-                options.monitoring = try monitoringOptions.settings(quiet: quiet)
+                options.monitoring = try monitoringOptions.settings(quiet: quiet || logFormat == .json)
                 if let key {
                     let secret = URL(fileURLWithPath: key)
                     let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
@@ -279,6 +292,28 @@ extension RestoreCommand {
         guard value > limit else { return value }
         ConsoleLine.write(.notice, "note", "\(option) \(value) lowered to \(limit): \(why)", label: "lumiere-coordinator")
         return limit
+    }
+
+    /// `--start`, `--duration`, `--frames` as frames of the source's constant-rate sequence (its rate read from the
+    /// header): frame-exact, so the same range is cut from the picture and the sound (`MediaSource.Trim`).
+    static func trim(start: String?, duration: String?, frames: Int?, source: MediaSource) throws -> MediaSource.Trim {
+        func time(_ text: String?, _ option: String) throws -> Double? {
+            guard let text else { return nil }
+            guard let seconds = FilmTime.parse(text) else { throw ValidationFailure("\(option) must be a time such as 12.5, 1:02.5 or 0:01:02.5, got \(text)") }
+            return seconds
+        }
+        let from = try time(start, "--start") ?? 0
+        let length = try time(duration, "--duration")
+        if length != nil, frames != nil { throw ValidationFailure("--duration and --frames both say how much to restore; give one of them") }
+        if let length, length <= 0 { throw ValidationFailure("--duration must be longer than 0") }
+        if let frames, frames < 1 { throw ValidationFailure("--frames must be 1 or more, got \(frames)") }
+        let reader = try ConstantRateReader(source: source, threads: 1)
+        let trim = MediaSource.Trim(start: from, duration: length, frames: frames.map(Int64.init), rate: reader.rate)
+        if let whole = reader.estimatedFrameCount, trim.first >= whole {
+            throw ValidationFailure(String(format: "--start %.3f s is at or beyond the film's end (it lasts about %.3f s); choose an earlier time",
+                                           from, (Rational(whole) / reader.rate).doubleValue))
+        }
+        return trim
     }
 
     /// Public keys from .pub files or directories holding them.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Media
 import Planning
@@ -43,7 +44,14 @@ struct ShotsCommand: ParsableCommand {
     @Option(help: "Decoding threads (0 = all cores).")
     var threads: Int = 0
 
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+
+    @Option(help: "Lines on stderr (progress, errors): text, or json (one JSON object per line; progress in a `progress` object).")
+    var logFormat: LogFormat = .text
+
     func run() throws {
+        logFormat.bootstrap()
         try failing {
             // Checked before the analysis and again before writing (the analysis of a long film takes minutes).
             func refuseExisting() throws {
@@ -51,7 +59,12 @@ struct ShotsCommand: ParsableCommand {
                 if let output, !overwrite, lstat(output, &status) == 0 { throw RestoreError.outputExists(output) }
             }
             try refuseExisting()
-            let list = try ShotAnalysis.analyse(path: input, settings: try shotOptions.settings(), threads: threads)
+            // The analysis decodes the whole film: progress with an ETA from the container's frame count.
+            let source = MediaSource(path: input)
+            let estimated = try ConstantRateReader(source: source, threads: 1).estimatedFrameCount
+            let progress = ProgressReporter(label: "shots", total: estimated, quiet: quiet)
+            let list = try ShotAnalysis.analyse(source: source, settings: try shotOptions.settings(), threads: threads) { progress.update(done: Int64($0)) }
+            progress.finish(done: Int64(list.frameCount))
             let data = try list.encoded()
             if let output {
                 try refuseExisting()

@@ -95,15 +95,44 @@ public final class FarmCoordinator: @unchecked Sendable {
     /// accepted; throws `FarmError.jobFailed` with the report when a segment ran out of tries.
     public func run(segments: [SegmentSpec], inputs: @escaping SegmentInputProvider,
                     results: @escaping SegmentResultSink) throws -> JobReport {
+        try run(feed: SegmentFeed(complete: segments), inputs: inputs, results: results)
+    }
+
+    /// Runs one job whose segments arrive while it runs (`feed`): each is handed out as soon as it is added; the job
+    /// completes once the feed is finished and every segment is accepted, and fails with the feed's failure.
+    public func run(feed: SegmentFeed, inputs: @escaping SegmentInputProvider,
+                    results: @escaping SegmentResultSink) throws -> JobReport {
         guard let socket else { throw FarmError.notBound }
-        var job = JobState(scheduler: FarmScheduler(segments: segments, configuration: configuration.effectiveScheduler, now: now),
-                           specs: Dictionary(uniqueKeysWithValues: segments.map { ($0.id, $0) }), inputs: inputs, results: results)
+        let first = feed.take()
+        var job = JobState(scheduler: FarmScheduler(segments: first.segments, configuration: configuration.effectiveScheduler, now: now,
+                                                    planComplete: first.complete && first.failure == nil),
+                           specs: Dictionary(uniqueKeysWithValues: first.segments.map { ($0.id, $0) }), inputs: inputs, results: results)
         var lastHeartbeat = -Double.infinity
         var lastTick = -Double.infinity
         var drainStarted: Double?
         defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished() }
-        monitor.recordJobStarted(segments: segments)
+        monitor.recordJobStarted(segments: first.segments)
+        if let failure = first.failure { throw failure }
+        if first.complete && first.segments.isEmpty { return job.scheduler.report() }
+        var feedOpen = !first.complete
         while job.outcome == nil {
+            if feedOpen {
+                let taken = feed.take()
+                if !taken.segments.isEmpty {
+                    for spec in taken.segments { job.specs[spec.id] = spec }
+                    monitor.recordSegmentsAdded(taken.segments)
+                    try apply(job.scheduler.onSegmentsAdded(taken.segments, now: now), &job)
+                }
+                if let failure = taken.failure {
+                    job.outcome = .failure(failure)
+                    break
+                }
+                if taken.complete {
+                    feedOpen = false
+                    try apply(job.scheduler.onPlanComplete(now: now), &job)
+                    if job.outcome != nil { break }
+                }
+            }
             if drainStarted == nil, lock.withLock({ drainRequested }) {
                 drainStarted = now
                 job.scheduler.onDrain()
@@ -157,7 +186,7 @@ public final class FarmCoordinator: @unchecked Sendable {
 
     struct JobState {
         var scheduler: FarmScheduler
-        let specs: [SegmentID: SegmentSpec]
+        var specs: [SegmentID: SegmentSpec]
         let inputs: SegmentInputProvider
         let results: SegmentResultSink
         var inputFiles: [SegmentID: (url: URL, payload: PayloadDescription)] = [:]

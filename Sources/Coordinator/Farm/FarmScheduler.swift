@@ -35,9 +35,8 @@ public struct FarmScheduler {
 
     public let configuration: SchedulerConfiguration
     var segments: [SegmentID: Segment] = [:]
-    /// Longest first (ties by id, for determinism).
-    let order: [SegmentID]
-    let orderIndex: [SegmentID: Int]
+    /// Longest first (ties by id, for determinism); segments added while the job runs are merged in.
+    var order: [SegmentID]
     /// Pending segments, kept in `order`: dispatch never rescans all segments.
     var pendingList: [SegmentID]
     var doneSegments = 0
@@ -70,16 +69,24 @@ public struct FarmScheduler {
     var draining = false
     /// Since when no worker has been registered (nil while there is one).
     var workerlessSince: Double?
+    /// Every segment of the job is known (issue 16 item 1: segments arrive while the film is still being analysed;
+    /// the job is done only when the plan is complete and every segment is finished).
+    public private(set) var isPlanComplete: Bool
     public private(set) var isFinished = false
 
-    public init(segments specs: [SegmentSpec], configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Double = 0) {
+    /// `planComplete: false`: more segments come with `onSegmentsAdded`, and `onPlanComplete` says when there are no more.
+    public init(segments specs: [SegmentSpec], configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Double = 0,
+                planComplete: Bool = true) {
         self.configuration = configuration
         for spec in specs { segments[spec.id] = Segment(spec: spec) }
-        order = specs.sorted { ($0.cost, $1.id) > ($1.cost, $0.id) }.map(\.id)
-        orderIndex = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        order = specs.sorted(by: FarmScheduler.precedes).map(\.id)
         pendingList = order
         workerlessSince = now
+        isPlanComplete = planComplete
     }
+
+    /// Dispatch order: the costlier segment first, ties by id.
+    static func precedes(_ a: SegmentSpec, _ b: SegmentSpec) -> Bool { (a.cost, b.id) > (b.cost, a.id) }
 
     // MARK: Queries
 
@@ -160,7 +167,7 @@ public struct FarmScheduler {
         segment.status = .done
         segments[lease.segment] = segment
         doneSegments += 1
-        if doneSegments == segments.count {
+        if isPlanComplete && doneSegments == segments.count {
             isFinished = true
             out.append(.jobCompleted(report()))
         }
@@ -239,6 +246,42 @@ public struct FarmScheduler {
 
     /// Graceful coordinator shutdown: no new assignments; in-flight leases may still finish.
     public mutating func onDrain() { draining = true }
+
+    /// Segments the plan released while the job runs (their shots are known): pending at once, handed to idle workers.
+    /// An id already known is ignored (a segment is planned once). Cost: O(added · log + pending) per call.
+    public mutating func onSegmentsAdded(_ specs: [SegmentSpec], now: Double) -> [FarmDirective] {
+        precondition(!isPlanComplete, "FarmScheduler: segments added after the plan was complete")
+        let added = specs.filter { segments[$0.id] == nil }.sorted(by: FarmScheduler.precedes)
+        guard !added.isEmpty, !isFinished else { return [] }
+        for spec in added { segments[spec.id] = Segment(spec: spec) }
+        order = merge(order, added.map(\.id))
+        pendingList = merge(pendingList, added.map(\.id))
+        return dispatch(now: now)
+    }
+
+    /// No more segments will come: the job completes once every segment known is finished (at once if they are).
+    public mutating func onPlanComplete(now: Double) -> [FarmDirective] {
+        guard !isPlanComplete else { return [] }
+        isPlanComplete = true
+        guard !isFinished, doneSegments == segments.count else { return [] }
+        isFinished = true
+        return [.jobCompleted(report())]
+    }
+
+    /// Two lists in dispatch order merged into one.
+    private func merge(_ a: [SegmentID], _ b: [SegmentID]) -> [SegmentID] {
+        var result: [SegmentID] = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && FarmScheduler.precedes(segments[a[i]]!.spec, segments[b[j]]!.spec)) {
+                result.append(a[i]); i += 1
+            } else {
+                result.append(b[j]); j += 1
+            }
+        }
+        return result
+    }
 
     // MARK: Internals
 
@@ -362,11 +405,11 @@ extension FarmScheduler {
     /// Puts a segment back in the pending list at its place in `order` (binary search).
     mutating func markPending(_ id: SegmentID) {
         segments[id]!.status = .pending
-        let key = orderIndex[id]!
+        let spec = segments[id]!.spec
         var low = 0, high = pendingList.count
         while low < high {
             let mid = (low + high) / 2
-            if orderIndex[pendingList[mid]]! < key { low = mid + 1 } else { high = mid }
+            if FarmScheduler.precedes(segments[pendingList[mid]]!.spec, spec) { low = mid + 1 } else { high = mid }
         }
         if low == pendingList.count || pendingList[low] != id { pendingList.insert(id, at: low) }
     }

@@ -61,6 +61,16 @@ public final class FarmMonitor: @unchecked Sendable {
         }
     }
 
+    /// Segments released while the job runs (their shots were just found): the totals grow.
+    public func recordSegmentsAdded(_ segments: [SegmentSpec]) {
+        lock.withLock {
+            for spec in segments where framesByOutput[spec.id] == nil {
+                framesByOutput[spec.id] = Int64(spec.expectedOutputFrames)
+                framesTotal += Int64(spec.expectedOutputFrames)
+            }
+        }
+    }
+
     public func recordJobFinished() {
         let now = clock()
         lock.withLock {

@@ -60,6 +60,12 @@ public final class FarmRestorePipeline {
     private let warn: (String) -> Void
     /// Ctrl-C/SIGTERM in every phase (the CLI installs it; tests call `request()`).
     public var stop = StopSignal()
+    /// The whole job's ETA, on every phase's progress line (set once the job's cost is known).
+    private var eta: JobETA?
+    /// The container's frame count in output frames (nil: unknown), the farm phase's progress total.
+    private var estimatedOutputFrames: Int64?
+    /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
+    public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -94,14 +100,18 @@ public final class FarmRestorePipeline {
         _ = try FilterFactory.make(recipe, threads: 1) // a bad processor name or missing model fails now, not on every worker
         _ = try RenderRecipe(json: recipe.json()) // what every worker will decode: refused here, not on each of them
         // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
-        JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
-                inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
-            .report(cores: options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil, quiet: settings.quiet)
+        let cost = JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
+                           inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
+        let cores = options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil
+        cost.report(cores: cores, quiet: settings.quiet)
+        eta = JobETA(frames: probe.estimatedFrameCount, farmSeconds: cores.flatMap { cores in cost.coreSeconds.map { $0 / Double(cores) } })
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
         }
         let outputRate = recipe.retime?.outputRate ?? rate
+        // While shots stream in, the farm's total is only known at the end: its progress counts toward this estimate.
+        estimatedOutputFrames = probe.estimatedFrameCount.map { (Rational($0) * outputRate / rate).rounded }
         let identity = try settings.source.identity()
         // A --shots file that is broken or absurd is a mistake to report now, not a reason to guess.
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
@@ -117,19 +127,26 @@ public final class FarmRestorePipeline {
         defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
 
         var summary: RestorePipeline.Summary?
-        for attempt in 0..<2 {
+        var shots = givenShots, streaming = true, reanalysed = false
+        while summary == nil {
             do {
-                summary = try restore(job: job, identity: identity, givenShots: attempt == 0 ? givenShots : nil, probe: probe, recipe: recipe, encoding: encoding,
-                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL)
-                break
+                summary = try restore(job: job, identity: identity, givenShots: shots, probe: probe, recipe: recipe, encoding: encoding,
+                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming)
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
                 throw error
-            } catch let stale as StaleAnalysis where attempt == 0 {
+            } catch let stale as StaleAnalysis where !reanalysed {
                 // The input changed in a way its identity does not show (same size and ends): its cuts may have moved
                 // too, so it is analysed again; segments whose frames are unchanged are still reused.
                 warn("\(stale); analysing it again")
                 unlink(job.url.appendingPathComponent("shots.json").path)
+                shots = nil
+                reanalysed = true
+            } catch let unavailable as StreamingAnalysis.Unavailable where streaming {
+                // Found while decoding (damage, broken timestamps, keyframes far apart): the classic passes, lossless
+                // inputs; every segment finished meanwhile is reused.
+                logger.notice("\(unavailable)")
+                streaming = false
             }
         }
         guard var summary else { throw RestoreError.frameCountMismatch(expected: -1, written: -1) }
@@ -155,112 +172,157 @@ public final class FarmRestorePipeline {
     }
 
     private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe, encoding: VideoEncoding,
-                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL) throws -> RestorePipeline.Summary {
+                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool) throws -> RestorePipeline.Summary {
+        let started = Date()
         let rate = probe.rate
-        // 2. Analysis: shots and the exact frame count (one decode), unless a matching shot list exists.
-        let (shots, analysed) = try shotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
-        let total = shots.frameCount
-
-        // 3. Plan: segments inside shots, long shots split with overlap; keyed by input + settings.
+        // Plan: segments inside shots, long shots split with overlap, planned shot by shot (`ShotPlanner`: exactly the
+        // whole-film plan); retimed, the same segments in output frames (what each worker makes, what the stitcher blends).
         let maxFrames = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
         let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
-        let segments = try SegmentPlanner.plan(shots: shots.shots, frameCount: total, settings: plannerSettings)
-        // Retimed: the same segments in output frames (what each worker makes, what the stitcher blends).
-        let outputPlan = try recipe.retime.map { try segments.retimed(Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate)) } ?? segments
-        // With workers encoding: each segment's frames no seam touches, in its own output frames.
-        let filmInteriors = recipe.delivery.map { _ in
-            StitchPlan(plan: outputPlan).interiors(segmentCount: outputPlan.segments.count, starts: outputPlan.segments.map(\.input.lowerBound))
-        }
-        let interiors = filmInteriors.map { zip($0, outputPlan.segments).map { interior, segment in
-            (interior.lowerBound - segment.input.lowerBound)..<(interior.upperBound - segment.input.lowerBound)
-        } }
-        let jobPlan = try RestoreJobPlan(input: settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
-                                         interiors: interiors)
-        try job.writeFile("plan.json", try jobPlan.encoded())
+        let retiming = try recipe.retime.map { try Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate) }
+        let planner = try ShotPlanner(settings: plannerSettings, retiming: retiming)
 
-        // 4. Resume: results the journal lists and the disk confirms are candidates; the rest are (re)done.
-        let dropped = try job.verify(keeping: Set(jobPlan.keys))
-        if !dropped.isEmpty { logger.info("journal: \(dropped.count) stale or damaged results will be redone") }
+        // Resume: results the journal lists and the disk confirms are candidates; each is reused only if its frames are
+        // the ones it was made from (checked as its shot is planned), the rest are (re)done.
+        let dropped = try job.verify()
+        if !dropped.isEmpty { logger.info("journal: \(dropped.count) damaged results will be redone") }
         job.removeUnlistedResults()
-        // A segment with no output frame (a shot too short for a low --fps) needs no work.
-        let needed = segments.segments.filter { !outputPlan.segments[$0.index].input.isEmpty }
-        var fingerprints: [UInt64: String] = [:]
-        var todo = needed
-        let entries = job.entries
-        let candidates = needed.filter { entries[jobPlan.keys[$0.index]] != nil }
-        if !candidates.isEmpty || !todo.isEmpty {
-            // 5. One decode pass: the unfinished segments' inputs are written, and every segment's frames are fingerprinted.
-            // A finished segment is reused only if its frames are the ones it was made from (a same-size edit in the
-            // middle of the file is found here and redoes exactly the segments it touches).
-            let pass = try split(segments: needed, writing: Set(needed.filter { entries[jobPlan.keys[$0.index]] == nil }.map(\.index)),
-                                 keys: jobPlan.keys, job: job, rate: rate, total: total)
-            fingerprints = pass.fingerprints
-            var changed: [Segment] = []
-            for segment in candidates {
-                let key = jobPlan.keys[segment.index]
-                if let recorded = entries[key]?.inputFrames, recorded == pass.fingerprints[UInt64(segment.index)] { continue }
-                try job.forget(key: key)
-                changed.append(segment)
+
+        let board = ResultBoard(), feed = SegmentFeed(), film = GrowingPlan()
+        // Streaming (issue 16 item 1): one decode pass finds the shots and hands each shot's segments out as it closes,
+        // their inputs cut from the source's packets. Sources whose inputs must be lossless take the classic passes.
+        let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
+        var cuts: SegmentInputCutWriter?
+        if streaming {
+            switch try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) {
+            case .success(let index): cuts = try SegmentInputCutWriter(source: settings.source, index: index)
+            case .failure(let why): logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)")
             }
-            if !changed.isEmpty && !analysed { throw StaleAnalysis.framesChanged(segments: changed.count) }
-            if !changed.isEmpty {
-                warn("\(changed.count) finished segment(s) no longer match the input's frames (the file changed): restoring them again")
-                _ = try split(segments: changed, writing: Set(changed.map(\.index)), keys: jobPlan.keys, job: job, rate: rate, total: total)
-            }
-            let finished = Set(job.entries.keys)
-            todo = needed.filter { !finished.contains(jobPlan.keys[$0.index]) }
         }
-        logger.info("plan: \(total) frames, \(shots.boundaries.count) shot boundaries, \(segments.segments.count) segments, \(todo.count) to restore")
-        // 6. The film is written from now on, in film order, as segments arrive (stitched, blending overlaps where the
+        let release: SegmentRelease
+        var analysis: StreamingAnalysis?
+        var classicShots: ShotList?
+        if let cuts {
+            release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
+                                         analysed: known == nil, warn: warn)
+            analysis = StreamingAnalysis(source: settings.source, rate: rate, threads: settings.threads, known: known, detection: options.shotDetection,
+                                         planner: planner, release: release, cuts: cuts, identity: identity, stop: stop,
+                                         estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger,
+                                         executorPhase: options.inProcess ? "restore" : "farm")
+        } else {
+            let (shots, analysed) = try shotList(known: known, identity: identity, rate: rate, job: job, estimated: probe.estimatedFrameCount)
+            release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
+                                         analysed: analysed, warn: warn)
+            try classic(shots: shots, planner: planner, release: release, job: job, rate: rate)
+            try writePlan(job: job, identity: identity, recipe: recipe, rate: rate, shots: shots, film: film, settings: plannerSettings)
+            classicShots = shots
+        }
+        defer { analysis?.cancel(); _ = analysis?.join() }
+
+        // The film is written from now on, in film order, as segments arrive (stitched, blending overlaps where the
         // versions agree; joined from the workers' pieces, or encoded here); after the farm only its tail is left.
-        let board = ResultBoard()
-        let pending = Set(todo.map(\.index))
-        for segment in needed where !pending.contains(segment.index) {
-            if let entry = job.entries[jobPlan.keys[segment.index]] { board.post(segment.index, job.resultsURL.appendingPathComponent(entry.file)) }
-        }
         let video = MediaWriter.VideoSettings(size: geometry.canvas, rate: outputRate, startTime: probe.startTime, encoding: encoding,
                                               color: .defaultFor(height: geometry.canvas.height), threads: settings.threads,
                                               sequenceStart: settings.sequenceStart)
-        let assembly = FilmAssembly(setup: .init(plan: outputPlan, geometry: geometry, video: video, interiors: filmInteriors, source: settings.source,
-                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet),
+        let assembly = FilmAssembly(setup: .init(plan: film, geometry: geometry, video: video, joined: recipe.delivery != nil, source: settings.source,
+                                                 seamFile: try job.ownedDirectory("seams").appendingPathComponent("seam.mkv"), quiet: settings.quiet, eta: eta),
                                     board: board, target: OutputTarget(outputURL.path, overwrite: settings.overwrite), stop: stop, logger: logger, warn: warn)
         try assembly.start(job: job)
         var assembled = false
         defer { if !assembled { assembly.cancel() } }
-        if !todo.isEmpty {
-            let targets = todo.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input, file: inputFile(jobPlan.keys[$0.index], job)) }
+        let first = FirstAssignment(started: started, position: { [analysis] in analysis?.position }, then: onFirstAssignment)
+        do {
             if options.inProcess {
-                try renderInProcess(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys,
-                                    recipe: recipe, job: job, board: board)
+                try renderInProcess(feed: feed, release: release, recipe: recipe, first: first, begun: { analysis?.start() })
             } else {
-                try runFarm(targets: targets, fingerprints: fingerprints, outputPlan: outputPlan, interiors: interiors, keys: jobPlan.keys, recipe: recipe,
-                            job: job, board: board)
+                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, begun: { analysis?.start() })
             }
+            if let analysis {
+                let outcome = try analysis.join().get()
+                if outcome.analysed { try job.writeFile("shots.json", try outcome.shots.encoded()) }
+                try writePlan(job: job, identity: identity, recipe: recipe, rate: rate, shots: outcome.shots, film: film, settings: plannerSettings)
+                classicShots = outcome.shots
+            }
+        } catch {
+            analysis?.cancel()
+            let analysed = analysis?.join()
+            // Phases overlap here: a stop reports the phase it came in, wherever it was noticed first.
+            if StopSignal.isStop(error) || stop.isRequested, analysis != nil { throw RestoreError.interrupted(phase: stop.stoppedIn ?? "analysis") }
+            // The analysis's own failure (a stale shot list, cuts found impossible midway) explains the executor's.
+            if case .failure(let cause)? = analysed, !(cause is StreamingAnalysis.Cancelled), !(cause is ResultBoard.Cancelled) { throw cause }
+            throw error
         }
+        let counts = release.counts
+        // Results of other settings or an older plan: known to be unwanted only now that every shot is planned.
+        let stale = try job.prune(keeping: Set(release.keys))
+        if !stale.isEmpty { logger.info("journal: \(stale.count) results of other settings or an older plan removed") }
+        logger.info("plan: \(classicShots?.frameCount ?? 0) frames, \(classicShots?.boundaries.count ?? 0) shot boundaries, \(film.planned.reduce(0) { $0 + $1.segments.count }) segments, \(counts.restored) to restore")
         try stop.begin("encode")
         let written: Int64
         do { written = try assembly.finish() } catch let error as AssemblyError {
             // A result that cannot be stitched or joined is dropped from the journal: the next run redoes that segment.
-            if outputPlan.segments.indices.contains(error.segment) { try? job.forget(key: jobPlan.keys[error.segment]) }
+            if let shot = film.planned.first(where: { $0.segments.contains { $0.index == error.segment } }),
+               let k = shot.segments.firstIndex(where: { $0.index == error.segment }) { try? job.forget(key: release.key(shot, k)) }
             throw error
         }
         assembled = true
         try job.removeStalePartialOutputs()
         var summary = RestorePipeline.Summary(frames: written, size: geometry.canvas, rate: outputRate, seconds: 0)
-        summary.segmentsRestored = todo.count
-        summary.segmentsReused = needed.count - todo.count
+        summary.segmentsRestored = counts.restored
+        summary.segmentsReused = counts.reused
         summary.framesWrittenDuringFarm = assembly.framesAtFarmEnd
+        summary.firstAssignment = first.recorded
+        summary.framesAnalysed = classicShots?.frameCount ?? 0
         return summary
     }
 
-    private func inputFile(_ key: String, _ job: JobDirectory) -> URL { job.inputsURL.appendingPathComponent("segment-\(key).mkv") }
+    /// The classic passes, for inputs that cannot be cut from the source's packets (or a stream that turned out not to
+    /// be): the shot list (analysis pass, unless one matches), then one decode pass fingerprinting every segment and
+    /// writing the inputs of those not finished; then the whole plan is released at once.
+    private func classic(shots: ShotList, planner: ShotPlanner, release: SegmentRelease, job: JobDirectory, rate: Rational) throws {
+        var planner = planner
+        let planned = try shots.shots.enumerated().map { try planner.plan(shotEndingAt: $0.element.upperBound, isLast: $0.offset == shots.shots.count - 1) }
+        let entries = job.entries
+        var targets: [SegmentInputWriter.Target] = []
+        var writing = Set<UInt64>()
+        for shot in planned {
+            for (k, segment) in shot.segments.enumerated() where !shot.output[k].input.isEmpty {
+                let key = release.key(shot, k)
+                let unfinished = entries[key] == nil
+                if unfinished { writing.insert(UInt64(segment.index)) }
+                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: segment.input, file: unfinished ? release.inputFile(key) : nil))
+            }
+        }
+        var fingerprints: [Int: String] = [:]
+        if !targets.isEmpty {
+            let pass = try split(targets: targets, total: shots.frameCount, rate: rate, writing: !writing.isEmpty)
+            for (id, fingerprint) in pass.fingerprints { fingerprints[Int(id)] = fingerprint }
+        }
+        try release.release(planned, fingerprints: fingerprints) { wanted in
+            // Inputs of finished segments whose frames changed: written now (the others were in the pass above).
+            let missing = wanted.filter { !writing.contains($0.id) }
+            if !missing.isEmpty { _ = try split(targets: missing, total: shots.frameCount, rate: rate, writing: true) }
+        }
+        release.finish()
+    }
 
-    /// The split pass over the whole source: inputs for `writing`, fingerprints for every segment in `segments`.
-    private func split(segments: [Segment], writing: Set<Int>, keys: [String], job: JobDirectory, rate: Rational, total: Int) throws -> SegmentInputWriter.Pass {
+    /// plan.json: what this job made, for people and tools (the keys name the journal's results).
+    private func writePlan(job: JobDirectory, identity: String, recipe: RenderRecipe, rate: Rational, shots: ShotList, film: GrowingPlan,
+                           settings planner: SegmentPlannerSettings) throws {
+        let planned = film.planned
+        let segments = SegmentPlan(frameCount: shots.frameCount, settings: planner, shots: planned.map(\.frames), segments: planned.flatMap(\.segments))
+        let interiors = recipe.delivery.map { _ in planned.flatMap { shot in
+            zip(shot.interiors, shot.output).map { ($0.lowerBound - $1.input.lowerBound)..<($0.upperBound - $1.input.lowerBound) }
+        } }
+        let jobPlan = try RestoreJobPlan(input: self.settings.input, inputIdentity: identity, recipe: recipe, rate: rate, shots: shots, segments: segments,
+                                         interiors: interiors)
+        try job.writeFile("plan.json", try jobPlan.encoded())
+    }
+
+    /// The split pass over the whole source: inputs for the targets with a file, fingerprints for every target.
+    private func split(targets: [SegmentInputWriter.Target], total: Int, rate: Rational, writing: Bool) throws -> SegmentInputWriter.Pass {
         try stop.begin("split")
-        let progress = ProgressReporter(label: writing.isEmpty ? "check" : "split", total: Int64(total), quiet: settings.quiet)
-        let targets = segments.map { SegmentInputWriter.Target(id: UInt64($0.index), frames: $0.input,
-                                                               file: writing.contains($0.index) ? inputFile(keys[$0.index], job) : nil) }
+        let progress = ProgressReporter(label: writing ? "split" : "check", total: Int64(total), quiet: settings.quiet, job: eta)
         let pass = try SegmentInputWriter.write(source: settings.source, rate: rate, targets: targets, logger: logger) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("split")
@@ -270,13 +332,12 @@ public final class FarmRestorePipeline {
         return pass
     }
 
-    /// The shot list: from `--shots` or the job directory when it matches, else from an analysis pass (saved for next time).
-    /// `analysed`: made by this run (so it describes the input as it is now).
-    private func shotList(identity: String, given: ShotList?, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> (list: ShotList, analysed: Bool) {
+    /// A shot list that spares the analysis: `--shots` or the job directory's, when it matches the input and settings.
+    private func matchingShotList(identity: String, given: ShotList?, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> ShotList? {
         if let given {
             if ShotAnalysis.matches(given, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
                 logger.info("shots: reusing \(options.shotsFile ?? "")")
-                return (given, false)
+                return given
             }
             warn("the shot list \(options.shotsFile ?? "") was made for another input, rate or detection settings; detecting shots again")
         }
@@ -284,10 +345,17 @@ public final class FarmRestorePipeline {
         if let list = try? ShotAnalysis.load(file: saved, estimatedFrames: estimated),
            ShotAnalysis.matches(list, inputIdentity: identity, rate: rate, settings: options.shotDetection) {
             logger.info("shots: reusing \(saved.path)")
-            return (list, false)
+            return list
         }
+        return nil
+    }
+
+    /// The shot list: `known` (a matching list), else from an analysis pass (saved for next time).
+    /// `analysed`: made by this run (so it describes the input as it is now).
+    private func shotList(known: ShotList?, identity: String, rate: Rational, job: JobDirectory, estimated: Int64?) throws -> (list: ShotList, analysed: Bool) {
+        if let known { return (known, false) }
         try stop.begin("analysis")
-        let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet)
+        let progress = ProgressReporter(label: "analyse", total: estimated, quiet: settings.quiet, job: eta)
         let list = try ShotAnalysis.analyse(source: settings.source, rate: rate, settings: options.shotDetection, threads: settings.threads) {
             progress.update(done: Int64($0))
             try self.stop.checkpoint("analysis")
@@ -317,17 +385,20 @@ public final class FarmRestorePipeline {
     }
 
     /// The in-process executor: each segment rendered here by the workers' own `SegmentRenderer` (the model loaded
-    /// once, every thread), recorded in the journal and posted to the film's writer exactly as a worker's result is.
-    private func renderInProcess(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
-                                 keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
+    /// once, every thread) as soon as it is released, recorded in the journal and posted to the film's writer exactly
+    /// as a worker's result is.
+    /// `begun`: called once the executor's phase has begun (starts the streaming analysis).
+    private func renderInProcess(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, first: FirstAssignment, begun: () -> Void) throws {
         try stop.begin("restore")
+        begun()
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
         let (engine, note) = try options.device.resolve()
         if let note { logger.notice("\(note)") }
         let selection = DeviceSelection(engine) { [logger, warn] message, fault in
             if fault { warn(message) } else { logger.notice("\(message)") }
         }
-        // The renderer (models loaded once) for the selection's device; made again after a GPU fault, on the CPU.
+        // The renderer (models loaded once, at the first segment) for the selection's device; made again after a GPU
+        // fault, on the CPU engine.
         var loaded: (device: ComputeDevice, renderer: SegmentRenderer)?
         func renderer(_ device: ComputeDevice) throws -> SegmentRenderer {
             if let loaded, loaded.device == device { return loaded.renderer }
@@ -336,41 +407,44 @@ public final class FarmRestorePipeline {
             loaded = (device, made)
             return made
         }
-        let scratch = try job.ownedDirectory("incoming")
-        let recorder = ResultRecorder(job: job)
-        let total = targets.reduce(0) { $0 + outputPlan.segments[Int($1.id)].input.count }
-        let progress = ProgressReporter(label: "restore", total: Int64(total), quiet: settings.quiet)
+        let scratch = try release.scratchDirectory()
+        let recorder = release.recorder()
+        let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet, job: eta)
         var done = 0
-        for target in targets.sorted(by: { $0.frames.lowerBound < $1.frames.lowerBound }) {
-            guard let input = target.file else { continue }
-            let index = Int(target.id)
-            let outputs = outputPlan.segments[index].input
-            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(target.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
-            let interior = interiors.map { Int64($0[index].lowerBound)..<Int64($0[index].upperBound) }
+        while let spec = try feed.next() {
+            guard let released = release.lookup(spec.id) else { continue }
+            first.record()
+            let index = Int(spec.id)
             let output = scratch.appendingPathComponent("segment-\(index).mkv")
             let result: SegmentRenderer.Result
             do {
                 // A GPU fault leaves the selection on the CPU engine (warned once): the segment is rendered again there.
                 let attempt = { try selection.run { device in
-                    try renderer(device).render(input: input, output: output, timing: timing, interior: interior,
+                    try renderer(device).render(input: released.input, output: output, timing: spec.work.timing, interior: spec.work.interior,
                                                 progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
                 } }
                 do { result = try attempt() } catch is DeviceFault { result = try attempt() }
             } catch is SegmentRenderer.Cancelled {
                 throw RestoreError.interrupted(phase: "restore")
             }
-            guard result.frames == outputs.count else { throw SegmentRenderer.RenderError.outputCountMismatch(expected: outputs.count, made: result.frames) }
+            guard result.frames == Int(spec.expectedOutputFrames) else {
+                throw SegmentRenderer.RenderError.outputCountMismatch(expected: Int(spec.expectedOutputFrames), made: result.frames)
+            }
             done += result.frames
-            try recorder.record(key: keys[index], resultFile: output, frames: result.frames, input: input, inputFrames: fingerprints[target.id],
-                                recorded: { board.post(index, $0) })
+            try release.record(spec.id, resultFile: output, frames: result.frames, recorder: recorder)
+            try stop.checkpoint("restore")
         }
         try recorder.wait()
         progress.finish(done: Int64(done))
     }
 
-    private func runFarm(targets: [SegmentInputWriter.Target], fingerprints: [UInt64: String], outputPlan: SegmentPlan, interiors: [Range<Int>]?,
-                         keys: [String], recipe: RenderRecipe, job: JobDirectory, board: ResultBoard) throws {
+    private func runFarm(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, job: JobDirectory, board: ResultBoard,
+                         first: FirstAssignment, begun: () -> Void) throws {
+        // A whole plan with nothing to restore (every segment reused) needs no farm.
+        let known = feed.peekComplete()
+        if known.complete && known.count == 0 { return }
         try stop.begin("farm")
+        begun()
         let jobDirectory = job.url
         let local = options.bind == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
@@ -387,10 +461,12 @@ public final class FarmRestorePipeline {
         }
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        // More local workers than segments would only sit idle (and each costs a process and its memory).
-        let workerCount = min(options.localWorkers ?? (local ? cores : 0), targets.count)
+        // More local workers than segments would only sit idle (and each costs a process and its memory). While the
+        // film is still being analysed the number of segments is not known: one worker per core.
+        let segmentCount = known.complete ? known.count : Int.max
+        let workerCount = min(options.localWorkers ?? (local ? cores : 0), segmentCount)
         if let asked = options.localWorkers, asked > workerCount {
-            warn("starting \(workerCount) local worker(s), not \(asked): there are only \(targets.count) segment(s) to restore")
+            warn("starting \(workerCount) local worker(s), not \(asked): there are only \(segmentCount) segment(s) to restore")
         }
         let threads = options.threadsPerWorker ?? max(1, (settings.threads > 0 ? settings.threads : cores) / max(1, workerCount))
         let workers = LocalWorkers()
@@ -408,26 +484,16 @@ public final class FarmRestorePipeline {
         if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }
 
-        // Retimed segments make their output frames (outputPlan's input range) and need to know where they sit in the film.
-        let specs = targets.map { t in
-            let outputs = outputPlan.segments[Int(t.id)].input
-            let timing = recipe.retime.map { _ in SegmentTiming(firstInputFrame: Int64(t.frames.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound)) }
-            return SegmentSpec(id: t.id, inputFrameCount: UInt32(t.frames.count), expectedOutputFrames: UInt32(outputs.count),
-                               expectedFrameSize: (UInt32(recipe.contentWidth), UInt32(recipe.contentHeight)),
-                               work: SegmentWork(recipe: recipe, timing: timing,
-                                                 interior: interiors.map { let i = $0[Int(t.id)]; return Int64(i.lowerBound)..<Int64(i.upperBound) }))
-        }
-        let files = Dictionary(uniqueKeysWithValues: targets.compactMap { t in t.file.map { (t.id, $0) } })
-        let progress = ProgressReporter(label: "restore", total: Int64(specs.reduce(0) { $0 + Int($1.expectedOutputFrames) }), quiet: settings.quiet || monitoring.showsProgress)
+        let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet || monitoring.showsProgress, job: eta)
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
-        let recorder = ResultRecorder(job: job)
-        let report = try farm.run(segments: specs, inputs: { spec in
-            guard let file = files[spec.id] else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
-            return file
+        let recorder = release.recorder()
+        let report = try farm.run(feed: feed, inputs: { spec in
+            guard let released = release.lookup(spec.id) else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
+            first.record()
+            return released.input
         }, results: { spec, info, url in
-            try recorder.record(key: keys[Int(spec.id)], resultFile: url, frames: Int(info.frameCount), input: files[spec.id],
-                                inputFrames: fingerprints[spec.id], recorded: { board.post(Int(spec.id), $0) })
+            try release.record(spec.id, resultFile: url, frames: Int(info.frameCount), recorder: recorder)
             progress.update(done: done.add(Int64(info.frameCount)))
         })
         try recorder.wait()
@@ -435,6 +501,33 @@ public final class FarmRestorePipeline {
         logger.info("farm finished: \(report)")
     }
 
+}
+
+/// When the first segment was handed to a worker (or rendered in-process), in seconds since the job's restore began
+/// and as the analysis's frame position then (issue 16 item 1: work starts while the film is still being analysed).
+final class FirstAssignment: @unchecked Sendable {
+    private let lock = NSLock()
+    private let started: Date
+    private let position: () -> Int?
+    private let then: ((RestorePipeline.Summary.FirstAssignment) -> Void)?
+    private var value: RestorePipeline.Summary.FirstAssignment?
+
+    init(started: Date, position: @escaping () -> Int?, then: ((RestorePipeline.Summary.FirstAssignment) -> Void)?) {
+        self.started = started
+        self.position = position
+        self.then = then
+    }
+
+    func record() {
+        lock.lock()
+        guard value == nil else { lock.unlock(); return }
+        let first = RestorePipeline.Summary.FirstAssignment(seconds: Date().timeIntervalSince(started), framesAnalysed: position())
+        value = first
+        lock.unlock()
+        then?(first)
+    }
+
+    var recorded: RestorePipeline.Summary.FirstAssignment? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 extension FarmRestorePipeline {

@@ -44,15 +44,17 @@ final class ResultBoard: @unchecked Sendable {
 /// The output is written under its hidden partial name and published by `finish()` only when complete.
 final class FilmAssembly: @unchecked Sendable {
     struct Setup {
-        var plan: SegmentPlan
+        /// The film's shots and segments, which may still be growing while the film is written.
+        var plan: GrowingPlan
         var geometry: OutputGeometry
         var video: MediaWriter.VideoSettings
-        /// Joined (workers encoded their interiors): each segment's interior in film frames; nil: every result lossless.
-        var interiors: [Range<Int>]?
-        var joined: Bool { interiors != nil }
+        /// Joined (workers encoded their interiors, `PlannedShot.interiors`); false: every result lossless.
+        var joined: Bool
         var source: MediaSource
         var seamFile: URL
         var quiet: Bool
+        /// The whole job's ETA, on the tail's progress line.
+        var eta: JobETA? = nil
     }
 
     private let setup: Setup
@@ -100,7 +102,9 @@ final class FilmAssembly: @unchecked Sendable {
     /// appears under its name.
     func finish() throws -> Int64 {
         lock.lock(); farmOver = true; framesAtFarmEnd = framesDone; lock.unlock()
-        let progress = ProgressReporter(label: setup.joined ? "join" : "encode", total: Int64(setup.plan.frameCount), quiet: setup.quiet)
+        // The farm ends only after the plan is complete: the film's length is known now.
+        guard let expected = setup.plan.outputFrameCount else { throw RestoreError.frameCountMismatch(expected: -1, written: framesAtFarmEnd) }
+        let progress = ProgressReporter(label: setup.joined ? "join" : "encode", total: Int64(expected), quiet: setup.quiet, job: setup.eta)
         while done.wait(timeout: .now() + 0.25) == .timedOut { progress.update(done: frames) }
         done.signal() // stays signalled once the writer has ended (`cancel` waits on it too)
         defer { removePartial() }
@@ -108,8 +112,8 @@ final class FilmAssembly: @unchecked Sendable {
         let written = try result.get()
         progress.finish(done: written)
         try stop.checkpoint("encode")
-        guard written == Int64(setup.plan.frameCount) else {
-            throw RestoreError.frameCountMismatch(expected: Int64(setup.plan.frameCount), written: written)
+        guard written == Int64(expected) else {
+            throw RestoreError.frameCountMismatch(expected: Int64(expected), written: written)
         }
         try target.publish()
         return written
@@ -118,6 +122,7 @@ final class FilmAssembly: @unchecked Sendable {
     /// The job failed or was stopped: the writer stops, the partial output goes.
     func cancel() {
         board.cancel()
+        setup.plan.cancel()
         if thread != nil { done.wait(); done.signal() }
         removePartial()
     }
@@ -139,12 +144,14 @@ final class FilmAssembly: @unchecked Sendable {
 
     private func write() throws -> Int64 {
         let s = setup
-        var assembler = StitchAssembler(plan: s.plan, resultURL: { try self.board.wait($0) }, content: s.geometry.content)
+        let joined = s.joined
+        let assembler = StitchAssembler(batches: { k in
+            try s.plan.shot(k).map { StitchAssembler.Batch(segments: $0.output, start: $0.outputFrames.lowerBound, interiors: joined ? $0.interiors : nil) }
+        }, resultURL: { try self.board.wait($0) }, content: s.geometry.content)
         let seams: [StitchAssembler.SeamReport]
         let written: Int64
-        if let interiors = s.interiors {
+        if joined {
             let joiner = PieceJoiner(path: target.writePath, video: s.video, source: s.source, geometry: s.geometry, seamFile: s.seamFile, warn: warn)
-            assembler.interiors = interiors
             seams = try assembler.run(emit: { rgb in
                 try self.checkpoint(joiner.frameCount)
                 try joiner.seamFrame(rgb)

@@ -26,6 +26,17 @@ public struct RestorePipeline {
         /// Farm runs: film frames already written when the farm's last segment came in (the film is written as segments
         /// arrive, so only the rest is left after the farm).
         public var framesWrittenDuringFarm: Int64 = 0
+        /// When the first segment was handed out (issue 16 item 1); nil when every segment was reused.
+        public var firstAssignment: FirstAssignment?
+        /// Frames of the source (the analysis's end).
+        public var framesAnalysed = 0
+
+        public struct FirstAssignment: Sendable {
+            /// Seconds from the start of the restore (after probing and checks) to the first assignment.
+            public var seconds: Double
+            /// Frames the streaming analysis had decoded then; nil with the classic passes (the analysis was over).
+            public var framesAnalysed: Int?
+        }
     }
 
     /// The one restore pipeline (`FarmRestorePipeline`) with its in-process executor: shots, segments, journal and

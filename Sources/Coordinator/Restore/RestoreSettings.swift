@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import Media
 import Processors
@@ -30,12 +31,16 @@ public struct RestoreSettings: Sendable {
     public var inputRate: Rational?
     /// The video stream to restore (`--video-stream`); nil: FFmpeg's best pick.
     public var videoStream: Int?
+    /// Only part of the film (`--start`, `--duration`, `--frames`), with its audio: every reader of the source sees just
+    /// these frames, so the pipeline's phases need not know.
+    public var trim: MediaSource.Trim?
 
-    /// The first file number of an input sequence, which an output sequence keeps (frame 86400 stays 86400).
-    public var sequenceStart: Int? { source.isSequence ? (try? source.sequenceFiles())?.first?.number : nil }
+    /// The first file number of an input sequence, which an output sequence keeps (frame 86400 stays 86400; trimmed,
+    /// the first kept frame's number).
+    public var sequenceStart: Int? { source.isSequence ? (try? source.sequenceFiles())?.first.map { $0.number + Int(trim?.first ?? 0) } : nil }
 
     /// The film as every reader opens it.
-    public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream, interlacing: interlacing) }
+    public var source: MediaSource { MediaSource(path: input, sequenceRate: inputRate, videoStream: videoStream, interlacing: interlacing, trim: trim) }
 
     public init(input: String, output: String, geometry: OutputGeometry.Request = .scale(2), processor: String = "lanczos", noise: Int? = nil, tileSize: Int? = nil,
                 encoding: VideoEncoding = VideoEncoding(), threads: Int = 0, quiet: Bool = false) {
@@ -105,7 +110,8 @@ extension RestoreSettings {
     func noteFields(_ fields: Deinterlacing?) {
         guard interlacing == .auto, let fields, !quiet else { return }
         let order = fields.fieldOrder.map { $0 == .topFieldFirst ? " (top field first)" : " (bottom field first)" } ?? ""
-        FileHandle.standardError.write(Data("note: the input is interlaced\(order); deinterlacing it with \(fields.filter) (--interlaced keep to process the fields as they are)\n".utf8))
+        ConsoleLine.write(.notice, "note", "the input is interlaced\(order); deinterlacing it with \(fields.filter) (--interlaced keep to process the fields as they are)",
+                          label: "lumiere-coordinator")
     }
 }
 

@@ -9,6 +9,8 @@ extension MediaSource {
     public func identity() throws -> String {
         var id = isSequence ? try JobKeys.sequenceIdentity(files: sequenceFiles().map(\.path)) : try JobKeys.inputIdentity(path: path)
         if let videoStream { id += "-stream\(videoStream)" }
+        // A trim is another film: its own shot list, plan and resume keys.
+        if let trim { id += "-frames\(trim.first)+\(trim.count.map(String.init) ?? "end")@\(trim.rate.numerator)_\(trim.rate.denominator)" }
         return id
     }
 }

@@ -18,6 +18,8 @@ public final class StopSignal: @unchecked Sendable {
     private var killHooks: [Int: @Sendable () -> Void] = [:]
     private var temporaryFiles: [Int: String] = [:]
     private var nextToken = 0
+    private var currentPhase: String?
+    private var phaseAtRequest: String?
     /// Called when a phase starts (tests use it to stop at a chosen phase).
     public var onPhase: (@Sendable (String) -> Void)?
 
@@ -47,6 +49,7 @@ public final class StopSignal: @unchecked Sendable {
     public func request() {
         let (n, drains, kills, files) = lock.withLock { () -> (Int, [@Sendable () -> Void], [@Sendable () -> Void], [String]) in
             count += 1
+            if count == 1 { phaseAtRequest = currentPhase }
             return (count, Array(drainHooks.values), Array(killHooks.values), Array(temporaryFiles.values))
         }
         if n == 1 {
@@ -76,8 +79,16 @@ public final class StopSignal: @unchecked Sendable {
     /// stop it requests is seen by the phase's own first checkpoint (between frames), as a real Ctrl-C would be.
     public func begin(_ phase: String) throws {
         try checkpoint(phase)
+        lock.withLock { currentPhase = phase }
         onPhase?(phase)
     }
+
+    /// Back in `phase` (already begun) once an overlapping phase ended: a later stop is reported there.
+    func enter(_ phase: String) { lock.withLock { currentPhase = phase } }
+
+    /// The phase last begun when the first stop was requested. Phases overlap while the film is analysed and the farm
+    /// already runs (issue 16 item 1): the job reports the phase the stop came in, whichever thread noticed it first.
+    public var stoppedIn: String? { lock.withLock { phaseAtRequest } }
 
     /// While the returned token lives (until `remove`), a first request also calls `drain`, a second `kill`.
     public func register(drain: @escaping @Sendable () -> Void = {}, kill: @escaping @Sendable () -> Void = {}) -> Int {

@@ -20,6 +20,15 @@ enum GPULayers {
         "PixelShuffle": { l, d, _ in try GPUPixelShuffle(cast(l, d)) },
         "Interp": { l, d, _ in try GPUInterp(cast(l, d)) },
         "BinaryOp": { l, d, _ in try GPUBinaryOp(cast(l, d)) },
+        "Sigmoid": { l, d, u in try GPUActivation(sigmoid: cast(l, d), uploads: u) },
+        "Crop": { l, d, _ in try GPUCrop(cast(l, d)) },
+        "Slice": { l, d, _ in try GPUSlice(cast(l, d)) },
+        "Concat": { l, d, _ in try GPUConcat(cast(l, d)) },
+        "Eltwise": { l, d, _ in try GPUEltwise(cast(l, d)) },
+        "MemoryData": { l, d, u in try GPUMemoryData(cast(l, d), uploads: u) },
+        // RIFE's custom layer: present in a Net loaded with `LayerRegistry.withRIFE` (as RIFEInterpolator does); the
+        // cast refuses any other class registered under the name.
+        "rife.Warp": { l, d, _ in try GPURIFEWarp(cast(l, d)) },
     ]
 
     /// The CPU layer as the class its type name promises (a custom creator registered under a built-in name is refused).

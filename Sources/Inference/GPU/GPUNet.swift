@@ -1,7 +1,8 @@
 import Foundation
 
 /// A loaded `Net` run on a Vulkan device: the same `.param`/`.bin`, the same layers (their parsed parameters, weights
-/// and activation fusion are taken from the CPU layers), the same `run` as `Net`.
+/// and activation fusion are taken from the CPU layers), the same `run` as `Net`. Blobs are fp32 or fp16
+/// (`GPUPrecision`); inputs and outputs are fp32 tensors either way.
 ///
 /// Weights are uploaded once, here. A run records one command buffer: the inputs' upload, every layer's dispatches
 /// (a barrier after each), the outputs' download; one submission, one wait. The graph stays on the device between
@@ -12,6 +13,10 @@ public final class GPUNet: InferenceRunner {
     public let net: Net
     /// The device this network runs on.
     public let device: ComputeDeviceInfo
+    /// How blobs are stored on the device.
+    public let precision: GPUPrecision
+    /// Whether the convolutions multiply-add in fp16 (`.fp16` on a device with shaderFloat16).
+    public var fp16Arithmetic: Bool { precision == .fp16 && vulkan.hasFP16Arithmetic }
     public var inputNames: [String] { net.inputNames }
     /// Bytes of weights on the device.
     public let weightBytes: Int
@@ -24,20 +29,24 @@ public final class GPUNet: InferenceRunner {
     private let pool: GPUBufferPool
 
     /// Prepares `net` on device `index` of `ComputeDevices.list(loaderLibrary:)`. Throws `GPUError.unsupported` naming
-    /// every layer type the GPU backend lacks, and the other `GPUError`s when Vulkan or the shaders are missing.
-    public init(net: Net, device index: Int = 0, loaderLibrary: String = "libvulkan.so.1") throws {
+    /// every layer type the GPU backend lacks (or for fp16 on a device without 16-bit storage buffers), and the other
+    /// `GPUError`s when Vulkan or the shaders are missing.
+    public init(net: Net, device index: Int = 0, precision: GPUPrecision = .fp32, loaderLibrary: String = "libvulkan.so.1") throws {
         guard ShaderLibrary.isAvailable else { throw GPUError.shader("this build has no GPU shaders: install glslang-tools and rebuild") }
         let infos = try ComputeDevices.list(loaderLibrary: loaderLibrary)
         guard infos.indices.contains(index) else {
             throw GPUError.noDevice("there is no gpu:\(index) (\(infos.count) Vulkan device(s): \(infos.map(\.name).joined(separator: ", ")))")
         }
         let vulkan = try VulkanDevice.shared(index: index, loader: loaderLibrary)
+        guard precision == .fp32 || vulkan.has16BitStorage else {
+            throw GPUError.unsupported("fp16 blobs on \(vulkan.name), which has no 16-bit storage buffers (storageBuffer16BitAccess): use fp32")
+        }
         let unsupported = net.definitions.filter { $0.type != "Input" && GPULayers.makers[$0.type] == nil }
         guard unsupported.isEmpty else {
             let types = Set(unsupported.map(\.type)).sorted()
             throw GPUError.unsupported("layer type(s) \(types.joined(separator: ", ")) (first: layer '\(unsupported[0].name)') have no GPU shader yet")
         }
-        let uploads = GPUUploadBatch(device: vulkan, options: net.options)
+        let uploads = GPUUploadBatch(device: vulkan, options: net.options, precision: precision)
         var layers: [GPULayer?] = []
         for (definition, layer) in zip(net.definitions, net.layers) {
             layers.append(definition.type == "Input" ? nil : try GPULayers.makers[definition.type]!(layer, definition, uploads))
@@ -45,6 +54,7 @@ public final class GPUNet: InferenceRunner {
         try uploads.submit()
         self.net = net
         self.device = infos[index]
+        self.precision = precision
         self.vulkan = vulkan
         self.layers = layers
         self.weightBytes = uploads.bytes
@@ -57,7 +67,7 @@ public final class GPUNet: InferenceRunner {
         let plan = try net.plan(inputs: Array(inputs.keys), outputs: outputs)
         var uses = plan.uses
         try recorder.begin()
-        let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool)
+        let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool, precision: precision)
         var blobs: [String: GPUTensor] = [:]
         defer {
             // Whatever happened, the buffers go back to the pool (after the wait, or unused when recording failed).
@@ -68,9 +78,7 @@ public final class GPUNet: InferenceRunner {
             let produced: [GPUTensor]
             if def.type == "Input" {
                 guard let t = inputs[def.tops[0]] else { throw InferenceError.invalidInput("input '\(def.tops[0])' was not given") }
-                let x = t.planar()
-                let buffer = try x.withUnsafeValues { try encoder.upload($0) }
-                produced = [GPUTensor(dims: x.dims, channels: x.channels, height: x.height, width: x.width, buffer: buffer)]
+                produced = [try encoder.uploadBlob(t.planar())]
             } else {
                 produced = try layers[li]!.encode(def.bottoms.map { blobs[$0]! }, encoder)
                 for b in def.bottoms {

@@ -1,10 +1,13 @@
-/// A blob on the device: the same shape fields as `Tensor` (ncnn rank, c × h × w, channel-major fp32), its values
-/// in a device buffer. Split hands one GPUTensor to several consumers, as the CPU engine shares a Tensor.
+/// A blob on the device: the same shape fields as `Tensor` (ncnn rank, c × h × w, channel-major), its values in a
+/// device buffer as fp32 or fp16 (`GPUPrecision`). Split hands one GPUTensor to several consumers, as the CPU engine
+/// shares a Tensor.
 final class GPUTensor {
     let dims: Int, channels: Int, height: Int, width: Int
     let buffer: VulkanBuffer
+    /// 4 (fp32) or 2 (fp16).
+    let scalarBytes: Int
     var count: Int { channels * height * width }
-    var bytes: Int { count * 4 }
+    var bytes: Int { count * scalarBytes }
     var shapeDescription: String {
         switch dims {
         case 1: return "[\(width)]"
@@ -13,9 +16,10 @@ final class GPUTensor {
         }
     }
 
-    init(dims: Int, channels: Int, height: Int, width: Int, buffer: VulkanBuffer) {
-        precondition(channels * height * width * 4 <= buffer.bytes || channels * height * width == 0, "tensor larger than its buffer")
+    init(dims: Int, channels: Int, height: Int, width: Int, buffer: VulkanBuffer, scalarBytes: Int) {
+        precondition(channels * height * width * scalarBytes <= buffer.bytes || channels * height * width == 0, "tensor larger than its buffer")
         self.dims = dims; self.channels = channels; self.height = height; self.width = width; self.buffer = buffer
+        self.scalarBytes = scalarBytes
     }
 }
 
@@ -27,6 +31,9 @@ final class GPUBufferPool {
     private struct Key: Hashable { let bytes: Int, host: Bool }
     /// Bytes held (in use or free): what `GPUNet.deviceBytes` reports.
     private(set) var heldBytes = 0
+    /// The buffers this pool made. The constants it must refuse are all made before it makes any, so an identifier
+    /// here cannot belong to one even after a buffer lost to a failed run is freed.
+    private var made = Set<ObjectIdentifier>()
 
     init(device: VulkanDevice) { self.device = device }
 
@@ -38,10 +45,14 @@ final class GPUBufferPool {
         if let b = free[key]?.popLast() { return b }
         let b = try device.makeBuffer(bytes: key.bytes, host: host)
         heldBytes += b.bytes
+        made.insert(ObjectIdentifier(b))
         return b
     }
 
+    /// Takes back a buffer this pool made; any other (a weight, a MemoryData constant handed out as a blob) is not
+    /// the pool's to reuse and is ignored.
     func give(_ buffer: VulkanBuffer) {
+        guard made.contains(ObjectIdentifier(buffer)) else { return }
         free[Key(bytes: buffer.bytes, host: buffer.mapped != nil), default: []].append(buffer)
     }
 }

@@ -44,6 +44,10 @@ final class VulkanInstance {
         /// A queue family with compute, or nil (then the device cannot run us).
         let computeQueueFamily: UInt32?
         let fp16: Bool
+        /// 16-bit storage buffers (storageBuffer16BitAccess): what fp16 blobs need (`GPUPrecision.fp16`).
+        let storage16: Bool
+        /// fp16 arithmetic in shaders (shaderFloat16 through VK_KHR_shader_float16_int8, which is enabled with it).
+        let float16: Bool
         let cooperativeMatrix: Bool
         var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
         var memoryTypes: [VkMemoryType] { cArray(memory.memoryTypes, count: Int(memory.memoryTypeCount), of: VkMemoryType.self) }
@@ -122,7 +126,9 @@ final class VulkanInstance {
         var float16: Int32 = 0, storage16: Int32 = 0
         if properties.apiVersion >= vkVersion(1, 1) { cvk_fp16_features(vk, handle, &float16, &storage16) }
         let coop = cvk_has_device_extension(vk, handle, "VK_KHR_cooperative_matrix") == 1
+        let float16Extension = cvk_has_device_extension(vk, handle, "VK_KHR_shader_float16_int8") == 1
         return PhysicalDevice(handle: handle, properties: properties, memory: memory, computeQueueFamily: compute.map { UInt32($0) },
-                              fp16: float16 != 0 && storage16 != 0, cooperativeMatrix: coop)
+                              fp16: float16 != 0 && storage16 != 0, storage16: storage16 != 0,
+                              float16: float16 != 0 && float16Extension, cooperativeMatrix: coop)
     }
 }

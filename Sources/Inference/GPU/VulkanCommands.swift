@@ -119,14 +119,15 @@ final class CommandRecorder {
         vk.pointee.vkCmdPipelineBarrier(commands, stages, stages, 0, 1, &b, 0, nil, 0, nil)
     }
 
-    /// Copies into host-visible buffers become visible to the host once the submission's fence is signalled.
+    /// Copies (and the fp16 download's cast shader) into host-visible buffers become visible to the host once the
+    /// submission's fence is signalled.
     func hostBarrier() {
         var b = VkMemoryBarrier()
         b.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
-        b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
         b.dstAccessMask = VK_ACCESS_HOST_READ_BIT.rawValue
-        vk.pointee.vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue, VK_PIPELINE_STAGE_HOST_BIT.rawValue,
-                                        0, 1, &b, 0, nil, 0, nil)
+        vk.pointee.vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue,
+                                        VK_PIPELINE_STAGE_HOST_BIT.rawValue, 0, 1, &b, 0, nil, 0, nil)
     }
 
     func submitAndWait(what: String) throws {

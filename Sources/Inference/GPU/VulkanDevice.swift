@@ -15,6 +15,10 @@ final class VulkanDevice {
     /// Memory type for tensors and weights (device-local when there is one) and for host transfers (host-visible, coherent).
     let deviceMemoryType: UInt32
     let hostMemoryType: UInt32
+    /// 16-bit storage buffers are enabled on this device (fp16 blobs can be used).
+    var has16BitStorage: Bool { physical.storage16 }
+    /// fp16 arithmetic is enabled too (shaderFloat16 with 16-bit storage: the `_fp16a` shaders can run).
+    var hasFP16Arithmetic: Bool { physical.storage16 && physical.float16 }
     var vk: UnsafeMutablePointer<CVKTable> { instance.vk }
     /// vkQueueSubmit and the pipeline cache need external synchronisation: GPUNets on one device may run on several threads.
     private let queueLock = NSLock()
@@ -61,12 +65,34 @@ final class VulkanDevice {
             queueInfo.queueFamilyIndex = family
             queueInfo.queueCount = 1
             queueInfo.pQueuePriorities = p
+            // Where offered: 16-bit storage buffers (core in Vulkan 1.1, off unless enabled), which fp16 blobs need, and
+            // shaderFloat16 (VK_KHR_shader_float16_int8, as we ask for Vulkan 1.1), which fp16 arithmetic needs.
+            let arithmetic = physical.storage16 && physical.float16
+            var float16 = VkPhysicalDeviceShaderFloat16Int8Features()
+            float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES
+            float16.shaderFloat16 = VkBool32(arithmetic ? VK_TRUE : VK_FALSE)
+            var storage16 = VkPhysicalDevice16BitStorageFeatures()
+            storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+            storage16.storageBuffer16BitAccess = VkBool32(physical.storage16 ? VK_TRUE : VK_FALSE)
+            let extensionName = strdup("VK_KHR_shader_float16_int8")
+            defer { free(extensionName) }
+            var extensions: [UnsafePointer<CChar>?] = [UnsafePointer(extensionName)]
             try withUnsafePointer(to: &queueInfo) { q in
-                var info = VkDeviceCreateInfo()
-                info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
-                info.queueCreateInfoCount = 1
-                info.pQueueCreateInfos = q
-                try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+                try withUnsafeMutablePointer(to: &float16) { f16 in
+                    if arithmetic { storage16.pNext = UnsafeMutableRawPointer(f16) }
+                    try withUnsafeMutablePointer(to: &storage16) { features in
+                        try extensions.withUnsafeMutableBufferPointer { names in
+                            var info = VkDeviceCreateInfo()
+                            info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+                            info.pNext = UnsafeRawPointer(features)
+                            info.queueCreateInfoCount = 1
+                            info.pQueueCreateInfos = q
+                            info.enabledExtensionCount = arithmetic ? 1 : 0
+                            info.ppEnabledExtensionNames = arithmetic ? UnsafePointer(names.baseAddress) : nil
+                            try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+                        }
+                    }
+                }
             }
         }
         guard let device = created else { throw GPUError.noDevice("vkCreateDevice returned no device") }

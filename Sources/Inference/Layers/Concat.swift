@@ -14,12 +14,8 @@ final class ConcatLayer: Layer {
     func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
         let first = inputs[0]
         let dims = first.dims
-        let ax = axis < 0 ? axis + dims : axis
-        guard ax >= 0, ax < dims, inputs.allSatisfy({ $0.dims == dims }) else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "axis \(axis) invalid for inputs of rank \(dims)")
-        }
+        let axis3 = try axis3(ranks: inputs.map(\.dims))
         // Work in (outer, axis, inner) form: 3-D axis 0 → (1, c, h·w), 1 → (c, h, w), 2 → (c·h, w, 1).
-        let axis3 = ax + (3 - dims)
         func split(_ t: Tensor) -> (outer: Int, len: Int, inner: Int) {
             switch axis3 {
             case 0: return (1, t.channels, t.height * t.width)
@@ -77,5 +73,16 @@ final class ConcatLayer: Layer {
             for i in range { pieces[i].dst.update(from: pieces[i].src, count: pieces[i].count) }
         }
         return [out]
+    }
+
+    /// The axis in 3-D terms (0 channels, 1 rows, 2 columns) for inputs of these ranks, which must agree (shared with
+    /// the GPU backend's GPUConcat).
+    func axis3(ranks: [Int]) throws -> Int {
+        let dims = ranks[0]
+        let ax = axis < 0 ? axis + dims : axis
+        guard ax >= 0, ax < dims, ranks.allSatisfy({ $0 == dims }) else {
+            throw InferenceError.shapeMismatch(layer: name, reason: "axis \(axis) invalid for inputs of rank \(ranks.map(String.init).joined(separator: ", "))")
+        }
+        return ax + (3 - dims)
     }
 }

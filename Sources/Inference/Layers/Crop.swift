@@ -27,13 +27,29 @@ final class CropLayer: Layer {
 
     func forward(_ inputs: [Tensor], context: ExecutionContext) throws -> [Tensor] {
         let x = inputs[0]
-        let dims = x.dims
         let w = x.width, h = x.height, c = x.channels
+        let r = inputs.count > 1 ? inputs[1] : nil
+        let (co, ho, wo, oc, oh, ow) = try region(dims: x.dims, channels: c, height: h, width: w,
+                                                  reference: r.map { ($0.dims, $0.channels, $0.height, $0.width) }, shape: x.shapeDescription)
+        if ow == w && oh == h && oc == c { return [x] }
+        let out = Tensor(dims: x.dims, channels: oc, height: oh, width: ow, zeroed: false)
+        for q in 0..<oc {
+            for y in 0..<oh {
+                (out.storage + (q * oh + y) * ow).update(from: x.storage + ((co + q) * h + ho + y) * w + wo, count: ow)
+            }
+        }
+        return [out]
+    }
+
+    /// The kept region (channel, row, column offsets and sizes) of a `dims`-D input of c × h × w, cropped to the
+    /// reference blob's size in the two-input form (shared with the GPU backend's GPUCrop).
+    func region(dims: Int, channels c: Int, height h: Int, width w: Int, reference: (dims: Int, channels: Int, height: Int, width: Int)?,
+                shape: String) throws -> (co: Int, ho: Int, wo: Int, oc: Int, oh: Int, ow: Int) {
         var wo = 0, ho = 0, co = 0, ow = w, oh = h, oc = c
         if !starts.isEmpty {
             let axisList = axes.isEmpty ? Array(0..<dims) : axes.map { $0 < 0 ? $0 + dims : $0 }
             for (i, axis) in axisList.enumerated() where i < starts.count {
-                guard axis >= 0, axis < dims else { throw InferenceError.shapeMismatch(layer: name, reason: "axis \(axes[i]) invalid for \(x.shapeDescription)") }
+                guard axis >= 0, axis < dims else { throw InferenceError.shapeMismatch(layer: name, reason: "axis \(axes[i]) invalid for \(shape)") }
                 let axis3 = axis + (3 - dims)
                 let extent = axis3 == 0 ? c : (axis3 == 1 ? h : w)
                 var start = starts[i], end = ends[i]
@@ -48,7 +64,7 @@ final class CropLayer: Layer {
                 }
             }
         } else if usesReference {
-            let r = inputs[1]
+            guard let r = reference else { throw InferenceError.shapeMismatch(layer: name, reason: "the reference blob is missing") }
             wo = woffset; ho = hoffset; ow = r.width; oh = r.height
             if dims == 3 { co = coffset; oc = r.dims == 3 ? r.channels : c }
         } else {
@@ -59,15 +75,8 @@ final class CropLayer: Layer {
             if dims == 3 { oc = c - coffset - coffset2; if outc != -233 { oc = min(outc, oc) } }
         }
         guard wo >= 0, ho >= 0, co >= 0, ow > 0, oh > 0, oc > 0, wo + ow <= w, ho + oh <= h, co + oc <= c else {
-            throw InferenceError.shapeMismatch(layer: name, reason: "crop region (c \(co)+\(oc), h \(ho)+\(oh), w \(wo)+\(ow)) lies outside \(x.shapeDescription)")
+            throw InferenceError.shapeMismatch(layer: name, reason: "crop region (c \(co)+\(oc), h \(ho)+\(oh), w \(wo)+\(ow)) lies outside \(shape)")
         }
-        if ow == w && oh == h && oc == c { return [x] }
-        let out = Tensor(dims: dims, channels: oc, height: oh, width: ow, zeroed: false)
-        for q in 0..<oc {
-            for y in 0..<oh {
-                (out.storage + (q * oh + y) * ow).update(from: x.storage + ((co + q) * h + ho + y) * w + wo, count: ow)
-            }
-        }
-        return [out]
+        return (co, ho, wo, oc, oh, ow)
     }
 }

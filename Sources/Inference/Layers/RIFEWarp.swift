@@ -25,11 +25,16 @@ public final class RIFEWarpLayer: Layer {
     }
 
     static func validate(image: Tensor, flow: Tensor) throws {
+        try validate(image: (image.height, image.width, image.shapeDescription), flow: (flow.channels, flow.height, flow.width, flow.shapeDescription))
+    }
+
+    /// The same from shapes alone (shared with the GPU backend's GPURIFEWarp).
+    static func validate(image: (height: Int, width: Int, shape: String), flow: (channels: Int, height: Int, width: Int, shape: String)) throws {
         guard flow.channels == 2, flow.height == image.height, flow.width == image.width else {
-            throw InferenceError.invalidInput("rife.Warp needs a flow of 2x\(image.height)x\(image.width) for image \(image.shapeDescription), got \(flow.shapeDescription)")
+            throw InferenceError.invalidInput("rife.Warp needs a flow of 2x\(image.height)x\(image.width) for image \(image.shape), got \(flow.shape)")
         }
         guard image.width > 0, image.height > 0 else {
-            throw InferenceError.invalidInput("rife.Warp got an empty image \(image.shapeDescription)")
+            throw InferenceError.invalidInput("rife.Warp got an empty image \(image.shape)")
         }
     }
 

@@ -1,5 +1,5 @@
 /// ReLU (with its optional slope) and PReLU on the GPU when not fused into the convolution before them
-/// (`activation.comp`); a fused one passes its input through, as on the CPU.
+/// (`activation.comp`); a fused one passes its input through, as on the CPU. Sigmoid too (never fused).
 final class GPUActivation: GPULayer {
     let name: String
     let activation: Activation
@@ -22,6 +22,14 @@ final class GPUActivation: GPULayer {
         isFused = prelu.isFused
         params = try uploads.add(prelu.slopes)
         slopeCount = prelu.slopes.count
+    }
+
+    init(sigmoid: SigmoidLayer, uploads: GPUUploadBatch) throws {
+        name = "Sigmoid"
+        activation = SigmoidLayer.activation
+        isFused = false
+        params = try uploads.add([])
+        slopeCount = nil
     }
 
     func encode(_ inputs: [GPUTensor], _ encoder: GPUEncoder) throws -> [GPUTensor] {

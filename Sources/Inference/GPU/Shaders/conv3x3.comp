@@ -13,8 +13,10 @@
 // zero-filled beyond the real channel counts, so staging a chunk is one contiguous copy of 288 vec4.
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 layout(std430, binding = 2) readonly buffer Weights { vec4 w[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Activation { float actParams[]; };
@@ -28,14 +30,14 @@ layout(push_constant) uniform Parameters {
 #include "activation.glsl"
 
 const int TILE = 8, OC = 16, IC = 8, SIDE = TILE + 2, WEIGHTS4 = IC * 9 * OC / 4;
-shared float staged[IC * SIDE * SIDE];
-shared vec4 stagedWeights[WEIGHTS4];
+shared afloat staged[IC * SIDE * SIDE];
+shared avec4 stagedWeights[WEIGHTS4];
 
 void main() {
     int lx = int(gl_LocalInvocationID.x), ly = int(gl_LocalInvocationID.y), lid = ly * TILE + lx;
     int x0 = int(gl_WorkGroupID.x) * TILE, y0 = int(gl_WorkGroupID.y) * TILE, block = int(gl_WorkGroupID.z);
     int chunks = (p.inC + IC - 1) / IC;
-    vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
+    avec4 acc0 = avec4(0.0), acc1 = avec4(0.0), acc2 = avec4(0.0), acc3 = avec4(0.0);
 
     for (int chunk = 0; chunk < chunks; chunk++) {
         // Stage the chunk's input patches (input pixel (x0 - padLeft + px, y0 - padTop + py)) …
@@ -43,16 +45,16 @@ void main() {
             int c = chunk * IC + i / (SIDE * SIDE), r = i % (SIDE * SIDE);
             int ix = x0 - p.padLeft + r % SIDE, iy = y0 - p.padTop + r / SIDE;
             bool inside = c < p.inC && ix >= 0 && ix < p.inW && iy >= 0 && iy < p.inH;
-            staged[i] = inside ? x[(c * p.inH + iy) * p.inW + ix] : (c < p.inC ? p.padValue : 0.0);
+            staged[i] = inside ? afloat(x[(c * p.inH + iy) * p.inW + ix]) : afloat(c < p.inC ? p.padValue : 0.0);
         }
         // … and its weights.
         int wbase = (block * chunks + chunk) * WEIGHTS4;
-        for (int i = lid; i < WEIGHTS4; i += TILE * TILE) stagedWeights[i] = w[wbase + i];
+        for (int i = lid; i < WEIGHTS4; i += TILE * TILE) stagedWeights[i] = avec4(w[wbase + i]);
         barrier();
         [[unroll]] for (int c = 0; c < IC; c++) {
             [[unroll]] for (int ky = 0; ky < 3; ky++) {
                 [[unroll]] for (int kx = 0; kx < 3; kx++) {
-                    float v = staged[(c * SIDE + ly + ky) * SIDE + lx + kx];
+                    afloat v = staged[(c * SIDE + ly + ky) * SIDE + lx + kx];
                     int k = ((c * 3 + ky) * 3 + kx) * 4;
                     acc0 += v * stagedWeights[k];
                     acc1 += v * stagedWeights[k + 1];
@@ -65,13 +67,13 @@ void main() {
     }
     int ox = x0 + lx, oy = y0 + ly;
     if (ox >= p.outW || oy >= p.outH) return;
-    float result[OC] = float[OC](acc0.x, acc0.y, acc0.z, acc0.w, acc1.x, acc1.y, acc1.z, acc1.w,
-                                 acc2.x, acc2.y, acc2.z, acc2.w, acc3.x, acc3.y, acc3.z, acc3.w);
+    vec4 a0 = vec4(acc0), a1 = vec4(acc1), a2 = vec4(acc2), a3 = vec4(acc3);
+    float result[OC] = float[OC](a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w, a2.x, a2.y, a2.z, a2.w, a3.x, a3.y, a3.z, a3.w);
     [[unroll]] for (int o = 0; o < OC; o++) {
         int oc = block * OC + o;
         if (oc < p.outC) {
             float v = result[o] + (p.hasBias != 0 ? bias[oc] : 0.0);
-            y[(oc * p.outH + oy) * p.outW + ox] = activate(v, p.activation, p.activationCount, oc);
+            y[(oc * p.outH + oy) * p.outW + ox] = sfloat(activate(v, p.activation, p.activationCount, oc));
         }
     }
 }

@@ -4,8 +4,10 @@
 // padding, optional bias, then the layer's activation (a fused PReLU included). Weights out × in × kh × kw.
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 layout(std430, binding = 2) readonly buffer Weights { float w[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Activation { float actParams[]; };
@@ -23,7 +25,7 @@ layout(push_constant) uniform Parameters {
 void main() {
     int ox = int(gl_GlobalInvocationID.x), oy = int(gl_GlobalInvocationID.y), oc = int(gl_GlobalInvocationID.z);
     if (ox >= p.outW || oy >= p.outH || oc >= p.outC) return;
-    float sum = p.hasBias != 0 ? bias[oc] : 0.0;
+    afloat sum = afloat(p.hasBias != 0 ? bias[oc] : 0.0);
     int area = p.kernelW * p.kernelH;
     int x0 = ox * p.strideW - p.padLeft, y0 = oy * p.strideH - p.padTop;
     for (int ic = 0; ic < p.inC; ic++) {
@@ -33,10 +35,10 @@ void main() {
             bool rowInside = iy >= 0 && iy < p.inH;
             for (int kx = 0; kx < p.kernelW; kx++) {
                 int ix = x0 + kx * p.dilationW;
-                float v = rowInside && ix >= 0 && ix < p.inW ? x[plane + iy * p.inW + ix] : p.padValue;
-                sum += v * w[kernel + ky * p.kernelW + kx];
+                afloat v = rowInside && ix >= 0 && ix < p.inW ? afloat(x[plane + iy * p.inW + ix]) : afloat(p.padValue);
+                sum += v * afloat(w[kernel + ky * p.kernelW + kx]);
             }
         }
     }
-    y[(oc * p.outH + oy) * p.outW + ox] = activate(sum, p.activation, p.activationCount, oc);
+    y[(oc * p.outH + oy) * p.outW + ox] = sfloat(activate(float(sum), p.activation, p.activationCount, oc));
 }

@@ -5,8 +5,10 @@
 // part starts in it. Weights in the CPU layer's column order: ((out·kh + ky)·kw + kx) × in.
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 layout(std430, binding = 2) readonly buffer Weights { float w[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Activation { float actParams[]; };
@@ -23,7 +25,7 @@ layout(push_constant) uniform Parameters {
 void main() {
     int ox = int(gl_GlobalInvocationID.x), oy = int(gl_GlobalInvocationID.y), oc = int(gl_GlobalInvocationID.z);
     if (ox >= p.outW || oy >= p.outH || oc >= p.outC) return;
-    float sum = p.hasBias != 0 ? bias[oc] : 0.0;
+    afloat sum = afloat(p.hasBias != 0 ? bias[oc] : 0.0);
     int fx = ox + p.cutLeft, fy = oy + p.cutTop, plane = p.inH * p.inW;
     for (int ky = 0; ky < p.kernelH; ky++) {
         int ty = fy - ky * p.dilationH;
@@ -36,8 +38,8 @@ void main() {
             int ix = tx / p.strideW;
             if (ix >= p.inW) continue;
             int column = ((oc * p.kernelH + ky) * p.kernelW + kx) * p.inC;
-            for (int ic = 0; ic < p.inC; ic++) sum += x[ic * plane + iy * p.inW + ix] * w[column + ic];
+            for (int ic = 0; ic < p.inC; ic++) sum += afloat(x[ic * plane + iy * p.inW + ix]) * afloat(w[column + ic]);
         }
     }
-    y[(oc * p.outH + oy) * p.outW + ox] = activate(sum, p.activation, p.activationCount, oc);
+    y[(oc * p.outH + oy) * p.outW + ox] = sfloat(activate(float(sum), p.activation, p.activationCount, oc));
 }

@@ -1,9 +1,12 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // ncnn Interp, nearest: source index ⌊x · ws⌋ (clamped to the last), ws = 1/scale or w/outw, in fp32 as the CPU does.
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 
 layout(push_constant) uniform Parameters { int c, inH, inW, outH, outW; float hs, ws; } p;
 

@@ -1,11 +1,14 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // ncnn Interp, bilinear (2 taps) and bicubic (4 taps): separable, with the coefficient tables the CPU layer computes
 // (InterpLayer.linearCoefficients / cubicCoefficients: source offset and weights per output column and row), summed
 // in the CPU's order (each source row across, then the rows down).
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 // xofs[outW] | alpha[outW·taps] | yofs[outH] | beta[outH·taps]; offsets stored as floats (exact below 2^24).
 layout(std430, binding = 2) readonly buffer Tables { float table[]; };
 
@@ -21,8 +24,8 @@ void main() {
     for (int k = 0; k < p.taps; k++) {
         int row = (q * p.inH + sy + first + k) * p.inW + sx + first;
         float across = 0.0;
-        for (int t = 0; t < p.taps; t++) across += x[row + t] * table[alphaAt + ox * p.taps + t];
+        for (int t = 0; t < p.taps; t++) across += float(x[row + t]) * table[alphaAt + ox * p.taps + t];
         result += across * table[betaAt + oy * p.taps + k];
     }
-    y[(q * p.outH + oy) * p.outW + ox] = result;
+    y[(q * p.outH + oy) * p.outW + ox] = sfloat(result);
 }

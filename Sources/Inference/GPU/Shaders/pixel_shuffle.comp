@@ -1,10 +1,13 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // ncnn PixelShuffle (depth to space): output (q, y·r + sy, x·r + sx) = input channel q·r² + sy·r + sx (mode 0,
 // PyTorch's order) or (sy·r + sx)·outC + q (mode 1, DCR), at (y, x).
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+#include "storage.glsl"
+
+layout(std430, binding = 0) readonly buffer Input { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Output { sfloat y[]; };
 
 layout(push_constant) uniform Parameters { int inH, inW, outC, factor, mode; } p;
 

@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+import Media
+import Planning
+import Shared
+
+/// The film's one decode pass while the farm already runs (issue 16 item 1): each frame feeds the shot detector (unless
+/// a matching shot list is known) and is fingerprinted; each time a shot closes — its cut confirmed, the detector's
+/// look-ahead past it — the shot is planned (`ShotPlanner`), checked against the journal and its segments' inputs are
+/// cut from the source's packets and handed out (`SegmentRelease`). So the first worker starts after the first shot,
+/// not after two passes over the whole film. Runs on a thread of its own; `join` returns its outcome.
+///
+/// Only for sources whose segments travel as packet cuts (the common case); the others — and a source whose decode
+/// turns up a hazard for cuts midway (`Unavailable`) — take the classic passes (analysis, then split).
+final class StreamingAnalysis: @unchecked Sendable {
+    /// Cuts cannot carry this source after all (found while decoding): the job restarts with the classic passes,
+    /// reusing every segment finished meanwhile.
+    struct Unavailable: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { "segment inputs cannot be the source's packets (\(reason)): writing lossless inputs after a full analysis" }
+    }
+    struct Cancelled: Error {}
+
+    struct Outcome {
+        var shots: ShotList
+        var analysed: Bool
+    }
+
+    private let source: MediaSource
+    private let rate: Rational
+    private let threads: Int
+    private let known: ShotList?
+    private let detection: ShotDetectorSettings
+    private var planner: ShotPlanner
+    private let release: SegmentRelease
+    private let cuts: SegmentInputCutWriter
+    private let identity: String
+    private let stop: StopSignal
+    private let progress: ProgressReporter
+    private let logger: Logger
+    /// The executor's phase ("farm", "restore"), begun before this pass and current again after it.
+    private let executorPhase: String
+    private var started = false
+
+    private let lock = NSLock()
+    private var cancelled = false
+    private var framesDone = 0
+    private var result: Result<Outcome, Error>?
+    private let done = DispatchSemaphore(value: 0)
+    private var startedSplit = false
+    /// The shots' cut packets so far, and their frames (a stream whose keyframes are too far apart goes lossless).
+    private var cutPackets = 0, cutFrames = 0, cutCount = 0, cutBytes: Int64 = 0
+
+    init(source: MediaSource, rate: Rational, threads: Int, known: ShotList?, detection: ShotDetectorSettings, planner: ShotPlanner,
+         release: SegmentRelease, cuts: SegmentInputCutWriter, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
+         executorPhase: String) {
+        self.source = source
+        self.rate = rate
+        self.threads = threads
+        self.known = known
+        self.detection = detection
+        self.planner = planner
+        self.release = release
+        self.cuts = cuts
+        self.identity = identity
+        self.stop = stop
+        self.progress = ProgressReporter(label: known == nil ? "analyse" : "check", total: estimatedFrames ?? known.map { Int64($0.frameCount) }, quiet: quiet)
+        self.logger = logger
+        self.executorPhase = executorPhase
+    }
+
+    /// Frames decoded so far (the analysis's position; tests compare it with the film's length at the first assignment).
+    var position: Int { lock.withLock { framesDone } }
+
+    /// Starts the pass, once the executor is ready for segments (its phase begun: a stop is reported in the phase last begun).
+    func start() {
+        lock.withLock { started = true }
+        let thread = Thread { [self] in
+            let outcome = Result { try self.pass() }
+            switch outcome {
+            case .success:
+                stop.enter(executorPhase)
+                release.finish()
+            case .failure(let error): release.fail(error)
+            }
+            lock.withLock { result = outcome }
+            done.signal()
+        }
+        thread.name = "lumiere.analysis"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Stops at the next frame (the job failed or stopped elsewhere).
+    func cancel() { lock.withLock { cancelled = true } }
+
+    /// Waits for the pass to end; its shot list, or its error.
+    func join() -> Result<Outcome, Error> {
+        guard lock.withLock({ started }) else { return .failure(Cancelled()) }
+        done.wait()
+        done.signal()
+        return lock.withLock { result! }
+    }
+
+    private func pass() throws -> Outcome {
+        try stop.begin("analysis")
+        let reader = try ConstantRateReader(source: source, rate: rate, threads: threads)
+        let converter = PixelConverter()
+        var detector = known == nil ? try ShotDetector(settings: detection) : nil
+        // Boundaries of a known list, in order; the next one closes a shot when the decode reaches it.
+        var knownCuts = known?.boundaries.map(\.frame) ?? []
+        knownCuts.reverse()
+        var hashes: [FrameHash] = [] // from `base`: the open shot's frames (a shot is planned only once it closes)
+        var base = 0
+        var index = 0
+        func close(at end: Int, isLast: Bool) throws {
+            if let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
+            let shot = try planner.plan(shotEndingAt: end, isLast: isLast)
+            var fingerprints: [Int: String] = [:]
+            for segment in shot.segments { fingerprints[segment.index] = FrameHash.combined(Array(hashes[(segment.input.lowerBound - base)..<(segment.input.upperBound - base)])) }
+            try release.release([shot], fingerprints: fingerprints) { targets in try self.writeCuts(targets, fingerprints: fingerprints, reader: reader) }
+            hashes.removeFirst(end - base)
+            base = end
+        }
+        while let frame = try reader.next() {
+            hashes.append(try FrameHash(frame.picture))
+            index += 1
+            if detector != nil {
+                for boundary in detector!.push(LumaThumbnail(image: try converter.rgbImage(from: frame.picture))) {
+                    try close(at: boundary.frame, isLast: false)
+                }
+            } else if let next = knownCuts.last, next <= index {
+                knownCuts.removeLast()
+                try close(at: next, isLast: false)
+            }
+            lock.withLock { framesDone = index }
+            progress.update(done: Int64(index))
+            if lock.withLock({ cancelled }) { throw Cancelled() }
+            try stop.checkpoint(startedSplit ? "split" : "analysis")
+        }
+        progress.finish(done: Int64(index))
+        defer {
+            if cutCount > 0 {
+                logger.info("segment inputs: \(cutCount) cuts of the source's \(cuts.index.codec) packets, \(cutBytes) bytes (\(cutPackets) packets for \(cutFrames) frames)")
+            }
+        }
+        if let known, known.frameCount != index { throw FarmRestorePipeline.StaleAnalysis.frameCount(listed: known.frameCount, decoded: index) }
+        guard index > 0 else { throw PlanningError.invalidPlan("the input has no video frames") }
+        if var detector {
+            for boundary in detector.finish() { try close(at: boundary.frame, isLast: false) }
+            try close(at: index, isLast: true)
+            return Outcome(shots: detector.shotList(rate: reader.rate, input: identity), analysed: true)
+        }
+        try close(at: index, isLast: true)
+        return Outcome(shots: known!, analysed: false)
+    }
+
+    /// The shot's inputs as cuts of the source's packets, each carrying its fingerprint for the worker to check.
+    private func writeCuts(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader) throws {
+        if !startedSplit {
+            startedSplit = true
+            try stop.begin("split")
+        }
+        let index = cuts.index
+        let cutTargets = targets.map { t in
+            SegmentInputCut.Target(file: t.file!, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime),
+                                   header: SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: fingerprints[Int(t.id)]))
+        }
+        // As the classic split decides for the whole film: beyond 3× the frames, lossless inputs cost less to send.
+        cutPackets += cutTargets.reduce(0) { $0 + $1.packets.count }
+        cutFrames += cutTargets.reduce(0) { $0 + $1.header.frames.count }
+        if cutPackets > 3 * cutFrames {
+            throw Unavailable(reason: "the keyframes are too far apart (the cuts would hold \(cutPackets) packets for \(cutFrames) frames)")
+        }
+        do { try cuts.write(cutTargets) } catch where !StopSignal.isStop(error) {
+            for cut in cutTargets { try? FileManager.default.removeItem(at: cut.file) }
+            throw Unavailable(reason: "\(error)")
+        }
+        cutCount += cutTargets.count
+        cutBytes += cutTargets.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.file.path)[.size] as? Int64) ?? 0) }
+    }
+}

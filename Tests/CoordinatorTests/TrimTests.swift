@@ -1,0 +1,97 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Issue 19, item 1: `restore --start/--duration/--frames` through the real executable — the trimmed film's frames
+/// are exactly the same frames of the untrimmed restore (Lanczos at ×1 into lossless FFV1, so any frame off by one
+/// shows), through the farm and in-process, retimed too, and its audio lasts as long as its picture.
+final class TrimTests: XCTestCase {
+    private var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = try Fixtures.temporaryDirectory("trim")
+        // 4 s at 25 fps, every frame different (testsrc2 moves and counts), with a 440 Hz tone in AAC.
+        try Fixtures.syntheticClip(at: dir.appendingPathComponent("film.mp4").path, seconds: 4, size: "96x64",
+                                   videoCodec: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12"],
+                                   audioCodec: ["-c:a", "aac", "-b:a", "64k"])
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// Through the farm with two local workers and short segments (several segments, so seams too), unless `farm` is false.
+    private func restore(_ args: [String], farm: Bool = true) throws -> Fixtures.CommandResult {
+        try Fixtures.runProduct("lumiere-coordinator", ["restore", "film.mp4", "--model", "lanczos", "--scale", "1", "--codec", "ffv1", "--quiet",
+                                                        "--segment-seconds", "0.5"] + (farm ? ["--workers", "2"] : []) + args, in: dir, timeout: 300)
+    }
+
+    /// Every frame of a film as RGB24, one Data each.
+    private func frames(_ name: String) throws -> [Data] {
+        let path = dir.appendingPathComponent(name).path
+        let info = try Fixtures.probe(path, stream: "v:0")
+        let size = try XCTUnwrap(Int(info["width"] ?? "")) * XCTUnwrap(Int(info["height"] ?? "")) * 3
+        // -vsync 0: the frames as they are (the CLI's default would repeat the first to fill the sound's head start).
+        let raw = try Fixtures.runData("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v:0", "-vsync", "0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        XCTAssertEqual(raw.count % size, 0)
+        return stride(from: 0, to: raw.count, by: size).map { raw.subdata(in: $0..<($0 + size)) }
+    }
+
+    /// Seconds of sound in the first audio stream: its decoded samples over its sample rate.
+    private func audioSeconds(_ name: String) throws -> Double {
+        let path = dir.appendingPathComponent(name).path
+        let samples = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "frame=nb_samples", "-of", "csv=p=0", path])
+            .split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.reduce(0, +)
+        let rate = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate", "-of", "csv=p=0", path])
+        return Double(samples) / (Double(rate.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan)
+    }
+
+    func testTrimmedFramesAreTheSameFramesOfTheWholeRestore() throws {
+        let whole = try restore(["-o", "whole.mkv"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let all = try frames("whole.mkv")
+        XCTAssertEqual(all.count, 100)
+        XCTAssertEqual(Set(all).count, 100, "every frame differs, so an off-by-one shows")
+
+        // 1.2 s at 25 fps is frame 30; 1 s is 25 frames. Through the farm (local workers).
+        let farm = try restore(["-o", "farm.mkv", "--start", "1.2", "--duration", "1"])
+        XCTAssertEqual(farm.status, 0, farm.stderr)
+        XCTAssertEqual(try frames("farm.mkv"), Array(all[30..<55]), "frames 30..<55")
+        XCTAssertEqual(try audioSeconds("farm.mkv"), 1.0, accuracy: 0.05, "the sound lasts as long as the picture (whole AAC packets: 21 ms)")
+        XCTAssertEqual(try audioSeconds("whole.mkv"), 4.0, accuracy: 0.05)
+
+        // --frames, in-process, from a M:SS time; and an MP4, whose timestamps start at 0 like an untrimmed film's.
+        let frames10 = try restore(["-o", "ten.mkv", "--start", "0:02.04", "--frames", "10", "--in-process"], farm: false)
+        XCTAssertEqual(frames10.status, 0, frames10.stderr)
+        XCTAssertEqual(try frames("ten.mkv"), Array(all[51..<61]), "frames 51..<61")
+        let mp4 = try restore(["-o", "part.mp4", "--start", "3", "--codec", "h264", "--crf", "0", "--preset", "ultrafast"])
+        XCTAssertEqual(mp4.status, 0, mp4.stderr)
+        let probe = try Fixtures.probe(dir.appendingPathComponent("part.mp4").path, stream: "v:0")
+        XCTAssertEqual(probe["nb_read_frames"], "25", "to the end: frames 75..<100")
+        XCTAssertEqual(Double(probe["start_time"] ?? "") ?? -1, 0, accuracy: 0.05, "the trimmed film starts at 0")
+        XCTAssertEqual(try audioSeconds("part.mp4"), 1.0, accuracy: 0.06)
+    }
+
+    /// Retimed to 50 fps, the trimmed film has twice the frames, and they are the untrimmed retimed film's frames at
+    /// the same times — all but the last, which has no next source frame in the trim to interpolate towards.
+    func testTrimWithFrameRateConversion() throws {
+        let whole = try restore(["-o", "whole50.mkv", "--fps", "50", "--interp", "blend"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let all = try frames("whole50.mkv")
+        XCTAssertEqual(all.count, 200)
+        let trimmed = try restore(["-o", "trim50.mkv", "--fps", "50", "--interp", "blend", "--start", "1", "--frames", "20"])
+        XCTAssertEqual(trimmed.status, 0, trimmed.stderr)
+        let part = try frames("trim50.mkv")
+        XCTAssertEqual(part.count, 40)
+        XCTAssertEqual(Array(part.prefix(39)), Array(all[50..<89]))
+    }
+
+    func testBadTrimsAreRefused() throws {
+        for (args, message) in [(["--start", "9"], "--start 9.000 s is at or beyond the film's end"),
+                                (["--start", "1", "--duration", "1", "--frames", "3"], "give one of them"),
+                                (["--duration", "soon"], "--duration must be a time"),
+                                (["--frames", "0"], "--frames must be 1 or more")] {
+            let result = try restore(["-o", "bad.mkv"] + args)
+            XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(args): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
+        }
+    }
+}
