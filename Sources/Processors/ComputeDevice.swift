@@ -119,8 +119,8 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
     public var isGPU: Bool { if case .gpu = self { return true } else { return false } }
 
     /// What runs `net` (the model `model`) here: `net` itself on the CPU, a `GPUNet` (weights uploaded now) on a
-    /// Vulkan device — or `net` with a `fallback` line for the log when the GPU backend lacks one of its layers (RIFE's
-    /// warp, until the backend has it): not a fault, the results are the same. Other `GPUError`s are thrown.
+    /// Vulkan device — or `net` with a `fallback` line for the log when the GPU backend lacks one of its layers (a layer
+    /// type without a shader yet): not a fault, the results are the same. Other `GPUError`s are thrown.
     public func runner(for net: Net, model: String) throws -> (runner: InferenceRunner, device: ComputeDevice, fallback: String?) {
         switch self {
         case .cpu: return (net, .cpu, nil)
@@ -146,7 +146,7 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
 /// Tile sides from a device's memory: big tiles keep a GPU busy (one submission per tile, and less overlap work), but
 /// every tile's blobs must fit. Measured on lavapipe with `GPUNet.bufferBytes` after one tile of realesr-animevideov3
 /// ×2 (64 channels): 1209 bytes of device buffers per input pixel on a 96x96 tile, 1212 on 48x48
-/// (`ComputeDeviceTests.testTheTileEstimateCoversWhatATileHoldsOnTheDevice` keeps the estimate honest); 2 KiB here
+/// (`DeviceChoiceTests.testTheTileEstimateCoversWhatATileHoldsOnTheDevice` keeps the estimate honest); 2 KiB here
 /// leaves room for wider models and the driver's own use.
 public enum GPUTileSize {
     static let bytesPerInputPixel: UInt64 = 2048

@@ -25,8 +25,8 @@ public final class SegmentRenderer {
         self.interpolator = try recipe.retime.map { try InterpolatorFactory.make($0.interpolator, threads: threads, device: device) }
     }
 
-    /// Lines for the log about where the models run when that differs from the device asked for (RIFE on the CPU
-    /// engine while the GPU backend lacks its warp layer).
+    /// Lines for the log about where the models run when that differs from the device asked for (a model with a layer
+    /// the GPU backend lacks runs on the CPU engine).
     public var deviceNotes: [String] {
         [(filter as? NeuralUpscaler)?.fallback, (interpolator as? RIFEInterpolator)?.fallback].compactMap { $0 }
     }

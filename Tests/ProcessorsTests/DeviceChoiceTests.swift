@@ -8,7 +8,7 @@ import XCTest
 /// `--device` (issue 17 item 3): parsing, what `auto` / `gpu` / `gpu:N` resolve to on machines described by hand
 /// (no loader, no device, lavapipe only, a real GPU), the listing, the fault fallback; then the processors on lavapipe
 /// against the CPU engine.
-final class ComputeDeviceTests: XCTestCase {
+final class DeviceChoiceTests: XCTestCase {
     static func device(_ index: Int, _ name: String, _ type: ComputeDeviceType, gib: UInt64 = 8) -> ComputeDeviceInfo {
         ComputeDeviceInfo(index: index, name: name, type: type, memoryBytes: gib << 30, fp16: true, cooperativeMatrix: false)
     }
@@ -142,9 +142,9 @@ final class ComputeDeviceTests: XCTestCase {
         XCTAssertLessThanOrEqual(error, 1e-3, "GPU vs CPU engine")
     }
 
-    /// RIFE on a device whose backend lacks one of its layers runs on the CPU engine with a line saying so; once the
-    /// backend has them, on the device, with the CPU engine's result up to float rounding.
-    func testRIFEFallsBackToTheCPUEngineWhenTheGPUBackendCannotRunIt() throws {
+    /// RIFE on a Vulkan device (the backend has its layers since vulkan-rife): the CPU engine's frame up to float
+    /// rounding. A build whose backend lacks one of them runs it on the CPU engine with a line saying so.
+    func testRIFEOnAVulkanDeviceMatchesTheCPUEngineOrSaysWhyNot() throws {
         let device = try vulkanDevice()
         var a = RGBImage(width: 48, height: 32), b = RGBImage(width: 48, height: 32)
         for c in 0..<3 { for y in 0..<32 { for x in 0..<48 {
