@@ -52,11 +52,12 @@ let package = Package(
             "Shared", "Processors", "CZMQ", "Transport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimize),
-        // What both executables share on the command line: --version, --log-format (JSON lines) and the parse-time
-        // enum of swift-log's levels. The commit for --version comes from the GitCommit build plugin, applied to the
+        // What both executables share on the command line: --version, --log-format (JSON lines), the parse-time
+        // enum of swift-log's levels, --device and --list-devices. The commit for --version comes from the GitCommit build plugin, applied to the
         // two executables only (a new commit then recompiles their main.swift, not Coordinator).
         .plugin(name: "GitCommit", capability: .buildTool()),
         .target(name: "CommandLineSupport", dependencies: [
+            "Processors",  // --device and --list-devices
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

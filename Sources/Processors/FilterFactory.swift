@@ -24,7 +24,9 @@ public enum FilterFactory {
         return scales.first { source.width * $0 >= content.width && source.height * $0 >= content.height } ?? scales.last
     }
 
-    public static func make(_ recipe: RenderRecipe, threads: Int) throws -> FrameFilter {
+    /// `device`: where a catalogue model runs (the tile side then comes from the device when the recipe leaves it open).
+    /// The user's own models run on the CPU engine.
+    public static func make(_ recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu) throws -> FrameFilter {
         if recipe.processor == "lanczos" { return LanczosScaler(target: recipe.contentSize) }
         if OwnModel.isPath(recipe.processor) {
             // The user's own model: run only if the files at that path are the ones the coordinator hashed.
@@ -42,6 +44,7 @@ public enum FilterFactory {
             throw FactoryError.unknownProcessor(recipe.processor, known: knownProcessors)
         }
         return try NeuralUpscaler(modelName: model.rawValue, scale: recipe.modelScale ?? model.supportedScales.max()!,
-                                  noise: recipe.noise, threads: max(1, threads), tileSize: recipe.tileSize ?? 256)
+                                  noise: recipe.noise, threads: max(1, threads), tileSize: recipe.tileSize,
+                                  device: device)
     }
 }

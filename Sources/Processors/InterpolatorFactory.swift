@@ -4,8 +4,9 @@ import Shared
 public enum InterpolatorFactory {
     public static var knownInterpolators: [String] { RetimeRecipe.interpolators }
 
-    public static func make(_ name: String, threads: Int) throws -> FrameInterpolator {
+    /// `device`: where a model runs (RIFE falls back to the CPU engine when the GPU backend cannot run it).
+    public static func make(_ name: String, threads: Int, device: ComputeDevice = .cpu) throws -> FrameInterpolator {
         if name == "blend" { return BlendInterpolator() }
-        return try RIFEInterpolator(modelName: name, threads: max(1, threads))
+        return try RIFEInterpolator(modelName: name, threads: max(1, threads), device: device)
     }
 }

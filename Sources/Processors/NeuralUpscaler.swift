@@ -62,17 +62,24 @@ public final class NeuralUpscaler: FrameFilter {
     public let noise: Int?
     public let threads: Int
     public let tileSize: Int
+    /// Where the network runs: the CPU engine (`threads` threads) or a Vulkan device (`threads` then unused).
+    public let device: ComputeDevice
+    /// Why a GPU was asked for and the CPU engine runs the model instead (a line for the log), or nil.
+    public let fallback: String?
     public var name: String { model.rawValue }
     private let runner: TiledUpscaler
 
     /// - Parameters:
     ///   - modelName: one of `Model`'s raw values.
     ///   - noise: waifu2x-photo only: 0…3, or nil for the plain ×2 model.
-    ///   - threads: threads used by every backend.
-    ///   - tileSize: core tile edge in input pixels (memory bound); 0 = whole frame at once.
+    ///   - threads: threads of the CPU engine.
+    ///   - tileSize: core tile edge in input pixels (memory bound); 0 = whole frame at once; nil = the device's
+    ///     (`ComputeDevice.defaultTileSize`).
+    ///   - device: the CPU engine, or a Vulkan device (`GPUNet`); a model with a layer the GPU backend lacks runs on the
+    ///     CPU engine (`fallback` says so), other `GPUError`s are thrown.
     ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
-    public init(modelName: String, scale: Int, noise: Int? = nil, threads: Int = 1, tileSize: Int = 512,
-                modelsDirectory: URL? = nil) throws {
+    public init(modelName: String, scale: Int, noise: Int? = nil, threads: Int = 1, tileSize: Int? = 512,
+                device: ComputeDevice = .cpu, modelsDirectory: URL? = nil) throws {
         guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
         guard model.supportedScales.contains(scale) else {
             throw ConfigurationError.unsupportedScale(model: modelName, scale: scale, supported: model.supportedScales)
@@ -81,14 +88,13 @@ public final class NeuralUpscaler: FrameFilter {
             guard model.entry.noiseLevels.contains(noise) else { throw ConfigurationError.invalidNoise(model: modelName, noise: noise) }
         }
         guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
-        guard RenderRecipe.isValidTileSize(tileSize) else {
+        if let tileSize, !RenderRecipe.isValidTileSize(tileSize) {
             throw ConfigurationError.invalidSetting("tile size must be 0 (whole frame) or 32...8192 pixels, got \(tileSize)")
         }
         self.model = model
         self.scale = scale
         self.noise = noise
         self.threads = threads
-        self.tileSize = tileSize
         let dir = try modelsDirectory ?? ModelLocator.modelsDirectory()
         let stem = model.entry.stem(scale: scale, noise: noise)
         let border: TiledUpscaler.Border
@@ -103,7 +109,11 @@ public final class NeuralUpscaler: FrameFilter {
         guard let input = net.inputNames.first, let output = net.definitions.last?.tops.first else {
             throw ConfigurationError.invalidSetting("model \(stem) has no input or output blob")
         }
-        runner = try TiledUpscaler(net: net, inputName: input, outputName: output, scale: scale, border: border)
+        let engine = try device.runner(for: net, model: model.rawValue)
+        self.device = engine.device
+        self.fallback = engine.fallback
+        self.tileSize = tileSize ?? engine.device.defaultTileSize
+        runner = try TiledUpscaler(net: engine.runner, inputName: input, outputName: output, scale: scale, border: border)
     }
 
     public func outputSize(for input: PixelSize) throws -> PixelSize {

@@ -46,8 +46,13 @@ public final class RIFEInterpolator: FrameInterpolator {
 
     public let model: Model
     public let threads: Int
+    /// Where the network runs: the requested device, or the CPU engine when the GPU backend lacks one of RIFE's
+    /// layers (then `fallback` says why).
+    public let device: ComputeDevice
+    /// Why a GPU was asked for and the CPU engine runs the model instead (a line for the worker's log), or nil.
+    public let fallback: String?
     public var name: String { model.rawValue }
-    private let net: Net
+    private let net: InferenceRunner
     /// Net keeps per-run state; one interpolation at a time per instance.
     private let lock = NSLock()
     /// The last timestep plane (see `timePlane`); guarded by `lock`.
@@ -56,8 +61,9 @@ public final class RIFEInterpolator: FrameInterpolator {
     /// - Parameters:
     ///   - modelName: "rife-v4.0" or "rife-v4.25".
     ///   - threads: engine threads (1...256).
+    ///   - device: the CPU engine or a Vulkan device; a model the GPU backend cannot run yet falls back to the CPU engine.
     ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
-    public init(modelName: String, threads: Int = 1, modelsDirectory: URL? = nil) throws {
+    public init(modelName: String, threads: Int = 1, device: ComputeDevice = .cpu, modelsDirectory: URL? = nil) throws {
         guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
         guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
         self.model = model
@@ -65,7 +71,8 @@ public final class RIFEInterpolator: FrameInterpolator {
         let dir = try modelsDirectory ?? ModelLocator.modelsDirectory()
         let (param, bin) = try ModelLocator.graphFiles(model.entry, stem: model.entry.stem(), in: dir, missing: ConfigurationError.missingModelFile,
                                                       damaged: ConfigurationError.damagedModelFile)
-        net = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
+        let cpu = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
+        (net, self.device, fallback) = try device.runner(for: cpu, model: model.rawValue)
     }
 
     /// The frame halfway (t = 0.5) or anywhere strictly between `first` (t → 0) and `second` (t → 1).

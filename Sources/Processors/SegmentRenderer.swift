@@ -18,10 +18,18 @@ public final class SegmentRenderer {
     public static let intermediatePixelFormat = "gbrp10le"
     private var resultFormat: String { recipe.resultPixelFormat ?? SegmentRenderer.intermediatePixelFormat }
 
-    public init(recipe: RenderRecipe, threads: Int) throws {
+    /// `device`: where the models run (`threads` is for the CPU engine, decoding and encoding). A `GPUError` from a
+    /// device that cannot load the models, or later from `render`, is the caller's to handle (`DeviceSelection`).
+    public init(recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu) throws {
         self.recipe = recipe
-        self.filter = try FilterFactory.make(recipe, threads: threads)
-        self.interpolator = try recipe.retime.map { try InterpolatorFactory.make($0.interpolator, threads: threads) }
+        self.filter = try FilterFactory.make(recipe, threads: threads, device: device)
+        self.interpolator = try recipe.retime.map { try InterpolatorFactory.make($0.interpolator, threads: threads, device: device) }
+    }
+
+    /// Lines for the log about where the models run when that differs from the device asked for (a model with a layer
+    /// the GPU backend lacks runs on the CPU engine).
+    public var deviceNotes: [String] {
+        [(filter as? NeuralUpscaler)?.fallback, (interpolator as? RIFEInterpolator)?.fallback].compactMap { $0 }
     }
 
     public struct Result: Sendable {

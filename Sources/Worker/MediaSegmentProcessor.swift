@@ -3,9 +3,15 @@ import Processors
 import Shared
 
 /// The real worker processor: FFmpeg decode → frame filter (classical or neural), and interpolation when retiming → FFV1 result.
+/// The models run where `device` says: a GPU fault in the middle of a segment fails that attempt with a `DeviceFault`
+/// (the coordinator retries the segment) and leaves this worker on the CPU engine.
 public struct MediaSegmentProcessor: SegmentProcessor {
     public var threads: Int
-    public init(threads: Int) { self.threads = threads }
+    public let device: DeviceSelection
+    public init(threads: Int, device: DeviceSelection = DeviceSelection(.cpu)) {
+        self.threads = threads
+        self.device = device
+    }
 
     public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 {
         UInt32(clamping: job.work.outputFrameCount(inputFrameCount: job.inputFrameCount))
@@ -15,14 +21,17 @@ public struct MediaSegmentProcessor: SegmentProcessor {
                         isCancelled: @escaping @Sendable () -> Bool) throws -> SegmentOutput {
         guard let recipe = job.work.recipe else { throw RenderRecipe.RecipeError.missing }
         let timing = job.work.timing
-        let renderer = try SegmentRenderer(recipe: recipe, threads: threads)
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {
-            let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
-                                             context: job.work.context,
-                                             progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
-            return SegmentOutput(file: output, frameCount: UInt32(result.frames),
-                                 frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))
+            return try device.run { engine in
+                let renderer = try SegmentRenderer(recipe: recipe, threads: threads, device: engine)
+                renderer.deviceNotes.forEach(device.note)
+                let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
+                                                 context: job.work.context,
+                                                 progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
+                return SegmentOutput(file: output, frameCount: UInt32(result.frames),
+                                     frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))
+            }
         } catch is SegmentRenderer.Cancelled {
             throw SegmentCancelled()
         }

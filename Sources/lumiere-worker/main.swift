@@ -6,7 +6,7 @@ import Processors
 import Transport
 import Worker
 
-/// `lumiere-worker --connect tcp://HEAD:PORT --threads N`: joins a farm and processes segments until stopped.
+/// `lumiere-worker --connect tcp://HEAD:PORT --threads N --device auto`: joins a farm and processes segments until stopped.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lumiere-worker",
@@ -14,11 +14,18 @@ struct WorkerCommand: ParsableCommand {
         discussion: "SIGINT/SIGTERM once: finish the current segment, then leave. Twice: hand it back now.",
         version: BuildInfo.versionLine)
 
-    @Option(help: "Coordinator endpoint, e.g. tcp://head:5555 or ipc:///tmp/lumiere.sock.")
-    var connect: String
+    @Option(help: "Coordinator endpoint, e.g. tcp://head:5555 or ipc:///tmp/lumiere.sock (required unless --list-devices).")
+    var connect: String?
 
-    @Option(help: "Threads the processor may use (default: all cores).")
+    @Option(help: "Threads the processor may use (default: all cores; on a GPU they decode and encode).")
     var threads: Int?
+
+    @Option(help: ArgumentHelp("Where the models run: auto (a GPU when there is one, else the CPU engine), cpu, gpu (the first GPU), or gpu:N (device N of --list-devices, a CPU Vulkan implementation such as lavapipe included).",
+                               valueName: "device"))
+    var device: DeviceRequest = .auto
+
+    @Flag(help: DeviceListingCommand.help)
+    var listDevices = false
 
     @Option(help: "Worker name, unique in the farm (default: HOST-PID).")
     var name: String?
@@ -48,11 +55,14 @@ struct WorkerCommand: ParsableCommand {
     var logFormat: LogFormat = .text
 
     func validate() throws {
+        if connect == nil, !listDevices { throw ValidationError("Missing expected argument '--connect <connect>'") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (key == nil) != (serverKey == nil) { throw ValidationError("--key and --server-key go together") }
     }
 
     func run() throws {
+        if listDevices { return DeviceListingCommand.print() }
+        guard let connect else { throw ExitCode(64) }
         logFormat.bootstrap()
         var logger = Logger(label: "lumiere-worker")
         logger.logLevel = logLevel
@@ -65,10 +75,26 @@ struct WorkerCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        // The device: a request that cannot be honoured (gpu:3 on a machine with one device, no Vulkan) stops the
+        // worker now with the reason; `auto` settles for the CPU engine and says why. A simulation runs no model.
+        let engine: ComputeDevice
+        do {
+            let (resolved, note) = simulateSeconds == nil ? try device.resolve() : (.cpu, nil)
+            engine = resolved
+            if let note { logger.notice("\(note)") }
+            logger.info("models run on \(engine)")
+        } catch {
+            ConsoleLine.write(.error, "error", "--device \(device): \(error)", label: "lumiere-worker")
+            throw ExitCode(2)
+        }
+        let selection = DeviceSelection(engine) { [logger] message, fault in
+            if fault { logger.error("\(message)") } else { logger.notice("\(message)") }
+        }
         // The real media pipeline unless a simulation is asked for (tests, soak runs, benchmarks).
         let processor: SegmentProcessor = simulateSeconds.map { SimulatedSegmentProcessor(secondsPerSegment: $0) }
-            ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
+            ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, device: selection)
+        var capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
+        capabilities.device = engine.description
         let directory = workDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-worker-\(capabilities.workerName)")
         var configuration = FarmWorkerConfiguration(endpoint: connect, capabilities: capabilities, workDirectory: directory)

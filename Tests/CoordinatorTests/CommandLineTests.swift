@@ -61,6 +61,8 @@ final class CommandLineTests: XCTestCase {
             (["--status", "loud"], "loud", ["auto", "live", "log", "off"]),
             (["--log-format", "xml"], "xml", ["text", "json"]),
             (["--log-level", "verbose"], "verbose", ["trace", "warning", "critical"]),
+            (["--device", "cuda:0"], "cuda:0", ["auto", "cpu", "gpu", "gpu:N"]),
+            (["--device", "gpu:-1"], "gpu:-1", ["auto", "cpu", "gpu", "gpu:N"]),
         ]
         for (args, bad, allowed) in cases {
             let result = try coordinator(restore + args, timeout: 30)
@@ -74,6 +76,9 @@ final class CommandLineTests: XCTestCase {
         let worker = try Fixtures.runProduct("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--log-format", "xml"], in: dir, timeout: 30)
         XCTAssertEqual(worker.status, 64, worker.stderr)
         XCTAssertTrue(worker.stderr.contains("'text'") && worker.stderr.contains("'json'"), worker.stderr)
+        let device = try Fixtures.runProduct("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--device", "gpu0"], in: dir, timeout: 30)
+        XCTAssertEqual(device.status, 64, device.stderr)
+        XCTAssertTrue(device.stderr.contains("'gpu0'") && device.stderr.contains("'gpu:N'"), device.stderr)
         XCTAssertEqual(Fixtures.tree(dir), [], "nothing written")
     }
 

@@ -12,7 +12,8 @@ final class ProtocolCodecTests: XCTestCase {
     /// One example of every message kind, with non-trivial field values.
     static let examples: [FarmMessage] = [
         .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
-                                     models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30)),
+                                     models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30,
+                                     device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)")),
         .welcome(heartbeatIntervalMs: 1000),
         .reject(reason: "blocklisted"),
         .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload)),
@@ -194,7 +195,14 @@ final class ProtocolCodecTests: XCTestCase {
         assertRejected([0x4C, 0x46, v, 0], .unknownMessageType(0), "type 0")
         assertRejected([0x4C, 0x46, v, 13], .unknownMessageType(13), "type past the last")
         assertRejected(heartbeat + [0], .trailingBytes(count: 1), "trailing byte")
-        assertRejected(Array(register.dropLast()), .truncated(field: "freeMemory", needed: 8, available: 7), "truncated tail")
+        assertRejected(Array(register.dropLast()), .truncated(field: "device", needed: 38, available: 37), "truncated tail")
+        // The worker's device (protocol 4) is bounded like names: 1 KiB.
+        var longDevice = MessageCodec.encode(.register(WorkerCapabilities(workerName: "w", host: "h", threads: 1, models: [], freeMemoryBytes: 1,
+                                                                         device: String(repeating: "g", count: 1024))))
+        XCTAssertNoThrow(try MessageCodec.decode(longDevice), "1 KiB is allowed")
+        longDevice = MessageCodec.encode(.register(WorkerCapabilities(workerName: "w", host: "h", threads: 1, models: [], freeMemoryBytes: 1,
+                                                                     device: String(repeating: "g", count: 1025))))
+        assertRejected(longDevice, .fieldTooLarge(field: "device", size: 1025, limit: 1024), "device name over 1 KiB")
         assertRejected(Array(chunk.prefix(10)), .truncated(field: "segment", needed: 8, available: 6), "truncated lease")
         // A string length of 4 GiB: must be refused from the prefix alone, before allocating.
         assertRejected([0x4C, 0x46, v, 1, 0xFF, 0xFF, 0xFF, 0xFF], .fieldTooLarge(field: "workerName", size: 0xFFFF_FFFF, limit: 1024), "huge string")

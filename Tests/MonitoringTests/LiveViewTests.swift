@@ -5,9 +5,9 @@ import XCTest
 final class LiveViewTests: XCTestCase {
     static func sampleSnapshot(finished: Bool = false) -> FarmSnapshot {
         let workers = [
-            WorkerSnapshot(name: "gpu-node-1", host: "10.0.0.11", threads: 8, state: .processing, segment: 7, segmentFramesDone: 45,
+            WorkerSnapshot(name: "gpu-node-1", host: "10.0.0.11", threads: 8, device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)", state: .processing, segment: 7, segmentFramesDone: 45,
                            segmentFramesTotal: 120, framesProcessed: 700, segmentsCompleted: 5, fpsLastMinute: 3.25, failures: 0),
-            WorkerSnapshot(name: "gpu-node-2", host: "10.0.0.12", threads: 8, state: .idle, framesProcessed: 500,
+            WorkerSnapshot(name: "gpu-node-2", host: "10.0.0.12", threads: 8, device: "cpu", state: .idle, framesProcessed: 500,
                            segmentsCompleted: 4, fpsLastMinute: 2.5, failures: 2),
         ]
         return FarmSnapshot(elapsedSeconds: 100, finished: finished, framesTotal: 2880, framesDone: 1200, framesInFlight: 45,
@@ -36,9 +36,11 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(lines[0].contains("ETA 2:00"), lines[0])
         XCTAssertTrue(lines[0].contains("10/24 done, 2 running, 12 queued, 1 retried"), lines[0])
         XCTAssertEqual(lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init),
-                       ["worker", "host", "state", "segment", "frames", "fps(1m)", "failures"])
-        XCTAssertEqual(lines[2].split(separator: " ").map(String.init), ["gpu-node-1", "10.0.0.11", "processing", "#7", "45/120", "3.2", "0"])
-        XCTAssertEqual(lines[3].split(separator: " ").map(String.init), ["gpu-node-2", "10.0.0.12", "idle", "-", "-", "2.5", "2"])
+                       ["worker", "host", "device", "state", "segment", "frames", "fps(1m)", "failures"])
+        // The device as registered, a long name clipped to 24 characters (the log lines have it whole).
+        XCTAssertEqual(lines[2].split(separator: " ").map(String.init),
+                       ["gpu-node-1", "10.0.0.11", "gpu:0", "NVIDIA", "H100", "80GB", "…", "processing", "#7", "45/120", "3.2", "0"])
+        XCTAssertEqual(lines[3].split(separator: " ").map(String.init), ["gpu-node-2", "10.0.0.12", "cpu", "idle", "-", "-", "2.5", "2"])
         // Columns line up: "state" starts at the same offset in every row.
         let offsets = lines[1...].map { line in line.range(of: line.contains("state") ? "state" : (line.contains("idle") ? "idle" : "processing"))!.lowerBound.utf16Offset(in: line) }
         XCTAssertEqual(Set(offsets).count, 1, "\(lines)")
@@ -62,8 +64,8 @@ final class LiveViewTests: XCTestCase {
         let lines = LiveView.logLines(Self.sampleSnapshot(), label: "restore")
         XCTAssertEqual(lines.count, 3)
         XCTAssertTrue(lines[0].hasPrefix("restore: 1200/2880 frames"), lines[0])
-        XCTAssertEqual(lines[1], "restore: worker gpu-node-1@10.0.0.11 processing segment 7 45/120 3.2 fps (1 min), 0 failures")
-        XCTAssertEqual(lines[2], "restore: worker gpu-node-2@10.0.0.12 idle 2.5 fps (1 min), 2 failures")
+        XCTAssertEqual(lines[1], "restore: worker gpu-node-1@10.0.0.11 on gpu:0 NVIDIA H100 80GB HBM3 (discrete) processing segment 7 45/120 3.2 fps (1 min), 0 failures")
+        XCTAssertEqual(lines[2], "restore: worker gpu-node-2@10.0.0.12 on cpu idle 2.5 fps (1 min), 2 failures")
         XCTAssertFalse(lines.joined().contains("\u{1B}"), "no terminal escapes in log form")
     }
 

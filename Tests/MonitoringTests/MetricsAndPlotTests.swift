@@ -38,6 +38,8 @@ final class MetricsAndPlotTests: XCTestCase {
         XCTAssertEqual(Self.value(m, "lumiere_retries_total"), 1)
         XCTAssertEqual(Self.value(m, "lumiere_bytes_transferred_total", ["direction": "from_workers"]), 2_000_000)
         XCTAssertEqual(Self.value(m, "lumiere_worker_fps", ["worker": "gpu-node-1"]), 3.25)
+        XCTAssertEqual(Self.value(m, "lumiere_worker_fps", ["worker": "gpu-node-1", "device": "gpu:0 NVIDIA H100 80GB HBM3 (discrete)"]), 3.25)
+        XCTAssertEqual(Self.value(m, "lumiere_worker_segments_completed_total", ["worker": "gpu-node-2", "device": "cpu"]), 4)
         XCTAssertEqual(Self.value(m, "lumiere_worker_failures_total", ["worker": "gpu-node-2"]), 2)
         XCTAssertEqual(Self.value(m, "lumiere_worker_busy_seconds_total", ["worker": "gpu-node-1", "activity": "processing"]), 30)
         XCTAssertEqual(Self.value(m, "lumiere_worker_busy_seconds_total", ["worker": "gpu-node-1", "activity": "transfer"]), 4)

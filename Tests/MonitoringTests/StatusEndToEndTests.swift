@@ -48,7 +48,8 @@ final class StatusEndToEndTests: XCTestCase {
         var workers: [(FarmWorker, Thread)] = []
         for n in 1...3 {
             var c = FarmWorkerConfiguration(endpoint: endpoint,
-                                            capabilities: WorkerCapabilities(workerName: "sim-\(n)", host: "host-\(n)", threads: 1, models: [], freeMemoryBytes: 1 << 30),
+                                            capabilities: WorkerCapabilities(workerName: "sim-\(n)", host: "host-\(n)", threads: 1, models: [], freeMemoryBytes: 1 << 30,
+                                                                             device: Self.device(n)),
                                             workDirectory: root.appendingPathComponent("worker-\(n)"))
             c.timing.heartbeatInterval = 0.1
             c.timing.liveness = 10
@@ -82,6 +83,7 @@ final class StatusEndToEndTests: XCTestCase {
             XCTAssertEqual(remote.segments.pending + remote.segments.running + remote.segments.done, segmentCount)
             XCTAssertEqual(Set(remote.workers.map(\.name)), ["sim-1", "sim-2", "sim-3"])
             XCTAssertEqual(Set(remote.workers.map(\.host)), ["host-1", "host-2", "host-3"])
+            for w in remote.workers { XCTAssertEqual(w.device, Self.device(Int(w.name.dropFirst(4))!), "the device the worker registered with") }
             XCTAssertGreaterThan(remote.workers.filter { $0.segment != nil }.count, 0, "someone is working: \(remote.workers)")
             for w in remote.workers {
                 let mine = try XCTUnwrap(after.workers.first { $0.name == w.name })
@@ -111,6 +113,7 @@ final class StatusEndToEndTests: XCTestCase {
         for n in 1...3 {
             let worker = ["worker": "sim-\(n)"]
             let fps = try XCTUnwrap(v("lumiere_worker_fps", worker), "sim-\(n)")
+            XCTAssertNotNil(v("lumiere_worker_fps", ["worker": "sim-\(n)", "device": Self.device(n)]), "the device label: \(metricsText)")
             XCTAssertTrue((0...500).contains(fps), "sane fps \(fps)")
             fpsSum += fps
             XCTAssertNotNil(v("lumiere_worker_frames_processed_total", worker))
@@ -141,6 +144,9 @@ final class StatusEndToEndTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
         XCTAssertGreaterThan(png.count, 2000)
     }
+
+    /// What the simulated workers register as their device (issue 17): one GPU worker, two on the CPU engine.
+    static func device(_ n: Int) -> String { n == 1 ? "gpu:0 Test GPU 24 GB (discrete)" : "cpu" }
 
     /// `lumiere-coordinator status --connect … --json` as a separate process, when the binary is built.
     private func statusFromCommandLine(port: UInt16) throws -> FarmSnapshot? {

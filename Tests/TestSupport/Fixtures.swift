@@ -142,14 +142,16 @@ extension Fixtures {
     }
 
     /// Runs a built product in `directory` and waits, at most `timeout` seconds (then kills it and throws
-    /// `TimedOut`); `whenStderr` sees stderr as it arrives (to send a signal at the right moment, say).
+    /// `TimedOut`); `whenStderr` sees stderr as it arrives (to send a signal at the right moment, say). `environment`
+    /// is added to this process's (e.g. a fault hook for the product and the workers it starts).
     public static func runProduct(_ name: String, _ arguments: [String], in directory: URL? = nil, timeout: Double = 600,
-                                  captureStdout: Bool = false,
+                                  captureStdout: Bool = false, environment: [String: String] = [:],
                                   whenStderr: ((String, Process) -> Void)? = nil) throws -> CommandResult {
         _ = useBuiltWorker()
         let process = Process()
         process.executableURL = try product(name)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = directory }
         let err = Pipe()
         process.standardError = err

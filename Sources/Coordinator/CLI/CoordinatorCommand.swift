@@ -15,10 +15,19 @@ public struct CoordinatorCommand: ParsableCommand {
         subcommands: [RestoreCommand.self, CompareCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
         defaultSubcommand: nil)
 
+    @Flag(help: DeviceListingCommand.help)
+    var listDevices = false
+
     public init() {}
 
     /// The command line as ArgumentParser needs it: options with an optional value (`restore --deflicker[=S]`) spelled out.
     public static func arguments(_ arguments: [String]) -> [String] { FilmRestorationOptions.expandingBareOptions(arguments) }
+
+    /// Only `--list-devices` runs without a subcommand; otherwise the help.
+    public func run() throws {
+        guard listDevices else { throw CleanExit.helpRequest(self) }
+        DeviceListingCommand.print()
+    }
 }
 
 /// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").

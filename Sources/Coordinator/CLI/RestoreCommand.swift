@@ -125,6 +125,10 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Threads per local worker (default: cores / workers).")
     var workerThreads: Int?
 
+    @Option(help: ArgumentHelp("Where the local workers (or --in-process) run the models: auto (a GPU when there is one, else the CPU engine), cpu, gpu (the first GPU), or gpu:N (device N of `lumiere-coordinator --list-devices`, a CPU Vulkan implementation such as lavapipe included). Remote workers choose their own.",
+                               valueName: "device"))
+    var device: DeviceRequest = .auto
+
     @Option(help: "Job directory for the plan, segment files and journal (default: OUTPUT.lumiere-job).")
     var jobDir: String?
 
@@ -251,6 +255,7 @@ struct RestoreCommand: ParsableCommand {
                 options.keepJobDirectory = keepJob
                 options.workersEncode = workersEncode
                 options.inProcess = inProcess
+                options.device = device
                 options.maxSegmentSeconds = segmentSeconds
                 guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
                 options.overlapFrames = overlap

@@ -38,9 +38,10 @@ extension FarmCoordinator {
         let now = self.now
         if case .register(let capabilities) = message {
             lock.withLock { stats.registrations += 1 }
-            logger.info("worker \(capabilities.workerName) on \(capabilities.host) registered: \(capabilities.threads) threads, peer \(peer)")
+            logger.info("worker \(capabilities.workerName) on \(capabilities.host) registered: \(capabilities.threads) threads, device \(capabilities.device), peer \(peer)")
             transfers.remove(peer)
-            monitor.recordWorkerRegistered(peer: peer, name: capabilities.workerName, host: capabilities.host, threads: Int(capabilities.threads))
+            monitor.recordWorkerRegistered(peer: peer, name: capabilities.workerName, host: capabilities.host, threads: Int(capabilities.threads),
+                                           device: capabilities.device)
             return try apply(job.scheduler.onWorkerRegistered(peer, capabilities, now: now), &job)
         }
         try apply(job.scheduler.onHeartbeat(peer, now: now), &job)

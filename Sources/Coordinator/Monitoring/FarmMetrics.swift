@@ -47,7 +47,7 @@ public final class FarmMetrics: @unchecked Sendable {
             gauge("lumiere_workers", Double(s.workers.filter { $0.state.rawValue == state }.count), [("state", state)])
         }
         for w in s.workers {
-            let worker = [("worker", w.name), ("host", w.host)]
+            let worker = [("worker", w.name), ("host", w.host), ("device", w.device ?? "")]
             gauge("lumiere_worker_fps", w.fpsLastMinute, worker)
             gauge("lumiere_worker_busy", w.segment == nil ? 0 : 1, worker)
             count("lumiere_worker_frames_processed_total", Double(w.framesProcessed), worker)

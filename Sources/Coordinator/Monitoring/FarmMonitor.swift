@@ -80,16 +80,17 @@ public final class FarmMonitor: @unchecked Sendable {
         }
     }
 
-    public func recordWorkerRegistered(peer: PeerID, name: String, host: String, threads: Int) {
+    public func recordWorkerRegistered(peer: PeerID, name: String, host: String, threads: Int, device: String = "cpu") {
         lock.withLock {
             nameOfPeer[peer] = name
             if workers[name] == nil {
-                workers[name] = Worker(snapshot: WorkerSnapshot(name: name, host: host, threads: threads, state: .idle))
+                workers[name] = Worker(snapshot: WorkerSnapshot(name: name, host: host, threads: threads, device: device, state: .idle))
                 if let t = elapsedLocked(clock()) { workers[name]!.history.record(time: t, frames: 0) }
                 workerOrder.append(name)
             }
             workers[name]!.snapshot.host = host
             workers[name]!.snapshot.threads = threads
+            workers[name]!.snapshot.device = device
             clearLeaseLocked(name, state: .idle)
         }
     }

@@ -87,6 +87,9 @@ public struct WorkerSnapshot: Codable, Equatable, Sendable {
     public var name: String
     public var host: String
     public var threads: Int
+    /// Where the worker runs its models, as it registered: `cpu` or `gpu:N NAME (type)`; nil from a coordinator
+    /// older than protocol 4.
+    public var device: String?
     public var state: State
     public var segment: UInt64?
     public var segmentFramesDone: Int64
@@ -103,12 +106,13 @@ public struct WorkerSnapshot: Codable, Equatable, Sendable {
     public var transferSeconds: Double
     public var processingSeconds: Double
 
-    public init(name: String, host: String, threads: Int, state: State, segment: UInt64? = nil, segmentFramesDone: Int64 = 0,
+    public init(name: String, host: String, threads: Int, device: String? = nil, state: State, segment: UInt64? = nil, segmentFramesDone: Int64 = 0,
                 segmentFramesTotal: Int64 = 0, framesProcessed: Int64 = 0, segmentsCompleted: Int = 0, fpsLastMinute: Double = 0,
                 failures: Int = 0, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0, transferSeconds: Double = 0, processingSeconds: Double = 0) {
         self.name = name
         self.host = host
         self.threads = threads
+        self.device = device
         self.state = state
         self.segment = segment
         self.segmentFramesDone = segmentFramesDone

@@ -35,12 +35,19 @@ public enum LiveView {
         return text
     }
 
-    static let columns = ["worker", "host", "state", "segment", "frames", "fps(1m)", "failures"]
+    static let columns = ["worker", "host", "device", "state", "segment", "frames", "fps(1m)", "failures"]
 
     static func row(_ w: WorkerSnapshot) -> [String] {
         let segment = w.segment.map { "#\($0)" } ?? "-"
         let frames = w.segment == nil ? "-" : "\(w.segmentFramesDone)/\(w.segmentFramesTotal)"
-        return [w.name, w.host, w.state.rawValue, segment, frames, String(format: "%.1f", w.fpsLastMinute), "\(w.failures)"]
+        return [w.name, w.host, deviceLabel(w.device), w.state.rawValue, segment, frames, String(format: "%.1f", w.fpsLastMinute), "\(w.failures)"]
+    }
+
+    /// The device column: `cpu`, or `gpu:N` and the device's name clipped to keep the table narrow (the log lines,
+    /// `status --json` and the metrics have it whole).
+    static func deviceLabel(_ device: String?) -> String {
+        guard let device else { return "-" }
+        return device.count > 24 ? String(device.prefix(23)) + "…" : device
     }
 
     /// The terminal view: a progress line, then a table with one line per worker; no line longer than `width`.
@@ -57,7 +64,7 @@ public enum LiveView {
     public static func logLines(_ s: FarmSnapshot, label: String = "farm") -> [String] {
         var out = ["\(label): " + summary(s)]
         for w in s.workers {
-            var line = "\(label): worker \(w.name)@\(w.host) \(w.state.rawValue)"
+            var line = "\(label): worker \(w.name)@\(w.host) on \(w.device ?? "-") \(w.state.rawValue)"
             if let segment = w.segment { line += " segment \(segment) \(w.segmentFramesDone)/\(w.segmentFramesTotal)" }
             line += String(format: " %.1f fps (1 min), %d failures", w.fpsLastMinute, w.failures)
             out.append(line)

@@ -39,6 +39,9 @@ public struct FarmOptions: Sendable {
     /// Render the segments in this process, one after another with every thread, instead of on workers over the farm
     /// protocol: the same plan, journal, resume and assembly, no sockets (`restore --in-process`).
     public var inProcess = false
+    /// Where the local workers, or this process with `inProcess`, run the models (`--device`). Not part of the recipe:
+    /// the results are the same up to float rounding, and a resumed job may use another device.
+    public var device = DeviceRequest.auto
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -79,6 +82,8 @@ public final class FarmRestorePipeline {
         let outputURL = target.url
         try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
+        // A GPU asked for by name must exist here (the local workers run here): said now, not by each worker at its start.
+        if options.device != .auto, options.device != .cpu, options.inProcess || options.localWorkers != 0 { _ = try options.device.resolve() }
 
         // 1. What the source is; everything checked before any heavy work.
         let probe = try ConstantRateReader(source: settings.source, threads: settings.threads)
@@ -390,7 +395,21 @@ public final class FarmRestorePipeline {
         try stop.begin("restore")
         begun()
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
-        var renderer: SegmentRenderer?
+        let (engine, note) = try options.device.resolve()
+        if let note { logger.notice("\(note)") }
+        let selection = DeviceSelection(engine) { [logger, warn] message, fault in
+            if fault { warn(message) } else { logger.notice("\(message)") }
+        }
+        // The renderer (models loaded once, at the first segment) for the selection's device; made again after a GPU
+        // fault, on the CPU engine.
+        var loaded: (device: ComputeDevice, renderer: SegmentRenderer)?
+        func renderer(_ device: ComputeDevice) throws -> SegmentRenderer {
+            if let loaded, loaded.device == device { return loaded.renderer }
+            let made = try SegmentRenderer(recipe: recipe, threads: threads, device: device)
+            made.deviceNotes.forEach(selection.note)
+            loaded = (device, made)
+            return made
+        }
         let scratch = try release.scratchDirectory()
         let recorder = release.recorder()
         let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet, job: eta)
@@ -398,13 +417,17 @@ public final class FarmRestorePipeline {
         while let spec = try feed.next() {
             guard let released = release.lookup(spec.id) else { continue }
             first.record()
-            if renderer == nil { renderer = try SegmentRenderer(recipe: recipe, threads: threads) }
             let index = Int(spec.id)
             let output = scratch.appendingPathComponent("segment-\(index).mkv")
             let result: SegmentRenderer.Result
             do {
-                result = try renderer!.render(input: released.input, output: output, timing: spec.work.timing, interior: spec.work.interior,
-                                              context: spec.work.context, progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
+                // A GPU fault leaves the selection on the CPU engine (warned once): the segment is rendered again there.
+                let attempt = { try selection.run { device in
+                    try renderer(device).render(input: released.input, output: output, timing: spec.work.timing, interior: spec.work.interior,
+                                                context: spec.work.context,
+                                                progress: { progress.update(done: Int64(done + $0)) }, isCancelled: { self.stop.isRequested })
+                } }
+                do { result = try attempt() } catch is DeviceFault { result = try attempt() }
             } catch is SegmentRenderer.Cancelled {
                 throw RestoreError.interrupted(phase: "restore")
             }
@@ -457,7 +480,7 @@ public final class FarmRestorePipeline {
         let workers = LocalWorkers()
         defer { workers.stop() }
         if workerCount > 0 {
-            try workers.start(count: workerCount, threads: threads, endpoint: bound,
+            try workers.start(count: workerCount, threads: threads, device: options.device, endpoint: bound,
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }

@@ -18,6 +18,12 @@ public struct ComputeDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     /// VK_KHR_cooperative_matrix (tensor cores and their kin).
     public let cooperativeMatrix: Bool
 
+    /// Public for tests that describe other machines (a discrete GPU beside lavapipe, none at all).
+    public init(index: Int, name: String, type: ComputeDeviceType, memoryBytes: UInt64, fp16: Bool, cooperativeMatrix: Bool) {
+        self.index = index; self.name = name; self.type = type
+        self.memoryBytes = memoryBytes; self.fp16 = fp16; self.cooperativeMatrix = cooperativeMatrix
+    }
+
     public var description: String {
         let gib = Double(memoryBytes) / Double(1 << 30)
         return "gpu:\(index)  \(name)  (\(type.rawValue), \(String(format: "%.1f", gib)) GiB, fp16 \(fp16 ? "yes" : "no"), "

@@ -111,6 +111,7 @@ final class VulkanDevice {
     /// A storage buffer of `bytes` (≥ 4) in device memory, or in host-visible memory (mapped) when `host`.
     func makeBuffer(bytes: Int, host: Bool) throws -> VulkanBuffer {
         let size = max(4, (bytes + 3) & ~3)
+        try GPUFaultInjection.check(.alloc, "allocating \(size) bytes")
         var info = VkBufferCreateInfo()
         info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         info.size = VkDeviceSize(size)
@@ -225,6 +226,7 @@ final class VulkanDevice {
 
     /// Submits `commands` and waits for it to finish (a fence per submission).
     func submitAndWait(_ commands: VkCommandBuffer, what: String) throws {
+        try GPUFaultInjection.check(.submit, what)
         var fenceInfo = VkFenceCreateInfo()
         fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
         var fence: VkFence?

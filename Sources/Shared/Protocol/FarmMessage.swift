@@ -9,13 +9,16 @@ public struct WorkerCapabilities: Equatable, Sendable {
     /// Model names the worker can load (e.g. `realesr-general-x4v3`).
     public var models: [String]
     public var freeMemoryBytes: UInt64
+    /// Where the worker runs its models (protocol 4): `cpu`, or the Vulkan device as `gpu:N NAME (type)` (`--device`).
+    public var device: String
 
-    public init(workerName: String, host: String, threads: UInt32, models: [String], freeMemoryBytes: UInt64) {
+    public init(workerName: String, host: String, threads: UInt32, models: [String], freeMemoryBytes: UInt64, device: String = "cpu") {
         self.workerName = workerName
         self.host = host
         self.threads = threads
         self.models = models
         self.freeMemoryBytes = freeMemoryBytes
+        self.device = device
     }
 }
 

@@ -1,7 +1,7 @@
 /// Constants of the farm wire protocol (see docs/protocol.md). Limits are checked before any allocation.
 public enum FarmProtocol {
     /// Bumped on any incompatible change of the wire format; peers must match exactly.
-    public static let version: UInt8 = 3 // 2: assignments carry typed work (recipe, timing) instead of string settings; 3: and the interior a worker encodes
+    public static let version: UInt8 = 4 // 2: assignments carry typed work (recipe, timing) instead of string settings; 3: and the interior a worker encodes; 4: register carries the worker's device
     /// "LF": lets a decoder reject foreign traffic at the first two bytes.
     public static let magic: (UInt8, UInt8) = (0x4C, 0x46)
     public static let headerBytes = 4

@@ -1,0 +1,122 @@
+import Foundation
+import Processors
+import TestSupport
+import XCTest
+
+/// Issue 17 items 3–4 through the real executables on Mesa's lavapipe (device 0 here and in CI): `--list-devices`,
+/// a restore on `--device gpu:0` against `--device cpu`, and a GPU fault in the middle of a segment (the
+/// LUMIERE_GPU_FAULT hook) retried on the CPU engine with nothing lost. Clips are tiny: lavapipe shares 2 cores.
+final class DeviceCommandLineTests: XCTestCase {
+    private var dir: URL!
+
+    override func setUpWithError() throws { dir = try Fixtures.temporaryDirectory("devices") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// Vulkan device 0 exists (lavapipe): a skip without it, a failure in CI.
+    private func requireLavapipe() throws {
+        do { _ = try DeviceRequest.gpu(0).resolve() } catch {
+            throw Fixtures.missing("no Vulkan device 0 (\(error)); install libvulkan1, mesa-vulkan-drivers and glslang-tools")
+        }
+    }
+
+    private func run(_ product: String, _ args: [String], timeout: Double = 300, environment: [String: String] = [:],
+                     stdout: Bool = false) throws -> Fixtures.CommandResult {
+        try Fixtures.runProduct(product, args, in: dir, timeout: timeout, captureStdout: stdout, environment: environment)
+    }
+
+    /// Three 32x24 frames of real footage (lavapipe runs realesr-animevideov3 at about 65 MFLOP/s on the shared 2 cores:
+    /// seconds per frame even this small).
+    private func makeFilm() throws {
+        let source = try Fixtures.requireFootage("video/carphone_pristine.mp4")
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", source, "-frames:v", "3", "-vf", "scale=32:24", "-c:v", "libx264", "-preset", "ultrafast",
+                                    dir.appendingPathComponent("film.mp4").path])
+    }
+
+    /// The decoded frames of `name` in their own pixel format (no conversion that could hide or add a difference).
+    private func frames(_ name: String) throws -> [UInt8] {
+        [UInt8](try Fixtures.runData("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent(name).path, "-f", "rawvideo", "-"]))
+    }
+
+    private func maxDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        guard a.count == b.count, !a.isEmpty else { return .max }
+        return zip(a, b).reduce(0) { max($0, abs(Int($1.0) - Int($1.1))) }
+    }
+
+    func testListDevicesShowsTheCPUAndLavapipeOnBothExecutables() throws {
+        try requireLavapipe()
+        for (product, args) in [("lumiere-worker", ["--list-devices"]), ("lumiere-coordinator", ["--list-devices"])] {
+            let result = try run(product, args, timeout: 60, stdout: true)
+            XCTAssertEqual(result.status, 0, "\(product): \(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            XCTAssertTrue(lines.first?.hasPrefix("cpu ") == true, "\(product): \(result.stdout)")
+            let lavapipe = try XCTUnwrap(lines.first { $0.hasPrefix("gpu:") && $0.contains("llvmpipe") }, "\(product): \(result.stdout)")
+            XCTAssertTrue(lavapipe.contains("(cpu, ") && lavapipe.contains(" GiB, fp16 ") && lavapipe.contains("cooperative matrix "), lavapipe)
+            XCTAssertTrue(lines.last?.hasPrefix("--device auto uses: ") == true, "\(product): \(result.stdout)")
+            if !lines.contains(where: { $0.contains("(discrete, ") || $0.contains("(integrated, ") || $0.contains("(virtual, ") }) {
+                XCTAssertEqual(lines.last, "--device auto uses: cpu", "lavapipe is never picked by auto")
+            }
+        }
+    }
+
+    /// No driver (the loader finds no ICD): the listing says so and still lists the CPU (exit 0); a worker asked for
+    /// gpu:0 stops at once with the reason (exit 2) instead of joining a farm it cannot serve.
+    func testNoDeviceIsSaidPlainly() throws {
+        let noDriver = ["VK_ICD_FILENAMES": "/nonexistent/icd.json", "VK_DRIVER_FILES": "/nonexistent/icd.json"]
+        let list = try run("lumiere-worker", ["--list-devices"], timeout: 60, environment: noDriver, stdout: true)
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.hasPrefix("cpu "), list.stdout)
+        XCTAssertTrue(list.stdout.contains("\nno device: ") || list.stdout.contains("\nno Vulkan loader: "), list.stdout)
+        XCTAssertTrue(list.stdout.hasSuffix("--device auto uses: cpu\n"), list.stdout)
+        let worker = try run("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--device", "gpu:0"], timeout: 60, environment: noDriver)
+        XCTAssertEqual(worker.status, 2, worker.stderr)
+        XCTAssertTrue(worker.stderr.contains("error: --device gpu:0: no "), worker.stderr)
+    }
+
+    /// The same clip restored by a local worker on lavapipe and by one on the CPU engine: the same frames up to the
+    /// rounding of the 8-bit output (the engines agree to 1e-3 in float, GPUModelTests). The worker registered its device.
+    func testARestoreOnLavapipeGivesTheCPUEnginesFrames() throws {
+        try requireLavapipe()
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--workers", "1",
+                    "--status", "off", "--log-level", "info"]
+        let cpu = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu"])
+        XCTAssertEqual(cpu.status, 0, cpu.stderr)
+        XCTAssertTrue(cpu.stderr.contains(" threads, device cpu, peer "), "the worker registered on the CPU engine: \(cpu.stderr)")
+        let gpu = try run("lumiere-coordinator", base + ["-o", "gpu.mkv", "--device", "gpu:0"])
+        XCTAssertEqual(gpu.status, 0, gpu.stderr)
+        XCTAssertTrue(gpu.stderr.contains("device gpu:0 llvmpipe"), "the worker registered on lavapipe: \(gpu.stderr)")
+        let want = try frames("cpu.mkv"), got = try frames("gpu.mkv")
+        XCTAssertEqual(want.count, 3 * 64 * 48 * 3 / 2, "three 64x48 yuv420p frames")
+        let difference = maxDifference(want, got)
+        print("restore on lavapipe vs CPU engine: max difference \(difference) code values over \(want.count) samples")
+        XCTAssertLessThanOrEqual(difference, 2)
+    }
+
+    /// LUMIERE_GPU_FAULT=submit:3 loses the device at the second frame of the first segment (submission 1 uploads the
+    /// weights): the worker reports the fault, the coordinator retries the segment, the worker renders it on the CPU
+    /// engine. The film is the CPU engine's, frame for frame. `--in-process` with `alloc:5` (out of device memory while
+    /// the weights go up) renders the segment again on the CPU engine the same way.
+    func testAGPUFaultMidSegmentIsRetriedOnTheCPUWithNothingLost() throws {
+        try requireLavapipe()
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--status", "off"]
+        let reference = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu", "--in-process"])
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let fault = ["LUMIERE_GPU_FAULT": "submit:3"]
+        let farm = try run("lumiere-coordinator", base + ["-o", "farm.mkv", "--device", "gpu:0", "--workers", "1", "--keep-job", "--job-dir", "job",
+                                                          "--log-level", "warning"], environment: fault)
+        XCTAssertEqual(farm.status, 0, farm.stderr)
+        XCTAssertTrue(farm.stderr.contains("failed: GPU fault on gpu:0 llvmpipe") && farm.stderr.contains("injected by LUMIERE_GPU_FAULT=submit:3"),
+                      "the coordinator logged the failed try with its reason: \(farm.stderr)")
+        let log = try String(contentsOf: dir.appendingPathComponent("job/logs/local-1.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("GPU fault on gpu:0") && log.contains("the GPU was lost during"), log)
+        XCTAssertEqual(try frames("farm.mkv"), try frames("cpu.mkv"), "every frame made, by the CPU engine after the fault")
+
+        let inProcess = try run("lumiere-coordinator", base + ["-o", "in-process.mkv", "--device", "gpu:0", "--in-process"],
+                                environment: ["LUMIERE_GPU_FAULT": "alloc:5"])
+        XCTAssertEqual(inProcess.status, 0, inProcess.stderr)
+        XCTAssertTrue(inProcess.stderr.contains("warning: GPU fault on gpu:0") && inProcess.stderr.contains("out of GPU memory during allocating"),
+                      inProcess.stderr)
+        XCTAssertEqual(try frames("in-process.mkv"), try frames("cpu.mkv"))
+    }
+}
