@@ -25,7 +25,8 @@ public final class FarmMonitoringSession {
     /// The port actually served (nil without `metricsPort`).
     public let port: UInt16?
 
-    public init(monitor: FarmMonitor, options: MonitoringOptions, label: String = "restore",
+    /// `job`: what the web page names the job (film, output, phase); nil lists no job.
+    public init(monitor: FarmMonitor, options: MonitoringOptions, label: String = "restore", job: JobDescription? = nil,
                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
         self.monitor = monitor
         self.options = options
@@ -35,10 +36,13 @@ public final class FarmMonitoringSession {
             monitor.snapshot()
         }
         if let port = options.metricsPort {
-            let server = try StatusServer(host: options.metricsHost, port: port, snapshot: { monitor.snapshot() })
+            let jobs = job.map { [$0] } ?? []
+            let server = try StatusServer(host: options.metricsHost, port: port, snapshot: { monitor.snapshot() }, web: {
+                WebStatus(snapshot: monitor.snapshot(), history: monitor.histories().job, jobs: jobs)
+            })
             self.port = try server.start()
             self.server = server
-            write("monitoring: http://\(options.metricsHost):\(self.port!)/metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(options.metricsHost):\(self.port!))\n")
+            write("monitoring: http://\(options.metricsHost):\(self.port!)/ (web page), /metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(options.metricsHost):\(self.port!))\n")
         } else {
             server = nil
             port = nil

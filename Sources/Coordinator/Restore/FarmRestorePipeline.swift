@@ -487,7 +487,9 @@ public final class FarmRestorePipeline {
         let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
         if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
-        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
+        let stop = self.stop
+        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, job: JobDescription(
+            id: jobDirectory.lastPathComponent, film: settings.input, output: settings.output, phase: { stop.phase ?? "farm" }))
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }

@@ -83,6 +83,9 @@ public final class StopSignal: @unchecked Sendable {
         onPhase?(phase)
     }
 
+    /// The phase last begun (or entered), for the web page; nil before the first.
+    public var phase: String? { lock.withLock { currentPhase } }
+
     /// Back in `phase` (already begun) once an overlapping phase ended: a later stop is reported there.
     func enter(_ phase: String) { lock.withLock { currentPhase = phase } }
 
