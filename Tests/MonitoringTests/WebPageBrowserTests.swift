@@ -12,13 +12,20 @@ final class WebPageBrowserTests: XCTestCase {
         let browser = try HeadlessChromium.require()
         let dir = try Fixtures.temporaryDirectory("web-live")
         defer { try? FileManager.default.removeItem(at: dir) }
-        // The default model (realesr-general-wdn, 2x) on 96 frames in 24 segments: about 30 s of farm on 2 loaded cores,
-        // long enough for three browser runs, and results arrive every second or two so the chart moves between them.
-        try Fixtures.syntheticClip(at: dir.appendingPathComponent("reel-7.mp4").path, seconds: 4, size: "128x96", rate: "24")
+        // The default model (realesr-general-wdn) on 144 frames of 64x48 in 18 segments: about a minute of farm on 2 cores
+        // shared with other builds (20-30 s unloaded), results every few seconds, so the chart moves between page loads.
+        // A keyframe every 12 frames: the segments are cut from the source's packets while it is analysed (with x264's
+        // default, one keyframe in this clip, the run began with a farm phase of no segments, then took the classic passes).
+        try Fixtures.syntheticClip(at: dir.appendingPathComponent("reel-7.mp4").path, seconds: 6, size: "64x48", rate: "24",
+                                   videoCodec: ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12"])
+        // A free port chosen here, so the page is reached whichever farm phase serves it.
+        let probe = try StatusServer(port: 0, snapshot: { .idle })
+        let port = try probe.start()
+        probe.stop()
         let restore = BackgroundProduct("lumiere-coordinator", ["restore", "reel-7.mp4", "-o", "reel-7-restored.mp4", "--workers", "2",
-                                                                "--segment-seconds", "0.17", "--metrics-port", "0", "--status", "log"], in: dir)
+                                                                "--segment-seconds", "0.5", "--metrics-port", "\(port)", "--status", "log"], in: dir)
         defer { restore.stop() }
-        let port = try restore.waitFor(#"monitoring: http://127\.0\.0\.1:([0-9]+)/"#, timeout: 180)
+        _ = try restore.waitFor("monitoring: http://127\\.0\\.0\\.1:(\(port))/", timeout: 180)
         let url = "http://127.0.0.1:\(port)/"
         let endpoint = try StatusClient.Endpoint(parsing: "127.0.0.1:\(port)")
 

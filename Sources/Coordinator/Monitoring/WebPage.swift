@@ -36,7 +36,8 @@ enum WebPage {
       .state-gone, .state-blocklisted { color: #912018; }
       .state-idle { color: var(--muted); }
       .empty { color: var(--muted); font-style: italic; }
-      #chart { width: 100%; max-width: 1200px; height: 240px; background: #fff; border: 1px solid var(--line); }
+      #chart { display: block; width: 100%; height: 240px; background: #fff; border: 1px solid var(--line); box-sizing: border-box; }
+      #chart-caption { text-transform: none; letter-spacing: 0; font-weight: normal; }
       #chart .grid { stroke: #eaecf0; stroke-width: 1; }
       #chart .axis { fill: var(--muted); font-size: 11px; }
       #chart-line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; }
@@ -51,7 +52,7 @@ enum WebPage {
       <tbody><tr><td class="empty" colspan="8">waiting for the coordinator…</td></tr></tbody>
     </table>
     <h2>Throughput <span id="chart-caption" class="axis"></span></h2>
-    <svg id="chart" viewBox="0 0 1000 240" preserveAspectRatio="none" role="img" aria-label="output frames per second over time">
+    <svg id="chart" viewBox="0 0 1000 240" role="img" aria-label="output frames per second over time">
       <g id="chart-grid"></g>
       <polygon id="chart-area" points=""></polygon>
       <polyline id="chart-line" points=""></polyline>
@@ -146,25 +147,34 @@ enum WebPage {
         return e;
       }
 
-      // Output frames/s over the job's time so far: x from 0 to the last point, y from 0 to a round maximum.
+      // Output frames/s over the job's time so far: x from 0 to the last point, y from 0 to a round maximum. The view
+      // box takes the element's own width, so text is never stretched.
       function renderChart(points) {
-        const W = 1000, H = 240, left = 48, right = 12, top = 12, bottom = 24;
+        const chart = $("chart");
+        const W = Math.max(300, Math.round(chart.clientWidth || 1000)), H = 240, left = 48, right = 16, top = 12, bottom = 24;
+        chart.setAttribute("viewBox", "0 0 " + W + " " + H);
         const valid = points.filter((p) => isFinite(p.t) && isFinite(p.fps));
         const end = Math.max(1, ...valid.map((p) => p.t));
         const peak = Math.max(1, ...valid.map((p) => p.fps));
+        // A round top (1, 2 or 5 times a power of ten) and round steps to it: 5 steps of 1, 4 of 0.5, 5 of 0.2 …
         const magnitude = Math.pow(10, Math.floor(Math.log10(peak)));
-        const top_ = [1, 2, 5, 10].map((m) => m * magnitude).find((v) => v >= peak);
+        const multiple = [1, 2, 5, 10].find((m) => m * magnitude >= peak);
+        const top_ = multiple * magnitude;
+        const steps = multiple === 2 ? 4 : 5;
         const x = (t) => (left + (W - left - right) * t / end).toFixed(1);
         const y = (fps) => (top + (H - top - bottom) * (1 - fps / top_)).toFixed(1);
         const grid = $("chart-grid");
         const lines = [];
-        for (let i = 0; i <= 4; i++) {
-          const v = top_ * i / 4;
+        for (let i = 0; i <= steps; i++) {
+          const v = top_ * i / steps;
           lines.push(svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }));
-          lines.push(svg("text", { x: left - 6, y: Number(y(v)) + 4, "text-anchor": "end", class: "axis" }, number(v, v < 10 ? 1 : 0)));
+          lines.push(svg("text", { x: left - 6, y: Number(y(v)) + 4, "text-anchor": "end", class: "axis" },
+                         Number.isInteger(v) ? String(v) : v.toFixed(1)));
         }
-        lines.push(svg("text", { x: left, y: H - 6, class: "axis" }, "0:00"));
-        lines.push(svg("text", { x: W - right, y: H - 6, "text-anchor": "end", class: "axis" }, duration(end)));
+        for (let i = 0; i <= 4; i++) {
+          const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
+          lines.push(svg("text", { x: x(end * i / 4), y: H - 6, "text-anchor": anchor, class: "axis" }, duration(end * i / 4)));
+        }
         grid.replaceChildren(...lines);
         const coordinates = valid.map((p) => x(p.t) + "," + y(p.fps));
         const line = $("chart-line");
@@ -173,7 +183,7 @@ enum WebPage {
         $("chart-area").setAttribute("points", coordinates.length
           ? [x(valid[0].t) + "," + y(0)].concat(coordinates, [x(valid[valid.length - 1].t) + "," + y(0)]).join(" ") : "");
         $("chart-caption").textContent = valid.length
-          ? "output frames/s, " + number(valid[valid.length - 1].fps, 1) + " now (10 s average)" : "";
+          ? "output frames/s, " + number(valid[valid.length - 1].fps, 1) + " now (10 s averages)" : "";
       }
 
       function render(status) {
