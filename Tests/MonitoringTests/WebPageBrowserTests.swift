@@ -12,11 +12,13 @@ final class WebPageBrowserTests: XCTestCase {
         let browser = try HeadlessChromium.require()
         let dir = try Fixtures.temporaryDirectory("web-live")
         defer { try? FileManager.default.removeItem(at: dir) }
-        // The default model (realesr-general-wdn) on 144 frames of 64x48 in 18 segments: about a minute of farm on 2 cores
-        // shared with other builds (20-30 s unloaded), results every few seconds, so the chart moves between page loads.
+        // The default model (realesr-general-wdn) on 192 frames of 64x48 in 24 segments of 12 frames: results every few
+        // seconds, so the chart moves between page loads, and enough of them that the job outlives three browser runs
+        // on an idle machine too. Measured here, 2 cores shared with other builds (load 14): 6 s of this clip took 58 s
+        // of farm at 3.6 fps, each chromium run 3.5-5.5 s.
         // A keyframe every 12 frames: the segments are cut from the source's packets while it is analysed (with x264's
         // default, one keyframe in this clip, the run began with a farm phase of no segments, then took the classic passes).
-        try Fixtures.syntheticClip(at: dir.appendingPathComponent("reel-7.mp4").path, seconds: 6, size: "64x48", rate: "24",
+        try Fixtures.syntheticClip(at: dir.appendingPathComponent("reel-7.mp4").path, seconds: 8, size: "64x48", rate: "24",
                                    videoCodec: ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12"])
         // A free port chosen here, so the page is reached whichever farm phase serves it.
         let probe = try StatusServer(port: 0, snapshot: { .idle })
