@@ -59,8 +59,8 @@ func blobNames(_ param: URL, rife: Bool) throws -> (input: String, output: Strin
 func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision, size: (Int, Int)?, runs: Int, threads: Int,
                      models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
     let peerName = device == .cpu ? "ncnn-cpu" : "ncnn-vulkan"
-    print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff | ours GPU busy |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     var allRan = true
     for c in deviceCases where cases.contains(c.name) {
         guard let g = graph(c.graph) else { continue }
@@ -72,10 +72,25 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
         // ncnn's RIFE warps run in numpy on the CPU: the ratio uses its time without them (a free warp).
         let peerSeconds = g.isRIFE ? peer.bestWithoutWarps : peer.best
         let peerCell = g.isRIFE ? String(format: "%.4f (%.4f with numpy warps)", peerSeconds, peer.best) : String(format: "%.4f", peerSeconds)
-        var oursCell = "—", ratioCell = "—", diffCell = "—"
+        var oursCell = "—", ratioCell = "—", diffCell = "—", busyCell = "—"
         do {
             let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
-            let (best, out) = try bestOf(runs) { try engine.run(inputs: inputs, outputs: [names.output])[names.output] }
+            // GPU busy: the device's share of the timed runs' wall time (each run's own device seconds, GPUNet), the
+            // warm-up left out (it builds the pipelines).
+            var calls = 0, wall = 0.0, busy = 0.0
+            let (best, out) = try bestOf(runs) { () -> Tensor? in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let result = try engine.run(inputs: inputs, outputs: [names.output])[names.output]
+                calls += 1
+                if calls > 1, let gpu = engine as? GPUNet {
+                    wall += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    busy += gpu.lastRunDeviceSeconds
+                }
+                return result
+            }
+            if let gpu = engine as? GPUNet, wall > 0 {
+                busyCell = String(format: "%.1f %% (%@)", 100 * busy / wall, gpu.deviceTimeFromTimestamps ? "timestamps" : "fences")
+            }
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
             if let o = out, let p = peer.output, let d = compare(o, p) { diffCell = String(format: "%.2e", d.maxAbs) }
@@ -84,7 +99,7 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             allRan = false
         }
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
-        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) |")
+        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) | \(busyCell) |")
     }
     return allRan ? 0 : 3  // 3: the peer ran, ours could not
 }

@@ -22,6 +22,12 @@ public final class GPUNet: InferenceRunner {
     public let weightBytes: Int
     /// Bytes of blob and transfer buffers this network holds on the device and host (grows to the largest run's need).
     public var bufferBytes: Int { pool.heldBytes }
+    /// Seconds the device spent on the last `run`: between the first command starting and the last finishing (timestamp
+    /// queries), or from submission to the fence where the device writes no timestamps (`deviceTimeFromTimestamps`).
+    /// The rest of a run's wall time is the CPU's part (recording, copying the inputs in and the outputs out), during
+    /// which the device idles: a benchmark's "GPU busy %".
+    public private(set) var lastRunDeviceSeconds: Double = 0
+    public var deviceTimeFromTimestamps: Bool { recorder.deviceTimeFromTimestamps }
 
     private let vulkan: VulkanDevice
     private let layers: [GPULayer?]   // nil for Input layers
@@ -69,9 +75,12 @@ public final class GPUNet: InferenceRunner {
         try recorder.begin()
         let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool, precision: precision)
         var blobs: [String: GPUTensor] = [:]
+        var finished = false
         defer {
-            // Whatever happened, the buffers go back to the pool (after the wait, or unused when recording failed).
+            // Whatever happened, the buffers go back to the pool (after the wait, or unused when recording failed: then
+            // the live blobs too, so that `releaseCachedBuffers` can free them before a retry with smaller tiles).
             for b in encoder.staging { pool.give(b) }
+            if !finished { for t in uniqueBuffers(blobs.values) { pool.give(t) } }
         }
         for li in plan.order {
             let def = net.definitions[li]
@@ -106,6 +115,7 @@ public final class GPUNet: InferenceRunner {
         }
         recorder.hostBarrier()
         try recorder.submitAndWait(what: "running the network on \(device.name)")
+        lastRunDeviceSeconds = recorder.lastDeviceSeconds
         var result: [String: Tensor] = [:]
         for (name, t, host) in downloads {
             let out = Tensor(dims: t.dims, channels: t.channels, height: t.height, width: t.width, zeroed: false)
@@ -115,8 +125,13 @@ public final class GPUNet: InferenceRunner {
             result[name] = out
         }
         for t in uniqueBuffers(blobs.values) { pool.give(t) }
+        finished = true
         return result
     }
+
+    /// Frees the blob and transfer buffers kept for later runs (they are made again as needed). `TiledUpscaler` calls
+    /// it after running out of device memory, before it retries with smaller tiles.
+    public func releaseCachedBuffers() { pool.drain() }
 
     /// Returns `t`'s buffer to the pool unless a live blob still uses it (Split, an Interp that passes its input
     /// through, a fused activation share buffers); the callers skip the blobs the current layer hands on.

@@ -1,4 +1,5 @@
 import CVulkan
+import Dispatch
 
 // Command recording, the third file of the Vulkan choke point (Vulkan.swift, VulkanDevice.swift).
 
@@ -17,6 +18,12 @@ final class CommandRecorder {
     private let maxBufferBytes: Int
     /// Dispatches recorded since `begin` (tests and profiling).
     private(set) var dispatchCount = 0
+    /// Two timestamps around each submission (nil when the compute queue writes none: `timestampValidBits` 0).
+    private let timestamps: VkQueryPool?
+    /// Seconds the last submission took on the device: from its timestamps (the first command starting to the last
+    /// finishing), or from submit to the fence's signal where the queue has no timestamps (`deviceTimeFromTimestamps`).
+    private(set) var lastDeviceSeconds: Double = 0
+    var deviceTimeFromTimestamps: Bool { timestamps != nil }
 
     private static let setsPerPool: UInt32 = 256, buffersPerSet: UInt32 = 8
 
@@ -43,9 +50,20 @@ final class CommandRecorder {
         commands = buffer!
         maxGroups = cArray(device.physical.properties.limits.maxComputeWorkGroupCount, count: 3, of: UInt32.self)
         maxBufferBytes = Int(device.physical.properties.limits.maxStorageBufferRange)
+        var queryPool: VkQueryPool?
+        if device.physical.timestampValidBits > 0, device.physical.properties.limits.timestampPeriod > 0 {
+            var info = VkQueryPoolCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
+            info.queryType = VK_QUERY_TYPE_TIMESTAMP
+            info.queryCount = 2
+            // Without a pool the times come from fences: not worth failing a run over.
+            if device.vk.pointee.vkCreateQueryPool(device.device, &info, nil, &queryPool) != VK_SUCCESS { queryPool = nil }
+        }
+        timestamps = queryPool
     }
 
     deinit {
+        if let timestamps { vk.pointee.vkDestroyQueryPool(device.device, timestamps, nil) }
         vk.pointee.vkDestroyCommandPool(device.device, commandPool, nil)  // frees the command buffer too
         for pool in pools { vk.pointee.vkDestroyDescriptorPool(device.device, pool, nil) }
     }
@@ -59,6 +77,10 @@ final class CommandRecorder {
         info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try vkCheck(vk.pointee.vkBeginCommandBuffer(commands, &info), "vkBeginCommandBuffer")
+        if let timestamps {
+            vk.pointee.vkCmdResetQueryPool(commands, timestamps, 0, 2)
+            vk.pointee.vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps, 0)
+        }
     }
 
     /// Records `pipeline` over `groups` workgroups with `buffers` at bindings 0… and `push` as push constants.
@@ -131,8 +153,25 @@ final class CommandRecorder {
     }
 
     func submitAndWait(what: String) throws {
+        if let timestamps { vk.pointee.vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, 1) }
         try vkCheck(vk.pointee.vkEndCommandBuffer(commands), "vkEndCommandBuffer")
+        let submitted = DispatchTime.now().uptimeNanoseconds
         try device.submitAndWait(commands, what: what)
+        lastDeviceSeconds = Double(DispatchTime.now().uptimeNanoseconds - submitted) / 1e9
+        if let timestamps {
+            var ticks: [UInt64] = [0, 0]
+            let flags = VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue
+            let r = ticks.withUnsafeMutableBytes {
+                vk.pointee.vkGetQueryPoolResults(device.device, timestamps, 0, 2, $0.count, $0.baseAddress, 8, flags)
+            }
+            if r == VK_SUCCESS {
+                // Only the low timestampValidBits count (the counter wraps there).
+                let bits = device.physical.timestampValidBits
+                let mask: UInt64 = bits >= 64 ? .max : (1 << UInt64(bits)) - 1
+                let elapsed = (ticks[1] &- ticks[0]) & mask
+                lastDeviceSeconds = Double(elapsed) * Double(device.physical.properties.limits.timestampPeriod) / 1e9
+            }
+        }
     }
 
     private func allocateSet(_ pipeline: ComputePipeline) throws -> VkDescriptorSet {

@@ -111,7 +111,7 @@ final class VulkanDevice {
     /// A storage buffer of `bytes` (≥ 4) in device memory, or in host-visible memory (mapped) when `host`.
     func makeBuffer(bytes: Int, host: Bool) throws -> VulkanBuffer {
         let size = max(4, (bytes + 3) & ~3)
-        try GPUFaultInjection.check(.alloc, "allocating \(size) bytes")
+        try GPUFaultInjection.checkAllocation(bytes: size, "allocating \(size) bytes")
         var info = VkBufferCreateInfo()
         info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         info.size = VkDeviceSize(size)
