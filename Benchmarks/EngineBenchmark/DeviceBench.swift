@@ -62,6 +62,7 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
     print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff | ours GPU busy |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     var allRan = true
+    var overlapLines: [String] = []
     for c in deviceCases where cases.contains(c.name) {
         guard let g = graph(c.graph) else { continue }
         let (w, h) = size ?? c.size
@@ -90,6 +91,7 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             }
             if let gpu = engine as? GPUNet, wall > 0 {
                 busyCell = String(format: "%.1f %% (%@)", 100 * busy / wall, gpu.deviceTimeFromTimestamps ? "timestamps" : "fences")
+                overlapLines.append(try overlapLine(c.name, gpu, inputs: inputs, output: names.output, frames: max(2, runs), reference: out))
             }
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
@@ -101,7 +103,34 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
         print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) | \(busyCell) |")
     }
+    if !overlapLines.isEmpty {
+        print("")
+        overlapLines.forEach { print($0) }
+    }
     return allRan ? 0 : 3  // 3: the peer ran, ours could not
+}
+
+/// The same `frames` runs one after another (`run`: the device idles while the host records a run and copies its
+/// inputs in and outputs out) and with two in flight (`GPUNet.runOverlapped`: the host does that for the next run
+/// while the device computes): seconds per frame and GPU busy share of each; every overlapped output must equal the
+/// sequential one, bit for bit.
+func overlapLine(_ name: String, _ gpu: GPUNet, inputs: [String: Tensor], output: String, frames: Int, reference: Tensor?) throws -> String {
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    var t0 = now(), busy = 0.0
+    for _ in 0..<frames {
+        _ = try gpu.run(inputs: inputs, outputs: [output])
+        busy += gpu.lastRunDeviceSeconds
+    }
+    let sequential = now() - t0, sequentialBusy = busy
+    var identical = true
+    t0 = now()
+    try gpu.runOverlapped(count: frames, inputs: { _ in inputs }, outputs: [output]) { _, result in
+        if let r = reference, let o = result[output] { identical = identical && r.toArray() == o.toArray() }
+    }
+    let overlapped = now() - t0
+    return String(format: "%@: %d frames one at a time %.4f s/frame (GPU busy %.1f %%), two in flight %.4f s/frame (GPU busy %.1f %%), %@",
+                  name, frames, sequential / Double(frames), 100 * sequentialBusy / sequential, overlapped / Double(frames),
+                  100 * gpu.lastRunDeviceSeconds / overlapped, identical ? "same outputs" : "OUTPUTS DIFFER")
 }
 
 /// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and

@@ -151,7 +151,7 @@ final class DeviceCommandLineTests: XCTestCase {
     }
 
     /// `--precision fp16` reaches the GPU engine `--in-process` and in a local worker: both make the same film (the GPU
-    /// run is deterministic), within 2 code values of the fp32 film but not equal to it. On the CPU engine it is
+    /// run is deterministic), ≥ 45 dB from the fp32 film but not equal to it. On the CPU engine it is
     /// ignored with a note, and the film is the CPU engine's.
     func testPrecisionFP16ReachesTheGPUEngineOfLocalWorkersAndInProcess() throws {
         try requireLavapipe()
@@ -167,9 +167,18 @@ final class DeviceCommandLineTests: XCTestCase {
         let half = try frames("fp16.mkv"), full = try frames("fp32.mkv")
         XCTAssertEqual(try frames("worker.mkv"), half, "the local worker got --precision fp16")
         XCTAssertNotEqual(half, full, "fp16 blobs were used")
-        let difference = maxDifference(half, full)
-        print("restore on lavapipe, fp16 vs fp32: max difference \(difference) code values over \(half.count) samples")
-        XCTAssertLessThanOrEqual(difference, 2)
+        XCTAssertEqual(half.count, full.count)
+        // The bar for fp16 (≥ 45 dB against fp32), here on the decoded 8-bit film, the codec's rounding included.
+        var squares = 0.0
+        for (a, b) in zip(half, full) {
+            let d = Double(Int(a) - Int(b))
+            squares += d * d
+        }
+        let mse: Double = squares / Double(max(1, half.count))
+        let psnr: Double = 10 * log10(255.0 * 255.0 / max(mse, 1e-12))
+        print("restore on lavapipe, fp16 vs fp32: max difference \(maxDifference(half, full)) code values over \(half.count) samples, "
+              + String(format: "%.1f dB", psnr))
+        XCTAssertGreaterThanOrEqual(psnr, 45)
 
         let cpu = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu", "--precision", "fp16", "--in-process"])
         XCTAssertEqual(cpu.status, 0, cpu.stderr)

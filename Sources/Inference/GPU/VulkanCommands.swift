@@ -24,6 +24,10 @@ final class CommandRecorder {
     /// finishing), or from submit to the fence's signal where the queue has no timestamps (`deviceTimeFromTimestamps`).
     private(set) var lastDeviceSeconds: Double = 0
     var deviceTimeFromTimestamps: Bool { timestamps != nil }
+    /// The last submission's start and end on the device's clock, in seconds (timestamps only; nil otherwise).
+    private(set) var lastDeviceInterval: (start: Double, end: Double)?
+    private var fence: VkFence?
+    private var submittedAt: UInt64 = 0
 
     private static let setsPerPool: UInt32 = 256, buffersPerSet: UInt32 = 8
 
@@ -63,12 +67,14 @@ final class CommandRecorder {
     }
 
     deinit {
+        if let fence { try? device.wait(fence, what: "releasing a command buffer") }  // never free what the GPU still runs
         if let timestamps { vk.pointee.vkDestroyQueryPool(device.device, timestamps, nil) }
         vk.pointee.vkDestroyCommandPool(device.device, commandPool, nil)  // frees the command buffer too
         for pool in pools { vk.pointee.vkDestroyDescriptorPool(device.device, pool, nil) }
     }
 
     func begin() throws {
+        try wait(what: "the previous run on this command buffer")  // its descriptor sets are about to be reset
         for pool in pools { try vkCheck(vk.pointee.vkResetDescriptorPool(device.device, pool, 0), "vkResetDescriptorPool") }
         currentPool = 0
         dispatchCount = 0
@@ -153,11 +159,27 @@ final class CommandRecorder {
     }
 
     func submitAndWait(what: String) throws {
+        try submit(what: what)
+        try wait(what: what)
+    }
+
+    /// Ends the recording and submits it without waiting (`wait` must follow before the next `begin`): the host may
+    /// record another run on another recorder meanwhile.
+    func submit(what: String) throws {
+        precondition(fence == nil, "submitted twice without a wait")
         if let timestamps { vk.pointee.vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, 1) }
         try vkCheck(vk.pointee.vkEndCommandBuffer(commands), "vkEndCommandBuffer")
-        let submitted = DispatchTime.now().uptimeNanoseconds
-        try device.submitAndWait(commands, what: what)
-        lastDeviceSeconds = Double(DispatchTime.now().uptimeNanoseconds - submitted) / 1e9
+        submittedAt = DispatchTime.now().uptimeNanoseconds
+        fence = try device.submit(commands, what: what)
+    }
+
+    /// Waits for the submission, then reads its device time (`lastDeviceSeconds`, `lastDeviceInterval`).
+    func wait(what: String) throws {
+        guard let pending = fence else { return }
+        fence = nil
+        try device.wait(pending, what: what)
+        lastDeviceSeconds = Double(DispatchTime.now().uptimeNanoseconds - submittedAt) / 1e9
+        lastDeviceInterval = nil
         if let timestamps {
             var ticks: [UInt64] = [0, 0]
             let flags = VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue
@@ -169,7 +191,10 @@ final class CommandRecorder {
                 let bits = device.physical.timestampValidBits
                 let mask: UInt64 = bits >= 64 ? .max : (1 << UInt64(bits)) - 1
                 let elapsed = (ticks[1] &- ticks[0]) & mask
-                lastDeviceSeconds = Double(elapsed) * Double(device.physical.properties.limits.timestampPeriod) / 1e9
+                let period = Double(device.physical.properties.limits.timestampPeriod)
+                lastDeviceSeconds = Double(elapsed) * period / 1e9
+                let start = Double(ticks[0] & mask) * period / 1e9
+                lastDeviceInterval = (start, start + lastDeviceSeconds)
             }
         }
     }
