@@ -92,6 +92,27 @@ final class GPUTileRetryTests: XCTestCase {
         XCTAssertEqual(next.toArray(), unfaulted.toArray())
     }
 
+    /// The same on a shipped model at the catalogue's context (realesr-animevideov3 ×2, 20 pixels) on a real photo
+    /// crop: 56×40 in one tile, then retried in four 28×20 tiles (their inputs differ along x: 0..<48 and 8..<56); bit
+    /// for bit the same.
+    func testAShippedModelRetriedWithSmallerTilesIsTheUnfaultedFrame() throws {
+        let device = try S.deviceIndex()
+        let stem = GPUModelTests.models.appendingPathComponent("realesr-animevideov3/realesr-animevideov3-x2")
+        let net = try Net(paramURL: stem.appendingPathExtension("param"), weightsURL: stem.appendingPathExtension("bin"),
+                          options: EngineOptions(threads: 2))
+        let gpu = try GPUNet(net: net, device: device)
+        let image = try GPUModelTests.crop(width: 56, height: 40)
+        func upscaler(_ runner: InferenceRunner) throws -> TiledUpscaler {
+            try TiledUpscaler(net: runner, inputName: net.inputNames[0], outputName: net.definitions.last!.tops[0], scale: 2,
+                              border: .samePadding(context: 20))
+        }
+        let unfaulted = try upscaler(gpu).upscale(image, tileSize: 56)
+        let small = SmallDevice(gpu, pixels: 56 * 40 - 1, times: 1)
+        let retried = try upscaler(small).upscale(image, tileSize: 56)
+        XCTAssertEqual(small.refused, [56 * 40])
+        XCTAssertEqual(retried.toArray(), unfaulted.toArray(), "bit for bit across the cores meeting at x = 28 and y = 20")
+    }
+
     /// A device that holds no tile at all: 64, then 32, then 16-pixel tiles fail, and the error reaches the caller with
     /// a line that says the smallest tile failed too (a worker then goes on with the CPU engine).
     func testTheSmallestTileFailingReachesTheCaller() throws {
