@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import Inference
 import Logging
 import Transport
 import Media
@@ -129,6 +130,10 @@ struct RestoreCommand: ParsableCommand {
                                valueName: "device"))
     var device: DeviceRequest = .auto
 
+    @Option(help: ArgumentHelp("How a GPU of the local workers (or --in-process) stores the models' intermediate results: fp32 (the CPU engine's results within 1e-3), or fp16 (half the GPU memory and traffic; at least 45 dB from fp32). Ignored on the CPU engine; remote workers choose their own.",
+                               valueName: "precision"))
+    var precision: GPUPrecision = .fp32
+
     @Option(help: "Job directory for the plan, segment files and journal (default: OUTPUT.lumiere-job).")
     var jobDir: String?
 
@@ -256,6 +261,7 @@ struct RestoreCommand: ParsableCommand {
                 options.workersEncode = workersEncode
                 options.inProcess = inProcess
                 options.device = device
+                options.precision = precision
                 options.maxSegmentSeconds = segmentSeconds
                 guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
                 options.overlapFrames = overlap

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import Logging
 import Media
 import Planning
@@ -42,6 +43,12 @@ public struct FarmOptions: Sendable {
     /// Where the local workers, or this process with `inProcess`, run the models (`--device`). Not part of the recipe:
     /// the results are the same up to float rounding, and a resumed job may use another device.
     public var device = DeviceRequest.auto
+    /// How a GPU of the local workers (or this process) stores the blobs (`--precision`). Not part of the recipe, like
+    /// `device`: it is a property of the worker's hardware (fp16 pays only where the device's fp16 path is fast), and
+    /// its frames are at least 45 dB from fp32's (70–77 dB on real frames in GPUPrecisionTests, 55.6 dB on
+    /// DeviceChoiceTests' synthetic frame; invisible), so a farm of fp16, fp32 and CPU workers makes one film and a
+    /// resumed job keeps its finished segments. Remote workers choose their own.
+    public var precision = GPUPrecision.fp32
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -397,7 +404,8 @@ public final class FarmRestorePipeline {
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
         let (engine, note) = try options.device.resolve()
         if let note { logger.notice("\(note)") }
-        let selection = DeviceSelection(engine) { [logger, warn] message, fault in
+        if let note = options.precision.note(for: engine) { logger.notice("\(note)") }
+        let selection = DeviceSelection(engine, precision: options.precision) { [logger, warn] message, fault in
             if fault { warn(message) } else { logger.notice("\(message)") }
         }
         // The renderer (models loaded once, at the first segment) for the selection's device; made again after a GPU
@@ -405,7 +413,8 @@ public final class FarmRestorePipeline {
         var loaded: (device: ComputeDevice, renderer: SegmentRenderer)?
         func renderer(_ device: ComputeDevice) throws -> SegmentRenderer {
             if let loaded, loaded.device == device { return loaded.renderer }
-            let made = try SegmentRenderer(recipe: recipe, threads: threads, device: device)
+            let made = try SegmentRenderer(recipe: recipe, threads: threads, device: device, precision: selection.precision,
+                                           note: selection.note)
             made.deviceNotes.forEach(selection.note)
             loaded = (device, made)
             return made
@@ -480,7 +489,7 @@ public final class FarmRestorePipeline {
         let workers = LocalWorkers()
         defer { workers.stop() }
         if workerCount > 0 {
-            try workers.start(count: workerCount, threads: threads, device: options.device, endpoint: bound,
+            try workers.start(count: workerCount, threads: threads, device: options.device, precision: options.precision, endpoint: bound,
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
