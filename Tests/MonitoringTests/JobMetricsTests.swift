@@ -109,7 +109,10 @@ final class JobMetricsTests: XCTestCase {
         }
         // By the encode the farm's series show the finished farm, and the job directory holds its results.
         let last = M.parsePrometheus(seen.last!.text)
-        XCTAssertEqual(M.value(last, "lumiere_frames_processed_total"), 50, seen.last!.text)
+        // Every segment's output frames, overlaps included (so more than the film's 50).
+        let total = try XCTUnwrap(M.value(last, "lumiere_job_frames"), seen.last!.text)
+        XCTAssertGreaterThanOrEqual(total, 50)
+        XCTAssertEqual(M.value(last, "lumiere_frames_processed_total"), total, seen.last!.text)
         XCTAssertGreaterThan(M.value(last, "lumiere_job_dir_bytes", ["job_id": "job"]) ?? 0, 0)
         XCTAssertNotNil(M.value(last, "lumiere_worker_state", ["state": "idle"]), "the local worker, by state: \(seen.last!.text)")
     }

@@ -7,7 +7,8 @@ import XCTest
 /// rules' unit tests make every alert fire, the dashboard and the rules name only series the coordinator exports, and
 /// a real Prometheus scrapes a real running `restore` and answers a query through its HTTP API.
 final class MonitoringConfigTests: XCTestCase {
-    private static let folder = Fixtures.repositoryRoot.appendingPathComponent("cluster/monitoring")
+    private static let repositoryRoot = Fixtures.repositoryRoot
+    private static let folder = repositoryRoot.appendingPathComponent("cluster/monitoring")
     private static func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
 
     /// Debian's `prometheus` package (scripts/setup.sh installs it): missing, the test skips here and fails in CI.
@@ -167,7 +168,7 @@ final class MonitoringConfigTests: XCTestCase {
     static func exportedNames() -> Set<String> {
         var snapshot = LiveViewTests.sampleSnapshot()
         snapshot.workers[1].state = .gone
-        let job = JobInfo(id: "j", film: "f", output: "o", model: "m", device: "cpu", phase: "farm", directory: NSTemporaryDirectory())
+        let job = JobInfo(id: "j", film: "f", output: "o", model: "m", device: "cpu", phase: "farm", directory: repositoryRoot.appendingPathComponent("cluster").path)
         let text = FarmMetrics(jobs: { JobList(running: [job]) }).render(snapshot)
         return Set(text.split(separator: "\n").compactMap { line in
             line.hasPrefix("# TYPE ") ? line.split(separator: " ").dropFirst(2).first.map(String.init) : nil
