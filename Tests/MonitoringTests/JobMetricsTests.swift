@@ -44,6 +44,19 @@ final class JobMetricsTests: XCTestCase {
         XCTAssertEqual(M.value(m, "lumiere_phase", ["job_id": "a", "phase": "farm"]), 1)
         XCTAssertEqual(M.value(m, "lumiere_phase", ["job_id": "a", "phase": "analysis"]), 0)
         XCTAssertEqual(JobInfo.phases.compactMap { M.value(m, "lumiere_phase", ["job_id": "a", "phase": $0]) }.reduce(0, +), 1)
+
+        // A job that leaves the list (a service's job done or cancelled) leaves no series; the others stay.
+        list.value.queued.removeFirst()
+        let text = metrics.render(.idle)
+        m = M.parsePrometheus(text)
+        XCTAssertEqual(M.value(m, "lumiere_jobs", ["state": "queued"]), 1)
+        XCTAssertFalse(text.contains("job_id=\"b\""), text)
+        XCTAssertEqual(M.value(m, "lumiere_phase", ["job_id": "c", "phase": "starting"]), 1)
+        XCTAssertEqual(M.value(m, "lumiere_phase", ["job_id": "a", "phase": "farm"]), 1)
+        list.value = JobList()
+        m = M.parsePrometheus(metrics.render(.idle))
+        XCTAssertNil(M.value(m, "lumiere_job_info"))
+        XCTAssertEqual(M.value(m, "lumiere_jobs", ["state": "running"]), 0)
     }
 
     /// Each worker's state as one series per state (1 for the current), labelled with its device: the dashboard's

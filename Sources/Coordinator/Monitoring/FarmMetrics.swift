@@ -18,6 +18,8 @@ public final class FarmMetrics: @unchecked Sendable {
     private let jobs: (@Sendable () -> JobList)?
     private let lock = NSLock()
     private var exported: [String: Double] = [:]
+    /// The per-job series of the last rendering, by key: those of a job no longer listed are removed.
+    private var jobSeries: [String: (name: String, dimensions: [(String, String)])] = [:]
 
     public init(jobs: (@Sendable () -> JobList)? = nil) {
         factory = PrometheusMetricsFactory(registry: registry)
@@ -38,15 +40,25 @@ public final class FarmMetrics: @unchecked Sendable {
     private func update(_ list: JobList, disks: [DiskUsage?]) {
         gauge("lumiere_jobs", Double(list.running.count), [("state", "running")])
         gauge("lumiere_jobs", Double(list.queued.count), [("state", "queued")])
+        var current: [String: (name: String, dimensions: [(String, String)])] = [:]
+        func jobGauge(_ name: String, _ value: Double, _ dimensions: [(String, String)]) {
+            gauge(name, value, dimensions)
+            current[name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()] = (name, dimensions)
+        }
         for (job, disk) in zip(list.running + list.queued, disks) {
             let id = ("job_id", job.id)
-            gauge("lumiere_job_info", 1, [id, ("film", job.film), ("output", job.output), ("model", job.model), ("device", job.device)])
-            for phase in JobInfo.phases { gauge("lumiere_phase", job.phase == phase ? 1 : 0, [id, ("phase", phase)]) }
+            jobGauge("lumiere_job_info", 1, [id, ("film", job.film), ("output", job.output), ("model", job.model), ("device", job.device)])
+            for phase in JobInfo.phases { jobGauge("lumiere_phase", job.phase == phase ? 1 : 0, [id, ("phase", phase)]) }
             if let disk {
-                gauge("lumiere_job_dir_bytes", Double(disk.bytes), [id])
-                gauge("lumiere_job_dir_free_bytes", Double(disk.freeBytes), [id])
+                jobGauge("lumiere_job_dir_bytes", Double(disk.bytes), [id])
+                jobGauge("lumiere_job_dir_free_bytes", Double(disk.freeBytes), [id])
             }
         }
+        // A job that left the list (finished, cancelled, or its directory gone) leaves no series behind.
+        for (key, series) in jobSeries where current[key] == nil {
+            Gauge(label: series.name, dimensions: series.dimensions, factory: factory).destroy()
+        }
+        jobSeries = current
     }
 
     private func update(_ s: FarmSnapshot) {
