@@ -20,8 +20,9 @@ struct RestoreCommand: ParsableCommand {
         when the container allows (otherwise audio is re-encoded to AAC, with a warning). \
         The file appears at OUTPUT only when it is complete. An OUTPUT that exists already is refused before any work \
         (exit status 64) unless --overwrite is given; it is then replaced in one step when the new one is complete, \
-        never removed first. Frames of an image sequence are never overwritten. Ctrl-C (or SIGTERM) stops cleanly in any phase with \
-        exit status 130, a second Ctrl-C at once; the same command resumes. Lumière deletes only what it wrote \
+        never removed first. Frames of an image sequence are never overwritten. Ctrl-C stops cleanly in any phase with \
+        exit status 130, SIGTERM (a scheduler's stop) with 143, a second one at once; the same command resumes: a scheduler may \
+        retry on 130 and 143, never on 1 (an error) or 64 (the command line). Lumière deletes only what it wrote \
         (docs/reliability.md, "Your files are safe").
 
         Examples:
@@ -176,7 +177,9 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         logFormat.bootstrap()
-        try failing {
+        // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably (exit 130, or 143 for SIGTERM), the second at once.
+        let stop = StopSignal()
+        try failing(stop: stop) {
             if let modelsDir {
                 // Every model this process and its local workers load comes from here.
                 ModelLocator.commandLineDirectory = modelsDir
@@ -242,8 +245,6 @@ struct RestoreCommand: ParsableCommand {
                 settings.trim = try RestoreCommand.trim(start: start, duration: duration, frames: frames, source: settings.source)
             }
             let summary: RestorePipeline.Summary
-            // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably, the second at once (exit 130).
-            let stop = StopSignal()
             stop.install()
             defer { stop.uninstall() }
             do {

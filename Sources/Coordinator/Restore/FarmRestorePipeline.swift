@@ -71,6 +71,10 @@ public final class FarmRestorePipeline {
     private var eta: JobETA?
     /// The container's frame count in output frames (nil: unknown), the farm phase's progress total.
     private var estimatedOutputFrames: Int64?
+    /// The job's HTTP endpoint while `run` runs (`--metrics-port`); the farm phase attaches its monitor to it.
+    private var endpoint: JobEndpoint?
+    /// The port `/metrics` is served on while `run` runs (nil: no `--metrics-port`, or not running).
+    public var metricsPort: UInt16? { endpoint?.port }
     /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
 
@@ -89,6 +93,10 @@ public final class FarmRestorePipeline {
         let outputURL = target.url
         try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
+        let jobDirectory = (options.jobDirectory.map { URL(fileURLWithPath: $0) } ?? target.defaultJobDirectory).standardizedFileURL
+        // /metrics for the whole job (issue 18 item 3): from here to the end, whatever the phase.
+        let served = try startEndpoint(jobDirectory: jobDirectory)
+        defer { served?.stop(); endpoint = nil }
         // A GPU asked for by name must exist here (the local workers run here): said now, not by each worker at its start.
         if options.device != .auto, options.device != .cpu, options.inProcess || options.localWorkers != 0 { _ = try options.device.resolve() }
 
@@ -124,7 +132,6 @@ public final class FarmRestorePipeline {
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
 
         // The job directory: never one whose clean-up could touch the user's files (docs/reliability.md).
-        let jobDirectory = (options.jobDirectory.map { URL(fileURLWithPath: $0) } ?? target.defaultJobDirectory).standardizedFileURL
         try JobLocation.check(jobDirectory, input: settings.input, output: outputURL)
         let job = try JobDirectory(url: jobDirectory)
         try job.removeStalePartialOutputs()
@@ -164,6 +171,21 @@ public final class FarmRestorePipeline {
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Starts the job's HTTP endpoint when `--metrics-port` asks for one: this job, running, in the phase `stop` last began.
+    private func startEndpoint(jobDirectory: URL) throws -> JobEndpoint? {
+        guard let port = options.monitoring.metricsPort else { return nil }
+        let job = JobInfo(id: jobDirectory.lastPathComponent, film: settings.input, output: settings.output, model: settings.processor,
+                          device: options.inProcess || options.localWorkers != 0 ? options.device.description : "remote workers",
+                          directory: jobDirectory.path)
+        let stop = self.stop
+        endpoint = try JobEndpoint(options: options.monitoring, port: port, jobs: {
+            var running = job
+            running.phase = stop.phase ?? "starting"
+            return JobList(running: [running])
+        })
+        return endpoint
     }
 
     /// The input changed since its shot list was made (found while decoding it again).
@@ -496,7 +518,7 @@ public final class FarmRestorePipeline {
         let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
         if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
-        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring)
+        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, endpoint: self.endpoint)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }
