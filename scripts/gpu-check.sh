@@ -99,15 +99,16 @@ for precision in fp32 fp16; do
         rc=${PIPESTATUS[0]}
         case $rc in 0) ;; 3) [ $status = 1 ] || status=3 ;; *) echo "gpu-check: $c $precision exited $rc"; status=1 ;; esac
         row=$(grep "^| $c |" "$W/case.txt")
-        rows+=("${row:-| $c | — | ${sizes[$c]} | gpu:$gpu | $precision | failed (exit $rc), see the log | | | |}")
+        rows+=("${row:-| $c | — | ${sizes[$c]} | gpu:$gpu | $precision | failed (exit $rc), see the log | | | | |}")
     done
 done
 
 echo
 echo "## GPU check, $(date -u +%F\ %H:%MZ), $(grep -m1 '^  gpu:'"$gpu " "$W/ncnn-devices.txt" | sed 's/^  //'), best of $runs after a warm-up, ${SECONDS} s in all"
 echo
-HEADER="| case | model | input | device | precision | ours s/frame | ncnn-vulkan s/frame | ratio ncnn-vulkan/ours | ours vs ncnn max abs diff |"
-printf '%s\n|---|---|---|---|---|---|---|---|---|\n' "$HEADER"
+HEADER="| case | model | input | device | precision | ours s/frame | ncnn-vulkan s/frame | ratio ncnn-vulkan/ours | ours vs ncnn max abs diff | ours GPU busy |"
+SEPARATOR="|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n%s\n' "$HEADER" "$SEPARATOR"
 printf '%s\n' "${rows[@]}"
 echo
 ours=$(grep '| ours gpu' "$W/check.txt"); peer=$(grep '| ncnn-vulkan' "$W/check.txt")
@@ -116,6 +117,6 @@ echo "--check at $check, our GPU engine vs our CPU engine: $(grep -c '| ok |' <<
      "$(grep -c 'differs' <<<"$peer") differ"
 if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
     cp "$LOG" "$OUT/gpu-check.log"
-    { printf '%s\n|---|---|---|---|---|---|---|---|---|\n' "$HEADER"; printf '%s\n' "${rows[@]}"; } > "$OUT/gpu-check-table.md"
+    { printf '%s\n%s\n' "$HEADER" "$SEPARATOR"; printf '%s\n' "${rows[@]}"; } > "$OUT/gpu-check-table.md"
 fi
 exit $status

@@ -59,9 +59,10 @@ func blobNames(_ param: URL, rife: Bool) throws -> (input: String, output: Strin
 func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision, size: (Int, Int)?, runs: Int, threads: Int,
                      models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
     let peerName = device == .cpu ? "ncnn-cpu" : "ncnn-vulkan"
-    print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | model | input | device | precision | ours s/frame | \(peerName) s/frame | ratio \(peerName)/ours | ours vs ncnn max abs diff | ours GPU busy |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     var allRan = true
+    var overlapLines: [String] = []
     for c in deviceCases where cases.contains(c.name) {
         guard let g = graph(c.graph) else { continue }
         let (w, h) = size ?? c.size
@@ -72,10 +73,26 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
         // ncnn's RIFE warps run in numpy on the CPU: the ratio uses its time without them (a free warp).
         let peerSeconds = g.isRIFE ? peer.bestWithoutWarps : peer.best
         let peerCell = g.isRIFE ? String(format: "%.4f (%.4f with numpy warps)", peerSeconds, peer.best) : String(format: "%.4f", peerSeconds)
-        var oursCell = "—", ratioCell = "—", diffCell = "—"
+        var oursCell = "—", ratioCell = "—", diffCell = "—", busyCell = "—"
         do {
             let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
-            let (best, out) = try bestOf(runs) { try engine.run(inputs: inputs, outputs: [names.output])[names.output] }
+            // GPU busy: the device's share of the timed runs' wall time (each run's own device seconds, GPUNet), the
+            // warm-up left out (it builds the pipelines).
+            var calls = 0, wall = 0.0, busy = 0.0
+            let (best, out) = try bestOf(runs) { () -> Tensor? in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let result = try engine.run(inputs: inputs, outputs: [names.output])[names.output]
+                calls += 1
+                if calls > 1, let gpu = engine as? GPUNet {
+                    wall += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    busy += gpu.lastRunDeviceSeconds
+                }
+                return result
+            }
+            if let gpu = engine as? GPUNet, wall > 0 {
+                busyCell = String(format: "%.1f %% (%@)", 100 * busy / wall, gpu.deviceTimeFromTimestamps ? "timestamps" : "fences")
+                overlapLines.append(try overlapLine(c.name, gpu, inputs: inputs, output: names.output, frames: max(2, runs), reference: out))
+            }
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
             if let o = out, let p = peer.output, let d = compare(o, p) { diffCell = String(format: "%.2e", d.maxAbs) }
@@ -84,9 +101,36 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             allRan = false
         }
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
-        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) |")
+        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) | \(busyCell) |")
+    }
+    if !overlapLines.isEmpty {
+        print("")
+        overlapLines.forEach { print($0) }
     }
     return allRan ? 0 : 3  // 3: the peer ran, ours could not
+}
+
+/// The same `frames` runs one after another (`run`: the device idles while the host records a run and copies its
+/// inputs in and outputs out) and with two in flight (`GPUNet.runOverlapped`: the host does that for the next run
+/// while the device computes): seconds per frame and GPU busy share of each; every overlapped output must equal the
+/// sequential one, bit for bit.
+func overlapLine(_ name: String, _ gpu: GPUNet, inputs: [String: Tensor], output: String, frames: Int, reference: Tensor?) throws -> String {
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    var t0 = now(), busy = 0.0
+    for _ in 0..<frames {
+        _ = try gpu.run(inputs: inputs, outputs: [output])
+        busy += gpu.lastRunDeviceSeconds
+    }
+    let sequential = now() - t0, sequentialBusy = busy
+    var identical = true
+    t0 = now()
+    try gpu.runOverlapped(count: frames, inputs: { _ in inputs }, outputs: [output]) { _, result in
+        if let r = reference, let o = result[output] { identical = identical && r.toArray() == o.toArray() }
+    }
+    let overlapped = now() - t0
+    return String(format: "%@: %d frames one at a time %.4f s/frame (GPU busy %.1f %%), two in flight %.4f s/frame (GPU busy %.1f %%), %@",
+                  name, frames, sequential / Double(frames), 100 * sequentialBusy / sequential, overlapped / Double(frames),
+                  100 * gpu.lastRunDeviceSeconds / overlapped, identical ? "same outputs" : "OUTPUTS DIFFER")
 }
 
 /// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and

@@ -61,6 +61,41 @@ int cvk_has_device_extension(const CVKTable *table, VkPhysicalDevice device, con
     return r < 0 ? (int)r : found;
 }
 
+// VkCooperativeMatrixPropertiesKHR as the Vulkan registry defines it (header 1.3.255 and later), for older headers.
+typedef struct {
+    VkStructureType sType;
+    void *pNext;
+    uint32_t MSize, NSize, KSize;
+    int32_t AType, BType, CType, ResultType;
+    VkBool32 saturatingAccumulation;
+    int32_t scope;
+} cvk_cooperative_matrix_properties;
+typedef VkResult(VKAPI_PTR *cvk_get_cooperative_matrix_properties)(VkPhysicalDevice, uint32_t *, cvk_cooperative_matrix_properties *);
+#define CVK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR ((VkStructureType)1000506001)
+
+int cvk_cooperative_matrix_shapes(const CVKTable *table, VkInstance instance, VkPhysicalDevice device,
+                                  CVKCooperativeMatrixShape *shapes, int capacity) {
+    cvk_get_cooperative_matrix_properties get = (cvk_get_cooperative_matrix_properties)table->vkGetInstanceProcAddr(
+        instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+    if (!get) return 0;
+    uint32_t count = 0;
+    VkResult r = get(device, &count, NULL);
+    if (r < 0) return (int)r;
+    if (count == 0) return 0;
+    if (count > 4096) count = 4096;  // a driver's answer, bounded before it sizes an allocation
+    cvk_cooperative_matrix_properties *list = calloc(count, sizeof *list);
+    if (!list) return (int)VK_ERROR_OUT_OF_HOST_MEMORY;
+    for (uint32_t i = 0; i < count; i++) list[i].sType = CVK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR;
+    r = get(device, &count, list);  // VK_INCOMPLETE (positive) keeps the first `count`
+    if (r < 0) { free(list); return (int)r; }
+    for (uint32_t i = 0; i < count && (int)i < capacity; i++) {
+        shapes[i] = (CVKCooperativeMatrixShape){list[i].MSize, list[i].NSize, list[i].KSize,
+                                                list[i].AType, list[i].BType, list[i].CType, list[i].ResultType};
+    }
+    free(list);
+    return (int)count;
+}
+
 void cvk_fp16_features(const CVKTable *table, VkPhysicalDevice device, int *shader_float16, int *storage_buffer16) {
     VkPhysicalDevice16BitStorageFeatures storage = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDeviceShaderFloat16Int8Features arithmetic = {

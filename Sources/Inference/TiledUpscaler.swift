@@ -26,6 +26,13 @@ public final class TiledUpscaler {
     /// Refuse a tile whose output is not exactly `scale` × its input (models not from the catalogue, whose scale
     /// was measured by a probe run); otherwise a larger output is cropped to the core.
     public let exactOutputSize: Bool
+    /// The tile side this upscaler fell back to after the device ran out of memory (nil until it does): later frames
+    /// start from it rather than fail again at the larger size.
+    public private(set) var reducedTileSize: Int?
+    /// Gets a line for the log each time a frame is retried with smaller tiles, and when the smallest tile fails too.
+    public var note: (String) -> Void = { _ in }
+    /// The smallest tile side: `upscale` never tiles finer, and a retry after running out of device memory stops here.
+    public static let minimumTileSize = 16
 
     public init(net: InferenceRunner, inputName: String, outputName: String, scale: Int, border: Border, clampOutput: Bool = true,
                 exactOutputSize: Bool = false) throws {
@@ -57,7 +64,6 @@ public final class TiledUpscaler {
         guard image.width <= 1 << 15, image.height <= 1 << 15 else {
             throw InferenceError.invalidInput("frame \(image.width)x\(image.height) exceeds 32768 pixels per side")
         }
-        let tile = max(16, tileSize ?? Int.max)
         let w = image.width, h = image.height
         let source: Tensor
         let pad: Int
@@ -71,11 +77,32 @@ public final class TiledUpscaler {
             throw InferenceError.invalidInput("output buffer holds \(output.count) values, need \(image.channels * h * scale * w * scale)")
         }
         let out = OutputFrame(storage: base, channels: image.channels, height: h * scale, width: w * scale)
-        // Equal tiles no larger than `tile` (a 640-wide frame with 512 tiles gets two of 320).
-        let rows = TiledUpscaler.split(h, maxTile: tile), cols = TiledUpscaler.split(w, maxTile: tile)
-        for (y0, y1) in rows {
-            for (x0, x1) in cols {
-                try runTile(source, out, x0: x0, y0: y0, x1: x1, y1: y1, pad: pad, frameW: w, frameH: h)
+        // Out of device memory in the middle of a frame (a GPU's blobs grow with the tile): free the cached buffers,
+        // halve the tile and run the whole frame again, down to `minimumTileSize`; only then does the error reach the
+        // caller (a worker then goes on with the CPU engine, `DeviceSelection`). Each core pixel is computed from the
+        // same input pixels whatever the tiling when the context covers the receptive field, so the retried frame is
+        // the unfaulted one up to float rounding (GPUTileRetryTests measures it: bit for bit on lavapipe).
+        var tile = min(max(TiledUpscaler.minimumTileSize, tileSize ?? Int.max), reducedTileSize ?? Int.max)
+        while true {
+            do {
+                // Equal tiles no larger than `tile` (a 640-wide frame with 512 tiles gets two of 320).
+                for (y0, y1) in TiledUpscaler.split(h, maxTile: tile) {
+                    for (x0, x1) in TiledUpscaler.split(w, maxTile: tile) {
+                        try runTile(source, out, x0: x0, y0: y0, x1: x1, y1: y1, pad: pad, frameW: w, frameH: h)
+                    }
+                }
+                break
+            } catch let error as GPUError {
+                guard case .outOfDeviceMemory = error else { throw error }
+                let side = min(tile, max(w, h)), smaller = side / 2
+                guard smaller >= TiledUpscaler.minimumTileSize else {
+                    note("out of GPU memory even with \(side)-pixel tiles, the smallest tried: giving up the GPU (\(error))")
+                    throw error
+                }
+                (net as? GPUNet)?.releaseCachedBuffers()
+                note("out of GPU memory with \(side)-pixel tiles: retrying the frame on the GPU with \(smaller)-pixel tiles (\(error))")
+                tile = smaller
+                reducedTileSize = smaller
             }
         }
         if clampOutput {

@@ -83,6 +83,14 @@ public enum DeviceRequest: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension GPUPrecision {
+    /// The note for the log when `--precision` names fp16 and the models run on the CPU engine, or nil.
+    public func note(for engine: ComputeDevice) -> String? {
+        guard self != .fp32, !engine.isGPU else { return nil }
+        return "--precision \(rawValue) is ignored on the CPU engine, which computes in fp32"
+    }
+}
+
 /// A `--device` that cannot be honoured on this machine.
 public enum DeviceError: Error, CustomStringConvertible, Equatable {
     case noSuchDevice(requested: Int, available: [ComputeDeviceInfo])
@@ -118,15 +126,21 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
 
     public var isGPU: Bool { if case .gpu = self { return true } else { return false } }
 
-    /// What runs `net` (the model `model`) here: `net` itself on the CPU, a `GPUNet` (weights uploaded now) on a
-    /// Vulkan device — or `net` with a `fallback` line for the log when the GPU backend lacks one of its layers (a layer
-    /// type without a shader yet): not a fault, the results are the same. Other `GPUError`s are thrown.
-    public func runner(for net: Net, model: String) throws -> (runner: InferenceRunner, device: ComputeDevice, fallback: String?) {
+    /// What runs `net` (the model `model`) here: `net` itself on the CPU (which computes in fp32 whatever `precision`
+    /// says), a `GPUNet` (weights uploaded now) storing its blobs in `precision` on a Vulkan device — or, with a
+    /// `fallback` line for the log: fp32 blobs when the device has no 16-bit storage for fp16 ones, `net` when the GPU
+    /// backend lacks one of its layers (a layer type without a shader yet). Not faults: the results are the same (up to
+    /// fp16's rounding). Other `GPUError`s are thrown.
+    public func runner(for net: Net, model: String, precision: GPUPrecision = .fp32)
+        throws -> (runner: InferenceRunner, device: ComputeDevice, fallback: String?) {
         switch self {
         case .cpu: return (net, .cpu, nil)
         case .gpu(let d):
             do {
-                return (try GPUNet(net: net, device: d.index), self, nil)
+                return (try GPUNet(net: net, device: d.index, precision: precision), self, nil)
+            } catch GPUError.unsupported(let why) where precision != .fp32 && !d.fp16 {
+                let fp32 = try runner(for: net, model: model, precision: .fp32)
+                return (fp32.runner, fp32.device, fp32.fallback ?? "\(model) runs in fp32 on \(self), not \(precision): \(why)")
             } catch GPUError.unsupported(let why) {
                 return (net, .cpu, "\(model) runs on the CPU engine, not \(self): the GPU backend cannot run it yet (\(why))")
             }
@@ -173,14 +187,18 @@ public enum GPUTileSize {
 public final class DeviceSelection: @unchecked Sendable {
     /// What `--device` resolved to at start-up (what the worker registers with).
     public let initial: ComputeDevice
+    /// `--precision`: how a GPU stores the blobs (the CPU engine computes in fp32 whatever this says).
+    public let precision: GPUPrecision
     private let lock = NSLock()
     private var device: ComputeDevice
     private var said = Set<String>()
     private let log: @Sendable (_ message: String, _ fault: Bool) -> Void
 
     /// `log` gets each note once (a fallback said for every segment would drown the log); `fault` marks a GPU fault.
-    public init(_ device: ComputeDevice, log: @escaping @Sendable (_ message: String, _ fault: Bool) -> Void = { _, _ in }) {
+    public init(_ device: ComputeDevice, precision: GPUPrecision = .fp32,
+                log: @escaping @Sendable (_ message: String, _ fault: Bool) -> Void = { _, _ in }) {
         initial = device
+        self.precision = precision
         self.device = device
         self.log = log
     }

@@ -1,3 +1,4 @@
+import Inference
 import Shared
 
 /// Builds the frame filter a recipe names: classical Lanczos, one of the super-resolution models of the catalogue,
@@ -26,7 +27,7 @@ public enum FilterFactory {
 
     /// `device`: where a catalogue model runs (the tile side then comes from the device when the recipe leaves it open).
     /// The user's own models run on the CPU engine.
-    public static func make(_ recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu) throws -> FrameFilter {
+    public static func make(_ recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu, precision: GPUPrecision = .fp32) throws -> FrameFilter {
         if recipe.processor == "lanczos" { return LanczosScaler(target: recipe.contentSize) }
         if OwnModel.isPath(recipe.processor) {
             // The user's own model: run only if the files at that path are the ones the coordinator hashed.
@@ -45,6 +46,6 @@ public enum FilterFactory {
         }
         return try NeuralUpscaler(modelName: model.rawValue, scale: recipe.modelScale ?? model.supportedScales.max()!,
                                   noise: recipe.noise, threads: max(1, threads), tileSize: recipe.tileSize,
-                                  device: device)
+                                  device: device, precision: precision)
     }
 }

@@ -67,6 +67,12 @@ public final class NeuralUpscaler: FrameFilter {
     /// Why a GPU was asked for and the CPU engine runs the model instead (a line for the log), or nil.
     public let fallback: String?
     public var name: String { model.rawValue }
+    /// Gets a line for the log when a frame is retried with smaller tiles after the GPU ran out of memory
+    /// (`TiledUpscaler.note`).
+    public var note: (String) -> Void {
+        get { runner.note }
+        set { runner.note = newValue }
+    }
     private let runner: TiledUpscaler
 
     /// - Parameters:
@@ -77,9 +83,10 @@ public final class NeuralUpscaler: FrameFilter {
     ///     (`ComputeDevice.defaultTileSize`).
     ///   - device: the CPU engine, or a Vulkan device (`GPUNet`); a model with a layer the GPU backend lacks runs on the
     ///     CPU engine (`fallback` says so), other `GPUError`s are thrown.
+    ///   - precision: the GPU's blob storage (`GPUPrecision`); the CPU engine computes in fp32.
     ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
     public init(modelName: String, scale: Int, noise: Int? = nil, threads: Int = 1, tileSize: Int? = 512,
-                device: ComputeDevice = .cpu, modelsDirectory: URL? = nil) throws {
+                device: ComputeDevice = .cpu, precision: GPUPrecision = .fp32, modelsDirectory: URL? = nil) throws {
         guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
         guard model.supportedScales.contains(scale) else {
             throw ConfigurationError.unsupportedScale(model: modelName, scale: scale, supported: model.supportedScales)
@@ -109,7 +116,7 @@ public final class NeuralUpscaler: FrameFilter {
         guard let input = net.inputNames.first, let output = net.definitions.last?.tops.first else {
             throw ConfigurationError.invalidSetting("model \(stem) has no input or output blob")
         }
-        let engine = try device.runner(for: net, model: model.rawValue)
+        let engine = try device.runner(for: net, model: model.rawValue, precision: precision)
         self.device = engine.device
         self.fallback = engine.fallback
         self.tileSize = tileSize ?? engine.device.defaultTileSize

@@ -62,8 +62,10 @@ public final class RIFEInterpolator: FrameInterpolator {
     ///   - modelName: "rife-v4.0" or "rife-v4.25".
     ///   - threads: engine threads (1...256).
     ///   - device: the CPU engine or a Vulkan device; a model the GPU backend cannot run yet falls back to the CPU engine.
+    ///   - precision: the GPU's blob storage (`GPUPrecision`); the CPU engine computes in fp32.
     ///   - modelsDirectory: default `ModelLocator.modelsDirectory()`.
-    public init(modelName: String, threads: Int = 1, device: ComputeDevice = .cpu, modelsDirectory: URL? = nil) throws {
+    public init(modelName: String, threads: Int = 1, device: ComputeDevice = .cpu, precision: GPUPrecision = .fp32,
+                modelsDirectory: URL? = nil) throws {
         guard let model = Model(rawValue: modelName) else { throw ConfigurationError.unknownModel(modelName) }
         guard (1...256).contains(threads) else { throw ConfigurationError.invalidSetting("threads must be 1...256, got \(threads)") }
         self.model = model
@@ -72,7 +74,7 @@ public final class RIFEInterpolator: FrameInterpolator {
         let (param, bin) = try ModelLocator.graphFiles(model.entry, stem: model.entry.stem(), in: dir, missing: ConfigurationError.missingModelFile,
                                                       damaged: ConfigurationError.damagedModelFile)
         let cpu = try Net(paramURL: param, weightsURL: bin, options: EngineOptions(threads: threads), registry: .withRIFE)
-        (net, self.device, fallback) = try device.runner(for: cpu, model: model.rawValue)
+        (net, self.device, fallback) = try device.runner(for: cpu, model: model.rawValue, precision: precision)
     }
 
     /// The frame halfway (t = 0.5) or anywhere strictly between `first` (t → 0) and `second` (t → 1).

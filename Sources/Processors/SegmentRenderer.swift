@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import Media
 import Shared
 
@@ -18,12 +19,18 @@ public final class SegmentRenderer {
     public static let intermediatePixelFormat = "gbrp10le"
     private var resultFormat: String { recipe.resultPixelFormat ?? SegmentRenderer.intermediatePixelFormat }
 
-    /// `device`: where the models run (`threads` is for the CPU engine, decoding and encoding). A `GPUError` from a
-    /// device that cannot load the models, or later from `render`, is the caller's to handle (`DeviceSelection`).
-    public init(recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu) throws {
+    /// `device`: where the models run (`threads` is for the CPU engine, decoding and encoding), `precision` how a GPU
+    /// stores their blobs. A `GPUError` from a device that cannot load the models, or later from `render`, is the
+    /// caller's to handle (`DeviceSelection`). `note` gets the lines for the log said while rendering (a frame retried
+    /// with smaller tiles after the GPU ran out of memory).
+    public init(recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu, precision: GPUPrecision = .fp32,
+                note: @escaping (String) -> Void = { _ in }) throws {
         self.recipe = recipe
-        self.filter = try FilterFactory.make(recipe, threads: threads, device: device)
-        self.interpolator = try recipe.retime.map { try InterpolatorFactory.make($0.interpolator, threads: threads, device: device) }
+        self.filter = try FilterFactory.make(recipe, threads: threads, device: device, precision: precision)
+        self.interpolator = try recipe.retime.map {
+            try InterpolatorFactory.make($0.interpolator, threads: threads, device: device, precision: precision)
+        }
+        (filter as? NeuralUpscaler)?.note = note
     }
 
     /// Lines for the log about where the models run when that differs from the device asked for (a model with a layer

@@ -24,7 +24,8 @@ public struct MediaSegmentProcessor: SegmentProcessor {
         let output = job.workDirectory.appendingPathComponent("result.mkv")
         do {
             return try device.run { engine in
-                let renderer = try SegmentRenderer(recipe: recipe, threads: threads, device: engine)
+                let renderer = try SegmentRenderer(recipe: recipe, threads: threads, device: engine, precision: device.precision,
+                                                   note: device.note)
                 renderer.deviceNotes.forEach(device.note)
                 let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
                                                  context: job.work.context,

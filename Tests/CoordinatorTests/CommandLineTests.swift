@@ -63,6 +63,8 @@ final class CommandLineTests: XCTestCase {
             (["--log-level", "verbose"], "verbose", ["trace", "warning", "critical"]),
             (["--device", "cuda:0"], "cuda:0", ["auto", "cpu", "gpu", "gpu:N"]),
             (["--device", "gpu:-1"], "gpu:-1", ["auto", "cpu", "gpu", "gpu:N"]),
+            (["--precision", "fp8"], "fp8", ["fp32", "fp16"]),
+            (["--precision", "fp16Storage"], "fp16Storage", ["fp32", "fp16"]),
         ]
         for (args, bad, allowed) in cases {
             let result = try coordinator(restore + args, timeout: 30)
@@ -79,6 +81,9 @@ final class CommandLineTests: XCTestCase {
         let device = try Fixtures.runProduct("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--device", "gpu0"], in: dir, timeout: 30)
         XCTAssertEqual(device.status, 64, device.stderr)
         XCTAssertTrue(device.stderr.contains("'gpu0'") && device.stderr.contains("'gpu:N'"), device.stderr)
+        let precision = try Fixtures.runProduct("lumiere-worker", ["--connect", "tcp://127.0.0.1:9", "--precision", "half"], in: dir, timeout: 30)
+        XCTAssertEqual(precision.status, 64, precision.stderr)
+        XCTAssertTrue(precision.stderr.contains("'half'") && precision.stderr.contains("'fp32'") && precision.stderr.contains("'fp16'"), precision.stderr)
         XCTAssertEqual(Fixtures.tree(dir), [], "nothing written")
     }
 

@@ -119,4 +119,72 @@ final class DeviceCommandLineTests: XCTestCase {
                       inProcess.stderr)
         XCTAssertEqual(try frames("in-process.mkv"), try frames("cpu.mkv"))
     }
+
+    /// Out of GPU memory in the middle of a segment, `--in-process`: with LUMIERE_GPU_FAULT=alloc>160000:1 the first
+    /// allocation over 160 kB fails (a 64-channel fp32 blob of the 32x24 frame is 196 kB; every weight buffer is under
+    /// 150 kB), the frame is retried on the GPU with 16-pixel tiles, the log says so, there is no GPU fault, and the
+    /// film is the unfaulted GPU run's frame for frame. With alloc>160000 every such allocation fails: the smallest
+    /// tile fails too, the log says so, and only then does the CPU engine take over (the film is the CPU engine's).
+    func testOutOfGPUMemoryIsRetriedWithSmallerTilesBeforeTheCPU() throws {
+        try requireLavapipe()
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--status", "off",
+                    "--in-process", "--log-level", "info"]
+        let gpu = try run("lumiere-coordinator", base + ["-o", "gpu.mkv", "--device", "gpu:0"])
+        XCTAssertEqual(gpu.status, 0, gpu.stderr)
+        let retried = try run("lumiere-coordinator", base + ["-o", "retried.mkv", "--device", "gpu:0"],
+                              environment: ["LUMIERE_GPU_FAULT": "alloc>160000:1"])
+        XCTAssertEqual(retried.status, 0, retried.stderr)
+        XCTAssertTrue(retried.stderr.contains("out of GPU memory with 32-pixel tiles: retrying the frame on the GPU with 16-pixel tiles")
+                      && retried.stderr.contains("injected by LUMIERE_GPU_FAULT=alloc>160000:1"), retried.stderr)
+        XCTAssertFalse(retried.stderr.contains("GPU fault"), "the GPU kept the segment: \(retried.stderr)")
+        XCTAssertEqual(try frames("retried.mkv"), try frames("gpu.mkv"), "the retried frames are the unfaulted ones")
+
+        let cpu = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu"])
+        XCTAssertEqual(cpu.status, 0, cpu.stderr)
+        let capped = try run("lumiere-coordinator", base + ["-o", "capped.mkv", "--device", "gpu:0"],
+                             environment: ["LUMIERE_GPU_FAULT": "alloc>160000"])
+        XCTAssertEqual(capped.status, 0, capped.stderr)
+        XCTAssertTrue(capped.stderr.contains("out of GPU memory even with 16-pixel tiles, the smallest tried: giving up the GPU")
+                      && capped.stderr.contains("warning: GPU fault on gpu:0"), capped.stderr)
+        XCTAssertEqual(try frames("capped.mkv"), try frames("cpu.mkv"), "after the smallest tile, the CPU engine made the film")
+    }
+
+    /// `--precision fp16` reaches the GPU engine `--in-process` and in a local worker: both make the same film (the GPU
+    /// run is deterministic), ≥ 45 dB from the fp32 film but not equal to it. On the CPU engine it is
+    /// ignored with a note, and the film is the CPU engine's.
+    func testPrecisionFP16ReachesTheGPUEngineOfLocalWorkersAndInProcess() throws {
+        try requireLavapipe()
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--status", "off",
+                    "--log-level", "info"]
+        let fp32 = try run("lumiere-coordinator", base + ["-o", "fp32.mkv", "--device", "gpu:0", "--in-process"])
+        XCTAssertEqual(fp32.status, 0, fp32.stderr)
+        let fp16 = try run("lumiere-coordinator", base + ["-o", "fp16.mkv", "--device", "gpu:0", "--precision", "fp16", "--in-process"])
+        XCTAssertEqual(fp16.status, 0, fp16.stderr)
+        let worker = try run("lumiere-coordinator", base + ["-o", "worker.mkv", "--device", "gpu:0", "--precision", "fp16", "--workers", "1"])
+        XCTAssertEqual(worker.status, 0, worker.stderr)
+        let half = try frames("fp16.mkv"), full = try frames("fp32.mkv")
+        XCTAssertEqual(try frames("worker.mkv"), half, "the local worker got --precision fp16")
+        XCTAssertNotEqual(half, full, "fp16 blobs were used")
+        XCTAssertEqual(half.count, full.count)
+        // The bar for fp16 (≥ 45 dB against fp32), here on the decoded 8-bit film, the codec's rounding included.
+        var squares = 0.0
+        for (a, b) in zip(half, full) {
+            let d = Double(Int(a) - Int(b))
+            squares += d * d
+        }
+        let mse: Double = squares / Double(max(1, half.count))
+        let psnr: Double = 10 * log10(255.0 * 255.0 / max(mse, 1e-12))
+        print("restore on lavapipe, fp16 vs fp32: max difference \(maxDifference(half, full)) code values over \(half.count) samples, "
+              + String(format: "%.1f dB", psnr))
+        XCTAssertGreaterThanOrEqual(psnr, 45)
+
+        let cpu = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu", "--precision", "fp16", "--in-process"])
+        XCTAssertEqual(cpu.status, 0, cpu.stderr)
+        XCTAssertTrue(cpu.stderr.contains("--precision fp16 is ignored on the CPU engine, which computes in fp32"), cpu.stderr)
+        let reference = try run("lumiere-coordinator", base + ["-o", "reference.mkv", "--device", "cpu", "--in-process"])
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        XCTAssertEqual(try frames("cpu.mkv"), try frames("reference.mkv"))
+    }
 }

@@ -20,30 +20,29 @@ final class WebPageBrowserTests: XCTestCase {
         // default, one keyframe in this clip, the run began with a farm phase of no segments, then took the classic passes).
         try Fixtures.syntheticClip(at: dir.appendingPathComponent("reel-7.mp4").path, seconds: 8, size: "64x48", rate: "24",
                                    videoCodec: ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12"])
-        // A free port chosen here, so the page is reached whichever farm phase serves it.
-        let probe = try StatusServer(port: 0, snapshot: { .idle })
-        let port = try probe.start()
-        probe.stop()
+        let log = LatestText()
         let restore = BackgroundProduct("lumiere-coordinator", ["restore", "reel-7.mp4", "-o", "reel-7-restored.mp4", "--workers", "2",
-                                                                "--segment-seconds", "0.5", "--metrics-port", "\(port)", "--status", "log"], in: dir)
-        defer { restore.stop() }
-        _ = try restore.waitFor("monitoring: http://127\\.0\\.0\\.1:(\(port))/", timeout: 180)
+                                                                "--segment-seconds", "0.5", "--metrics-port", "0", "--status", "log"],
+                                        in: dir, timeout: 600) { log.set($0) }
+        defer { Self.end(restore) }
+        let port = try Self.waitFor(#"monitoring: http://127\.0\.0\.1:([0-9]+)/"#, in: log, of: restore, timeout: 180)
         let url = "http://127.0.0.1:\(port)/"
         let endpoint = try StatusClient.Endpoint(parsing: "127.0.0.1:\(port)")
 
         // Once a result is in, the page has a job with progress, workers and a chart to draw.
-        let firstProgress = try waitForFarm(endpoint, restore, timeout: 180) { $0.jobs.first.map { $0.framesDone > 0 } ?? false }
+        let firstProgress = try waitForFarm(endpoint, restore, log, timeout: 180) { $0.jobs.first.map { $0.framesDone > 0 } ?? false }
         let first = try PageView(browser.dumpDOM(url))
         XCTAssertEqual(first.connection, "live", first.dom)
         XCTAssertTrue(first.jobRow.contains("reel-7.mp4"), "the job's row names the film: \(first.jobRow)")
         XCTAssertTrue(first.jobRow.contains("reel-7-restored.mp4"), first.jobRow)
+        XCTAssertTrue(first.jobRow.contains("realesr-general-wdn"), "the model: \(first.jobRow)")
         XCTAssertGreaterThanOrEqual(first.framesDone, firstProgress.jobs[0].framesDone)
         XCTAssertGreaterThanOrEqual(first.workerRows.count, 1, first.dom)
         XCTAssertTrue(first.workerRows.allSatisfy { $0.contains("cpu") }, "the device column: \(first.workerRows)")
         XCTAssertGreaterThanOrEqual(first.chartPoints.count, 2, "a line, not a dot: \(first.chartPoints)")
 
         // More frames done on the server, then the page again: it shows them, and the chart moved.
-        _ = try waitForFarm(endpoint, restore, timeout: 120) { $0.jobs[0].framesDone > first.framesDone }
+        _ = try waitForFarm(endpoint, restore, log, timeout: 120) { $0.jobs[0].framesDone > first.framesDone }
         let second = try PageView(browser.dumpDOM(url))
         XCTAssertGreaterThan(second.framesDone, first.framesDone, "frames done grew on the page")
         XCTAssertNotEqual(second.chartPoints, first.chartPoints, "the chart moved")
@@ -55,21 +54,21 @@ final class WebPageBrowserTests: XCTestCase {
         print("web page screenshot (test artefact): \(screenshot)")
         XCTAssertEqual(try MediaInput(path: screenshot).primaryVideoStream().size, PixelSize(width: 1280, height: 900))
 
-        let result = try restore.wait(timeout: 300)
+        let result = try restore.wait()
         XCTAssertEqual(result.status, 0, result.stderr)
     }
 
     func testNamesFromTheNetworkStayText() throws {
         let browser = try HeadlessChromium.require()
         let hostile = #"<img src=x onerror="document.title='owned'">"#
-        let job = JobDescription(id: "j", film: "/films/<b>bold.mkv", output: "out.mp4", phase: { "farm" })
+        let job = JobInfo(id: "j", film: "/films/<b>bold.mkv", output: "out.mp4", model: "lanczos", device: "cpu", phase: "farm")
         let snapshot = FarmSnapshot(elapsedSeconds: 12, finished: false, framesTotal: 100, framesDone: 40, framesInFlight: 0, outputFPS: 4,
                                     averageFPS: 3.3, etaSeconds: 15, segments: SegmentCounts(total: 4, pending: 1, running: 1, done: 2),
                                     retries: 0, speculativeCopies: 0, bytesSent: 0, bytesReceived: 0,
                                     workers: [WorkerSnapshot(name: hostile, host: "<i>host</i>", threads: 1, device: "cpu", state: .processing, segment: 3)])
         var history = ThroughputHistory()
         for t in 0...48 { history.record(time: Double(t) / 4, frames: Int64(t) * 10 / 12) }
-        let server = try StatusServer(port: 0, snapshot: { snapshot }, web: { WebStatus(snapshot: snapshot, history: history, jobs: [job]) })
+        let server = try StatusServer(port: 0, snapshot: { snapshot }, web: { WebStatus(snapshot: snapshot, history: history, jobs: JobList(running: [job])) })
         let port = try server.start()
         defer { server.stop() }
         let page = try PageView(browser.dumpDOM("http://127.0.0.1:\(port)/"))
@@ -87,7 +86,7 @@ final class WebPageBrowserTests: XCTestCase {
     }
 
     /// Polls `/farm.json` until `condition` holds; a restore that exits first or a timeout fails with what it printed.
-    private func waitForFarm(_ endpoint: StatusClient.Endpoint, _ restore: BackgroundProduct, timeout: Double,
+    private func waitForFarm(_ endpoint: StatusClient.Endpoint, _ restore: BackgroundProduct, _ log: LatestText, timeout: Double,
                              until condition: (WebStatus) -> Bool) throws -> WebStatus {
         let deadline = Date().addingTimeInterval(timeout)
         var last: WebStatus?
@@ -96,10 +95,36 @@ final class WebPageBrowserTests: XCTestCase {
                 if condition(status) { return status }
                 last = status
             }
-            guard restore.isRunning else { throw BrowserTestError("restore ended before the page could be checked: \(restore.stderr.suffix(2000))") }
+            guard !restore.hasEnded else { throw BrowserTestError("restore ended before the page could be checked: \(log.text.suffix(2000))") }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        throw BrowserTestError("the farm did not get there within \(Int(timeout)) s; last /farm.json: \(String(describing: last)); restore: \(restore.stderr.suffix(1500))")
+        throw BrowserTestError("the farm did not get there within \(Int(timeout)) s; last /farm.json: \(String(describing: last)); restore: \(log.text.suffix(1500))")
+    }
+
+    /// The first capture group of `pattern` once the product's stderr shows it.
+    private static func waitFor(_ pattern: String, in log: LatestText, of product: BackgroundProduct, timeout: Double) throws -> String {
+        let regex = try NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let all = log.text
+            if let match = regex.firstMatch(in: all, range: NSRange(all.startIndex..., in: all)), let range = Range(match.range(at: 1), in: all) {
+                return String(all[range])
+            }
+            if product.hasEnded { throw BrowserTestError("the product exited before printing /\(pattern)/: \(all.suffix(2000))") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw BrowserTestError("no /\(pattern)/ on stderr within \(Int(timeout)) s: \(log.text.suffix(2000))")
+    }
+
+    /// Ends a restore the test left early (a failed check), so none outlives the test: SIGTERM first (it stops its
+    /// local workers), SIGKILL if it is still there 20 s later.
+    private static func end(_ product: BackgroundProduct) {
+        guard !product.hasEnded else { return }
+        product.send(SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while !product.hasEnded && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        product.send(SIGKILL)
+        _ = try? product.wait()
     }
 }
 
@@ -202,57 +227,10 @@ final class ChromiumOutput: @unchecked Sendable {
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
 
-/// A built product running on a thread of its own while the test looks at it (Fixtures.runProduct waits for it).
-final class BackgroundProduct: @unchecked Sendable {
+/// What a product printed on stderr so far (BackgroundProduct hands over all of it each time more arrives).
+final class LatestText: @unchecked Sendable {
     private let lock = NSLock()
-    private var text = ""
-    private var process: Process?
-    private var result: Result<Fixtures.CommandResult, Error>?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ name: String, _ arguments: [String], in directory: URL, timeout: Double = 600) {
-        Thread {
-            let outcome = Result {
-                try Fixtures.runProduct(name, arguments, in: directory, timeout: timeout) { all, process in
-                    self.lock.withLock { self.text = all; self.process = process }
-                }
-            }
-            self.lock.withLock { self.result = outcome }
-            self.done.signal()
-        }.start()
-    }
-
-    var stderr: String { lock.withLock { text } }
-    var isRunning: Bool { lock.withLock { result == nil } }
-
-    /// The first capture group of `pattern` once stderr shows it.
-    func waitFor(_ pattern: String, timeout: Double) throws -> String {
-        let regex = try NSRegularExpression(pattern: pattern)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let all = stderr
-            if let match = regex.firstMatch(in: all, range: NSRange(all.startIndex..., in: all)), let range = Range(match.range(at: 1), in: all) {
-                return String(all[range])
-            }
-            if !isRunning { throw BrowserTestError("the product exited before printing /\(pattern)/: \(all.suffix(2000))") }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        throw BrowserTestError("no /\(pattern)/ on stderr within \(Int(timeout)) s: \(stderr.suffix(2000))")
-    }
-
-    func wait(timeout: Double) throws -> Fixtures.CommandResult {
-        guard done.wait(timeout: .now() + timeout) == .success else { throw BrowserTestError("still running after \(Int(timeout)) s") }
-        return try lock.withLock { result! }.get()
-    }
-
-    /// Ends the product if the test left early (a failed check), so no restore outlives the test: SIGTERM first (it
-    /// stops its local workers), SIGKILL if it is still there 20 s later.
-    func stop() {
-        guard let process = lock.withLock({ result == nil ? self.process : nil }) else { return }
-        kill(process.processIdentifier, SIGTERM)
-        if done.wait(timeout: .now() + 20) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            _ = done.wait(timeout: .now() + 10)
-        }
-    }
+    private var value = ""
+    func set(_ text: String) { lock.withLock { value = text } }
+    var text: String { lock.withLock { value } }
 }

@@ -23,8 +23,9 @@ final class WebStatusTests: XCTestCase {
     }
 
     func testFarmJSONHasTheJobsWorkersAndChartThePageReads() throws {
-        let job = JobDescription(id: "reel-1.lumiere-job", film: "/films/reel 1.mkv", output: "/out/reel 1.mp4", phase: { "farm" })
-        let status = WebStatus(snapshot: snapshot(elapsed: 30, framesDone: 300), history: steadyHistory(seconds: 30), jobs: [job])
+        let job = JobInfo(id: "reel-1.lumiere-job", film: "/films/reel 1.mkv", output: "/out/reel 1.mp4", model: "realesr-general-wdn",
+                          device: "cpu", phase: "farm")
+        let status = WebStatus(snapshot: snapshot(elapsed: 30, framesDone: 300), history: steadyHistory(seconds: 30), jobs: JobList(running: [job]))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: status.jsonData()) as? [String: Any])
         XCTAssertEqual(Set(object.keys), ["formatVersion", "elapsedSeconds", "outputFPS", "jobs", "workers", "throughput"])
         XCTAssertEqual(object["formatVersion"] as? Int, 1)
@@ -35,6 +36,7 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual(row["id"] as? String, "reel-1.lumiere-job")
         XCTAssertEqual(row["film"] as? String, "/films/reel 1.mkv")
         XCTAssertEqual(row["output"] as? String, "/out/reel 1.mp4")
+        XCTAssertEqual(row["model"] as? String, "realesr-general-wdn")
         XCTAssertEqual(row["phase"] as? String, "farm")
         XCTAssertEqual(row["framesDone"] as? Int, 300)
         XCTAssertEqual(row["framesTotal"] as? Int, 400)
@@ -68,33 +70,46 @@ final class WebStatusTests: XCTestCase {
         var history = steadyHistory(seconds: 20)
         var t = 20.25
         while t <= 40 { history.record(time: t, frames: 200); t += 0.25 }
-        let status = WebStatus(snapshot: snapshot(elapsed: 40, framesDone: 200), history: history, jobs: [])
+        let status = WebStatus(snapshot: snapshot(elapsed: 40, framesDone: 200), history: history, jobs: JobList())
         XCTAssertEqual(status.jobs, [])
         XCTAssertEqual(status.throughput.first { abs($0.t - 15) < 0.5 }?.fps ?? -1, 10, accuracy: 0.3)
         XCTAssertEqual(status.throughput.last?.fps, 0)
 
         // Six hours: no more than `maxPoints`, spread over the whole job.
-        let long = WebStatus(snapshot: snapshot(elapsed: 6 * 3600, framesDone: 216_000), history: steadyHistory(seconds: 6 * 3600), jobs: [])
+        let long = WebStatus(snapshot: snapshot(elapsed: 6 * 3600, framesDone: 216_000), history: steadyHistory(seconds: 6 * 3600), jobs: JobList())
         XCTAssertLessThanOrEqual(long.throughput.count, WebStatus.maxPoints)
         XCTAssertGreaterThan(long.throughput.count, WebStatus.maxPoints / 2)
         XCTAssertEqual(long.throughput.last?.t, 6 * 3600)
         XCTAssertEqual(long.throughput[long.throughput.count / 2].fps, 10, accuracy: 0.5)
 
         // Before the job started: no points, nothing to divide by.
-        XCTAssertEqual(WebStatus(snapshot: .idle, history: ThroughputHistory(), jobs: []).throughput, [])
+        XCTAssertEqual(WebStatus(jobs: JobList()).throughput, [])
     }
 
-    func testFinishedJobReadsDone() {
-        let job = JobDescription(id: "j", film: "a.mp4", output: "b.mp4", phase: { "join" })
-        let status = WebStatus(snapshot: snapshot(elapsed: 40, framesDone: 400, finished: true), history: steadyHistory(seconds: 40), jobs: [job])
-        XCTAssertEqual(status.jobs[0].phase, "done")
+    /// Running jobs first with the farm's progress, then the queue (a service's); before the farm, the job and nothing else.
+    func testQueuedJobsFollowTheRunningOneAndAJobBeforeItsFarmHasNoProgress() {
+        let running = JobInfo(id: "a", film: "a.mp4", output: "a-out.mp4", model: "lanczos", device: "cpu", phase: "encode")
+        let waiting = JobInfo(id: "b", film: "b.mp4", output: "b-out.mp4", model: "lanczos", device: "cpu", phase: "starting")
+        let status = WebStatus(snapshot: snapshot(elapsed: 40, framesDone: 400, finished: true), history: steadyHistory(seconds: 40),
+                               jobs: JobList(running: [running], queued: [waiting]))
+        XCTAssertEqual(status.jobs.map(\.id), ["a", "b"])
+        XCTAssertEqual(status.jobs[0].phase, "encode", "the farm finished; the job goes on")
+        XCTAssertTrue(status.jobs[0].finished)
         XCTAssertEqual(status.jobs[0].percent, 100)
+        XCTAssertEqual(status.jobs[1].phase, "queued")
+        XCTAssertEqual(status.jobs[1].framesDone, 0)
+        XCTAssertNil(status.jobs[1].etaSeconds)
+
+        let analysing = WebStatus(jobs: JobList(running: [JobInfo(id: "a", film: "a.mp4", output: "o.mp4", model: "m", device: "cpu", phase: "analysis")]))
+        XCTAssertEqual(analysing.jobs.map(\.phase), ["analysis"])
+        XCTAssertEqual(analysing.workers, [])
+        XCTAssertEqual(analysing.jobs[0].framesTotal, 0)
     }
 
     /// The server's routes: `/farm.json` (no cache), `/web.js`, and `/` still plain text for `curl` (no `Accept: text/html`).
     func testServerServesTheModelTheScriptAndPlainTextForCurl() throws {
-        let job = JobDescription(id: "j", film: "film.mkv", output: "out.mp4", phase: { "farm" })
-        let fixed = WebStatus(snapshot: snapshot(elapsed: 30, framesDone: 300), history: steadyHistory(seconds: 30), jobs: [job])
+        let job = JobInfo(id: "j", film: "film.mkv", output: "out.mp4", model: "lanczos", device: "cpu", phase: "farm")
+        let fixed = WebStatus(snapshot: snapshot(elapsed: 30, framesDone: 300), history: steadyHistory(seconds: 30), jobs: JobList(running: [job]))
         let server = try StatusServer(port: 0, snapshot: { self.snapshot(elapsed: 30, framesDone: 300) }, web: { fixed })
         let port = try server.start()
         defer { server.stop() }

@@ -28,7 +28,8 @@
     X(vkCreateCommandPool) X(vkDestroyCommandPool) X(vkAllocateCommandBuffers) X(vkFreeCommandBuffers) X(vkResetCommandBuffer) \
     X(vkBeginCommandBuffer) X(vkEndCommandBuffer) X(vkCmdBindPipeline) X(vkCmdBindDescriptorSets) \
     X(vkCmdPushConstants) X(vkCmdDispatch) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer) X(vkCmdFillBuffer) \
-    X(vkQueueSubmit) X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) X(vkResetFences)
+    X(vkQueueSubmit) X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) X(vkResetFences) \
+    X(vkCreateQueryPool) X(vkDestroyQueryPool) X(vkCmdResetQueryPool) X(vkCmdWriteTimestamp) X(vkGetQueryPoolResults)
 
 #define CVK_FIELD(name) PFN_##name name;
 typedef struct CVKTable {
@@ -54,5 +55,18 @@ int cvk_has_device_extension(const CVKTable *table, VkPhysicalDevice device, con
 
 /// The fp16 features that matter for compute: shaderFloat16 and 16-bit storage buffers (Vulkan 1.1+ query).
 void cvk_fp16_features(const CVKTable *table, VkPhysicalDevice device, int *shader_float16, int *storage_buffer16);
+
+/// One shape VK_KHR_cooperative_matrix offers: an M×K by K×N multiply-add of A/B values into C/result values, each
+/// type a VkComponentTypeKHR (0 fp16, 1 fp32, 2 fp64, 3–6 sint8…64, 7–10 uint8…64).
+typedef struct CVKCooperativeMatrixShape {
+    uint32_t m, n, k;
+    int32_t a_type, b_type, c_type, result_type;
+} CVKCooperativeMatrixShape;
+
+/// The device's cooperative-matrix shapes (vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR, resolved here because
+/// Debian's headers may predate the extension): up to `capacity` into `shapes`; returns how many the device reports
+/// (may exceed `capacity`), 0 when the loader cannot resolve the command, or a negative VkResult.
+int cvk_cooperative_matrix_shapes(const CVKTable *table, VkInstance instance, VkPhysicalDevice device,
+                                  CVKCooperativeMatrixShape *shapes, int capacity);
 
 #endif

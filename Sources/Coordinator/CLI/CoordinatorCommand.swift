@@ -30,16 +30,21 @@ public struct CoordinatorCommand: ParsableCommand {
     }
 }
 
-/// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").
-enum ExitStatus {
+/// Exit statuses beyond 0 (documented in the README, "Exit status"); a stop on request exits with
+/// `StopSignal.interruptedExitCode` (130) or `terminatedExitCode` (143). Schedulers retry those, never these.
+public enum ExitStatus {
+    /// An error (one sentence on stderr): running the same command again would fail the same way.
+    public static let failure: Int32 = 1
     /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), or an
     /// output that exists without --overwrite. Nothing was read or written. For `compare`, also a time beyond the
     /// film's end or a crop outside its picture (found from the film's header, before any frame is processed).
-    static let usage: Int32 = 64
+    public static let usage: Int32 = 64
 }
 
-/// Prints a failure as one sentence (a JSON record with `--log-format json`) and exits non-zero.
-func failing<T>(_ body: () throws -> T) throws -> T {
+/// Prints a failure as one sentence (a JSON record with `--log-format json`) and exits non-zero. `stop`: the job's
+/// stop signal, whose first signal picks a stop's status (130 Ctrl-C, 143 SIGTERM).
+func failing<T>(stop: StopSignal? = nil, _ body: () throws -> T) throws -> T {
+    var stopped: Int32 { stop?.requestedExitCode ?? StopSignal.exitCode } // read when the stop is reported
     func report(_ message: String) { ConsoleLine.write(.error, "error", message, label: "lumiere-coordinator") }
     do {
         return try body()
@@ -48,22 +53,22 @@ func failing<T>(_ body: () throws -> T) throws -> T {
     } catch let error as RestoreError {
         report(error.description)
         switch error {
-        case .interrupted: throw ExitCode(StopSignal.exitCode)
+        case .interrupted: throw ExitCode(stopped)
         case .outputExists: throw ExitCode(ExitStatus.usage)
-        default: throw ExitCode(1)
+        default: throw ExitCode(ExitStatus.failure)
         }
     } catch let error as CompareError {
         report(error.description)
         throw ExitCode(ExitStatus.usage)
     } catch let error as FarmError {
         report(error.description)
-        if case .interrupted = error { throw ExitCode(StopSignal.exitCode) }
-        throw ExitCode(1)
+        if case .interrupted = error { throw ExitCode(stopped) }
+        throw ExitCode(ExitStatus.failure)
     } catch let error as CustomStringConvertible {
         report(error.description)
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.failure)
     } catch {
         report("\(error)")
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.failure)
     }
 }

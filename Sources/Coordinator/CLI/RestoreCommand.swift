@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import Inference
 import Logging
 import Transport
 import Media
@@ -19,8 +20,9 @@ struct RestoreCommand: ParsableCommand {
         when the container allows (otherwise audio is re-encoded to AAC, with a warning). \
         The file appears at OUTPUT only when it is complete. An OUTPUT that exists already is refused before any work \
         (exit status 64) unless --overwrite is given; it is then replaced in one step when the new one is complete, \
-        never removed first. Frames of an image sequence are never overwritten. Ctrl-C (or SIGTERM) stops cleanly in any phase with \
-        exit status 130, a second Ctrl-C at once; the same command resumes. Lumière deletes only what it wrote \
+        never removed first. Frames of an image sequence are never overwritten. Ctrl-C stops cleanly in any phase with \
+        exit status 130, SIGTERM (a scheduler's stop) with 143, a second one at once; the same command resumes: a scheduler may \
+        retry on 130 and 143, never on 1 (an error) or 64 (the command line). Lumière deletes only what it wrote \
         (docs/reliability.md, "Your files are safe").
 
         Examples:
@@ -129,6 +131,10 @@ struct RestoreCommand: ParsableCommand {
                                valueName: "device"))
     var device: DeviceRequest = .auto
 
+    @Option(help: ArgumentHelp("How a GPU of the local workers (or --in-process) stores the models' intermediate results: fp32 (the CPU engine's results within 1e-3), or fp16 (half the GPU memory and traffic; at least 45 dB from fp32). Ignored on the CPU engine; remote workers choose their own.",
+                               valueName: "precision"))
+    var precision: GPUPrecision = .fp32
+
     @Option(help: "Job directory for the plan, segment files and journal (default: OUTPUT.lumiere-job).")
     var jobDir: String?
 
@@ -171,7 +177,9 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         logFormat.bootstrap()
-        try failing {
+        // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably (exit 130, or 143 for SIGTERM), the second at once.
+        let stop = StopSignal()
+        try failing(stop: stop) {
             if let modelsDir {
                 // Every model this process and its local workers load comes from here.
                 ModelLocator.commandLineDirectory = modelsDir
@@ -237,8 +245,6 @@ struct RestoreCommand: ParsableCommand {
                 settings.trim = try RestoreCommand.trim(start: start, duration: duration, frames: frames, source: settings.source)
             }
             let summary: RestorePipeline.Summary
-            // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably, the second at once (exit 130).
-            let stop = StopSignal()
             stop.install()
             defer { stop.uninstall() }
             do {
@@ -256,6 +262,7 @@ struct RestoreCommand: ParsableCommand {
                 options.workersEncode = workersEncode
                 options.inProcess = inProcess
                 options.device = device
+                options.precision = precision
                 options.maxSegmentSeconds = segmentSeconds
                 guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
                 options.overlapFrames = overlap

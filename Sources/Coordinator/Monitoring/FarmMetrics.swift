@@ -8,22 +8,57 @@ import Prometheus
 ///
 /// Counters only ever grow: each update adds the difference to the previous snapshot (a value that went
 /// down, e.g. a new job, adds nothing).
+///
+/// With `jobs`, also the jobs' series (phase, identity, queue, job directory's disk), read at each scrape: served for
+/// a job's whole life, not only its farm phase. cluster/monitoring/ holds the dashboard and alert rules built on
+/// these names (`MonitoringConfigTests` checks that every name they use is one this file exports).
 public final class FarmMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    private let jobs: (@Sendable () -> JobList)?
     private let lock = NSLock()
     private var exported: [String: Double] = [:]
+    /// The per-job series of the last rendering, by key: those of a job no longer listed are removed.
+    private var jobSeries: [String: (name: String, dimensions: [(String, String)])] = [:]
 
-    public init() {
+    public init(jobs: (@Sendable () -> JobList)? = nil) {
         factory = PrometheusMetricsFactory(registry: registry)
+        self.jobs = jobs
     }
 
-    /// Brings every series up to date with `snapshot` and returns the Prometheus text exposition.
+    /// Brings every series up to date with `snapshot` (and the jobs) and returns the Prometheus text exposition.
     public func render(_ snapshot: FarmSnapshot) -> String {
-        lock.withLock {
+        let list = jobs?() // outside the lock: it may walk a job directory
+        let disks = list.map { ($0.running + $0.queued).map { job in job.directory.flatMap(DiskUsage.measure) } }
+        return lock.withLock {
             update(snapshot)
+            if let list, let disks { update(list, disks: disks) }
             return registry.emitToString()
         }
+    }
+
+    private func update(_ list: JobList, disks: [DiskUsage?]) {
+        gauge("lumiere_jobs", Double(list.running.count), [("state", "running")])
+        gauge("lumiere_jobs", Double(list.queued.count), [("state", "queued")])
+        var current: [String: (name: String, dimensions: [(String, String)])] = [:]
+        func jobGauge(_ name: String, _ value: Double, _ dimensions: [(String, String)]) {
+            gauge(name, value, dimensions)
+            current[name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()] = (name, dimensions)
+        }
+        for (job, disk) in zip(list.running + list.queued, disks) {
+            let id = ("job_id", job.id)
+            jobGauge("lumiere_job_info", 1, [id, ("film", job.film), ("output", job.output), ("model", job.model), ("device", job.device)])
+            for phase in JobInfo.phases { jobGauge("lumiere_phase", job.phase == phase ? 1 : 0, [id, ("phase", phase)]) }
+            if let disk {
+                jobGauge("lumiere_job_dir_bytes", Double(disk.bytes), [id])
+                jobGauge("lumiere_job_dir_free_bytes", Double(disk.freeBytes), [id])
+            }
+        }
+        // A job that left the list (finished, cancelled, or its directory gone) leaves no series behind.
+        for (key, series) in jobSeries where current[key] == nil {
+            Gauge(label: series.name, dimensions: series.dimensions, factory: factory).destroy()
+        }
+        jobSeries = current
     }
 
     private func update(_ s: FarmSnapshot) {
@@ -43,11 +78,15 @@ public final class FarmMetrics: @unchecked Sendable {
         count("lumiere_speculative_copies_total", Double(s.speculativeCopies))
         count("lumiere_bytes_transferred_total", Double(s.bytesSent), [("direction", "to_workers")])
         count("lumiere_bytes_transferred_total", Double(s.bytesReceived), [("direction", "from_workers")])
-        for state in ["idle", "receiving", "processing", "sending", "gone", "blocklisted"] {
-            gauge("lumiere_workers", Double(s.workers.filter { $0.state.rawValue == state }.count), [("state", state)])
+        for state in WorkerSnapshot.State.allCases {
+            gauge("lumiere_workers", Double(s.workers.filter { $0.state == state }.count), [("state", state.rawValue)])
         }
         for w in s.workers {
             let worker = [("worker", w.name), ("host", w.host), ("device", w.device ?? "")]
+            // One series per state, 1 for the current one: workers by state and device, and which worker was lost.
+            for state in WorkerSnapshot.State.allCases {
+                gauge("lumiere_worker_state", w.state == state ? 1 : 0, worker + [("state", state.rawValue)])
+            }
             gauge("lumiere_worker_fps", w.fpsLastMinute, worker)
             gauge("lumiere_worker_busy", w.segment == nil ? 0 : 1, worker)
             count("lumiere_worker_frames_processed_total", Double(w.framesProcessed), worker)

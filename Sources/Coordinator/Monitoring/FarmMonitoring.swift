@@ -25,8 +25,9 @@ public final class FarmMonitoringSession {
     /// The port actually served (nil without `metricsPort`).
     public let port: UInt16?
 
-    /// `job`: what the web page names the job (film, output, phase); nil lists no job.
-    public init(monitor: FarmMonitor, options: MonitoringOptions, label: String = "restore", job: JobDescription? = nil,
+    /// `endpoint`: the job's own HTTP endpoint, already serving (it shows this farm from now on); without one, and with
+    /// `options.metricsPort`, the session serves the farm phase itself.
+    public init(monitor: FarmMonitor, options: MonitoringOptions, label: String = "restore", endpoint: JobEndpoint? = nil,
                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
         self.monitor = monitor
         self.options = options
@@ -35,14 +36,15 @@ public final class FarmMonitoringSession {
         printer = LiveViewPrinter(mode: mode, label: label, interval: mode == .log ? options.logInterval : nil, write: write) {
             monitor.snapshot()
         }
-        if let port = options.metricsPort {
-            let jobs = job.map { [$0] } ?? []
-            let server = try StatusServer(host: options.metricsHost, port: port, snapshot: { monitor.snapshot() }, web: {
-                WebStatus(snapshot: monitor.snapshot(), history: monitor.histories().job, jobs: jobs)
-            })
+        if let endpoint {
+            endpoint.attach(monitor)
+            server = nil
+            port = endpoint.port
+        } else if let port = options.metricsPort {
+            let server = try StatusServer(host: options.metricsHost, port: port, snapshot: { monitor.snapshot() })
             self.port = try server.start()
             self.server = server
-            write("monitoring: http://\(options.metricsHost):\(self.port!)/ (web page), /metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(options.metricsHost):\(self.port!))\n")
+            write(JobEndpoint.announcement(host: options.metricsHost, port: self.port!))
         } else {
             server = nil
             port = nil
@@ -69,5 +71,55 @@ public final class FarmMonitoringSession {
             }
         }
         write(text)
+    }
+}
+
+/// One job's HTTP endpoint for its whole life (`restore --metrics-port`): started before the film is even probed,
+/// stopped when the job ends, so Prometheus sees the analysis, split and encode too, not only the farm. The farm's
+/// monitor is attached when the farm phase starts; before that the farm's series read as an idle farm.
+public final class JobEndpoint: @unchecked Sendable {
+    private let lock = NSLock()
+    private var monitor: FarmMonitor?
+    private let server: StatusServer
+    /// The port actually served (`metricsPort` 0 picks a free one).
+    public let port: UInt16
+
+    /// Listens on `options.metricsHost`:`port` now; `jobs` is read at each scrape (`lumiere_phase`, `lumiere_job_info` …).
+    public init(options: MonitoringOptions, port: UInt16, jobs: @escaping @Sendable () -> JobList,
+                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
+        let box = Box()
+        server = try StatusServer(host: options.metricsHost, port: port, snapshot: { box.endpoint?.snapshot() ?? .idle },
+                                  metrics: FarmMetrics(jobs: jobs), web: { box.endpoint?.webStatus(jobs()) ?? WebStatus(jobs: jobs()) })
+        self.port = try server.start()
+        box.endpoint = self
+        write(JobEndpoint.announcement(host: options.metricsHost, port: self.port))
+    }
+
+    /// The farm whose state is served from now on (it stays served after the farm phase, finished, until `stop`).
+    public func attach(_ monitor: FarmMonitor) { lock.withLock { self.monitor = monitor } }
+
+    public func snapshot() -> FarmSnapshot { lock.withLock { monitor }?.snapshot() ?? .idle }
+
+    /// The web page's model: `jobs` with the attached farm's progress and throughput (none before the farm phase).
+    public func webStatus(_ jobs: JobList) -> WebStatus {
+        guard let monitor = lock.withLock({ monitor }) else { return WebStatus(jobs: jobs) }
+        return WebStatus(snapshot: monitor.snapshot(), history: monitor.histories().job, jobs: jobs)
+    }
+
+    public func stop() { server.stop() }
+
+    /// The line that tells the user where to point Prometheus (tests read the port from it).
+    public static func announcement(host: String, port: UInt16) -> String {
+        "monitoring: http://\(host):\(port)/ (web page), /metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(host):\(port))\n"
+    }
+
+    /// The endpoint, set once it exists (the server's routes are made before `self` is).
+    private final class Box: @unchecked Sendable {
+        private let lock = NSLock()
+        private weak var _endpoint: JobEndpoint?
+        var endpoint: JobEndpoint? {
+            get { lock.withLock { _endpoint } }
+            set { lock.withLock { _endpoint = newValue } }
+        }
     }
 }

@@ -72,7 +72,7 @@ public struct SegmentCounts: Codable, Equatable, Sendable {
 
 /// One worker as the coordinator sees it, keyed by its name (a reconnect keeps its line and its history).
 public struct WorkerSnapshot: Codable, Equatable, Sendable {
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         case idle
         /// The coordinator is sending the segment's input.
         case receiving

@@ -35,7 +35,7 @@ public final class StatusServer: @unchecked Sendable {
                 HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: try snapshot().jsonData())
             }),
             ("GET /farm.json", { _ in
-                let status = web?() ?? WebStatus(snapshot: snapshot(), history: ThroughputHistory(), jobs: [])
+                let status = web?() ?? WebStatus(snapshot: snapshot(), history: ThroughputHistory(), jobs: JobList())
                 return HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                                     body: try status.jsonData())
             }),

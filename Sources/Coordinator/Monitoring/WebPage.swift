@@ -48,8 +48,8 @@ enum WebPage {
     <header><h1>Lumière farm</h1><span id="conn">connecting…</span><span id="summary"></span></header>
     <h2>Jobs</h2>
     <table id="jobs">
-      <thead><tr><th>Film</th><th>Output</th><th>Phase</th><th>Progress</th><th class="num">Frames</th><th class="num">fps</th><th class="num">ETA</th><th class="num">Segments</th></tr></thead>
-      <tbody><tr><td class="empty" colspan="8">waiting for the coordinator…</td></tr></tbody>
+      <thead><tr><th>Film</th><th>Output</th><th>Model</th><th>Phase</th><th>Progress</th><th class="num">Frames</th><th class="num">fps</th><th class="num">ETA</th><th class="num">Segments</th></tr></thead>
+      <tbody><tr><td class="empty" colspan="9">waiting for the coordinator…</td></tr></tbody>
     </table>
     <h2>Throughput <span id="chart-caption" class="axis"></span></h2>
     <svg id="chart" viewBox="0 0 1000 240" role="img" aria-label="output frames per second over time">
@@ -117,12 +117,12 @@ enum WebPage {
           progress.appendChild(bar);
           progress.appendChild(document.createTextNode(number(j.percent, 1) + " %"));
           const s = j.segments || {};
-          tr.append(film, output, cell(j.phase), progress, cell(j.framesDone + " / " + j.framesTotal, "num frames"),
-                    cell(number(j.outputFPS, 1), "num"), cell(j.finished ? "done" : duration(j.etaSeconds), "num"),
+          tr.append(film, output, cell(j.model), cell(j.phase), progress, cell(j.framesDone + " / " + j.framesTotal, "num frames"),
+                    cell(number(j.outputFPS, 1), "num"), cell(duration(j.etaSeconds), "num"),
                     cell((s.done || 0) + " / " + (s.total || 0) + (s.failed ? ", " + s.failed + " failed" : ""), "num"));
           return tr;
         });
-        $("jobs").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(8, "no jobs")]));
+        $("jobs").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(9, "no jobs")]));
       }
 
       function renderWorkers(workers) {

@@ -22,7 +22,9 @@ public struct WebStatus: Codable, Equatable, Sendable {
         /// The input film and the output, as given on the command line.
         public var film: String
         public var output: String
-        /// `analyse`, `farm`, `assemble` … (the stop signal's phase names), or `done`.
+        /// The processor (model) that restores it.
+        public var model: String
+        /// One of `JobInfo.phases`, or `queued`.
         public var phase: String
         public var finished: Bool
         public var framesDone: Int64
@@ -35,11 +37,12 @@ public struct WebStatus: Codable, Equatable, Sendable {
         public var etaSeconds: Double?
         public var segments: SegmentCounts
 
-        public init(id: String, film: String, output: String, phase: String, finished: Bool, framesDone: Int64, framesTotal: Int64,
-                    percent: Double, outputFPS: Double, etaSeconds: Double?, segments: SegmentCounts) {
+        public init(id: String, film: String, output: String, model: String, phase: String, finished: Bool, framesDone: Int64,
+                    framesTotal: Int64, percent: Double, outputFPS: Double, etaSeconds: Double?, segments: SegmentCounts) {
             self.id = id
             self.film = film
             self.output = output
+            self.model = model
             self.phase = phase
             self.finished = finished
             self.framesDone = framesDone
@@ -50,12 +53,19 @@ public struct WebStatus: Codable, Equatable, Sendable {
             self.segments = segments
         }
 
-        /// The job `description` names, with its progress from the farm's `snapshot` (`restore`: one job, the whole farm).
-        public init(_ description: JobDescription, snapshot s: FarmSnapshot) {
+        /// A running job with its progress from the farm's `snapshot` (`restore`: one job, the whole farm). `finished`
+        /// is the farm's: the phase goes on to the encode after it.
+        public init(running info: JobInfo, snapshot s: FarmSnapshot) {
             let percent = s.framesTotal > 0 ? min(100, 100 * Double(s.framesDone) / Double(s.framesTotal)) : 0
-            self.init(id: description.id, film: description.film, output: description.output,
-                      phase: s.finished ? "done" : description.phase(), finished: s.finished, framesDone: s.framesDone,
-                      framesTotal: s.framesTotal, percent: percent, outputFPS: s.outputFPS, etaSeconds: s.etaSeconds, segments: s.segments)
+            self.init(id: info.id, film: info.film, output: info.output, model: info.model, phase: info.phase, finished: s.finished,
+                      framesDone: s.framesDone, framesTotal: s.framesTotal, percent: percent, outputFPS: s.outputFPS,
+                      etaSeconds: s.etaSeconds, segments: s.segments)
+        }
+
+        /// A job waiting its turn: nothing done yet.
+        public init(queued info: JobInfo) {
+            self.init(id: info.id, film: info.film, output: info.output, model: info.model, phase: "queued", finished: false,
+                      framesDone: 0, framesTotal: 0, percent: 0, outputFPS: 0, etaSeconds: nil, segments: SegmentCounts())
         }
     }
 
@@ -79,11 +89,18 @@ public struct WebStatus: Codable, Equatable, Sendable {
         self.throughput = throughput
     }
 
-    /// The page's model for one farm: `jobs` from their descriptions and the farm's snapshot, the chart from its history.
-    public init(snapshot: FarmSnapshot, history: ThroughputHistory, jobs: [JobDescription]) {
+    /// The page's model for one farm: the running `jobs` with the farm's progress, then the queued ones; the chart from
+    /// the farm's history.
+    public init(snapshot: FarmSnapshot, history: ThroughputHistory, jobs: JobList) {
         self.init(elapsedSeconds: snapshot.elapsedSeconds, outputFPS: snapshot.outputFPS,
-                  jobs: jobs.map { Job($0, snapshot: snapshot) }, workers: snapshot.workers,
+                  jobs: jobs.running.map { Job(running: $0, snapshot: snapshot) } + jobs.queued.map { Job(queued: $0) },
+                  workers: snapshot.workers,
                   throughput: WebStatus.throughput(history, until: snapshot.elapsedSeconds, framesNow: snapshot.framesDone))
+    }
+
+    /// Before a farm runs (a `restore` still analysing the film): the jobs, no workers, no chart.
+    public init(jobs: JobList) {
+        self.init(snapshot: .idle, history: ThroughputHistory(), jobs: jobs)
     }
 
     /// Seconds each chart point averages over. Results are accepted a whole segment at a time (12-250 frames at once
@@ -137,20 +154,5 @@ public struct WebStatus: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(self)
-    }
-}
-
-/// A job as the page names it; its progress comes from the farm. `phase` is asked at every request.
-public struct JobDescription: Sendable {
-    public var id: String
-    public var film: String
-    public var output: String
-    public var phase: @Sendable () -> String
-
-    public init(id: String, film: String, output: String, phase: @escaping @Sendable () -> String) {
-        self.id = id
-        self.film = film
-        self.output = output
-        self.phase = phase
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import Logging
 import Media
 import Planning
@@ -42,6 +43,12 @@ public struct FarmOptions: Sendable {
     /// Where the local workers, or this process with `inProcess`, run the models (`--device`). Not part of the recipe:
     /// the results are the same up to float rounding, and a resumed job may use another device.
     public var device = DeviceRequest.auto
+    /// How a GPU of the local workers (or this process) stores the blobs (`--precision`). Not part of the recipe, like
+    /// `device`: it is a property of the worker's hardware (fp16 pays only where the device's fp16 path is fast), and
+    /// its frames are at least 45 dB from fp32's (70–77 dB on real frames in GPUPrecisionTests, 55.6 dB on
+    /// DeviceChoiceTests' synthetic frame; invisible), so a farm of fp16, fp32 and CPU workers makes one film and a
+    /// resumed job keeps its finished segments. Remote workers choose their own.
+    public var precision = GPUPrecision.fp32
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -64,6 +71,10 @@ public final class FarmRestorePipeline {
     private var eta: JobETA?
     /// The container's frame count in output frames (nil: unknown), the farm phase's progress total.
     private var estimatedOutputFrames: Int64?
+    /// The job's HTTP endpoint while `run` runs (`--metrics-port`); the farm phase attaches its monitor to it.
+    private var endpoint: JobEndpoint?
+    /// The port `/metrics` is served on while `run` runs (nil: no `--metrics-port`, or not running).
+    public var metricsPort: UInt16? { endpoint?.port }
     /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
 
@@ -82,6 +93,10 @@ public final class FarmRestorePipeline {
         let outputURL = target.url
         try target.validate(input: settings.input)
         if let bind = options.bind { try EndpointPolicy.validateBind(bind, keysConfigured: options.curve != nil, insecure: options.insecure) }
+        let jobDirectory = (options.jobDirectory.map { URL(fileURLWithPath: $0) } ?? target.defaultJobDirectory).standardizedFileURL
+        // /metrics for the whole job (issue 18 item 3): from here to the end, whatever the phase.
+        let served = try startEndpoint(jobDirectory: jobDirectory)
+        defer { served?.stop(); endpoint = nil }
         // A GPU asked for by name must exist here (the local workers run here): said now, not by each worker at its start.
         if options.device != .auto, options.device != .cpu, options.inProcess || options.localWorkers != 0 { _ = try options.device.resolve() }
 
@@ -117,7 +132,6 @@ public final class FarmRestorePipeline {
         let givenShots = try options.shotsFile.map { try ShotAnalysis.load(file: URL(fileURLWithPath: $0), estimatedFrames: probe.estimatedFrameCount) }
 
         // The job directory: never one whose clean-up could touch the user's files (docs/reliability.md).
-        let jobDirectory = (options.jobDirectory.map { URL(fileURLWithPath: $0) } ?? target.defaultJobDirectory).standardizedFileURL
         try JobLocation.check(jobDirectory, input: settings.input, output: outputURL)
         let job = try JobDirectory(url: jobDirectory)
         try job.removeStalePartialOutputs()
@@ -157,6 +171,21 @@ public final class FarmRestorePipeline {
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Starts the job's HTTP endpoint when `--metrics-port` asks for one: this job, running, in the phase `stop` last began.
+    private func startEndpoint(jobDirectory: URL) throws -> JobEndpoint? {
+        guard let port = options.monitoring.metricsPort else { return nil }
+        let job = JobInfo(id: jobDirectory.lastPathComponent, film: settings.input, output: settings.output, model: settings.processor,
+                          device: options.inProcess || options.localWorkers != 0 ? options.device.description : "remote workers",
+                          directory: jobDirectory.path)
+        let stop = self.stop
+        endpoint = try JobEndpoint(options: options.monitoring, port: port, jobs: {
+            var running = job
+            running.phase = stop.phase ?? "starting"
+            return JobList(running: [running])
+        })
+        return endpoint
     }
 
     /// The input changed since its shot list was made (found while decoding it again).
@@ -397,7 +426,8 @@ public final class FarmRestorePipeline {
         let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
         let (engine, note) = try options.device.resolve()
         if let note { logger.notice("\(note)") }
-        let selection = DeviceSelection(engine) { [logger, warn] message, fault in
+        if let note = options.precision.note(for: engine) { logger.notice("\(note)") }
+        let selection = DeviceSelection(engine, precision: options.precision) { [logger, warn] message, fault in
             if fault { warn(message) } else { logger.notice("\(message)") }
         }
         // The renderer (models loaded once, at the first segment) for the selection's device; made again after a GPU
@@ -405,7 +435,8 @@ public final class FarmRestorePipeline {
         var loaded: (device: ComputeDevice, renderer: SegmentRenderer)?
         func renderer(_ device: ComputeDevice) throws -> SegmentRenderer {
             if let loaded, loaded.device == device { return loaded.renderer }
-            let made = try SegmentRenderer(recipe: recipe, threads: threads, device: device)
+            let made = try SegmentRenderer(recipe: recipe, threads: threads, device: device, precision: selection.precision,
+                                           note: selection.note)
             made.deviceNotes.forEach(selection.note)
             loaded = (device, made)
             return made
@@ -480,16 +511,14 @@ public final class FarmRestorePipeline {
         let workers = LocalWorkers()
         defer { workers.stop() }
         if workerCount > 0 {
-            try workers.start(count: workerCount, threads: threads, device: options.device, endpoint: bound,
+            try workers.start(count: workerCount, threads: threads, device: options.device, precision: options.precision, endpoint: bound,
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
         let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
         if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
-        let stop = self.stop
-        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, job: JobDescription(
-            id: jobDirectory.lastPathComponent, film: settings.input, output: settings.output, phase: { stop.phase ?? "farm" }))
+        let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, endpoint: self.endpoint)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
         defer { monitoring.finish(plotPath: options.keepJobDirectory ? jobDirectory.appendingPathComponent("throughput.png").path : OutputTarget(settings.output).plotPath) }

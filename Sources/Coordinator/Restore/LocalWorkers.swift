@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import Inference
 import Processors
 
 /// Worker processes that `restore` starts on this machine when no `--bind` is given: the farm in miniature,
@@ -27,15 +28,17 @@ final class LocalWorkers {
         }
     }
 
-    /// Starts `count` workers with `threads` threads each and `--device device`, logging to `logDirectory`.
-    func start(count: Int, threads: Int, device: DeviceRequest = .auto, endpoint: String, workDirectory: URL, logDirectory: URL) throws {
+    /// Starts `count` workers with `threads` threads each, `--device device` and `--precision precision`, logging to
+    /// `logDirectory`.
+    func start(count: Int, threads: Int, device: DeviceRequest = .auto, precision: GPUPrecision = .fp32, endpoint: String, workDirectory: URL,
+               logDirectory: URL) throws {
         let executable = try LocalWorkers.workerExecutable()
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         for index in 0..<count {
             let process = Process()
             process.executableURL = executable
             let name = "local-\(index + 1)"
-            process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--device", device.description, "--name", name, "--exit-with-parent",
+            process.arguments = ["--connect", endpoint, "--threads", "\(threads)", "--device", device.description, "--precision", precision.rawValue, "--name", name, "--exit-with-parent",
                                  "--work-dir", workDirectory.appendingPathComponent(name).path, "--log-level", "warning",
                                  "--log-format", LogFormat.current.rawValue]
                 + (ModelLocator.commandLineDirectory.map { ["--models-dir", $0] } ?? [])

@@ -4,12 +4,23 @@ import Foundation
 /// Ctrl-C and SIGTERM for a whole restore, in every phase. The first request stops cleanly and resumably: analysis,
 /// split and encode stop at their next frame (`checkpoint` throws `RestoreError.interrupted`, whose clean-up removes
 /// any partial file), the farm stops handing out segments and keeps every finished one. The second stops at once:
-/// workers are killed, registered temporary files deleted, and the process exits with `exitCode` (130).
+/// workers are killed, registered temporary files deleted, and the process exits with `requestedExitCode` (130; 143 after SIGTERM).
 ///
 /// `request()` is the same first stop without a signal, so tests can stop a job at an exact phase.
 public final class StopSignal: @unchecked Sendable {
-    /// The exit status of a restore stopped on request (128 + SIGINT, as shells report Ctrl-C), documented in the README.
-    public static let exitCode: Int32 = 130
+    /// The exit status of a restore stopped by Ctrl-C (SIGINT), resumable: 128 + 2, as shells report Ctrl-C.
+    public static let interruptedExitCode: Int32 = 130
+    /// The exit status of a restore stopped by SIGTERM, resumable: 128 + 15. A scheduler (Kubernetes, Slurm, systemd)
+    /// stops with SIGTERM; 143 is what every shell and scheduler already reports for "ended by SIGTERM", so a stop
+    /// Lumière caught and one it did not (killed before the handler ran) read alike, and both are resumable (the
+    /// journal is written atomically). Distinct from 130 so a script can tell a person's Ctrl-C from a scheduler's
+    /// preemption, and from 1 (a real failure) and 64 (usage), which a retry would not fix.
+    /// `cluster/kubernetes/coordinator-job.yaml`'s podFailurePolicy names these codes (`ExitCodeTests` checks it).
+    public static let terminatedExitCode: Int32 = 143
+    /// Every status a resumable stop on request exits with.
+    public static let resumableExitCodes: [Int32] = [interruptedExitCode, terminatedExitCode]
+    /// The status of a stop requested without a signal (`request()`), as for Ctrl-C.
+    public static let exitCode: Int32 = interruptedExitCode
 
     private let lock = NSLock()
     private var count = 0
@@ -20,6 +31,7 @@ public final class StopSignal: @unchecked Sendable {
     private var nextToken = 0
     private var currentPhase: String?
     private var phaseAtRequest: String?
+    private var firstSignal: Int32?
     /// Called when a phase starts (tests use it to stop at a chosen phase).
     public var onPhase: (@Sendable (String) -> Void)?
 
@@ -30,7 +42,7 @@ public final class StopSignal: @unchecked Sendable {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.request() }
+            source.setEventHandler { [weak self] in self?.request(signal: number) }
             source.resume()
             sources.append(source)
         }
@@ -45,11 +57,12 @@ public final class StopSignal: @unchecked Sendable {
 
     public var isRequested: Bool { lock.withLock { count > 0 } }
 
-    /// A stop request: the first one drains, the second one ends the process now.
-    public func request() {
+    /// A stop request: the first one drains, the second one ends the process now. `signal`: the signal that asked
+    /// (SIGINT, SIGTERM; nil from code); the first one decides the exit status (`requestedExitCode`).
+    public func request(signal: Int32? = nil) {
         let (n, drains, kills, files) = lock.withLock { () -> (Int, [@Sendable () -> Void], [@Sendable () -> Void], [String]) in
             count += 1
-            if count == 1 { phaseAtRequest = currentPhase }
+            if count == 1 { phaseAtRequest = currentPhase; firstSignal = signal }
             return (count, Array(drainHooks.values), Array(killHooks.values), Array(temporaryFiles.values))
         }
         if n == 1 {
@@ -59,9 +72,18 @@ public final class StopSignal: @unchecked Sendable {
             for hook in kills { hook() }
             for path in files { try? FileManager.default.removeItem(atPath: path) }
             FileHandle.standardError.write(Data("stopped at once; run the same command again to resume\n".utf8))
-            exit(StopSignal.exitCode)
+            exit(requestedExitCode)
         }
     }
+
+    /// The exit status for this stop: 143 when the first request was SIGTERM, else 130.
+    public var requestedExitCode: Int32 { lock.withLock { StopSignal.exitStatus(signal: firstSignal) } }
+
+    /// 143 for SIGTERM, 130 for SIGINT or a request from code.
+    public static func exitStatus(signal: Int32?) -> Int32 { signal == SIGTERM ? terminatedExitCode : interruptedExitCode }
+
+    /// The phase begun last (nil before the first): what `/metrics` reports as `lumiere_phase`.
+    public var phase: String? { lock.withLock { currentPhase } }
 
     /// Whether `error` is a stop on request (from a checkpoint, or the farm draining after one).
     public static func isStop(_ error: Error) -> Bool {
@@ -82,9 +104,6 @@ public final class StopSignal: @unchecked Sendable {
         lock.withLock { currentPhase = phase }
         onPhase?(phase)
     }
-
-    /// The phase last begun (or entered), for the web page; nil before the first.
-    public var phase: String? { lock.withLock { currentPhase } }
 
     /// Back in `phase` (already begun) once an overlapping phase ended: a later stop is reported there.
     func enter(_ phase: String) { lock.withLock { currentPhase = phase } }

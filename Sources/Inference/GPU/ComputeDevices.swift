@@ -17,17 +17,58 @@ public struct ComputeDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     public let fp16: Bool
     /// VK_KHR_cooperative_matrix (tensor cores and their kin).
     public let cooperativeMatrix: Bool
+    /// The shapes the device reports for it (vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR); empty without it.
+    public let cooperativeMatrixShapes: [CooperativeMatrixShape]
 
     /// Public for tests that describe other machines (a discrete GPU beside lavapipe, none at all).
-    public init(index: Int, name: String, type: ComputeDeviceType, memoryBytes: UInt64, fp16: Bool, cooperativeMatrix: Bool) {
+    public init(index: Int, name: String, type: ComputeDeviceType, memoryBytes: UInt64, fp16: Bool, cooperativeMatrix: Bool,
+                cooperativeMatrixShapes: [CooperativeMatrixShape] = []) {
         self.index = index; self.name = name; self.type = type
         self.memoryBytes = memoryBytes; self.fp16 = fp16; self.cooperativeMatrix = cooperativeMatrix
+        self.cooperativeMatrixShapes = cooperativeMatrixShapes
     }
 
     public var description: String {
         let gib = Double(memoryBytes) / Double(1 << 30)
-        return "gpu:\(index)  \(name)  (\(type.rawValue), \(String(format: "%.1f", gib)) GiB, fp16 \(fp16 ? "yes" : "no"), "
-            + "cooperative matrix \(cooperativeMatrix ? "yes" : "no"))"
+        return "gpu:\(index)  \(name)  (\(type.rawValue), \(String(format: "%.1f", gib)) GiB, fp16 \(fp16 ? "yes" : "no"), \(cooperativeMatrixColumn))"
+    }
+
+    /// `cooperative matrix no`, or `yes` with the fp16 and 8-bit integer shapes (the ones our models could use; each
+    /// once, in the driver's order) and how many others the device reports.
+    public var cooperativeMatrixColumn: String {
+        guard cooperativeMatrix else { return "cooperative matrix no" }
+        guard !cooperativeMatrixShapes.isEmpty else { return "cooperative matrix yes (no shapes reported)" }
+        var listed: [String] = []
+        for shape in cooperativeMatrixShapes where [.fp16, .int8, .uint8].contains(shape.a) && !listed.contains(shape.description) {
+            listed.append(shape.description)
+        }
+        let others = cooperativeMatrixShapes.filter { ![.fp16, .int8, .uint8].contains($0.a) }.count
+        if others > 0 { listed.append("\(others) other shape\(others == 1 ? "" : "s")") }
+        return "cooperative matrix yes: " + listed.joined(separator: ", ")
+    }
+}
+
+/// One VK_KHR_cooperative_matrix shape: result (M×N) = A (M×K) · B (K×N) + C, with the component types of each.
+public struct CooperativeMatrixShape: Sendable, Equatable, CustomStringConvertible {
+    public enum Component: String, Sendable, Equatable {
+        case fp16, fp32, fp64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, other
+
+        /// VkComponentTypeKHR's values (the NV extension's are the same).
+        public init(vulkan raw: Int32) {
+            let order: [Component] = [.fp16, .fp32, .fp64, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64]
+            self = order.indices.contains(Int(raw)) ? order[Int(raw)] : .other
+        }
+    }
+    public let m: Int, n: Int, k: Int
+    public let a: Component, b: Component, c: Component, result: Component
+
+    public init(m: Int, n: Int, k: Int, a: Component, b: Component, c: Component, result: Component) {
+        self.m = m; self.n = n; self.k = k; self.a = a; self.b = b; self.c = c; self.result = result
+    }
+
+    /// `fp16 16x16x16->fp32` (M x N x K, inputs -> result); `int8/uint8 …` when A and B differ.
+    public var description: String {
+        "\(a == b ? a.rawValue : "\(a.rawValue)/\(b.rawValue)") \(m)x\(n)x\(k)->\(result.rawValue)"
     }
 }
 
@@ -40,7 +81,8 @@ public enum ComputeDevices {
         let instance = try VulkanInstance.shared(loader: loaderLibrary)
         return instance.physicalDevices.enumerated().map { index, device in
             ComputeDeviceInfo(index: index, name: device.name, type: deviceType(device.typeCode), memoryBytes: device.memoryBytes,
-                              fp16: device.fp16, cooperativeMatrix: device.cooperativeMatrix)
+                              fp16: device.fp16, cooperativeMatrix: device.cooperativeMatrix,
+                              cooperativeMatrixShapes: device.cooperativeMatrixShapes)
         }
     }
 

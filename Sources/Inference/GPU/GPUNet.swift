@@ -21,12 +21,17 @@ public final class GPUNet: InferenceRunner {
     /// Bytes of weights on the device.
     public let weightBytes: Int
     /// Bytes of blob and transfer buffers this network holds on the device and host (grows to the largest run's need).
-    public var bufferBytes: Int { pool.heldBytes }
+    public var bufferBytes: Int { slots.map(\.pool.heldBytes).reduce(0, +) }
+    /// Seconds the device spent on the last `run`: between the first command starting and the last finishing (timestamp
+    /// queries), or from submission to the fence where the device writes no timestamps (`deviceTimeFromTimestamps`).
+    /// The rest of a run's wall time is the CPU's part (recording, copying the inputs in and the outputs out), during
+    /// which the device idles: a benchmark's "GPU busy %".
+    public private(set) var lastRunDeviceSeconds: Double = 0
+    public var deviceTimeFromTimestamps: Bool { slots[0].recorder.deviceTimeFromTimestamps }
 
     private let vulkan: VulkanDevice
     private let layers: [GPULayer?]   // nil for Input layers
-    private let recorder: CommandRecorder
-    private let pool: GPUBufferPool
+    private var slots: [Slot]
 
     /// Prepares `net` on device `index` of `ComputeDevices.list(loaderLibrary:)`. Throws `GPUError.unsupported` naming
     /// every layer type the GPU backend lacks (or for fp16 on a device without 16-bit storage buffers), and the other
@@ -58,20 +63,92 @@ public final class GPUNet: InferenceRunner {
         self.vulkan = vulkan
         self.layers = layers
         self.weightBytes = uploads.bytes
-        self.recorder = try CommandRecorder(device: vulkan)
-        self.pool = GPUBufferPool(device: vulkan)
+        self.slots = [Slot(recorder: try CommandRecorder(device: vulkan), pool: GPUBufferPool(device: vulkan))]
     }
 
     /// Runs the network on the device: `inputs` by Input blob name, returns the requested blobs.
     public func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
+        try finish(try submit(inputs: inputs, outputs: outputs, on: slots[0]))
+    }
+
+    /// Runs the network on `count` inputs in order with two runs in flight: while the device computes run i, the host
+    /// records run i + 1 and copies its inputs in (and then reads run i's outputs while the device computes i + 1).
+    /// Each in-flight run has its own command buffer and buffer pool, so no buffer is shared between them (twice the
+    /// blob memory of `run`). `deliver` gets each run's outputs, in order. `lastRunDeviceSeconds` then holds the
+    /// device's busy time over all of them, intervals that overlap counted once (timestamps; with fences, their sum).
+    public func runOverlapped(count: Int, inputs: (Int) throws -> [String: Tensor], outputs: [String],
+                              deliver: (Int, [String: Tensor]) throws -> Void) throws {
+        if slots.count < 2 { slots.append(Slot(recorder: try CommandRecorder(device: vulkan), pool: GPUBufferPool(device: vulkan))) }
+        var inFlight: [(index: Int, run: PendingRun)] = []
+        // Whatever fails, nothing leaves while the device may still use it.
+        defer { for p in inFlight { _ = try? finish(p.run) } }
+        var busy = BusyTime()
+        for i in 0..<count {
+            inFlight.append((i, try submit(inputs: try inputs(i), outputs: outputs, on: slots[i % 2])))
+            if inFlight.count == 2 {
+                let done = inFlight.removeFirst()
+                let result = try finish(done.run)
+                busy.add(lastRunDeviceSeconds, done.run.slot.recorder.lastDeviceInterval)
+                try deliver(done.index, result)
+            }
+        }
+        if let last = inFlight.popLast() {
+            let result = try finish(last.run)
+            busy.add(lastRunDeviceSeconds, last.run.slot.recorder.lastDeviceInterval)
+            try deliver(last.index, result)
+        }
+        lastRunDeviceSeconds = busy.seconds
+    }
+
+    /// One command buffer and the buffers its runs use. `run` uses the first; `runOverlapped` alternates two.
+    private struct Slot {
+        let recorder: CommandRecorder
+        let pool: GPUBufferPool
+    }
+
+    /// A submitted run: what `finish` waits for, reads and gives back.
+    private struct PendingRun {
+        let slot: Slot
+        let staging: [VulkanBuffer]
+        let downloads: [(name: String, tensor: GPUTensor, host: VulkanBuffer)]
+        let live: [VulkanBuffer]
+    }
+
+    /// The device's busy time over several runs: the union of their timestamp intervals, or the sum of fence times.
+    private struct BusyTime {
+        private var intervals: [(start: Double, end: Double)] = []
+        private var sum = 0.0
+        mutating func add(_ seconds: Double, _ interval: (start: Double, end: Double)?) {
+            sum += seconds
+            if let interval { intervals.append(interval) }
+        }
+        var seconds: Double {
+            guard !intervals.isEmpty else { return sum }
+            var total = 0.0, end = -Double.infinity
+            for i in intervals.sorted(by: { $0.start < $1.start }) {
+                total += max(0, i.end - max(i.start, end))
+                end = max(end, i.end)
+            }
+            return total
+        }
+    }
+
+    /// Records a run on `slot` (inputs copied in, every layer, outputs copied out) and submits it without waiting.
+    private func submit(inputs: [String: Tensor], outputs: [String], on slot: Slot) throws -> PendingRun {
         let plan = try net.plan(inputs: Array(inputs.keys), outputs: outputs)
         var uses = plan.uses
+        let recorder = slot.recorder, pool = slot.pool
         try recorder.begin()
         let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool, precision: precision)
         var blobs: [String: GPUTensor] = [:]
+        var submitted = false
         defer {
-            // Whatever happened, the buffers go back to the pool (after the wait, or unused when recording failed).
-            for b in encoder.staging { pool.give(b) }
+            // Recording failed: nothing reached the device, so every buffer goes back to the pool now (the live blobs
+            // too, so that `releaseCachedBuffers` can free them before a retry with smaller tiles).
+            if !submitted {
+                for b in encoder.staging { pool.give(b) }
+                for t in uniqueBuffers(blobs.values) { pool.give(t) }
+            }
         }
         for li in plan.order {
             let def = net.definitions[li]
@@ -84,7 +161,7 @@ public final class GPUNet: InferenceRunner {
                 for b in def.bottoms {
                     uses[b]! -= 1
                     if uses[b]! == 0, let t = blobs.removeValue(forKey: b), !produced.contains(where: { $0.buffer === t.buffer }) {
-                        release(t, keeping: blobs)
+                        release(t, keeping: blobs, to: pool)
                     }
                 }
             }
@@ -95,32 +172,47 @@ public final class GPUNet: InferenceRunner {
                 if (uses[name] ?? 0) > 0 {
                     blobs[name] = t
                 } else if !produced.contains(where: { $0 !== t && $0.buffer === t.buffer }) {
-                    release(t, keeping: blobs)  // an output nobody reads
+                    release(t, keeping: blobs, to: pool)  // an output nobody reads
                 }
             }
         }
-        var downloads: [(String, GPUTensor, VulkanBuffer)] = []
-        for o in outputs where !downloads.contains(where: { $0.0 == o }) {
+        var downloads: [(name: String, tensor: GPUTensor, host: VulkanBuffer)] = []
+        for o in outputs where !downloads.contains(where: { $0.name == o }) {
             let t = blobs[o]!
             downloads.append((o, t, try encoder.download(t)))
         }
         recorder.hostBarrier()
-        try recorder.submitAndWait(what: "running the network on \(device.name)")
+        try recorder.submit(what: "running the network on \(device.name)")
+        submitted = true
+        return PendingRun(slot: slot, staging: encoder.staging, downloads: downloads, live: uniqueBuffers(blobs.values))
+    }
+
+    /// Waits for `run`, copies its outputs out and gives its buffers back to its pool (also when the wait fails).
+    private func finish(_ run: PendingRun) throws -> [String: Tensor] {
+        defer {
+            for b in run.staging { run.slot.pool.give(b) }
+            for b in run.live { run.slot.pool.give(b) }
+        }
+        try run.slot.recorder.wait(what: "running the network on \(device.name)")
+        lastRunDeviceSeconds = run.slot.recorder.lastDeviceSeconds
         var result: [String: Tensor] = [:]
-        for (name, t, host) in downloads {
+        for (name, t, host) in run.downloads {
             let out = Tensor(dims: t.dims, channels: t.channels, height: t.height, width: t.width, zeroed: false)
             out.withUnsafeMutableValues { v in
                 if let base = v.baseAddress { base.update(from: host.mapped!.assumingMemoryBound(to: Float.self), count: t.count) }
             }
             result[name] = out
         }
-        for t in uniqueBuffers(blobs.values) { pool.give(t) }
         return result
     }
 
+    /// Frees the blob and transfer buffers kept for later runs (they are made again as needed). `TiledUpscaler` calls
+    /// it after running out of device memory, before it retries with smaller tiles.
+    public func releaseCachedBuffers() { for slot in slots { slot.pool.drain() } }
+
     /// Returns `t`'s buffer to the pool unless a live blob still uses it (Split, an Interp that passes its input
     /// through, a fused activation share buffers); the callers skip the blobs the current layer hands on.
-    private func release(_ t: GPUTensor, keeping live: [String: GPUTensor]) {
+    private func release(_ t: GPUTensor, keeping live: [String: GPUTensor], to pool: GPUBufferPool) {
         if live.values.contains(where: { $0.buffer === t.buffer }) { return }
         pool.give(t.buffer)
     }

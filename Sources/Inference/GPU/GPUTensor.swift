@@ -49,6 +49,13 @@ final class GPUBufferPool {
         return b
     }
 
+    /// Frees the buffers waiting for reuse (after running out of device memory: a retry with smaller tiles needs
+    /// smaller buffers, and the larger ones would only hold memory it may need).
+    func drain() {
+        for (_, list) in free { for b in list { heldBytes -= b.bytes; made.remove(ObjectIdentifier(b)) } }
+        free.removeAll()
+    }
+
     /// Takes back a buffer this pool made; any other (a weight, a MemoryData constant handed out as a blob) is not
     /// the pool's to reuse and is ignored.
     func give(_ buffer: VulkanBuffer) {

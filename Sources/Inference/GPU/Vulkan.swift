@@ -43,12 +43,16 @@ final class VulkanInstance {
         let memory: VkPhysicalDeviceMemoryProperties
         /// A queue family with compute, or nil (then the device cannot run us).
         let computeQueueFamily: UInt32?
+        /// Bits of a timestamp written on that family's queues (0: no timestamps; then run times come from fences).
+        let timestampValidBits: UInt32
         let fp16: Bool
         /// 16-bit storage buffers (storageBuffer16BitAccess): what fp16 blobs need (`GPUPrecision.fp16`).
         let storage16: Bool
         /// fp16 arithmetic in shaders (shaderFloat16 through VK_KHR_shader_float16_int8, which is enabled with it).
         let float16: Bool
         let cooperativeMatrix: Bool
+        /// What vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR reports (empty without the extension).
+        let cooperativeMatrixShapes: [CooperativeMatrixShape]
         var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
         var memoryTypes: [VkMemoryType] { cArray(memory.memoryTypes, count: Int(memory.memoryTypeCount), of: VkMemoryType.self) }
         var memoryHeaps: [VkMemoryHeap] { cArray(memory.memoryHeaps, count: Int(memory.memoryHeapCount), of: VkMemoryHeap.self) }
@@ -110,10 +114,10 @@ final class VulkanInstance {
         try vkCheck(vk.pointee.vkEnumeratePhysicalDevices(instance, &count, nil), "vkEnumeratePhysicalDevices")
         var handles = [VkPhysicalDevice?](repeating: nil, count: Int(count))
         try vkCheck(vk.pointee.vkEnumeratePhysicalDevices(instance, &count, &handles), "vkEnumeratePhysicalDevices")
-        physicalDevices = handles.prefix(Int(count)).compactMap { $0 }.map { VulkanInstance.describe($0, vk) }
+        physicalDevices = handles.prefix(Int(count)).compactMap { $0 }.map { VulkanInstance.describe($0, vk, instance) }
     }
 
-    private static func describe(_ handle: VkPhysicalDevice, _ vk: UnsafeMutablePointer<CVKTable>) -> PhysicalDevice {
+    private static func describe(_ handle: VkPhysicalDevice, _ vk: UnsafeMutablePointer<CVKTable>, _ instance: VkInstance) -> PhysicalDevice {
         var properties = VkPhysicalDeviceProperties()
         vk.pointee.vkGetPhysicalDeviceProperties(handle, &properties)
         var memory = VkPhysicalDeviceMemoryProperties()
@@ -127,8 +131,19 @@ final class VulkanInstance {
         if properties.apiVersion >= vkVersion(1, 1) { cvk_fp16_features(vk, handle, &float16, &storage16) }
         let coop = cvk_has_device_extension(vk, handle, "VK_KHR_cooperative_matrix") == 1
         let float16Extension = cvk_has_device_extension(vk, handle, "VK_KHR_shader_float16_int8") == 1
+        var shapes: [CooperativeMatrixShape] = []
+        if coop {
+            // A failing query leaves the list empty: the listing then says "yes (no shapes reported)".
+            var raw = [CVKCooperativeMatrixShape](repeating: CVKCooperativeMatrixShape(), count: 64)
+            let n = Int(cvk_cooperative_matrix_shapes(vk, instance, handle, &raw, Int32(raw.count)))
+            shapes = raw.prefix(max(0, min(n, raw.count))).map {
+                CooperativeMatrixShape(m: Int($0.m), n: Int($0.n), k: Int($0.k), a: .init(vulkan: $0.a_type), b: .init(vulkan: $0.b_type),
+                                       c: .init(vulkan: $0.c_type), result: .init(vulkan: $0.result_type))
+            }
+        }
         return PhysicalDevice(handle: handle, properties: properties, memory: memory, computeQueueFamily: compute.map { UInt32($0) },
+                              timestampValidBits: compute.map { families[$0].timestampValidBits } ?? 0,
                               fp16: float16 != 0 && storage16 != 0, storage16: storage16 != 0,
-                              float16: float16 != 0 && float16Extension, cooperativeMatrix: coop)
+                              float16: float16 != 0 && float16Extension, cooperativeMatrix: coop, cooperativeMatrixShapes: shapes)
     }
 }

@@ -1,4 +1,5 @@
 import CVulkan
+import Dispatch
 
 // Command recording, the third file of the Vulkan choke point (Vulkan.swift, VulkanDevice.swift).
 
@@ -17,6 +18,16 @@ final class CommandRecorder {
     private let maxBufferBytes: Int
     /// Dispatches recorded since `begin` (tests and profiling).
     private(set) var dispatchCount = 0
+    /// Two timestamps around each submission (nil when the compute queue writes none: `timestampValidBits` 0).
+    private let timestamps: VkQueryPool?
+    /// Seconds the last submission took on the device: from its timestamps (the first command starting to the last
+    /// finishing), or from submit to the fence's signal where the queue has no timestamps (`deviceTimeFromTimestamps`).
+    private(set) var lastDeviceSeconds: Double = 0
+    var deviceTimeFromTimestamps: Bool { timestamps != nil }
+    /// The last submission's start and end on the device's clock, in seconds (timestamps only; nil otherwise).
+    private(set) var lastDeviceInterval: (start: Double, end: Double)?
+    private var fence: VkFence?
+    private var submittedAt: UInt64 = 0
 
     private static let setsPerPool: UInt32 = 256, buffersPerSet: UInt32 = 8
 
@@ -43,14 +54,27 @@ final class CommandRecorder {
         commands = buffer!
         maxGroups = cArray(device.physical.properties.limits.maxComputeWorkGroupCount, count: 3, of: UInt32.self)
         maxBufferBytes = Int(device.physical.properties.limits.maxStorageBufferRange)
+        var queryPool: VkQueryPool?
+        if device.physical.timestampValidBits > 0, device.physical.properties.limits.timestampPeriod > 0 {
+            var info = VkQueryPoolCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
+            info.queryType = VK_QUERY_TYPE_TIMESTAMP
+            info.queryCount = 2
+            // Without a pool the times come from fences: not worth failing a run over.
+            if device.vk.pointee.vkCreateQueryPool(device.device, &info, nil, &queryPool) != VK_SUCCESS { queryPool = nil }
+        }
+        timestamps = queryPool
     }
 
     deinit {
+        if let fence { try? device.wait(fence, what: "releasing a command buffer") }  // never free what the GPU still runs
+        if let timestamps { vk.pointee.vkDestroyQueryPool(device.device, timestamps, nil) }
         vk.pointee.vkDestroyCommandPool(device.device, commandPool, nil)  // frees the command buffer too
         for pool in pools { vk.pointee.vkDestroyDescriptorPool(device.device, pool, nil) }
     }
 
     func begin() throws {
+        try wait(what: "the previous run on this command buffer")  // its descriptor sets are about to be reset
         for pool in pools { try vkCheck(vk.pointee.vkResetDescriptorPool(device.device, pool, 0), "vkResetDescriptorPool") }
         currentPool = 0
         dispatchCount = 0
@@ -59,6 +83,10 @@ final class CommandRecorder {
         info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try vkCheck(vk.pointee.vkBeginCommandBuffer(commands, &info), "vkBeginCommandBuffer")
+        if let timestamps {
+            vk.pointee.vkCmdResetQueryPool(commands, timestamps, 0, 2)
+            vk.pointee.vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps, 0)
+        }
     }
 
     /// Records `pipeline` over `groups` workgroups with `buffers` at bindings 0… and `push` as push constants.
@@ -131,8 +159,44 @@ final class CommandRecorder {
     }
 
     func submitAndWait(what: String) throws {
+        try submit(what: what)
+        try wait(what: what)
+    }
+
+    /// Ends the recording and submits it without waiting (`wait` must follow before the next `begin`): the host may
+    /// record another run on another recorder meanwhile.
+    func submit(what: String) throws {
+        precondition(fence == nil, "submitted twice without a wait")
+        if let timestamps { vk.pointee.vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, 1) }
         try vkCheck(vk.pointee.vkEndCommandBuffer(commands), "vkEndCommandBuffer")
-        try device.submitAndWait(commands, what: what)
+        submittedAt = DispatchTime.now().uptimeNanoseconds
+        fence = try device.submit(commands, what: what)
+    }
+
+    /// Waits for the submission, then reads its device time (`lastDeviceSeconds`, `lastDeviceInterval`).
+    func wait(what: String) throws {
+        guard let pending = fence else { return }
+        fence = nil
+        try device.wait(pending, what: what)
+        lastDeviceSeconds = Double(DispatchTime.now().uptimeNanoseconds - submittedAt) / 1e9
+        lastDeviceInterval = nil
+        if let timestamps {
+            var ticks: [UInt64] = [0, 0]
+            let flags = VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue
+            let r = ticks.withUnsafeMutableBytes {
+                vk.pointee.vkGetQueryPoolResults(device.device, timestamps, 0, 2, $0.count, $0.baseAddress, 8, flags)
+            }
+            if r == VK_SUCCESS {
+                // Only the low timestampValidBits count (the counter wraps there).
+                let bits = device.physical.timestampValidBits
+                let mask: UInt64 = bits >= 64 ? .max : (1 << UInt64(bits)) - 1
+                let elapsed = (ticks[1] &- ticks[0]) & mask
+                let period = Double(device.physical.properties.limits.timestampPeriod)
+                lastDeviceSeconds = Double(elapsed) * period / 1e9
+                let start = Double(ticks[0] & mask) * period / 1e9
+                lastDeviceInterval = (start, start + lastDeviceSeconds)
+            }
+        }
     }
 
     private func allocateSet(_ pipeline: ComputePipeline) throws -> VkDescriptorSet {

@@ -111,7 +111,7 @@ final class VulkanDevice {
     /// A storage buffer of `bytes` (≥ 4) in device memory, or in host-visible memory (mapped) when `host`.
     func makeBuffer(bytes: Int, host: Bool) throws -> VulkanBuffer {
         let size = max(4, (bytes + 3) & ~3)
-        try GPUFaultInjection.check(.alloc, "allocating \(size) bytes")
+        try GPUFaultInjection.checkAllocation(bytes: size, "allocating \(size) bytes")
         var info = VkBufferCreateInfo()
         info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         info.size = VkDeviceSize(size)
@@ -226,12 +226,18 @@ final class VulkanDevice {
 
     /// Submits `commands` and waits for it to finish (a fence per submission).
     func submitAndWait(_ commands: VkCommandBuffer, what: String) throws {
+        try wait(try submit(commands, what: what), what: what)
+    }
+
+    /// Submits `commands` and returns at once; `wait(_:what:)` must be called on the fence (it also destroys it).
+    func submit(_ commands: VkCommandBuffer, what: String) throws -> VkFence {
         try GPUFaultInjection.check(.submit, what)
         var fenceInfo = VkFenceCreateInfo()
         fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
         var fence: VkFence?
         try vkCheck(vk.pointee.vkCreateFence(device, &fenceInfo, nil, &fence), "vkCreateFence")
-        defer { vk.pointee.vkDestroyFence(device, fence, nil) }
+        var submitted = false
+        defer { if !submitted { vk.pointee.vkDestroyFence(device, fence, nil) } }
         var buffer: VkCommandBuffer? = commands
         try withUnsafePointer(to: &buffer) { b in
             var submit = VkSubmitInfo()
@@ -243,7 +249,15 @@ final class VulkanDevice {
             queueLock.unlock()
             try vkCheck(r, "vkQueueSubmit (\(what))")
         }
-        try vkCheck(vk.pointee.vkWaitForFences(device, 1, &fence, VkBool32(VK_TRUE), UInt64.max), what)
+        submitted = true
+        return fence!
+    }
+
+    /// Waits for a submission's fence, then destroys it.
+    func wait(_ fence: VkFence, what: String) throws {
+        var f: VkFence? = fence
+        defer { vk.pointee.vkDestroyFence(device, fence, nil) }
+        try vkCheck(vk.pointee.vkWaitForFences(device, 1, &f, VkBool32(VK_TRUE), UInt64.max), what)
     }
 }
 
