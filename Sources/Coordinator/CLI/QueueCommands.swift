@@ -29,6 +29,8 @@ struct SubmitCommand: ParsableCommand {
     var restoreArguments: [String] = []
 
     func run() throws {
+        // The passthrough argument takes `--help` too: with no film before it, it is a request for this help.
+        if restoreArguments.isEmpty || ["--help", "-h", "help"].contains(restoreArguments[0]) { throw CleanExit.helpRequest(self) }
         try failing {
             var rest: [String] = []
             var stateDir = self.stateDir, priority = self.priority
