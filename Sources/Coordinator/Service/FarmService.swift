@@ -217,7 +217,9 @@ public final class FarmService: @unchecked Sendable {
         for directive in directives {
             switch directive {
             case .start(let id):
-                running = (id, StopSignal(), false)
+                let stop = StopSignal()
+                stop.firstStopMessage = "job \(id): stopping at the end of the segments in hand (it resumes from its journal)\n"
+                running = (id, stop, false)
             case .stop(let id):
                 if running?.id == id { askToStopRunning() }
             }
