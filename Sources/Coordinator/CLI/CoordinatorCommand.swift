@@ -10,9 +10,12 @@ public struct CoordinatorCommand: ParsableCommand {
         discussion: """
         Start with `lumiere-coordinator restore FILM -o OUT.mp4 --scale 4`.
         `lumiere-coordinator probe FILM` shows what a file holds; `lumiere-coordinator shots FILM` lists its shots; `lumiere-coordinator models` lists the models; `lumiere-coordinator compare FILM --at 5 --models a,b` shows them side by side.
+        A head node with a job queue: `lumiere-coordinator serve --state-dir DIR --bind tcp://*:5555`, then `submit FILM -o OUT --state-dir DIR`, `jobs`, `pause`, `resume`, `cancel`, `priority`.
         """,
         version: BuildInfo.versionLine,
-        subcommands: [RestoreCommand.self, CompareCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self],
+        subcommands: [RestoreCommand.self, CompareCommand.self, ProbeCommand.self, ShotsCommand.self, ModelsCommand.self, KeygenCommand.self, StatusCommand.self,
+                      ServeCommand.self, SubmitCommand.self, JobsCommand.self, CancelCommand.self, PauseCommand.self, ResumeCommand.self,
+                      PriorityCommand.self],
         defaultSubcommand: nil)
 
     @Flag(help: DeviceListingCommand.help)

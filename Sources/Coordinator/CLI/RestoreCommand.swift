@@ -180,105 +180,11 @@ struct RestoreCommand: ParsableCommand {
         // Ctrl-C/SIGTERM in every phase: the first stops cleanly and resumably (exit 130, or 143 for SIGTERM), the second at once.
         let stop = StopSignal()
         try failing(stop: stop) {
-            if let modelsDir {
-                // Every model this process and its local workers load comes from here.
-                ModelLocator.commandLineDirectory = modelsDir
-                ModelLocator.commandLineDirectory = try ModelLocator.modelsDirectory().path
-            }
-            let geometry: OutputGeometry.Request
-            if let size {
-                guard let box = PixelSize(parsing: size) else { throw ValidationFailure("--size must look like 3840x2160, got \(size)") }
-                geometry = .size(box, pad: pad)
-            } else {
-                geometry = .scale(scale)
-            }
-            var processor = self.processor
-            if OwnModel.isPath(processor) {
-                // The user's own model is checked now, before any work: layer types, weights, probe run (docs/models.md).
-                let own = try OwnModel.inspect(processor)
-                if let noise { throw ValidationFailure("--noise \(noise) is for waifu2x-photo; the model \(own.param.path) has no noise setting") }
-                processor = own.param.path
-            } else {
-                guard FilterFactory.knownProcessors.contains(processor) else {
-                    throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", ")), "
-                        + "or the path of your own ncnn model (NAME.param with NAME.bin beside it)")
-                }
-            }
-            var codec = self.codec.codec
-            // An output such as out/frame_%06d.dpx is an image sequence of that kind, at the source's depth.
-            let target = OutputTarget(output, overwrite: overwrite)
-            if target.isSequence {
-                guard let image = target.imageCodec else { throw RestoreError.unsupportedSequenceExtension(target.url.pathExtension) }
-                codec = image
-            }
-            guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
-            if let tile, !RenderRecipe.isValidTileSize(tile) {
-                throw ValidationFailure("--tile must be 0 (the whole frame at once) or 32…8192 input pixels, got \(tile)")
-            }
-            if let noise, !(0...3).contains(noise) { throw ValidationFailure("--noise must be 0…3, got \(noise)") }
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
-            let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset.rawValue, pixelFormat: pixelFormat).validated()
-            // JSON logs are for a machine: the live view and the summary table (text) are left out, as with --quiet; the
-            // progress lines and notes come as JSON records (ProgressReporter, ConsoleLine) unless --quiet.
-            let quiet = self.quiet
-            var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
-                                           encoding: encoding, threads: threads, quiet: quiet)
-            settings.overwrite = overwrite
-            settings.retime = try frameRate.settings()
-            settings.film = try filmOptions.film()
-            settings.interlacing = interlaced
-            if let inputRate {
-                guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {
-                    throw ValidationFailure("--input-rate must be a positive rate up to 1000 such as 24, 16 or 24000/1001, got \(inputRate)")
-                }
-                guard settings.source.isSequence else {
-                    throw ValidationFailure("--input-rate is for image sequences (a name with %06d, say); \(input) is a file and keeps its own rate")
-                }
-                settings.inputRate = rate
-            }
-            if let videoStream {
-                guard (0...1023).contains(videoStream) else { throw ValidationFailure("--video-stream must be 0…1023, got \(videoStream)") }
-                settings.videoStream = videoStream
-            }
-            if start != nil || duration != nil || frames != nil {
-                settings.trim = try RestoreCommand.trim(start: start, duration: duration, frames: frames, source: settings.source)
-            }
+            let (settings, options) = try prepared()
             let summary: RestorePipeline.Summary
             stop.install()
             defer { stop.uninstall() }
             do {
-                if inProcess, bind != nil || self.workers != nil || self.workerThreads != nil {
-                    throw ValidationFailure("--in-process renders in this process: drop --bind, --workers and --worker-threads (or --in-process)")
-                }
-                guard segmentSeconds >= 0.5 else { throw ValidationFailure("--segment-seconds must be at least 0.5") }
-                if let workers = self.workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
-                if let workerThreads = self.workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
-                if bind == nil, self.workers == 0 { throw ValidationFailure("--workers 0 needs --bind, or nobody would do the work") }
-                let workers = self.workers.map { RestoreCommand.capped($0, "--workers", limit: 4 * cores, why: "more local worker processes than 4 per core only compete for \(cores) cores") }
-                let workerThreads = self.workerThreads.map { RestoreCommand.capped($0, "--worker-threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores") }
-                var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
-                options.keepJobDirectory = keepJob
-                options.workersEncode = workersEncode
-                options.inProcess = inProcess
-                options.device = device
-                options.precision = precision
-                options.maxSegmentSeconds = segmentSeconds
-                guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
-                options.overlapFrames = overlap
-                options.shotDetection = try shotOptions.settings()
-                options.shotsFile = shots
-                options.insecure = insecure
-                options.monitoring = try monitoringOptions.settings(quiet: quiet || logFormat == .json)
-                if let key {
-                    let secret = URL(fileURLWithPath: key)
-                    let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
-                    let allowed = try RestoreCommand.publicKeys(allowKeys)
-                    guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
-                    options.curve = (keys, allowed)
-                } else if !allowKeys.isEmpty {
-                    throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
-                }
                 var logger = Logger(label: "lumiere-coordinator")
                 logger.logLevel = logLevel
                 let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: logger,
@@ -292,6 +198,107 @@ struct RestoreCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("wrote \(output): \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s\n".utf8))
             }
         }
+    }
+
+    /// The job this command line describes, validated exactly as `restore` runs it (`submit` checks a job with it, and
+    /// `serve` makes the job from it again). Nothing is read but the source's header (for --start and friends).
+    func prepared() throws -> (settings: RestoreSettings, options: FarmOptions) {
+        if let modelsDir {
+            // Every model this process and its local workers load comes from here.
+            ModelLocator.commandLineDirectory = modelsDir
+            ModelLocator.commandLineDirectory = try ModelLocator.modelsDirectory().path
+        }
+        let geometry: OutputGeometry.Request
+        if let size {
+            guard let box = PixelSize(parsing: size) else { throw ValidationFailure("--size must look like 3840x2160, got \(size)") }
+            geometry = .size(box, pad: pad)
+        } else {
+            geometry = .scale(scale)
+        }
+        var processor = self.processor
+        if OwnModel.isPath(processor) {
+            // The user's own model is checked now, before any work: layer types, weights, probe run (docs/models.md).
+            let own = try OwnModel.inspect(processor)
+            if let noise { throw ValidationFailure("--noise \(noise) is for waifu2x-photo; the model \(own.param.path) has no noise setting") }
+            processor = own.param.path
+        } else {
+            guard FilterFactory.knownProcessors.contains(processor) else {
+                throw ValidationFailure("unknown --model \(processor); choose one of \(FilterFactory.knownProcessors.joined(separator: ", ")), "
+                    + "or the path of your own ncnn model (NAME.param with NAME.bin beside it)")
+            }
+        }
+        var codec = self.codec.codec
+        // An output such as out/frame_%06d.dpx is an image sequence of that kind, at the source's depth.
+        let target = OutputTarget(output, overwrite: overwrite)
+        if target.isSequence {
+            guard let image = target.imageCodec else { throw RestoreError.unsupportedSequenceExtension(target.url.pathExtension) }
+            codec = image
+        }
+        guard threads >= 0 else { throw ValidationFailure("--threads must be 0 (all cores) or more") }
+        if let tile, !RenderRecipe.isValidTileSize(tile) {
+            throw ValidationFailure("--tile must be 0 (the whole frame at once) or 32…8192 input pixels, got \(tile)")
+        }
+        if let noise, !(0...3).contains(noise) { throw ValidationFailure("--noise must be 0…3, got \(noise)") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = RestoreCommand.capped(self.threads, "--threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores")
+        let encoding = try VideoEncoding(codec: codec, crf: crf, preset: preset.rawValue, pixelFormat: pixelFormat).validated()
+        // JSON logs are for a machine: the live view and the summary table (text) are left out, as with --quiet; the
+        // progress lines and notes come as JSON records (ProgressReporter, ConsoleLine) unless --quiet.
+        let quiet = self.quiet
+        var settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: processor, noise: noise, tileSize: tile,
+                                       encoding: encoding, threads: threads, quiet: quiet)
+        settings.overwrite = overwrite
+        settings.retime = try frameRate.settings()
+        settings.film = try filmOptions.film()
+        settings.interlacing = interlaced
+        if let inputRate {
+            guard let rate = Rational(parsing: inputRate), rate > .zero, rate <= Rational(1000) else {
+                throw ValidationFailure("--input-rate must be a positive rate up to 1000 such as 24, 16 or 24000/1001, got \(inputRate)")
+            }
+            guard settings.source.isSequence else {
+                throw ValidationFailure("--input-rate is for image sequences (a name with %06d, say); \(input) is a file and keeps its own rate")
+            }
+            settings.inputRate = rate
+        }
+        if let videoStream {
+            guard (0...1023).contains(videoStream) else { throw ValidationFailure("--video-stream must be 0…1023, got \(videoStream)") }
+            settings.videoStream = videoStream
+        }
+        if start != nil || duration != nil || frames != nil {
+            settings.trim = try RestoreCommand.trim(start: start, duration: duration, frames: frames, source: settings.source)
+        }
+        if inProcess, bind != nil || self.workers != nil || self.workerThreads != nil {
+            throw ValidationFailure("--in-process renders in this process: drop --bind, --workers and --worker-threads (or --in-process)")
+        }
+        guard segmentSeconds >= 0.5 else { throw ValidationFailure("--segment-seconds must be at least 0.5") }
+        if let workers = self.workers, workers < 0 { throw ValidationFailure("--workers must be 0 or more") }
+        if let workerThreads = self.workerThreads, workerThreads < 1 { throw ValidationFailure("--worker-threads must be at least 1") }
+        if bind == nil, self.workers == 0 { throw ValidationFailure("--workers 0 needs --bind, or nobody would do the work") }
+        let workers = self.workers.map { RestoreCommand.capped($0, "--workers", limit: 4 * cores, why: "more local worker processes than 4 per core only compete for \(cores) cores") }
+        let workerThreads = self.workerThreads.map { RestoreCommand.capped($0, "--worker-threads", limit: RestoreCommand.maxThreads(cores: cores), why: "more threads than that only compete for \(cores) cores") }
+        var options = FarmOptions(bind: bind, localWorkers: workers, threadsPerWorker: workerThreads, jobDirectory: jobDir)
+        options.keepJobDirectory = keepJob
+        options.workersEncode = workersEncode
+        options.inProcess = inProcess
+        options.device = device
+        options.precision = precision
+        options.maxSegmentSeconds = segmentSeconds
+        guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
+        options.overlapFrames = overlap
+        options.shotDetection = try shotOptions.settings()
+        options.shotsFile = shots
+        options.insecure = insecure
+        options.monitoring = try monitoringOptions.settings(quiet: quiet || logFormat == .json)
+        if let key {
+            let secret = URL(fileURLWithPath: key)
+            let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
+            let allowed = try RestoreCommand.publicKeys(allowKeys)
+            guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
+            options.curve = (keys, allowed)
+        } else if !allowKeys.isEmpty {
+            throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
+        }
+        return (settings, options)
     }
 }
 

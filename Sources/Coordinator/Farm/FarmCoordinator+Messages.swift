@@ -40,6 +40,7 @@ extension FarmCoordinator {
             lock.withLock { stats.registrations += 1 }
             logger.info("worker \(capabilities.workerName) on \(capabilities.host) registered: \(capabilities.threads) threads, device \(capabilities.device), peer \(peer)")
             transfers.remove(peer)
+            roster.register(peer, capabilities, now: now)
             monitor.recordWorkerRegistered(peer: peer, name: capabilities.workerName, host: capabilities.host, threads: Int(capabilities.threads),
                                            device: capabilities.device)
             return try apply(job.scheduler.onWorkerRegistered(peer, capabilities, now: now), &job)

@@ -23,6 +23,8 @@ public final class FarmCoordinator: @unchecked Sendable {
     var rejectionsByPeer: [PeerID: Int] = [:]
     /// Peers a send found disconnected (EHOSTUNREACH), reported to the scheduler after the current batch.
     var unreachable: [PeerID] = []
+    /// Workers kept between jobs by a long-lived coordinator (`serve`); each `run` starts with the idle ones.
+    var roster = WorkerRoster()
 
     public init(configuration: FarmCoordinatorConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -41,6 +43,9 @@ public final class FarmCoordinator: @unchecked Sendable {
 
     /// Stop assigning new segments; `run` returns once in-flight leases end (graceful coordinator shutdown).
     public func requestDrain() { lock.withLock { drainRequested = true } }
+
+    /// Ready for another job after a drained one (`serve` runs many jobs on one coordinator).
+    public func clearDrain() { lock.withLock { drainRequested = false } }
 
     /// Validates the endpoint policy, starts the ZAP handler when keys are configured, binds, and returns the
     /// endpoint actually bound (the port is filled in for `tcp://127.0.0.1:*`).
@@ -110,8 +115,12 @@ public final class FarmCoordinator: @unchecked Sendable {
         var lastHeartbeat = -Double.infinity
         var lastTick = -Double.infinity
         var drainStarted: Double?
-        defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished() }
+        defer {
+            keepIdleWorkers(job.scheduler)
+            transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished()
+        }
         monitor.recordJobStarted(segments: first.segments)
+        try seed(&job)
         if let failure = first.failure { throw failure }
         if first.complete && first.segments.isEmpty { return job.scheduler.report() }
         var feedOpen = !first.complete

@@ -49,6 +49,9 @@ public struct FarmOptions: Sendable {
     /// DeviceChoiceTests' synthetic frame; invisible), so a farm of fp16, fp32 and CPU workers makes one film and a
     /// resumed job keeps its finished segments. Remote workers choose their own.
     public var precision = GPUPrecision.fp32
+    /// A coordinator already bound, with its own workers (`serve`): the job runs on it, starts no local workers and
+    /// leaves it open for the next job.
+    public var sharedFarm: FarmCoordinator?
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -481,17 +484,24 @@ public final class FarmRestorePipeline {
         try stop.begin("farm")
         begun()
         let jobDirectory = job.url
-        let local = options.bind == nil
+        let shared = options.sharedFarm
+        let local = options.bind == nil && shared == nil
         let endpoint = options.bind ?? "ipc://\(FileManager.default.temporaryDirectory.path)/lumiere-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-        var configuration = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: try job.ownedDirectory("incoming"), curve: options.curve)
-        configuration.insecure = options.insecure
-        configuration.heartbeatInterval = options.heartbeatInterval
-        // Local workers start with the job: if none registers within a minute they failed to start (see the job's logs/).
-        if local { configuration.scheduler.noWorkerTimeoutSeconds = 60 }
-        let farm = FarmCoordinator(configuration: configuration, logger: logger)
-        let bound = try farm.bind()
+        let farm: FarmCoordinator, bound: String
+        if let shared {
+            farm = shared
+            bound = shared.configuration.bindEndpoint
+        } else {
+            var configuration = FarmCoordinatorConfiguration(bindEndpoint: endpoint, workDirectory: try job.ownedDirectory("incoming"), curve: options.curve)
+            configuration.insecure = options.insecure
+            configuration.heartbeatInterval = options.heartbeatInterval
+            // Local workers start with the job: if none registers within a minute they failed to start (see the job's logs/).
+            if local { configuration.scheduler.noWorkerTimeoutSeconds = 60 }
+            farm = FarmCoordinator(configuration: configuration, logger: logger)
+            bound = try farm.bind()
+        }
         defer {
-            farm.close()
+            if shared == nil { farm.close() }
             if local, endpoint.hasPrefix("ipc://") { try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst(6))) }
         }
 
@@ -499,7 +509,7 @@ public final class FarmRestorePipeline {
         // More local workers than segments would only sit idle (and each costs a process and its memory). While the
         // film is still being analysed the number of segments is not known: one worker per core, and no more than the
         // cores when more are asked for (they would only compete for them, and a short film may have one segment).
-        var workerCount = options.localWorkers ?? (local ? cores : 0)
+        var workerCount = shared != nil ? 0 : options.localWorkers ?? (local ? cores : 0)
         if known.complete, workerCount > known.count {
             warn("starting \(known.count) local worker(s), not \(workerCount): there are only \(known.count) segment(s) to restore")
             workerCount = known.count
@@ -514,7 +524,7 @@ public final class FarmRestorePipeline {
             try workers.start(count: workerCount, threads: threads, device: options.device, precision: options.precision, endpoint: bound,
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
-        if !local { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
+        if !local, shared == nil { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
         let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
         if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started

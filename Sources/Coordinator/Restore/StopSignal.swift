@@ -34,6 +34,8 @@ public final class StopSignal: @unchecked Sendable {
     private var firstSignal: Int32?
     /// Called when a phase starts (tests use it to stop at a chosen phase).
     public var onPhase: (@Sendable (String) -> Void)?
+    /// What the first request says on stderr (`serve` says it of one job, not of the process).
+    public var firstStopMessage = "\nstopping: finishing what is in hand (press Ctrl-C again to stop now; run the same command again to resume)\n"
 
     public init() {}
 
@@ -66,7 +68,7 @@ public final class StopSignal: @unchecked Sendable {
             return (count, Array(drainHooks.values), Array(killHooks.values), Array(temporaryFiles.values))
         }
         if n == 1 {
-            FileHandle.standardError.write(Data("\nstopping: finishing what is in hand (press Ctrl-C again to stop now; run the same command again to resume)\n".utf8))
+            FileHandle.standardError.write(Data(firstStopMessage.utf8))
             for hook in drains { hook() }
         } else if n == 2 {
             for hook in kills { hook() }

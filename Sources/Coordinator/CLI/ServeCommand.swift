@@ -1,0 +1,76 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Logging
+import Transport
+
+/// `lumiere-coordinator serve`: the head node's long-lived coordinator with a job queue (docs/operations.md,
+/// "Running a service").
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the head node's coordinator as a service: a persistent job queue, workers kept between jobs.",
+        discussion: """
+        Jobs come from `lumiere-coordinator submit FILM -o OUT [restore options] --state-dir DIR` and are run one at a time on \
+        the connected workers, highest priority first, then in submission order; `jobs`, `cancel`, `pause`, `resume` and \
+        `priority` manage them. They reach the service through a Unix socket in the state directory (0700, socket 0600: \
+        only this user, never a network port). The queue is kept in DIR/queue.json and survives kill -9: after a restart \
+        the job that was running resumes from its own journal, without redoing a finished segment. Workers connect once \
+        (`lumiere-worker --connect ENDPOINT`) and stay connected between jobs. SIGTERM or Ctrl-C stops the running job \
+        at the end of the segments in hand (it stays queued) and exits with status 0; a second one exits at once (130).
+
+        Example:
+          lumiere-coordinator keygen --name coordinator && lumiere-coordinator keygen --name worker1
+          lumiere-coordinator serve --state-dir /var/lib/lumiere --bind tcp://*:5555 --key coordinator.key --allow-keys worker1.pub
+          lumiere-coordinator submit reel1.mkv -o reel1-4x.mp4 --scale 4 --state-dir /var/lib/lumiere
+        """)
+
+    @Option(help: ArgumentHelp("The service's state directory (created 0700): queue, control socket, lock.", valueName: "dir"))
+    var stateDir: String
+
+    @Option(help: ArgumentHelp("Where workers connect, e.g. tcp://*:5555 (with --key) or tcp://127.0.0.1:5555.", valueName: "endpoint"))
+    var bind: String
+
+    @Option(help: "Serve Prometheus metrics (/metrics) and the farm status (/status.json) on this HTTP port while a job runs.")
+    var metricsPort: UInt16?
+
+    @Option(help: "Address for --metrics-port: 127.0.0.1 (this machine only) or 0.0.0.0.")
+    var metricsHost: String = "127.0.0.1"
+
+    @Option(help: "The coordinator's CURVE secret key file (NAME.key, with NAME.pub beside it); enables encryption and authentication.")
+    var key: String?
+
+    @Option(help: "Worker public keys (.pub files, or a directory of them) allowed to join; required with --key.")
+    var allowKeys: [String] = []
+
+    @Flag(help: "Allow --bind on a non-loopback address without keys (traffic unencrypted, anyone may join).")
+    var insecure = false
+
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .notice
+
+    @Option(help: "Log lines on stderr: text or json.")
+    var logFormat: LogFormat = .text
+
+    func run() throws {
+        logFormat.bootstrap()
+        try failing {
+            var options = ServiceOptions(stateDirectory: stateDir, bind: bind)
+            options.metricsPort = metricsPort
+            options.metricsHost = metricsHost
+            options.insecure = insecure
+            if let key {
+                let secret = URL(fileURLWithPath: key)
+                let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
+                let allowed = try RestoreCommand.publicKeys(allowKeys)
+                guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
+                options.curve = (keys, allowed)
+            } else if !allowKeys.isEmpty {
+                throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
+            }
+            var logger = Logger(label: "lumiere-coordinator")
+            logger.logLevel = logLevel
+            try FarmService(options: options, logger: logger).run()
+        }
+    }
+}

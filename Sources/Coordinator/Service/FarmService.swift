@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import Processors
+import Transport
+
+/// How `serve` runs.
+public struct ServiceOptions: Sendable {
+    public var stateDirectory: String
+    /// Where workers connect (`tcp://*:5555` with CURVE keys, `tcp://127.0.0.1:5555`, `ipc:///path`).
+    public var bind: String
+    public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
+    public var insecure = false
+    /// `/metrics` and `/status.json` while a job runs on the farm.
+    public var metricsPort: UInt16?
+    public var metricsHost = "127.0.0.1"
+    public var heartbeatInterval = 1.0
+    /// Finished jobs kept in `jobs` (the oldest are forgotten beyond this).
+    public var keepFinishedJobs = 200
+
+    public init(stateDirectory: String, bind: String) {
+        self.stateDirectory = stateDirectory
+        self.bind = bind
+    }
+}
+
+/// `lumiere-coordinator serve`: a long-lived head-node coordinator with a persistent job queue (issue 18 item 1).
+///
+/// The shell around `JobQueue`: one `FarmCoordinator` bound for the life of the service (workers connect once and stay,
+/// heartbeated between jobs), the queue persisted in the state directory after every change, requests answered on
+/// the control socket's own thread, and each job run by the same `FarmRestorePipeline` as `restore`, so its job
+/// directory, journal and resume are `restore`'s: a job stopped by pause, a higher priority, SIGTERM or kill -9
+/// continues from its journal without redoing a finished segment.
+public final class FarmService: @unchecked Sendable {
+    public let options: ServiceOptions
+    public let state: StateDirectory
+    private let logger: Logger
+    private let store: JobQueueStore
+    private let lock = NSLock()
+    private var queue = JobQueue()
+    /// The job on the farm (or about to be): its stop signal, and whether a stop was asked already (a second request
+    /// of a `StopSignal` ends the process, so it is asked at most once).
+    private var running: (id: Int, stop: StopSignal, stopAsked: Bool)?
+    private var shuttingDown = false
+    private var farm: FarmCoordinator?
+    private var signals: [DispatchSourceSignal] = []
+    private var signalCount = 0
+
+    public init(options: ServiceOptions, logger: Logger) {
+        self.options = options
+        self.state = StateDirectory(path: options.stateDirectory)
+        self.logger = logger
+        self.store = JobQueueStore(url: state.queueURL)
+    }
+
+    /// Runs until SIGINT/SIGTERM (the running job is stopped resumably first) or `shutdown()`.
+    public func run() throws {
+        try state.prepare()
+        let lockDescriptor = try state.lock()
+        defer { close(lockDescriptor) }
+        var loaded = try store.load()
+        let recovered = loaded.recover()
+        try store.save(loaded)
+        lock.withLock { queue = loaded; apply(recovered) }
+
+        try EndpointPolicy.validateBind(options.bind, keysConfigured: options.curve != nil, insecure: options.insecure)
+        var configuration = FarmCoordinatorConfiguration(bindEndpoint: options.bind, workDirectory: state.incomingURL, curve: options.curve)
+        configuration.insecure = options.insecure
+        configuration.heartbeatInterval = options.heartbeatInterval
+        let farm = FarmCoordinator(configuration: configuration, logger: logger)
+        let bound = try farm.bind()
+        defer { farm.close() }
+        lock.withLock { self.farm = farm }
+
+        let control = ControlServer(state: state) { [self] in answer($0) }
+        try control.start()
+        defer { control.stop() }
+        installSignalHandlers()
+        defer { for source in signals { source.cancel() } }
+        FileHandle.standardError.write(Data("""
+            serving jobs from \(state.url.path) (submit with: lumiere-coordinator submit FILM -o OUT --state-dir \(state.url.path)); \
+            workers connect with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n
+            """.utf8))
+
+        while true {
+            let (job, stop, done) = lock.withLock { (running?.id, running?.stop, shuttingDown) }
+            if done && job == nil { break }
+            if let job, let stop {
+                run(job: job, stop: stop, on: farm)
+            } else {
+                try farm.idle { lock.withLock { running == nil && !shuttingDown } }
+            }
+        }
+        logger.notice("service stopped; queued jobs continue when it starts again")
+    }
+
+    /// Stops the service as SIGTERM does: the running job stops at the end of the segments in hand (resumable).
+    public func shutdown() {
+        lock.withLock {
+            shuttingDown = true
+            askToStopRunning()
+        }
+    }
+
+    // MARK: Jobs
+
+    private func run(job id: Int, stop: StopSignal, on farm: FarmCoordinator) {
+        guard let job = lock.withLock({ () -> JobQueue.Job? in
+            queue.started(id, now: FarmService.now)
+            persist()
+            return queue.job(id)
+        }) else { return }
+        var jobLogger = logger
+        jobLogger[metadataKey: "job"] = "\(id)"
+        jobLogger.notice("job \(id) starting (run \(job.runs)): \(job.film) → \(job.output)")
+        let outcome: JobQueue.Outcome
+        do {
+            let (settings, options) = try prepare(job, farm: farm)
+            farm.clearDrain()
+            let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: jobLogger,
+                                               warn: { jobLogger.warning("\($0)") })
+            pipeline.stop = stop
+            let summary = try pipeline.run()
+            outcome = .completed("wrote \(summary.frames) frames, \(summary.size) at \(summary.rate) fps in \(String(format: "%.1f", summary.seconds)) s")
+        } catch let error where StopSignal.isStop(error) {
+            outcome = .stopped
+        } catch {
+            outcome = .failed("\(error)")
+        }
+        jobLogger.notice("job \(id) ended: \(outcome)")
+        lock.withLock {
+            running = nil
+            apply(queue.ended(id, outcome, now: FarmService.now))
+            queue.prune(keepFinished: self.options.keepFinishedJobs)
+            persist()
+        }
+    }
+
+    /// The job's `restore` command line, as `restore` would run it, on this service's farm.
+    private func prepare(_ job: JobQueue.Job, farm: FarmCoordinator) throws -> (RestoreSettings, FarmOptions) {
+        ModelLocator.commandLineDirectory = nil // one job's --models-dir is not the next one's
+        var command = try RestoreCommand.parse(job.arguments)
+        command.resolvePaths(against: job.directory)
+        var (settings, options) = try command.prepared()
+        settings.quiet = true // progress lines of every job would bury the service's log; `jobs` shows progress
+        options.sharedFarm = farm
+        options.localWorkers = 0
+        var monitoring = MonitoringOptions()
+        monitoring.liveView = .off
+        monitoring.report = false
+        monitoring.metricsPort = self.options.metricsPort
+        monitoring.metricsHost = self.options.metricsHost
+        options.monitoring = monitoring
+        return (settings, options)
+    }
+
+    // MARK: Requests (control thread)
+
+    func answer(_ request: ControlRequest) -> ControlReply {
+        lock.withLock { () -> ControlReply in
+            do {
+                switch request.command {
+                case .jobs:
+                    return ControlReply(jobs: views())
+                case .submit:
+                    guard let arguments = request.arguments, let directory = request.directory else {
+                        return ControlReply(error: "submit needs the restore arguments and a directory", status: 64)
+                    }
+                    var command = try RestoreCommand.parse(arguments)
+                    command.resolvePaths(against: directory)
+                    if let other = queue.jobs.first(where: { !$0.state.isFinal && $0.output == command.output }) {
+                        return ControlReply(error: "job \(other.id) (\(other.state.rawValue)) writes \(command.output) already; cancel it first or choose another -o", status: 64)
+                    }
+                    let (id, directives) = queue.submit(film: command.input, output: command.output, arguments: arguments, directory: directory,
+                                                        priority: request.priority ?? 0, now: FarmService.now)
+                    try persistOrThrow()
+                    apply(directives)
+                    logger.notice("job \(id) submitted: \(command.input) → \(command.output), priority \(request.priority ?? 0)")
+                    return ControlReply(job: id)
+                case .cancel, .pause, .resume, .priority:
+                    guard let id = request.job else { return ControlReply(error: "\(request.command.rawValue) needs a job id", status: 64) }
+                    let directives: [JobQueue.Directive]
+                    switch request.command {
+                    case .cancel: directives = try queue.cancel(id, now: FarmService.now)
+                    case .pause: directives = try queue.pause(id)
+                    case .resume: directives = try queue.resume(id)
+                    default:
+                        guard let priority = request.priority else { return ControlReply(error: "priority needs a value", status: 64) }
+                        directives = try queue.setPriority(id, priority)
+                    }
+                    try persistOrThrow()
+                    apply(directives)
+                    logger.notice("job \(id): \(request.command.rawValue)\(request.priority.map { " \($0)" } ?? "")")
+                    return ControlReply(job: id)
+                }
+            } catch let error as JobQueueError {
+                return ControlReply(error: error.description, status: 64)
+            } catch {
+                // A command line the service cannot parse (the client checked it: versions differ?) or a queue it cannot save.
+                return ControlReply(error: "\(error)", status: 1)
+            }
+        }
+    }
+
+    /// Rows for `jobs`, the running job with the farm's progress.
+    private func views() -> [JobView] {
+        let snapshot = farm?.monitor.snapshot()
+        return queue.jobs.map { job in
+            let live = job.id == running?.id && snapshot?.finished == false ? snapshot : nil
+            return JobView(id: job.id, state: job.state.rawValue, priority: job.priority, framesDone: live?.framesDone, framesTotal: live?.framesTotal,
+                           runs: job.runs, film: job.film, output: job.output, message: job.message)
+        }
+    }
+
+    // MARK: Directives (under the lock)
+
+    private func apply(_ directives: [JobQueue.Directive]) {
+        for directive in directives {
+            switch directive {
+            case .start(let id):
+                let stop = StopSignal()
+                stop.firstStopMessage = "job \(id): stopping at the end of the segments in hand (it resumes from its journal)\n"
+                running = (id, stop, false)
+            case .stop(let id):
+                if running?.id == id { askToStopRunning() }
+            }
+        }
+    }
+
+    private func askToStopRunning() {
+        guard let current = running, !current.stopAsked else { return }
+        running!.stopAsked = true
+        current.stop.request()
+    }
+
+    private func persist() {
+        do { try persistOrThrow() } catch { logger.error("\(error)") }
+    }
+
+    private func persistOrThrow() throws { try store.save(queue) }
+
+    /// Wall-clock seconds: submission and finish times survive a restart.
+    static var now: Double { Date().timeIntervalSince1970 }
+
+    private func installSignalHandlers() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                let count = self.lock.withLock { self.signalCount += 1; return self.signalCount }
+                if count > 1 {
+                    FileHandle.standardError.write(Data("stopped at once; the queue and every job's journal are kept\n".utf8))
+                    exit(StopSignal.exitCode)
+                }
+                FileHandle.standardError.write(Data("stopping the service: the running job finishes the segments in hand (again to stop at once)\n".utf8))
+                self.shutdown()
+            }
+            source.resume()
+            signals.append(source)
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Issue 18's "done when" for item 1, with the real executables: two films submitted to one `serve`, three
+/// `lumiere-worker` processes connected once, one job paused mid-way and resumed, the service kill -9'd mid-queue and
+/// started again: both outputs are byte-identical to single `restore` runs of the same settings, and no segment the
+/// journal held is restored again (the resumed runs' plans restore at most what the journals lacked).
+final class ServiceEndToEndTests: XCTestCase {
+    private var dir: URL!
+    private var processes: [Process] = []
+
+    override func setUpWithError() throws {
+        dir = try Fixtures.temporaryDirectory("service-e2e")
+    }
+
+    override func tearDownWithError() throws {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+        processes.removeAll()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func testTwoFilmsPauseResumeAndKilledServiceGiveRestoresBytes() throws {
+        let films = [try clip("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv", "calais"), try clip("video/carphone_pristine.mp4", "carphone")]
+        // References: each film by a plain `restore` with its own local workers.
+        var references: [Data] = []
+        for (index, film) in films.enumerated() {
+            let output = dir.appendingPathComponent("reference-\(index).mp4")
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", film.path, "-o", output.path] + settings
+                                                 + ["--job-dir", dir.appendingPathComponent("reference-job-\(index)").path, "--workers", "2"], timeout: 300)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            references.append(try Data(contentsOf: output))
+        }
+
+        let state = dir.appendingPathComponent("state")
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint), log: "serve-1.log")
+        XCTAssertTrue(waitFor(30) { FileManager.default.fileExists(atPath: state.appendingPathComponent("control.sock").path) }, log("serve-1.log"))
+        for name in ["w1", "w2", "w3"] {
+            _ = try launch("lumiere-worker", ["--connect", endpoint, "--threads", "1", "--name", name, "--log-level", "info",
+                                              "--work-dir", dir.appendingPathComponent("scratch-\(name)").path], log: "\(name).log")
+        }
+
+        // Two jobs, relative paths from the submitter's directory (the service resolves them against it).
+        var ids: [Int] = []
+        for (index, film) in films.enumerated() {
+            let submitted = try Fixtures.runProduct("lumiere-coordinator", ["submit", film.lastPathComponent, "-o", "out-\(index).mp4"] + settings
+                                                    + ["--job-dir", "job-\(index)", "--state-dir", state.path], in: dir, captureStdout: true)
+            XCTAssertEqual(submitted.status, 0, submitted.stderr)
+            ids.append(try XCTUnwrap(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), submitted.stdout))
+        }
+        let journals = (0..<2).map { dir.appendingPathComponent("job-\($0)/journal.json") }
+
+        // Pause the first mid-way: the second takes the farm.
+        XCTAssertTrue(waitFor(240) { journalEntries(journals[0]) >= 1 }, "job 1 journaled nothing: \(log("serve-1.log").suffix(3000))")
+        XCTAssertEqual(try control(["pause", "\(ids[0])", "--state-dir", state.path]).status, 0)
+        XCTAssertTrue(waitFor(120) { jobState(state, ids[0]) == "paused" }, "job 1 never paused: \(log("serve-1.log").suffix(3000))")
+        let pausedWith = journalEntries(journals[0])
+        XCTAssertTrue(waitFor(60) { jobState(state, ids[1]) == "running" })
+        let table = try control(["jobs", "--state-dir", state.path], stdout: true)
+        XCTAssertTrue(table.stdout.hasPrefix("ID  STATE"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("paused") && table.stdout.contains("out-0.mp4"), table.stdout)
+
+        // Kill the service mid-queue (job 2 part done, job 1 paused) and start it again on the same state directory.
+        XCTAssertTrue(waitFor(240) { journalEntries(journals[1]) >= 1 }, "job 2 journaled nothing: \(log("serve-1.log").suffix(3000))")
+        let first = processes[0]
+        XCTAssertEqual(kill(first.processIdentifier, SIGKILL), 0)
+        first.waitUntilExit()
+        let killedWith = journalEntries(journals[1])
+        XCTAssertGreaterThanOrEqual(killedWith, 1)
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint), log: "serve-2.log")
+        XCTAssertTrue(waitFor(300) { jobState(state, ids[1]) == "done" }, "job 2 did not finish after the restart: \(log("serve-2.log").suffix(3000))")
+        XCTAssertEqual(jobState(state, ids[0]), "paused", "a pause survives the restart")
+
+        XCTAssertEqual(try control(["resume", "\(ids[0])", "--state-dir", state.path]).status, 0)
+        XCTAssertTrue(waitFor(300) { jobState(state, ids[0]) == "done" }, "job 1 did not finish: \(log("serve-2.log").suffix(3000))")
+        let listing = try control(["jobs", "--json", "--state-dir", state.path], stdout: true)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [[String: Any]], listing.stdout)
+        XCTAssertEqual(rows.compactMap { $0["state"] as? String }, ["done", "done"])
+        XCTAssertEqual(rows.compactMap { $0["progress"] as? String }, ["100%", "100%"])
+
+        for index in 0..<2 {
+            XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("out-\(index).mp4")), references[index],
+                           "job \(ids[index])'s output differs from `restore`'s")
+        }
+        // The resumed runs: the plan line of each job's last run restores no segment its journal held.
+        for (index, journaled) in [(0, pausedWith), (1, killedWith)] {
+            let plan = try XCTUnwrap(lastPlan(log("serve-2.log"), job: ids[index]), "job \(ids[index])'s resumed plan is logged: \(log("serve-2.log").suffix(3000))")
+            XCTAssertLessThanOrEqual(plan.toRestore, plan.segments - journaled,
+                                     "job \(ids[index]): \(journaled) journaled segments, yet \(plan.toRestore) of \(plan.segments) restored again")
+            print("service: job \(ids[index]) \(index == 0 ? "paused" : "killed") with \(journaled) of \(plan.segments) segments journaled; resumed restoring \(plan.toRestore)")
+        }
+        // Workers connect once: each registered once with the first service (kept from job to job), and once with the
+        // second (they reconnect by themselves after the kill; nobody restarted them).
+        for name in ["w1", "w2", "w3"] { XCTAssertTrue(processes.first { $0.arguments?.contains(name) == true }?.isRunning == true, "\(name) exited") }
+        XCTAssertEqual(registrations(log("serve-1.log")), 3, log("serve-1.log"))
+        XCTAssertEqual(registrations(log("serve-2.log")), 3, log("serve-2.log"))
+    }
+
+    /// A restore option `restore` refuses is refused by `submit` with the same message and exit status, and nothing is queued.
+    func testSubmitRefusesABadOptionExactlyAsRestoreDoes() throws {
+        let film = try clip("video/carphone_pristine.mp4", "carphone")
+        let state = dir.appendingPathComponent("state")
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint), log: "serve.log")
+        XCTAssertTrue(waitFor(30) { FileManager.default.fileExists(atPath: state.appendingPathComponent("control.sock").path) }, log("serve.log"))
+        for bad in [["--preset", "warp9"], ["--scale", "many"], ["--tile", "7"]] {
+            let args = [film.path, "-o", dir.appendingPathComponent("x.mp4").path] + bad
+            let restore = try Fixtures.runProduct("lumiere-coordinator", ["restore"] + args)
+            let submit = try Fixtures.runProduct("lumiere-coordinator", ["submit"] + args + ["--state-dir", state.path])
+            XCTAssertNotEqual(restore.status, 0)
+            XCTAssertEqual(submit.status, restore.status, "\(bad): \(submit.stderr)")
+            XCTAssertEqual(submit.stderr.split(separator: "\n").first, restore.stderr.split(separator: "\n").first, "\(bad)")
+        }
+        XCTAssertEqual(try Fixtures.runProduct("lumiere-coordinator", ["submit", film.path, "-o", "y.mp4", "--bind", "tcp://*:1", "--state-dir", state.path]).status, 1)
+        let listing = try control(["jobs", "--json", "--state-dir", state.path], stdout: true)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [Any], listing.stdout)
+        XCTAssertEqual(rows.count, 0, "nothing was queued: \(listing.stdout)")
+        // No service: a sentence that says how to start one.
+        let none = try Fixtures.runProduct("lumiere-coordinator", ["jobs", "--state-dir", dir.appendingPathComponent("nowhere").path])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("lumiere-coordinator serve --state-dir"), none.stderr)
+        // A second service on the same state directory is refused.
+        let second = try Fixtures.runProduct("lumiere-coordinator", serveArguments(state, "tcp://127.0.0.1:\(try freePort())"), timeout: 30)
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("already running"), second.stderr)
+        var info = stat()
+        XCTAssertEqual(lstat(state.path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        XCTAssertEqual(lstat(state.appendingPathComponent("control.sock").path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+    }
+
+    // MARK: fixtures
+
+    /// Retimed 15/30 → 24 fps with RIFE (as the farm fault tests): segments take long enough to pause a job mid-way.
+    private let settings = ["--scale", "2", "--model", "lanczos", "--codec", "h264", "--preset", "ultrafast", "--crf", "18",
+                            "--segment-seconds", "0.5", "--fps", "24", "--interp", "rife-v4.0", "--quiet"]
+
+    private func serveArguments(_ state: URL, _ endpoint: String) -> [String] {
+        ["serve", "--state-dir", state.path, "--bind", endpoint, "--log-level", "info"]
+    }
+
+    /// 3 s of a film as FFV1 (no audio), in the test's directory.
+    private func clip(_ footage: String, _ name: String) throws -> URL {
+        let source = try Fixtures.requireFootage(footage)
+        let clip = dir.appendingPathComponent("\(name).mkv")
+        try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-i", source, "-t", "3", "-c:v", "ffv1", "-an", clip.path])
+        return clip
+    }
+
+    private func control(_ arguments: [String], stdout: Bool = false) throws -> Fixtures.CommandResult {
+        try Fixtures.runProduct("lumiere-coordinator", arguments, timeout: 60, captureStdout: stdout)
+    }
+
+    private func launch(_ product: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = try Fixtures.product(product)
+        process.arguments = arguments
+        let logURL = dir.appendingPathComponent(log)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    private func registrations(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains(" registered: ") }.count }
+
+    private func log(_ name: String) -> String { (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+
+    private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    /// A job's state in the service's queue file (what `jobs` reads through the service).
+    private func jobState(_ state: URL, _ id: Int) -> String? {
+        guard let data = try? Data(contentsOf: state.appendingPathComponent("queue.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let jobs = object["jobs"] as? [[String: Any]] else { return nil }
+        return jobs.first { $0["id"] as? Int == id }?["state"] as? String
+    }
+
+    private func journalEntries(_ url: URL) -> Int {
+        guard let data = try? Data(contentsOf: url),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let entries = object["entries"] as? [String: Any] else { return 0 }
+        return entries.count
+    }
+
+    /// "N segments, K to restore" from the last plan line the service logged for `job`.
+    private func lastPlan(_ log: String, job: Int) -> (segments: Int, toRestore: Int)? {
+        let line = log.split(separator: "\n").last { $0.contains("job=\(job)") && $0.contains("to restore") }
+        guard let line, let range = line.range(of: #"\d+ segments, \d+ to restore"#, options: .regularExpression) else { return nil }
+        let numbers = line[range].split(separator: " ").compactMap { Int($0) }
+        return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+    }
+
+    private func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Fixtures.missing("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
