@@ -20,9 +20,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 #    libvulkan-dev (the header; the loader is opened at run time), glslang-tools (shaders compiled at build time) and
 #    mesa-vulkan-drivers (lavapipe, the CPU Vulkan device the GPU backend's tests run on) are for the Vulkan backend.
 #    prometheus (prometheus and promtool) checks cluster/monitoring/ and scrapes a real job in MonitoringConfigTests.
+#    chromium (headless) is for the web page's browser test only.
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
           libzmq3-dev libopenblas-dev libdnnl-dev fonts-dejavu-core ffmpeg python3 python3-pip python3-numpy python3-zmq iproute2
-          libvulkan-dev glslang-tools mesa-vulkan-drivers prometheus)
+          libvulkan-dev glslang-tools mesa-vulkan-drivers prometheus chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -23,6 +23,9 @@ public final class BackgroundProduct: @unchecked Sendable {
         }
     }
 
+    /// Whether the product has ended (`wait` returns at once).
+    public var hasEnded: Bool { lock.withLock { result != nil } }
+
     /// The process id, once the product has printed something on stderr.
     public var pid: pid_t? { lock.withLock { process?.processIdentifier } }
 

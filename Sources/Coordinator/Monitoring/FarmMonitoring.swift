@@ -89,7 +89,7 @@ public final class JobEndpoint: @unchecked Sendable {
                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) throws {
         let box = Box()
         server = try StatusServer(host: options.metricsHost, port: port, snapshot: { box.endpoint?.snapshot() ?? .idle },
-                                  metrics: FarmMetrics(jobs: jobs))
+                                  metrics: FarmMetrics(jobs: jobs), web: { box.endpoint?.webStatus(jobs()) ?? WebStatus(jobs: jobs()) })
         self.port = try server.start()
         box.endpoint = self
         write(JobEndpoint.announcement(host: options.metricsHost, port: self.port))
@@ -100,11 +100,17 @@ public final class JobEndpoint: @unchecked Sendable {
 
     public func snapshot() -> FarmSnapshot { lock.withLock { monitor }?.snapshot() ?? .idle }
 
+    /// The web page's model: `jobs` with the attached farm's progress and throughput (none before the farm phase).
+    public func webStatus(_ jobs: JobList) -> WebStatus {
+        guard let monitor = lock.withLock({ monitor }) else { return WebStatus(jobs: jobs) }
+        return WebStatus(snapshot: monitor.snapshot(), history: monitor.histories().job, jobs: jobs)
+    }
+
     public func stop() { server.stop() }
 
     /// The line that tells the user where to point Prometheus (tests read the port from it).
     public static func announcement(host: String, port: UInt16) -> String {
-        "monitoring: http://\(host):\(port)/metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(host):\(port))\n"
+        "monitoring: http://\(host):\(port)/ (web page), /metrics (Prometheus), /status.json (lumiere-coordinator status --connect \(host):\(port))\n"
     }
 
     /// The endpoint, set once it exists (the server's routes are made before `self` is).

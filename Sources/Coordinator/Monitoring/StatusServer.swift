@@ -3,7 +3,8 @@ import FlyingSocks
 import Foundation
 
 /// The coordinator's HTTP endpoint (FlyingFox): `/metrics` in Prometheus text format, `/status.json` for
-/// `lumiere-coordinator status --connect`, and `/` as plain text for a quick `curl`. Read-only.
+/// `lumiere-coordinator status --connect`, and `/`: the live web page for a browser (WebPage.swift, fed by
+/// `/farm.json`), plain text for a quick `curl` (anything that does not ask for HTML). Read-only.
 public final class StatusServer: @unchecked Sendable {
     private let server: HTTPServer
     private let host: String
@@ -12,8 +13,9 @@ public final class StatusServer: @unchecked Sendable {
 
     /// `host`: the address to listen on (`127.0.0.1` by default: only this machine; `0.0.0.0` for a Prometheus
     /// elsewhere). `port` 0 picks a free one (see `port` after `start`).
+    /// `web`: the page's model; by default the snapshot's workers and no job names.
     public init(host: String = "127.0.0.1", port: UInt16, snapshot: @escaping @Sendable () -> FarmSnapshot,
-                metrics: FarmMetrics = FarmMetrics()) throws {
+                metrics: FarmMetrics = FarmMetrics(), web: (@Sendable () -> WebStatus)? = nil) throws {
         do {
             if host.contains(":") {
                 server = HTTPServer(address: try sockaddr_in6.inet6(ip6: host, port: port), timeout: 10, logger: .disabled)
@@ -32,9 +34,23 @@ public final class StatusServer: @unchecked Sendable {
             ("GET /status.json", { _ in
                 HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: try snapshot().jsonData())
             }),
-            ("GET /", { _ in
-                HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                             body: Data((LiveView.logLines(snapshot()).joined(separator: "\n") + "\n").utf8))
+            ("GET /farm.json", { _ in
+                let status = web?() ?? WebStatus(snapshot: snapshot(), history: ThroughputHistory(), jobs: JobList())
+                return HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                                    body: try status.jsonData())
+            }),
+            ("GET /web.js", { _ in
+                HTTPResponse(statusCode: .ok, headers: [.contentType: "text/javascript; charset=utf-8"], body: Data(WebPage.script.utf8))
+            }),
+            ("GET /", { request in
+                guard (request.headers[HTTPHeader("Accept")] ?? "").contains("text/html") else {
+                    return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                                        body: Data((LiveView.logLines(snapshot()).joined(separator: "\n") + "\n").utf8))
+                }
+                return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8",
+                                                              HTTPHeader("Content-Security-Policy"): WebPage.contentSecurityPolicy,
+                                                              HTTPHeader("X-Content-Type-Options"): "nosniff"],
+                                    body: Data(WebPage.html.utf8))
             }),
         ]
         let server = self.server
