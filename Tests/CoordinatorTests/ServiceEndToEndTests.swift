@@ -1,3 +1,4 @@
+import Coordinator
 import Foundation
 import TestSupport
 import XCTest
@@ -132,6 +133,45 @@ final class ServiceEndToEndTests: XCTestCase {
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
     }
 
+    /// One endpoint for the life of the service (issue 18 items 2, 3): served before any job, it shows the queue — the
+    /// running job in its phase, the queued one, and a paused one no longer counted as waiting — in `/metrics` (what the
+    /// alert "throughput at zero while jobs are queued" reads) and in the web page's `/farm.json`. No workers: the
+    /// running job waits on the farm, which is all this needs.
+    func testOneEndpointServesTheQueueForTheLifeOfTheService() throws {
+        let film = try clip("video/carphone_pristine.mp4", "carphone")
+        let state = dir.appendingPathComponent("state")
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint) + ["--metrics-port", "0"], log: "serve.log")
+        XCTAssertTrue(waitFor(30) { servedPort(log("serve.log")) != nil && FileManager.default.fileExists(atPath: state.appendingPathComponent("control.sock").path) },
+                      log("serve.log"))
+        let http = try StatusClient.Endpoint(parsing: "127.0.0.1:\(try XCTUnwrap(servedPort(log("serve.log"))))")
+        func metrics() -> String { (try? StatusClient.get(http, path: "/metrics")).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        func jobs(_ state: String) -> Double? { sample(metrics(), "lumiere_jobs{state=\"\(state)\"}") }
+        XCTAssertEqual(jobs("running"), 0, "served before any job: \(metrics())")
+        XCTAssertEqual(jobs("queued"), 0)
+
+        var ids: [Int] = []
+        for index in 0..<2 {
+            let submitted = try Fixtures.runProduct("lumiere-coordinator", ["submit", film.path, "-o", dir.appendingPathComponent("out-\(index).mp4").path] + settings
+                                                    + ["--state-dir", state.path], captureStdout: true)
+            XCTAssertEqual(submitted.status, 0, submitted.stderr)
+            ids.append(try XCTUnwrap(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), submitted.stdout))
+        }
+        XCTAssertTrue(waitFor(60) { jobs("running") == 1 && jobs("queued") == 1 }, metrics())
+        let text = metrics()
+        XCTAssertNotNil(text.split(separator: "\n").first { $0.hasPrefix("lumiere_job_info{") && $0.contains("job_id=\"\(ids[1])\"") && $0.contains("model=\"lanczos\"") },
+                        "the queued job's info: \(text)")
+        XCTAssertTrue(waitFor(60) { sample(metrics(), "lumiere_phase{job_id=\"\(ids[0])\",phase=\"farm\"}") == 1 }, "the running job reaches the farm: \(metrics())")
+        let page = try JSONSerialization.jsonObject(with: StatusClient.get(http, path: "/farm.json")) as? [String: Any]
+        let rows = try XCTUnwrap(page?["jobs"] as? [[String: Any]], "\(String(describing: page))")
+        XCTAssertEqual(rows.map { $0["id"] as? String }, ids.map { "\($0)" }, "\(rows)")
+        XCTAssertEqual(rows.last?["phase"] as? String, "queued", "\(rows)")
+
+        // A paused job is not waiting for the farm.
+        XCTAssertEqual(try control(["pause", "\(ids[1])", "--state-dir", state.path]).status, 0)
+        XCTAssertTrue(waitFor(30) { jobs("queued") == 0 && jobs("running") == 1 }, metrics())
+    }
+
     // MARK: fixtures
 
     /// Retimed 15/30 → 24 fps with RIFE (as the farm fault tests): segments take long enough to pause a job mid-way.
@@ -166,6 +206,17 @@ final class ServiceEndToEndTests: XCTestCase {
         try process.run()
         processes.append(process)
         return process
+    }
+
+    /// The port in the service's "monitoring: http://127.0.0.1:PORT/ …" line.
+    private func servedPort(_ log: String) -> Int? {
+        guard let range = log.range(of: "monitoring: http://127.0.0.1:") else { return nil }
+        return Int(log[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// The value of the series `name{labels}` in a Prometheus text exposition.
+    private func sample(_ text: String, _ series: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
     private func registrations(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains(" registered: ") }.count }

@@ -31,7 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where workers connect, e.g. tcp://*:5555 (with --key) or tcp://127.0.0.1:5555.", valueName: "endpoint"))
     var bind: String
 
-    @Option(help: "Serve Prometheus metrics (/metrics) and the farm status (/status.json) on this HTTP port while a job runs.")
+    @Option(help: "Serve the web page (/), Prometheus metrics (/metrics) and the farm status (/farm.json, /status.json) on this HTTP port for the life of the service: the queue, the running job and the workers (0: a free port, printed at start).")
     var metricsPort: UInt16?
 
     @Option(help: "Address for --metrics-port: 127.0.0.1 (this machine only) or 0.0.0.0.")

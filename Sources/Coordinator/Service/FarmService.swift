@@ -10,7 +10,8 @@ public struct ServiceOptions: Sendable {
     public var bind: String
     public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
     public var insecure = false
-    /// `/metrics` and `/status.json` while a job runs on the farm.
+    /// The web page, `/metrics`, `/farm.json` and `/status.json` for the life of the service: the queue, the running
+    /// job's phase and the farm (one endpoint, open between jobs too, so an alert sees jobs queued with the farm idle).
     public var metricsPort: UInt16?
     public var metricsHost = "127.0.0.1"
     public var heartbeatInterval = 1.0
@@ -44,6 +45,10 @@ public final class FarmService: @unchecked Sendable {
     private var farm: FarmCoordinator?
     private var signals: [DispatchSourceSignal] = []
     private var signalCount = 0
+    /// What each job's command line names for monitoring (model, job directory), parsed once per job.
+    private var described: [Int: (model: String, directory: String)] = [:]
+    /// The port the service's endpoint listens on (nil without `metricsPort`), once `run` has started it.
+    public private(set) var metricsPortServed: UInt16?
 
     public init(options: ServiceOptions, logger: Logger) {
         self.options = options
@@ -70,6 +75,16 @@ public final class FarmService: @unchecked Sendable {
         let bound = try farm.bind()
         defer { farm.close() }
         lock.withLock { self.farm = farm }
+        // One endpoint for the life of the service (issue 18 items 2, 3): jobs run with no endpoint of their own.
+        var endpoint: JobEndpoint?
+        if let port = options.metricsPort {
+            var monitoring = MonitoringOptions()
+            monitoring.metricsHost = options.metricsHost
+            endpoint = try JobEndpoint(options: monitoring, port: port, jobs: { [weak self] in self?.jobList() ?? JobList() })
+            endpoint?.attach(farm.monitor)
+            metricsPortServed = endpoint?.port
+        }
+        defer { endpoint?.stop() }
 
         let control = ControlServer(state: state) { [self] in answer($0) }
         try control.start()
@@ -147,8 +162,7 @@ public final class FarmService: @unchecked Sendable {
         var monitoring = MonitoringOptions()
         monitoring.liveView = .off
         monitoring.report = false
-        monitoring.metricsPort = self.options.metricsPort
-        monitoring.metricsHost = self.options.metricsHost
+        monitoring.metricsPort = nil // the service's own endpoint serves every job (`run`)
         options.monitoring = monitoring
         return (settings, options)
     }
@@ -209,6 +223,43 @@ public final class FarmService: @unchecked Sendable {
             return JobView(id: job.id, state: job.state.rawValue, priority: job.priority, framesDone: live?.framesDone, framesTotal: live?.framesTotal,
                            runs: job.runs, film: job.film, output: job.output, message: job.message)
         }
+    }
+
+    /// The queue as `/metrics` and the web page show it: the running job in the phase its stop signal last saw, and
+    /// the jobs waiting for the farm (paused ones are not waiting: a farm idle beside them is no alert).
+    func jobList() -> JobList {
+        lock.withLock {
+            var list = JobList()
+            for job in queue.jobs {
+                switch job.state {
+                case .running, .pausing, .cancelling:
+                    var info = describe(job)
+                    if job.id == running?.id { info.phase = running?.stop.phase ?? "starting" }
+                    list.running.append(info)
+                case .queued:
+                    list.queued.append(describe(job))
+                default:
+                    break
+                }
+            }
+            return list
+        }
+    }
+
+    /// Under the lock.
+    private func describe(_ job: JobQueue.Job) -> JobInfo {
+        if described[job.id] == nil {
+            var model = RestoreSettings.defaultProcessor
+            var directory = OutputTarget(job.output, overwrite: true).defaultJobDirectory.path
+            if var command = try? RestoreCommand.parse(job.arguments) {
+                command.resolvePaths(against: job.directory)
+                model = command.processor
+                if let jobDir = command.jobDir { directory = jobDir }
+            }
+            described[job.id] = (model, directory)
+        }
+        let (model, directory) = described[job.id]!
+        return JobInfo(id: "\(job.id)", film: job.film, output: job.output, model: model, device: "farm workers", directory: directory)
     }
 
     // MARK: Directives (under the lock)
