@@ -18,6 +18,9 @@ public final class ConstantRateReader {
     private var framesRead: Int64 = 0
     private var previousTime: Rational?
     private var nonIncreasing = 0
+    /// With a trim: whether the reader went to its start yet (`seek(to:)`), and the frames the jump skipped.
+    private var positioned = false
+    private var framesSkippedBySeek: Int64 = 0
 
     /// Timestamps may wobble (a repeated or slightly early timestamp now and then); beyond these limits the file's
     /// timing is broken and following it would silently drop or invent frames.
@@ -57,16 +60,57 @@ public final class ConstantRateReader {
     /// The next constant-rate frame, or nil at the end (of the trim, with one).
     public func next() throws -> DecodedFrame? {
         guard let trim else { return try nextOfSequence() }
+        if !positioned {
+            positioned = true
+            if trim.first > 0 { try seek(to: trim) }
+        }
         while skipped < trim.first {
             guard try nextOfSequence() != nil else {
-                throw MediaError.invalidSetting(String(format: "the film ends after %lld frames (%.3f s), before the trim's start at frame %lld (%.3f s); choose an earlier --start",
-                                                       skipped, (Rational(skipped) / rate).doubleValue, trim.first, trim.offset.doubleValue))
+                throw MediaError.trimBeyondEnd(frames: skipped, seconds: (Rational(skipped) / rate).doubleValue, first: trim.first, start: trim.offset.doubleValue)
             }
             skipped += 1
         }
         if let count = trim.count, framesRead - skipped >= count { return nil }
         return try nextOfSequence()
     }
+
+    /// Skips the frames before a trim without decoding them (issue 19: a trim an hour into a film started at once, not
+    /// after an hour of decoding). The film's first frame is decoded for its time (frame 0 of the constant-rate
+    /// sequence, the normaliser's origin), then the demuxer jumps to the keyframe before the trim's first frame and
+    /// decoding goes on from there. The frames are those of a decode from the start: output frame k shows the last
+    /// input frame whose slot is ≤ k, and every frame from that keyframe on is decoded. A jump that lands after the
+    /// trim's start (containers seek by decode time; a B-frame stream's keyframe shows later) is retried further back,
+    /// at last at the film's start. A file that cannot seek, or a deinterlaced one, is decoded from the start.
+    private func seek(to trim: MediaSource.Trim) throws {
+        _ = try fieldPlan()
+        guard decoder.deinterlacing == nil, let first = try decoder.next() else { return }
+        try checkTiming(first.time)
+        let origin = first.time
+        let target = origin + Rational(trim.first) / rate
+        for back in [0, 1, 4, 16, 64, Int64.max].map({ $0 == .max ? target - origin : Rational($0) }) {
+            let at = max(origin, target - back)
+            guard try decoder.seek(toKeyframeAtOrBefore: at) else {
+                if back == .zero { ready = normalizer.push(first, time: first.time, duration: first.duration.map { stream.timeBase * Rational($0) }) ; return }
+                throw MediaError.ffmpeg(operation: "seeking back in \(input.info.path)", code: -22, message: "the file seeked once, then not again")
+            }
+            guard let frame = try decoder.next() else { continue } // past the end: further back
+            let slot = ((frame.time - origin) * rate).rounded
+            guard slot <= trim.first || at == origin else { continue }
+            normalizer = ConstantRateNormalizer(rate: rate, start: origin)
+            previousTime = nil
+            try checkTiming(frame.time)
+            ready = normalizer.push(frame, time: frame.time, duration: frame.duration.map { stream.timeBase * Rational($0) })
+            readyIndex = 0
+            framesRead = max(0, slot)
+            skipped = framesRead
+            framesSkippedBySeek = framesRead
+            return
+        }
+        throw MediaError.trimBeyondEnd(frames: 0, seconds: 0, first: trim.first, start: trim.offset.doubleValue)
+    }
+
+    /// Pictures decoded so far (a trim's jump skips the frames before it: fewer than the trim's first frame).
+    public var framesDecoded: Int { decoder.framesDecoded }
 
     /// Damaged packets met so far, and frames timed otherwise than by their own presentation timestamp
     /// (`VideoDecoder`): either makes a packet cut of this source unsafe (`SegmentInputCut.hazard`).
@@ -112,7 +156,7 @@ public final class ConstantRateReader {
     }
 
     private func checkComplete() throws {
-        let decoded = decoder.framesDecoded
+        let decoded = Int64(decoder.framesDecoded) + framesSkippedBySeek
         if decoded == 0 {
             throw MediaError.truncated(path: input.info.path, detail: "no video frame could be decoded")
         }
@@ -120,7 +164,7 @@ public final class ConstantRateReader {
         // A frame or two less is normal (edit lists, a broken last sample); AVI's count includes dropped-frame
         // chunks and proves nothing, so only the indexed containers are checked.
         let indexed = input.info.container.contains("mp4") || input.info.container.contains("mov")
-        if indexed, let declared = stream.declaredFrameCount, Int64(decoded) + max(2, declared / 100) < declared {
+        if indexed, let declared = stream.declaredFrameCount, decoded + max(2, declared / 100) < declared {
             throw MediaError.truncated(path: input.info.path, detail: "decoded \(decoded) of the \(declared) frames the file declares")
         }
     }

@@ -83,15 +83,31 @@ final class TrimTests: XCTestCase {
         XCTAssertEqual(Array(part.prefix(39)), Array(all[50..<89]))
     }
 
+    /// A trim that cannot be cut is a usage error: exit 64 (EX_USAGE) with a line that says what to give, nothing
+    /// written — found from the header, or while decoding when the header does not give the film's length.
     func testBadTrimsAreRefused() throws {
-        for (args, message) in [(["--start", "9"], "--start 9.000 s is at or beyond the film's end"),
-                                (["--start", "1", "--duration", "1", "--frames", "3"], "give one of them"),
-                                (["--duration", "soon"], "--duration must be a time"),
+        for (args, message) in [(["--start", "9"], "--start 9.000 s is at or beyond the film's end (it lasts about 4.000 s); choose an earlier time"),
+                                (["--start", "1", "--duration", "1", "--frames", "3"], "--duration and --frames both say how much to restore; give one of them"),
+                                (["--duration", "soon"], "--duration must be a time such as 12.5, 1:02.5 or 0:01:02.5, got soon"),
+                                (["--start", "1:75"], "--start must be a time such as 12.5"),
+                                (["--duration", "0"], "--duration must be longer than 0"),
                                 (["--frames", "0"], "--frames must be 1 or more")] {
-            let result = try restore(["-o", "bad.mkv"] + args)
-            XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
-            XCTAssertTrue(result.stderr.contains(message), "\(args): \(result.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
+            for farm in [true, false] {
+                let result = try restore(["-o", "bad.mkv"] + args + (farm ? [] : ["--in-process"]), farm: farm)
+                XCTAssertEqual(result.status, 64, "\(args): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("error: " + message), "\(args): \(result.stderr)")
+                XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
+            }
         }
+        // A raw H.264 stream says nothing of its length: --start past its end is found while decoding, and is the same
+        // usage error.
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent("film.mp4").path, "-map", "0:v", "-c", "copy", "-f", "h264",
+                                    dir.appendingPathComponent("raw.h264").path])
+        let raw = try Fixtures.runProduct("lumiere-coordinator", ["restore", "raw.h264", "-o", "bad.mkv", "--model", "lanczos", "--scale", "1", "--codec", "ffv1",
+                                                                  "--quiet", "--in-process", "--start", "9"], in: dir, timeout: 120)
+        XCTAssertEqual(raw.status, 64, raw.stderr)
+        XCTAssertTrue(raw.stderr.contains("before the trim's start at frame 225 (9.000 s); choose an earlier --start"), raw.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import Media
 
 /// `lumiere-coordinator`: restores films, alone or with a farm of workers.
 public struct CoordinatorCommand: ParsableCommand {
@@ -32,8 +33,9 @@ public struct CoordinatorCommand: ParsableCommand {
 
 /// Exit statuses beyond 0 and 1 (documented in the README, "Exit status").
 enum ExitStatus {
-    /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), or an
-    /// output that exists without --overwrite. Nothing was read or written. For `compare`, also a time beyond the
+    /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), a trim
+    /// that cannot be cut (`TrimFailure`, or `--start` past the film's end found while decoding), or an output that
+    /// exists without --overwrite. Nothing was written. (Other refused values, `ValidationFailure`, still exit 1.) For `compare`, also a time beyond the
     /// film's end or a crop outside its picture (found from the film's header, before any frame is processed).
     static let usage: Int32 = 64
 }
@@ -52,6 +54,13 @@ func failing<T>(_ body: () throws -> T) throws -> T {
         case .outputExists: throw ExitCode(ExitStatus.usage)
         default: throw ExitCode(1)
         }
+    } catch let error as TrimFailure {
+        report(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as MediaError {
+        report(error.description)
+        if case .trimBeyondEnd = error { throw ExitCode(ExitStatus.usage) }
+        throw ExitCode(1)
     } catch let error as CompareError {
         report(error.description)
         throw ExitCode(ExitStatus.usage)
