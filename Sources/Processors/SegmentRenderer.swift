@@ -150,6 +150,36 @@ public final class SegmentRenderer {
         }
     }
 
+    /// What one picture costs this renderer, timed as `render` runs it (the start-of-job estimate, `JobCost`).
+    public struct Cost: Sendable, Equatable {
+        /// Seconds to restore one source picture: the filter at the model's own scale with its tiles and their context
+        /// borders, then (for a whole frame) the resize to the content size.
+        public var restore: Double
+        /// Seconds for one interpolated picture, on the pictures the recipe's order gives the interpolator; nil when
+        /// the recipe does not retime.
+        public var interpolate: Double?
+    }
+
+    /// Times one picture of `first` (and, retimed, one interpolated between `first` and `second`). `first` may be a
+    /// crop of a large frame (`wholeFrame` false: the resize to the content size is left out; the caller scales by area).
+    /// A quick step (under 2 s) is timed a second time and the second kept: the first run also allocates the engine's
+    /// buffers, which the thousands of frames after it do not.
+    public func cost(of first: RGBImage, _ second: RGBImage?, wholeFrame: Bool = true) throws -> Cost {
+        func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let value = try body()
+            return (value, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+        let restoreOne: (RGBImage) throws -> RGBImage = { wholeFrame ? try self.restore($0) : try self.filter.apply($0) }
+        var (restored, seconds) = try timed { try restoreOne(first) }
+        if seconds < 2 { (restored, seconds) = try timed { try restoreOne(first) } }
+        guard let second, second.size == first.size, let retime = recipe.retime, let interpolator else { return Cost(restore: seconds, interpolate: nil) }
+        let pair = retime.order == .superResolutionFirst ? (restored, try restoreOne(second)) : (first, second)
+        var between = try timed { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1
+        if between < 2 { between = try timed { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1 }
+        return Cost(restore: seconds, interpolate: between)
+    }
+
     /// The recipe's filter, brought to the content size.
     private func restore(_ image: RGBImage) throws -> RGBImage {
         let restored = try filter.apply(image)

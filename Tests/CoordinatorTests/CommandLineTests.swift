@@ -138,7 +138,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(two.stderr.contains("note: realesr-general-wdn runs at ×4 (64x48 → 256x192) and the result is shrunk to 128x96: the time is that of ×4"), two.stderr)
         XCTAssertTrue(two.stderr.contains("(realesr-animevideov3, waifu2x-photo can run at a smaller scale)"), two.stderr)
         let estimate = try XCTUnwrap(two.stderr.split(separator: "\n").first { $0.hasPrefix("note: estimate before starting: ") }, two.stderr)
-        XCTAssertTrue(estimate.range(of: #"\(1\d frames, "#, options: .regularExpression) != nil && estimate.contains("of CPU") && estimate.contains("core(s)"), String(estimate))
+        // Timed on the film's first frame at ×4 (the whole 64x48 frame), priced for the local workers.
+        XCTAssertTrue(estimate.range(of: #"s per source frame for one worker of \d+ thread\(s\) \(super-resolution [0-9.e-]+ s; timed on frame 0, the whole 64x48 frame\), 1\d frames on \d+ worker\(s\): about \d+ s \([0-9.]+ s\)"#,
+                                      options: .regularExpression) != nil, String(estimate))
         // Said before the work: ahead of the progress and the summary.
         let noteAt = try XCTUnwrap(two.stderr.range(of: "note: estimate"))
         let wroteAt = try XCTUnwrap(two.stderr.range(of: "wrote two.mp4"))
