@@ -3,13 +3,16 @@ import Shared
 /// Reads a video stream as a constant-rate sequence (see `ConstantRateNormalizer` for the rule),
 /// and checks at the end that the file was not cut short.
 public final class ConstantRateReader {
-    public let input: MediaInput
+    /// The opened file (opened again when a trim's jump cannot find its start: `seek(to:)`).
+    public private(set) var input: MediaInput
     public let stream: StreamInfo
     public let rate: Rational
     /// `source.trim`: frames before it are decoded and dropped, frames after it never read.
     private let trim: MediaSource.Trim?
     private var skipped: Int64 = 0
-    private let decoder: VideoDecoder
+    private var decoder: VideoDecoder
+    private let source: MediaSource
+    private let threads: Int
     private var normalizer: ConstantRateNormalizer<DecodedFrame>
     private var ready: [DecodedFrame] = []
     private var readyIndex = 0
@@ -40,6 +43,8 @@ public final class ConstantRateReader {
         self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
         decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: interlacing)
         normalizer = ConstantRateNormalizer(rate: self.rate)
+        self.source = source
+        self.threads = threads
         trim = source.trim
         if let trim, trim.rate != self.rate {
             throw MediaError.invalidSetting("the trim was made for \(trim.rate) fps, but \(source.path) is read at \(self.rate) fps")
@@ -74,39 +79,55 @@ public final class ConstantRateReader {
         return try nextOfSequence()
     }
 
-    /// Skips the frames before a trim without decoding them (issue 19: a trim an hour into a film started at once, not
+    /// Skips the frames before a trim without decoding them (issue 19: a trim an hour into a film starts at once, not
     /// after an hour of decoding). The film's first frame is decoded for its time (frame 0 of the constant-rate
     /// sequence, the normaliser's origin), then the demuxer jumps to the keyframe before the trim's first frame and
     /// decoding goes on from there. The frames are those of a decode from the start: output frame k shows the last
     /// input frame whose slot is ≤ k, and every frame from that keyframe on is decoded. A jump that lands after the
-    /// trim's start (containers seek by decode time; a B-frame stream's keyframe shows later) is retried further back,
-    /// at last at the film's start. A file that cannot seek, or a deinterlaced one, is decoded from the start.
+    /// trim's start (containers seek by decode time, and a B-frame stream's keyframe shows later; MPEG program streams
+    /// land on packs) is retried further back; one that still lands after it, a file that cannot seek, or a
+    /// deinterlaced one (the filter holds neighbouring frames) is decoded from its beginning, opened again.
     private func seek(to trim: MediaSource.Trim) throws {
         _ = try fieldPlan()
-        guard decoder.deinterlacing == nil, let first = try decoder.next() else { return }
-        try checkTiming(first.time)
+        guard decoder.deinterlacing == nil else { return } // nothing read yet but the first frame, which stays held
+        guard let first = try decoder.next() else { return try reopen() }
         let origin = first.time
         let target = origin + Rational(trim.first) / rate
-        for back in [0, 1, 4, 16, 64, Int64.max].map({ $0 == .max ? target - origin : Rational($0) }) {
-            let at = max(origin, target - back)
-            guard try decoder.seek(toKeyframeAtOrBefore: at) else {
-                if back == .zero { ready = normalizer.push(first, time: first.time, duration: first.duration.map { stream.timeBase * Rational($0) }) ; return }
-                throw MediaError.ffmpeg(operation: "seeking back in \(input.info.path)", code: -22, message: "the file seeked once, then not again")
+        for back in [0, 1, 4, 16, 64] as [Int64] {
+            let at = max(origin, target - Rational(back))
+            guard try decoder.seek(toKeyframeAtOrBefore: at) else { break }
+            if let frame = try decoder.next() {
+                let slot = ((frame.time - origin) * rate).rounded
+                if slot <= trim.first {
+                    normalizer = ConstantRateNormalizer(rate: rate, start: origin)
+                    previousTime = nil
+                    try checkTiming(frame.time)
+                    ready = normalizer.push(frame, time: frame.time, duration: frame.duration.map { stream.timeBase * Rational($0) })
+                    readyIndex = 0
+                    framesRead = max(0, slot)
+                    skipped = framesRead
+                    framesSkippedBySeek = framesRead
+                    return
+                }
             }
-            guard let frame = try decoder.next() else { continue } // past the end: further back
-            let slot = ((frame.time - origin) * rate).rounded
-            guard slot <= trim.first || at == origin else { continue }
-            normalizer = ConstantRateNormalizer(rate: rate, start: origin)
-            previousTime = nil
-            try checkTiming(frame.time)
-            ready = normalizer.push(frame, time: frame.time, duration: frame.duration.map { stream.timeBase * Rational($0) })
-            readyIndex = 0
-            framesRead = max(0, slot)
-            skipped = framesRead
-            framesSkippedBySeek = framesRead
-            return
+            if at == origin { break }
         }
-        throw MediaError.trimBeyondEnd(frames: 0, seconds: 0, first: trim.first, start: trim.offset.doubleValue)
+        try reopen()
+    }
+
+    /// The file opened afresh, read from its first frame (the state of a reader just made).
+    private func reopen() throws {
+        input = try MediaInput(source: source)
+        decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: source.interlacing)
+        normalizer = ConstantRateNormalizer(rate: rate)
+        ready = []
+        readyIndex = 0
+        ended = false
+        framesRead = 0
+        skipped = 0
+        framesSkippedBySeek = 0
+        previousTime = nil
+        nonIncreasing = 0
     }
 
     /// Pictures decoded so far (a trim's jump skips the frames before it: fewer than the trim's first frame).
