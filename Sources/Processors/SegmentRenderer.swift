@@ -162,21 +162,34 @@ public final class SegmentRenderer {
 
     /// Times one picture of `first` (and, retimed, one interpolated between `first` and `second`). `first` may be a
     /// crop of a large frame (`wholeFrame` false: the resize to the content size is left out; the caller scales by area).
-    /// A quick step (under 2 s) is timed a second time and the second kept: the first run also allocates the engine's
-    /// buffers, which the thousands of frames after it do not.
+    /// A whole frame's time includes its conversion to the result's pixel format, as `render` writes it. Each step is
+    /// first run once on a 64x64 corner (the engine's first run starts its threads and allocates), then timed; a quick
+    /// step (under 2 s) is timed twice and the faster kept, so a moment of contention on a shared machine counts less.
     public func cost(of first: RGBImage, _ second: RGBImage?, wholeFrame: Bool = true) throws -> Cost {
         func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
             let started = DispatchTime.now().uptimeNanoseconds
             let value = try body()
             return (value, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
         }
-        let restoreOne: (RGBImage) throws -> RGBImage = { wholeFrame ? try self.restore($0) : try self.filter.apply($0) }
-        var (restored, seconds) = try timed { try restoreOne(first) }
-        if seconds < 2 { (restored, seconds) = try timed { try restoreOne(first) } }
+        func best<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+            let once = try timed(body)
+            guard once.1 < 2 else { return once }
+            let twice = try timed(body)
+            return twice.1 < once.1 ? twice : once
+        }
+        let color = ColorDescription.defaultFor(height: recipe.contentHeight)
+        let restoreOne: (RGBImage) throws -> RGBImage = { image in
+            guard wholeFrame else { return try self.filter.apply(image) }
+            let restored = try self.restore(image)
+            _ = try self.converter.picture(from: restored, pixelFormat: self.resultFormat, color: color)
+            return restored
+        }
+        _ = try filter.apply(first.centre(width: 64, height: 64))
+        let (restored, seconds) = try best { try restoreOne(first) }
         guard let second, second.size == first.size, let retime = recipe.retime, let interpolator else { return Cost(restore: seconds, interpolate: nil) }
         let pair = retime.order == .superResolutionFirst ? (restored, try restoreOne(second)) : (first, second)
-        var between = try timed { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1
-        if between < 2 { between = try timed { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1 }
+        _ = try interpolator.interpolate(pair.0.centre(width: 64, height: 64), pair.1.centre(width: 64, height: 64), at: 0.5)
+        let between = try best { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1
         return Cost(restore: seconds, interpolate: between)
     }
 

@@ -151,6 +151,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(four.status, 0, four.stderr)
         XCTAssertFalse(four.stderr.contains("runs at ×4"), four.stderr)
         XCTAssertTrue(four.stderr.contains("note: estimate before starting: "), four.stderr)
+        // The help says it too, before anything runs.
+        let help = try coordinator(["restore", "--help"], stdout: true)
+        XCTAssertEqual(help.status, 0, help.stderr)
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(words.contains("(--scale 2 with a ×4 model) runs ×4 and shrinks the result, so it takes the time of ×4"), words)
+        XCTAssertTrue(words.contains("an estimate of the whole job's time (one frame of the film restored with these settings and timed on this machine)"), words)
         let quiet = try coordinator(base + ["-o", "quiet.mp4", "--scale", "2", "--quiet"])
         XCTAssertEqual(quiet.status, 0, quiet.stderr)
         XCTAssertFalse(quiet.stderr.contains("note:"), quiet.stderr)

@@ -18,8 +18,8 @@ final class TrimTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     /// Through the farm with two local workers and short segments (several segments, so seams too), unless `farm` is false.
-    private func restore(_ args: [String], farm: Bool = true) throws -> Fixtures.CommandResult {
-        try Fixtures.runProduct("lumiere-coordinator", ["restore", "film.mp4", "--model", "lanczos", "--scale", "1", "--codec", "ffv1", "--quiet",
+    private func restore(_ args: [String], farm: Bool = true, input: String = "film.mp4") throws -> Fixtures.CommandResult {
+        try Fixtures.runProduct("lumiere-coordinator", ["restore", input, "--model", "lanczos", "--scale", "1", "--codec", "ffv1", "--quiet",
                                                         "--segment-seconds", "0.5"] + (farm ? ["--workers", "2"] : []) + args, in: dir, timeout: 300)
     }
 
@@ -81,6 +81,38 @@ final class TrimTests: XCTestCase {
         let part = try frames("trim50.mkv")
         XCTAssertEqual(part.count, 40)
         XCTAssertEqual(Array(part.prefix(39)), Array(all[50..<89]))
+    }
+
+    /// The trimmed film's sound is the source's sound at the same moment: with white noise (no period to slip by), the
+    /// trimmed sound's samples match the source's where the picture's start puts them, within a millisecond — on a
+    /// B-frame H.264 clip, whose picture is read by jumping to the keyframe before the start.
+    func testTrimmedSoundLinesUpWithItsPicture() throws {
+        try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=4",
+                                    "-f", "lavfi", "-i", "anoisesrc=d=4:c=white:r=48000:a=0.3:seed=7", "-c:v", "libx264", "-preset", "veryfast",
+                                    "-bf", "3", "-g", "12", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", dir.appendingPathComponent("noise.mp4").path])
+        func samples(_ name: String) throws -> [Float] {
+            let data = try Fixtures.runData("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent(name).path, "-map", "0:a", "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
+            return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        let source = try samples("noise.mp4")
+        for start in [2.2, 1.04] {
+            let result = try restore(["-o", "noise.mkv", "--start", "\(start)", "--duration", "1", "--in-process", "--overwrite"], farm: false, input: "noise.mp4")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let part = try samples("noise.mkv")
+            let audioStart = try XCTUnwrap(Double(try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=start_time",
+                                                                               "-of", "csv=p=0", dir.appendingPathComponent("noise.mkv").path])
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            // 0.2 s of the trimmed sound, 0.1 s in; where the picture's start puts it in the source, and where it is.
+            let window = Array(part[4800..<14400])
+            let expected = Int(((start + audioStart) * 48000).rounded()) + 4800
+            var best = (offset: 0, score: -Float.infinity)
+            for offset in (expected - 4800)...(expected + 4800) {
+                var score: Float = 0
+                for i in window.indices { score += window[i] * source[offset + i] }
+                if score > best.score { best = (offset, score) }
+            }
+            XCTAssertLessThanOrEqual(abs(best.offset - expected), 48, "start \(start): the sound is \(Double(best.offset - expected) / 48) ms off its picture")
+        }
     }
 
     /// A trim that cannot be cut is a usage error: exit 64 (EX_USAGE) with a line that says what to give, nothing

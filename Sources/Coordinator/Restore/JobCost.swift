@@ -38,6 +38,7 @@ struct JobCost {
         /// The source frame it was timed on, and the part of it (the whole frame, or a centred crop of a large one).
         var frame: Int64
         var measured: PixelSize
+        var wholeFrame: Bool
     }
 
     /// Who runs the segments: `workers` local worker processes (or this process, in-process: 1) of `threads` each;
@@ -72,7 +73,7 @@ struct JobCost {
         let area = Double(whole.size.pixelCount) / Double(part.size.pixelCount)
         cost.restore *= area
         cost.interpolate = cost.interpolate.map { $0 * area }
-        return Measurement(cost: cost, load: load, threads: threads, frame: source.trim?.first ?? 0, measured: part.size)
+        return Measurement(cost: cost, load: load, threads: threads, frame: source.trim?.first ?? 0, measured: part.size, wholeFrame: isWhole)
     }
 
     /// Output pictures per source frame (1 without retiming) and interpolated ones among them.
@@ -128,7 +129,7 @@ struct JobCost {
                 + "the time is that of ×\(modelScale), not of the size you asked for\(instead)")
         }
         guard let m, let inputFrames else { return lines }
-        let part = m.measured == source ? "the whole \(source) frame" : "a \(m.measured) crop of the \(source) frame, scaled by area"
+        let part = m.wholeFrame ? "the whole \(m.measured) frame" : "a \(m.measured) crop of the frame, scaled by area"
         var steps = String(format: "super-resolution %.3g s", m.cost.restore)
         if let between = m.cost.interpolate { steps += String(format: ", interpolation %.3g s a picture", between) }
         var line = "estimate before starting: \(String(format: "%.3g", secondsPerFrame(m))) s per source frame for one worker of \(m.threads) thread(s) "
