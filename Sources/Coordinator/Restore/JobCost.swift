@@ -12,8 +12,9 @@ import Shared
 /// own `SegmentRenderer`, built from the job's recipe with one worker's threads and device (`Measurement`). So the
 /// model's real scale (×4 before the shrink), its tiles and their context borders, the resize, the interpolator in
 /// the recipe's order, this machine's speed and its load at the time are all in the figure. Before (the catalogue's
-/// cost per megapixel of one core of the development machine): the 1906 film at --scale 2 was estimated at 38 s and
-/// took 572 s; the measured cases are in the issue-19 report (`JobCostTests` checks a real run against its estimate).
+/// cost per megapixel of one core of the development machine): 0.02–0.03× the time taken (carphone ×4, the 1906 film
+/// at --scale 2, carphone with RIFE to 60 fps; 2026-12-05, load 17–19 on 2 cores); measured this way, 0.6–1.9× (load
+/// 6–19, the spread of the load) — the cases are in the issue-19 report, and `JobCostTests` checks real runs.
 /// Left out: the analysis and split (a decode of the film, streaming while the farm runs), each segment's decode and
 /// encode, the film restoration stages (`--deflicker` …: 0.005–0.16× of super-resolution) and the shots, which split
 /// segments further (the segment count below is the least the film's length gives).
