@@ -104,10 +104,19 @@ public final class FarmRestorePipeline {
         let cost = JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
                            inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
         let farm = FarmRestorePipeline.costFarm(options: options, threads: settings.threads, maxSegmentFrames: SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate))
-        // Timed on a frame of the film (a few seconds at most); skipped when nothing would show it.
-        let measurement = settings.quiet && LogFormat.current != .json ? nil
-            : try JobCost.measure(recipe: recipe, source: settings.source, rate: rate, threads: farm.threads,
-                                  device: options.device == .cpu ? .cpu : (try? options.device.resolve().device) ?? .cpu)
+        // Timed on a frame of the film (a few seconds at most); skipped when nothing would show it. A failure here (a GPU
+        // fault, say) costs the estimate, not the job: the workers have their own retries and fallbacks.
+        // Not under the GPU fault hook (LUMIERE_GPU_FAULT, tests): it counts the process's device calls, and the timing's
+        // own would move the planned fault off the render it is meant for.
+        var measurement: JobCost.Measurement?
+        if !settings.quiet || LogFormat.current == .json, ProcessInfo.processInfo.environment["LUMIERE_GPU_FAULT"] == nil {
+            do {
+                measurement = try JobCost.measure(recipe: recipe, source: settings.source, rate: rate, threads: farm.threads,
+                                                  device: options.device == .cpu ? .cpu : (try? options.device.resolve().device) ?? .cpu)
+            } catch where !StopSignal.isStop(error) {
+                warn("no time estimate before starting: timing a frame of the film failed (\(error))")
+            }
+        }
         cost.report(measurement: measurement, farm: farm, quiet: settings.quiet)
         eta = JobETA(frames: probe.estimatedFrameCount, farmSeconds: measurement.flatMap { cost.seconds($0, farm: farm) })
         if let retime = recipe.retime {
