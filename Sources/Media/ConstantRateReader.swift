@@ -3,13 +3,16 @@ import Shared
 /// Reads a video stream as a constant-rate sequence (see `ConstantRateNormalizer` for the rule),
 /// and checks at the end that the file was not cut short.
 public final class ConstantRateReader {
-    public let input: MediaInput
+    /// The opened file (opened again when a trim's jump cannot find its start: `seek(to:)`).
+    public private(set) var input: MediaInput
     public let stream: StreamInfo
     public let rate: Rational
     /// `source.trim`: frames before it are decoded and dropped, frames after it never read.
     private let trim: MediaSource.Trim?
     private var skipped: Int64 = 0
-    private let decoder: VideoDecoder
+    private var decoder: VideoDecoder
+    private let source: MediaSource
+    private let threads: Int
     private var normalizer: ConstantRateNormalizer<DecodedFrame>
     private var ready: [DecodedFrame] = []
     private var readyIndex = 0
@@ -18,6 +21,9 @@ public final class ConstantRateReader {
     private var framesRead: Int64 = 0
     private var previousTime: Rational?
     private var nonIncreasing = 0
+    /// With a trim: whether the reader went to its start yet (`seek(to:)`), and the frames the jump skipped.
+    private var positioned = false
+    private var framesSkippedBySeek: Int64 = 0
 
     /// Timestamps may wobble (a repeated or slightly early timestamp now and then); beyond these limits the file's
     /// timing is broken and following it would silently drop or invent frames.
@@ -37,6 +43,8 @@ public final class ConstantRateReader {
         self.rate = rate ?? ConstantRateNormalizer<DecodedFrame>.nominalRate(base: stream.baseFrameRate, average: stream.averageFrameRate)
         decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: interlacing)
         normalizer = ConstantRateNormalizer(rate: self.rate)
+        self.source = source
+        self.threads = threads
         trim = source.trim
         if let trim, trim.rate != self.rate {
             throw MediaError.invalidSetting("the trim was made for \(trim.rate) fps, but \(source.path) is read at \(self.rate) fps")
@@ -57,16 +65,73 @@ public final class ConstantRateReader {
     /// The next constant-rate frame, or nil at the end (of the trim, with one).
     public func next() throws -> DecodedFrame? {
         guard let trim else { return try nextOfSequence() }
+        if !positioned {
+            positioned = true
+            if trim.first > 0 { try seek(to: trim) }
+        }
         while skipped < trim.first {
             guard try nextOfSequence() != nil else {
-                throw MediaError.invalidSetting(String(format: "the film ends after %lld frames (%.3f s), before the trim's start at frame %lld (%.3f s); choose an earlier --start",
-                                                       skipped, (Rational(skipped) / rate).doubleValue, trim.first, trim.offset.doubleValue))
+                throw MediaError.trimBeyondEnd(frames: skipped, seconds: (Rational(skipped) / rate).doubleValue, first: trim.first, start: trim.offset.doubleValue)
             }
             skipped += 1
         }
         if let count = trim.count, framesRead - skipped >= count { return nil }
         return try nextOfSequence()
     }
+
+    /// Skips the frames before a trim without decoding them (issue 19: a trim an hour into a film starts at once, not
+    /// after an hour of decoding). The film's first frame is decoded for its time (frame 0 of the constant-rate
+    /// sequence, the normaliser's origin), then the demuxer jumps to the keyframe before the trim's first frame and
+    /// decoding goes on from there. The frames are those of a decode from the start: output frame k shows the last
+    /// input frame whose slot is ≤ k, and every frame from that keyframe on is decoded. A jump that lands after the
+    /// trim's start (containers seek by decode time, and a B-frame stream's keyframe shows later; MPEG program streams
+    /// land on packs) is retried further back; one that still lands after it, a file that cannot seek, or a
+    /// deinterlaced one (the filter holds neighbouring frames) is decoded from its beginning, opened again.
+    private func seek(to trim: MediaSource.Trim) throws {
+        _ = try fieldPlan()
+        guard decoder.deinterlacing == nil else { return } // nothing read yet but the first frame, which stays held
+        guard let first = try decoder.next() else { return try reopen() }
+        let origin = first.time
+        let target = origin + Rational(trim.first) / rate
+        for back in [0, 1, 4, 16, 64] as [Int64] {
+            let at = max(origin, target - Rational(back))
+            guard try decoder.seek(toKeyframeAtOrBefore: at) else { break }
+            if let frame = try decoder.next() {
+                let slot = ((frame.time - origin) * rate).rounded
+                if slot <= trim.first {
+                    normalizer = ConstantRateNormalizer(rate: rate, start: origin)
+                    previousTime = nil
+                    try checkTiming(frame.time)
+                    ready = normalizer.push(frame, time: frame.time, duration: frame.duration.map { stream.timeBase * Rational($0) })
+                    readyIndex = 0
+                    framesRead = max(0, slot)
+                    skipped = framesRead
+                    framesSkippedBySeek = framesRead
+                    return
+                }
+            }
+            if at == origin { break }
+        }
+        try reopen()
+    }
+
+    /// The file opened afresh, read from its first frame (the state of a reader just made).
+    private func reopen() throws {
+        input = try MediaInput(source: source)
+        decoder = try VideoDecoder(input: input, stream: stream, threads: threads, interlacing: source.interlacing)
+        normalizer = ConstantRateNormalizer(rate: rate)
+        ready = []
+        readyIndex = 0
+        ended = false
+        framesRead = 0
+        skipped = 0
+        framesSkippedBySeek = 0
+        previousTime = nil
+        nonIncreasing = 0
+    }
+
+    /// Pictures decoded so far (a trim's jump skips the frames before it: fewer than the trim's first frame).
+    public var framesDecoded: Int { decoder.framesDecoded }
 
     /// Damaged packets met so far, and frames timed otherwise than by their own presentation timestamp
     /// (`VideoDecoder`): either makes a packet cut of this source unsafe (`SegmentInputCut.hazard`).
@@ -112,7 +177,7 @@ public final class ConstantRateReader {
     }
 
     private func checkComplete() throws {
-        let decoded = decoder.framesDecoded
+        let decoded = Int64(decoder.framesDecoded) + framesSkippedBySeek
         if decoded == 0 {
             throw MediaError.truncated(path: input.info.path, detail: "no video frame could be decoded")
         }
@@ -120,7 +185,7 @@ public final class ConstantRateReader {
         // A frame or two less is normal (edit lists, a broken last sample); AVI's count includes dropped-frame
         // chunks and proves nothing, so only the indexed containers are checked.
         let indexed = input.info.container.contains("mp4") || input.info.container.contains("mov")
-        if indexed, let declared = stream.declaredFrameCount, Int64(decoded) + max(2, declared / 100) < declared {
+        if indexed, let declared = stream.declaredFrameCount, decoded + max(2, declared / 100) < declared {
             throw MediaError.truncated(path: input.info.path, detail: "decoded \(decoded) of the \(declared) frames the file declares")
         }
     }

@@ -14,6 +14,9 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case outputFailed(path: String, detail: String)
     /// A setting (an option's value) that cannot work, found before any work.
     case invalidSetting(String)
+    /// A trim (`MediaSource.Trim`) that starts at or after the film's last frame: found while decoding, when the
+    /// header's duration did not show it. A usage error (the command line asks for frames the film does not have).
+    case trimBeyondEnd(frames: Int64, seconds: Double, first: Int64, start: Double)
 
     public var description: String {
         switch self {
@@ -28,6 +31,9 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .ffmpeg(let op, let code, let msg): return "FFmpeg failed in \(op): \(msg) (code \(code))."
         case .outputFailed(let p, let d): return "Cannot write \(p): \(d)."
         case .invalidSetting(let d): return d
+        case let .trimBeyondEnd(frames, seconds, first, start):
+            return String(format: "the film ends after %lld frames (%.3f s), before the trim's start at frame %lld (%.3f s); choose an earlier --start",
+                          frames, seconds, first, start)
         }
     }
 }

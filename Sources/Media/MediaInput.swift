@@ -110,6 +110,13 @@ public final class MediaInput {
         context.pointee.streams[index]!
     }
 
+    /// Moves the demuxer to the keyframe at or before `timestamp` (in stream `index`'s time base; for most containers a
+    /// decode timestamp, so the keyframe's picture may still come later: the caller checks). False when the file
+    /// cannot seek; FFmpeg then leaves the read position where it was.
+    func seek(stream index: Int, toKeyframeAtOrBefore timestamp: Int64) -> Bool {
+        avformat_seek_file(context, Int32(index), Int64.min, timestamp, timestamp, 0) >= 0
+    }
+
     /// Reads the next packet of any stream into `packet`; false at the end of the file.
     func readPacket(into packet: UnsafeMutablePointer<AVPacket>) throws -> Bool {
         let code = av_read_frame(context, packet)

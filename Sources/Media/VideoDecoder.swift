@@ -29,6 +29,8 @@ public final class VideoDecoder {
     /// Timing of the frames inside the deinterlacer, oldest first: it gives back one frame per frame, in order.
     private var pending: [(pts: Int64, duration: Int64?)] = []
     private var filterFlushed = false
+    /// After `seek`: frames up to the first keyframe are dropped.
+    private var awaitingKeyframe = false
     /// How the fields are turned into progressive frames; nil: frames as decoded. Known after `fieldPlan()` or the first `next()`.
     public private(set) var deinterlacing: Deinterlacing?
 
@@ -79,12 +81,35 @@ public final class VideoDecoder {
         return plan
     }
 
+    /// Jumps to the keyframe at or before `time` (seconds on the stream's clock): the next frame is that keyframe, or a
+    /// later one — frames decoded before the first keyframe after the jump (an open GOP's leading pictures, which
+    /// refer to pictures before it) are dropped, never handed out half-decoded. False, with nothing changed, when the
+    /// file cannot seek or frames are deinterlaced (the filter holds neighbouring frames: the caller decodes on).
+    public func seek(toKeyframeAtOrBefore time: Rational) throws -> Bool {
+        _ = try fieldPlan()
+        guard deinterlacer == nil, let codec else { return false }
+        guard input.seek(stream: stream.index, toKeyframeAtOrBefore: (time / stream.timeBase).floor) else { return false }
+        avcodec_flush_buffers(codec)
+        if let frame { av_frame_unref(frame) }
+        inputExhausted = false
+        decoderDrained = false
+        peeked = false
+        lastPTS = nil
+        awaitingKeyframe = true
+        return true
+    }
+
     /// The next frame in presentation order, or nil at the end of the stream.
     public func next() throws -> DecodedFrame? {
         _ = try fieldPlan()
         guard let frame else { return nil }
         guard let deinterlacer, let filtered else {
             if peeked { peeked = false } else if try !receive() { return nil }
+            while awaitingKeyframe {
+                if frame.pointee.key_frame != 0 { awaitingKeyframe = false; break }
+                av_frame_unref(frame)
+                if try !receive() { return nil }
+            }
             defer { av_frame_unref(frame) }
             return try makeFrame(frame, timing: timing(of: frame))
         }

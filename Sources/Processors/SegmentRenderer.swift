@@ -157,6 +157,51 @@ public final class SegmentRenderer {
         }
     }
 
+    /// What one picture costs this renderer, timed as `render` runs it (the start-of-job estimate, `JobCost`).
+    public struct Cost: Sendable, Equatable {
+        /// Seconds to restore one source picture: the filter at the model's own scale with its tiles and their context
+        /// borders, then (for a whole frame) the resize to the content size.
+        public var restore: Double
+        /// Seconds for one interpolated picture, on the pictures the recipe's order gives the interpolator; nil when
+        /// the recipe does not retime.
+        public var interpolate: Double?
+    }
+
+    /// Times one picture of `first` (and, retimed, one interpolated between `first` and `second`). `first` may be a
+    /// crop of a large frame (`wholeFrame` false: the resize to the content size is left out; the caller scales by area).
+    /// A whole frame's time includes its conversion to the result's pixel format, as `render` writes it. Each step is
+    /// first run once on a 64x64 corner (the engine's first run starts its threads), then timed twice and the faster
+    /// kept (one timing if it took over 30 s): the first run at a new size allocates the engine's buffers, which every
+    /// later frame reuses. On the shared 2-core machine (load 6–19) the spread between runs hid what this changes: the
+    /// estimates were 0.6–1.9× the time taken with it and 0.7–1.9× without (issue-19 report).
+    public func cost(of first: RGBImage, _ second: RGBImage?, wholeFrame: Bool = true) throws -> Cost {
+        func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let value = try body()
+            return (value, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+        func best<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+            let once = try timed(body)
+            guard once.1 < 30 else { return once }
+            let twice = try timed(body)
+            return twice.1 < once.1 ? twice : once
+        }
+        let color = ColorDescription.defaultFor(height: recipe.contentHeight)
+        let restoreOne: (RGBImage) throws -> RGBImage = { image in
+            guard wholeFrame else { return try self.filter.apply(image) }
+            let restored = try self.restore(image)
+            _ = try self.converter.picture(from: restored, pixelFormat: self.resultFormat, color: color)
+            return restored
+        }
+        _ = try filter.apply(first.centre(width: 64, height: 64))
+        let (restored, seconds) = try best { try restoreOne(first) }
+        guard let second, second.size == first.size, let retime = recipe.retime, let interpolator else { return Cost(restore: seconds, interpolate: nil) }
+        let pair = retime.order == .superResolutionFirst ? (restored, try restoreOne(second)) : (first, second)
+        _ = try interpolator.interpolate(pair.0.centre(width: 64, height: 64), pair.1.centre(width: 64, height: 64), at: 0.5)
+        let between = try best { try interpolator.interpolate(pair.0, pair.1, at: 0.5) }.1
+        return Cost(restore: seconds, interpolate: between)
+    }
+
     /// The recipe's filter, brought to the content size.
     private func restore(_ image: RGBImage) throws -> RGBImage {
         let restored = try filter.apply(image)

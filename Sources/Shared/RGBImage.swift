@@ -40,4 +40,19 @@ public struct RGBImage: Sendable, Equatable {
         get { pixels[channel * planeCount + y * width + x] }
         set { pixels[channel * planeCount + y * width + x] = newValue }
     }
+
+    /// The centred part of at most `width`x`height` pixels (the whole image when it is smaller).
+    public func centre(width maxWidth: Int, height maxHeight: Int) -> RGBImage {
+        let w = min(width, maxWidth), h = min(height, maxHeight)
+        guard w < width || h < height else { return self }
+        let x0 = (width - w) / 2, y0 = (height - h) / 2
+        var out = [Float](repeating: 0, count: 3 * w * h)
+        for c in 0..<3 {
+            for y in 0..<h {
+                let from = c * planeCount + (y0 + y) * width + x0, to = c * w * h + y * w
+                out[to..<(to + w)] = pixels[from..<(from + w)]
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
 }

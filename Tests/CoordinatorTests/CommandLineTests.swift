@@ -143,7 +143,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(two.stderr.contains("note: realesr-general-wdn runs at ×4 (64x48 → 256x192) and the result is shrunk to 128x96: the time is that of ×4"), two.stderr)
         XCTAssertTrue(two.stderr.contains("(realesr-animevideov3, waifu2x-photo can run at a smaller scale)"), two.stderr)
         let estimate = try XCTUnwrap(two.stderr.split(separator: "\n").first { $0.hasPrefix("note: estimate before starting: ") }, two.stderr)
-        XCTAssertTrue(estimate.range(of: #"\(1\d frames, "#, options: .regularExpression) != nil && estimate.contains("of CPU") && estimate.contains("core(s)"), String(estimate))
+        // Timed on the film's first frame at ×4 (the whole 64x48 frame), priced for the local workers.
+        XCTAssertTrue(estimate.range(of: #"s per source frame for one worker of \d+ thread\(s\) \(super-resolution [0-9.e-]+ s; timed on frame 0, the whole 64x48 frame\), 1\d frames on \d+ worker\(s\): about \d+ s \([0-9.]+ s\)"#,
+                                      options: .regularExpression) != nil, String(estimate))
         // Said before the work: ahead of the progress and the summary.
         let noteAt = try XCTUnwrap(two.stderr.range(of: "note: estimate"))
         let wroteAt = try XCTUnwrap(two.stderr.range(of: "wrote two.mp4"))
@@ -154,6 +156,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(four.status, 0, four.stderr)
         XCTAssertFalse(four.stderr.contains("runs at ×4"), four.stderr)
         XCTAssertTrue(four.stderr.contains("note: estimate before starting: "), four.stderr)
+        // The help says it too, before anything runs.
+        let help = try coordinator(["restore", "--help"], stdout: true)
+        XCTAssertEqual(help.status, 0, help.stderr)
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(words.contains("(--scale 2 with a ×4 model) runs ×4 and shrinks the result, so it takes the time of ×4"), words)
+        XCTAssertTrue(words.contains("an estimate of the whole job's time (one frame of the film restored with these settings and timed on this machine)"), words)
         let quiet = try coordinator(base + ["-o", "quiet.mp4", "--scale", "2", "--quiet"])
         XCTAssertEqual(quiet.status, 0, quiet.stderr)
         XCTAssertFalse(quiet.stderr.contains("note:"), quiet.stderr)

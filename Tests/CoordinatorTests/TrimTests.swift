@@ -18,8 +18,8 @@ final class TrimTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     /// Through the farm with two local workers and short segments (several segments, so seams too), unless `farm` is false.
-    private func restore(_ args: [String], farm: Bool = true) throws -> Fixtures.CommandResult {
-        try Fixtures.runProduct("lumiere-coordinator", ["restore", "film.mp4", "--model", "lanczos", "--scale", "1", "--codec", "ffv1", "--quiet",
+    private func restore(_ args: [String], farm: Bool = true, input: String = "film.mp4") throws -> Fixtures.CommandResult {
+        try Fixtures.runProduct("lumiere-coordinator", ["restore", input, "--model", "lanczos", "--scale", "1", "--codec", "ffv1", "--quiet",
                                                         "--segment-seconds", "0.5"] + (farm ? ["--workers", "2"] : []) + args, in: dir, timeout: 300)
     }
 
@@ -83,15 +83,63 @@ final class TrimTests: XCTestCase {
         XCTAssertEqual(Array(part.prefix(39)), Array(all[50..<89]))
     }
 
-    func testBadTrimsAreRefused() throws {
-        for (args, message) in [(["--start", "9"], "--start 9.000 s is at or beyond the film's end"),
-                                (["--start", "1", "--duration", "1", "--frames", "3"], "give one of them"),
-                                (["--duration", "soon"], "--duration must be a time"),
-                                (["--frames", "0"], "--frames must be 1 or more")] {
-            let result = try restore(["-o", "bad.mkv"] + args)
-            XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
-            XCTAssertTrue(result.stderr.contains(message), "\(args): \(result.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
+    /// The trimmed film's sound is the source's sound at the same moment: with white noise (no period to slip by), the
+    /// trimmed sound's samples match the source's where the picture's start puts them, within a millisecond — on a
+    /// B-frame H.264 clip, whose picture is read by jumping to the keyframe before the start.
+    func testTrimmedSoundLinesUpWithItsPicture() throws {
+        try Fixtures.run("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=4",
+                                    "-f", "lavfi", "-i", "anoisesrc=d=4:c=white:r=48000:a=0.3:seed=7", "-c:v", "libx264", "-preset", "veryfast",
+                                    "-bf", "3", "-g", "12", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", dir.appendingPathComponent("noise.mp4").path])
+        func samples(_ name: String) throws -> [Float] {
+            let data = try Fixtures.runData("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent(name).path, "-map", "0:a", "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
+            return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
+        let source = try samples("noise.mp4")
+        for start in [2.2, 1.04] {
+            let result = try restore(["-o", "noise.mkv", "--start", "\(start)", "--duration", "1", "--in-process", "--overwrite"], farm: false, input: "noise.mp4")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let part = try samples("noise.mkv")
+            let audioStart = try XCTUnwrap(Double(try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=start_time",
+                                                                               "-of", "csv=p=0", dir.appendingPathComponent("noise.mkv").path])
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            // 0.2 s of the trimmed sound, 0.1 s in; where the picture's start puts it in the source, and where it is.
+            let window = Array(part[4800..<14400])
+            let expected = Int(((start + audioStart) * 48000).rounded()) + 4800
+            var best = (offset: 0, score: -Float.infinity)
+            for offset in (expected - 4800)...(expected + 4800) {
+                var score: Float = 0
+                for i in window.indices { score += window[i] * source[offset + i] }
+                if score > best.score { best = (offset, score) }
+            }
+            XCTAssertLessThanOrEqual(abs(best.offset - expected), 48, "start \(start): the sound is \(Double(best.offset - expected) / 48) ms off its picture")
+        }
+    }
+
+    /// A trim that cannot be cut is a usage error: exit 64 (EX_USAGE) with a line that says what to give, nothing
+    /// written — found from the header, or while decoding when the header does not give the film's length.
+    func testBadTrimsAreRefused() throws {
+        for (args, message) in [(["--start", "9"], "--start 9.000 s is at or beyond the film's end (it lasts about 4.000 s); choose an earlier time"),
+                                (["--start", "1", "--duration", "1", "--frames", "3"], "--duration and --frames both say how much to restore; give one of them"),
+                                (["--duration", "soon"], "--duration must be a time such as 12.5, 1:02.5 or 0:01:02.5, got soon"),
+                                (["--start", "1:75"], "--start must be a time such as 12.5"),
+                                (["--duration", "0"], "--duration must be longer than 0"),
+                                (["--frames", "0"], "--frames must be 1 or more")] {
+            for farm in [true, false] {
+                let result = try restore(["-o", "bad.mkv"] + args + (farm ? [] : ["--in-process"]), farm: farm)
+                XCTAssertEqual(result.status, 64, "\(args): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("error: " + message), "\(args): \(result.stderr)")
+                XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
+            }
+        }
+        // A raw H.264 stream says nothing of its length: --start past its end is found while decoding, and is the same
+        // usage error.
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", dir.appendingPathComponent("film.mp4").path, "-map", "0:v", "-c", "copy", "-f", "h264",
+                                    dir.appendingPathComponent("raw.h264").path])
+        let raw = try Fixtures.runProduct("lumiere-coordinator", ["restore", "raw.h264", "-o", "bad.mkv", "--model", "lanczos", "--scale", "1", "--codec", "ffv1",
+                                                                  "--quiet", "--in-process", "--start", "9"], in: dir, timeout: 120)
+        XCTAssertEqual(raw.status, 64, raw.stderr)
+        XCTAssertTrue(raw.stderr.contains("before the trim's start at frame 225 (9.000 s); choose an earlier --start"), raw.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.mkv").path))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import Media
 
 /// `lumiere-coordinator`: restores films, alone or with a farm of workers.
 public struct CoordinatorCommand: ParsableCommand {
@@ -38,8 +39,9 @@ public struct CoordinatorCommand: ParsableCommand {
 public enum ExitStatus {
     /// An error (one sentence on stderr): running the same command again would fail the same way.
     public static let failure: Int32 = 1
-    /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), or an
-    /// output that exists without --overwrite. Nothing was read or written. For `compare`, also a time beyond the
+    /// EX_USAGE: the command line cannot be run as given — a value not in an option's list (ArgumentParser), a trim
+    /// that cannot be cut (`TrimFailure`, or `--start` past the film's end found while decoding), or an output that
+    /// exists without --overwrite. Nothing was written. (Other refused values, `ValidationFailure`, still exit 1.) For `compare`, also a time beyond the
     /// film's end or a crop outside its picture (found from the film's header, before any frame is processed).
     public static let usage: Int32 = 64
 }
@@ -60,6 +62,13 @@ func failing<T>(stop: StopSignal? = nil, _ body: () throws -> T) throws -> T {
         case .outputExists: throw ExitCode(ExitStatus.usage)
         default: throw ExitCode(ExitStatus.failure)
         }
+    } catch let error as TrimFailure {
+        report(error.description)
+        throw ExitCode(ExitStatus.usage)
+    } catch let error as MediaError {
+        report(error.description)
+        if case .trimBeyondEnd = error { throw ExitCode(ExitStatus.usage) }
+        throw ExitCode(ExitStatus.failure)
     } catch let error as CompareError {
         report(error.description)
         throw ExitCode(ExitStatus.usage)

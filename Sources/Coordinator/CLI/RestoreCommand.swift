@@ -55,7 +55,8 @@ struct RestoreCommand: ParsableCommand {
         Upscale factor, 1…8 (ignored when --size is given). A model runs at its own scale (most are ×4 only; \
         realesr-animevideov3 also ×2 and ×3, waifu2x-photo ×2) and Lanczos covers the rest: a larger --scale \
         finishes with Lanczos, a smaller one (--scale 2 with a ×4 model) runs ×4 and shrinks the result, so it \
-        takes the time of ×4. The start of the job says so, with an estimate of the whole job's time.
+        takes the time of ×4. The start of the job says so, with an estimate of the whole job's time (one frame of \
+        the film restored with these settings and timed on this machine).
         """))
     var scale: Int = 2
 
@@ -318,18 +319,18 @@ extension RestoreCommand {
     static func trim(start: String?, duration: String?, frames: Int?, source: MediaSource) throws -> MediaSource.Trim {
         func time(_ text: String?, _ option: String) throws -> Double? {
             guard let text else { return nil }
-            guard let seconds = FilmTime.parse(text) else { throw ValidationFailure("\(option) must be a time such as 12.5, 1:02.5 or 0:01:02.5, got \(text)") }
+            guard let seconds = FilmTime.parse(text) else { throw TrimFailure("\(option) must be a time such as 12.5, 1:02.5 or 0:01:02.5, got \(text)") }
             return seconds
         }
         let from = try time(start, "--start") ?? 0
         let length = try time(duration, "--duration")
-        if length != nil, frames != nil { throw ValidationFailure("--duration and --frames both say how much to restore; give one of them") }
-        if let length, length <= 0 { throw ValidationFailure("--duration must be longer than 0") }
-        if let frames, frames < 1 { throw ValidationFailure("--frames must be 1 or more, got \(frames)") }
+        if length != nil, frames != nil { throw TrimFailure("--duration and --frames both say how much to restore; give one of them") }
+        if let length, length <= 0 { throw TrimFailure("--duration must be longer than 0: give how long to restore (10, 1:30), or --frames N") }
+        if let frames, frames < 1 { throw TrimFailure("--frames must be 1 or more, got \(frames): give how many source frames to restore") }
         let reader = try ConstantRateReader(source: source, threads: 1)
         let trim = MediaSource.Trim(start: from, duration: length, frames: frames.map(Int64.init), rate: reader.rate)
         if let whole = reader.estimatedFrameCount, trim.first >= whole {
-            throw ValidationFailure(String(format: "--start %.3f s is at or beyond the film's end (it lasts about %.3f s); choose an earlier time",
+            throw TrimFailure(String(format: "--start %.3f s is at or beyond the film's end (it lasts about %.3f s); choose an earlier time",
                                            from, (Rational(whole) / reader.rate).doubleValue))
         }
         return trim
@@ -353,6 +354,12 @@ extension RestoreCommand {
 
 /// A command-line value that makes no sense, said in one sentence.
 struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `--start`/`--duration`/`--frames` that cannot be cut from the film: a usage error (exit 64), said with what to give.
+struct TrimFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -78,19 +78,26 @@ struct ModelComparison {
             renderers.append(try SegmentRenderer(recipe: try RenderRecipe(json: recipe.json()), threads: threads))
         }
 
-        // The frames the sheet needs, decoded in one pass from the start.
-        var needed = Set(moments.map(\.frame))
-        if interpolating { needed.formUnion(moments.map { $0.frame + 1 }) }
+        // The frames the sheet needs, each read as a trim of the film (`ConstantRateReader` seeks to the keyframe before
+        // it and decodes forward: the frames `restore` decodes, without decoding the film up to them).
         var frames: [Int: RGBImage] = [:]
         let converter = PixelConverter()
-        let last = needed.max() ?? 0
-        var index = 0
-        while index <= last, let frame = try reader.next() {
-            if needed.contains(index) { frames[index] = try converter.rgbImage(from: frame.picture) }
-            index += 1
-        }
-        if let missing = moments.first(where: { frames[$0.frame] == nil || (interpolating && frames[$0.frame + 1] == nil) }) {
-            throw CompareError.timeBeyondEnd(time: missing.time, duration: Double(index) / rate.doubleValue)
+        for moment in moments where frames[moment.frame] == nil || (interpolating && frames[moment.frame + 1] == nil) {
+            var part = source
+            part.trim = MediaSource.Trim(first: Int64(moment.frame), count: interpolating ? 2 : 1, rate: rate)
+            let partReader = try ConstantRateReader(source: part, rate: rate, threads: threads)
+            var index = moment.frame
+            do {
+                while let frame = try partReader.next() {
+                    frames[index] = try converter.rgbImage(from: frame.picture)
+                    index += 1
+                }
+            } catch MediaError.trimBeyondEnd(let decoded, _, _, _) {
+                throw CompareError.timeBeyondEnd(time: moment.time, duration: Double(decoded) / rate.doubleValue)
+            }
+            if frames[moment.frame] == nil || (interpolating && frames[moment.frame + 1] == nil) {
+                throw CompareError.timeBeyondEnd(time: moment.time, duration: Double(index) / rate.doubleValue)
+            }
         }
 
         var pictures = [[[UInt8]]](repeating: [], count: moments.count)

@@ -17,15 +17,17 @@ struct SideBySideVideo {
 
     func write(source: MediaSource, threads: Int, start: Int, variants: [CompareVariant], renderers: [SegmentRenderer], costs: [Double],
                crop: PixelRect, sourceSize: PixelSize, note: (String) -> Void) throws {
-        let reader = try ConstantRateReader(source: source, threads: threads)
-        let rate = reader.rate
+        let rate = try ConstantRateReader(source: source, threads: threads).rate
         let count = max(1, Int((seconds * rate.doubleValue).rounded()))
+        // A trim from `start`: the reader seeks there rather than decoding the film up to it.
+        var part = source
+        part.trim = MediaSource.Trim(first: Int64(start), count: Int64(count), rate: rate)
+        let reader = try ConstantRateReader(source: part, rate: rate, threads: threads)
         let converter = PixelConverter()
         var writer: MediaWriter?
-        var index = 0, written = 0
+        var index = start, written = 0
         while written < count, let frame = try reader.next() {
             defer { index += 1 }
-            guard index >= start else { continue }
             let image = try converter.rgbImage(from: frame.picture)
             var cells: [[UInt8]] = [], labels: [[String]] = []
             let moment = ModelComparison.Moment(time: Double(index) / rate.doubleValue, frame: index, t: 0)

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import Inference
 import Logging
@@ -120,9 +121,22 @@ public final class FarmRestorePipeline {
         // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
         let cost = JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
                            inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
-        let cores = options.bind == nil ? FarmRestorePipeline.localCores(options: options, threads: settings.threads) : nil
-        cost.report(cores: cores, quiet: settings.quiet)
-        eta = JobETA(frames: probe.estimatedFrameCount, farmSeconds: cores.flatMap { cores in cost.coreSeconds.map { $0 / Double(cores) } })
+        let farm = FarmRestorePipeline.costFarm(options: options, threads: settings.threads, maxSegmentFrames: SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate))
+        // Timed on a frame of the film (a few seconds at most); skipped when nothing would show it. A failure here (a GPU
+        // fault, say) costs the estimate, not the job: the workers have their own retries and fallbacks.
+        // Not under the GPU fault hook (LUMIERE_GPU_FAULT, tests): it counts the process's device calls, and the timing's
+        // own would move the planned fault off the render it is meant for.
+        var measurement: JobCost.Measurement?
+        if !settings.quiet || LogFormat.current == .json, ProcessInfo.processInfo.environment["LUMIERE_GPU_FAULT"] == nil {
+            do {
+                measurement = try JobCost.measure(recipe: recipe, source: settings.source, rate: rate, threads: farm.threads,
+                                                  device: options.device == .cpu ? .cpu : (try? options.device.resolve().device) ?? .cpu)
+            } catch where !StopSignal.isStop(error) {
+                warn("no time estimate before starting: timing a frame of the film failed (\(error))")
+            }
+        }
+        cost.report(measurement: measurement, farm: farm, quiet: settings.quiet)
+        eta = JobETA(frames: probe.estimatedFrameCount, farmSeconds: measurement.flatMap { cost.seconds($0, farm: farm) })
         if let retime = recipe.retime {
             _ = try InterpolatorFactory.make(retime.interpolator, threads: 1)
             logger.info("retiming \(rate) → \(retime.outputRate) fps with \(retime.interpolator), \(retime.order.rawValue)")
@@ -581,11 +595,19 @@ final class FirstAssignment: @unchecked Sendable {
 
 extension FarmRestorePipeline {
     /// The cores the local workers will keep busy (as `runFarm` starts them), at most the machine's.
-    static func localCores(options: FarmOptions, threads: Int) -> Int {
+    /// The farm the start-of-job estimate prices (`JobCost.Farm`): as `runFarm` starts the local workers (one per
+    /// core, cores / workers threads each), or this process with every thread (`--in-process`), or remote workers
+    /// (`--bind` without local ones: their number unknown, one thread priced). Workers beyond the cores share them.
+    static func costFarm(options: FarmOptions, threads: Int, maxSegmentFrames: Int) -> JobCost.Farm {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let workers = max(1, options.localWorkers ?? cores)
+        let overlap = min(options.overlapFrames, maxSegmentFrames / 3)
+        if options.inProcess {
+            return JobCost.Farm(workers: 1, threads: threads > 0 ? threads : cores, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap)
+        }
+        let workers = options.localWorkers ?? (options.bind == nil ? cores : 0)
+        guard workers > 0 else { return JobCost.Farm(workers: nil, threads: 1, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap) }
         let perWorker = options.threadsPerWorker ?? max(1, (threads > 0 ? threads : cores) / workers)
-        return min(cores, workers * perWorker)
+        return JobCost.Farm(workers: max(1, min(workers, cores / perWorker)), threads: perWorker, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap)
     }
 }
 

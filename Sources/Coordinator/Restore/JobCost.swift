@@ -1,20 +1,23 @@
 import CommandLineSupport
 import Foundation
+import Media
 import Processors
 import Shared
 
 /// What a restore will cost, said before the work begins (issue 19, item 4): a model that runs at a larger scale
 /// than asked (`--scale 2` with a ×4-only model runs ×4 and shrinks — the time is that of ×4, the sharpness mostly
-/// too), and an estimate of the whole job's time from the catalogue's measured cost per megapixel.
+/// too), and the whole job's time on the farm that is about to run it.
 ///
-/// The estimate is rough on purpose and says so: `ModelEntry.secondsPerMegapixel` is one core of the development
-/// machine (other CPUs differ by 2× either way), the frame count is the container's estimate before the analysis,
-/// and the split, analysis and final encode (seconds to minutes) are left out. Not priced yet, and so a low figure:
-/// each tile's context border (34 px for the realesr-general models: ×1.9 the pixels of a 214x160 frame, ×1.6 on
-/// 256-px tiles) and the workers' decode/encode per segment. Measured (2026-12-05, the shared 2-core VM at load
-/// average 6.5): the 1906 film at --scale 2 with realesr-general-wdn was estimated at 38 s and took 572 s wall. It is to tell a 2-hour job from a
-/// 2-day one before committing the farm, not to promise a finish time: the progress line's ETA, from the speed
-/// actually measured, takes over once the work runs.
+/// The time is measured, not looked up: one frame of this film (the trim's first) is restored here by the workers'
+/// own `SegmentRenderer`, built from the job's recipe with one worker's threads and device (`Measurement`). So the
+/// model's real scale (×4 before the shrink), its tiles and their context borders, the resize, the interpolator in
+/// the recipe's order, this machine's speed and its load at the time are all in the figure. Before (the catalogue's
+/// cost per megapixel of one core of the development machine): 0.02–0.03× the time taken (carphone ×4, the 1906 film
+/// at --scale 2, carphone with RIFE to 60 fps; 2026-12-05, load 17–19 on 2 cores); measured this way, 0.6–1.9× (load
+/// 6–19, the spread of the load) — the cases are in the issue-19 report, and `JobCostTests` checks real runs.
+/// Left out: the analysis and split (a decode of the film, streaming while the farm runs), each segment's decode and
+/// encode, the film restoration stages (`--deflicker` …: 0.005–0.16× of super-resolution) and the shots, which split
+/// segments further (the segment count below is the least the film's length gives).
 struct JobCost {
     var processor: String
     /// The model's scale the workers run (`RenderRecipe.modelScale`); nil for Lanczos.
@@ -25,23 +28,81 @@ struct JobCost {
     var inputFrames: Int64?
     var retime: RetimeRecipe?
 
-    /// Core-seconds for the whole film: super-resolution on every frame it runs on, plus the interpolated frames
-    /// (the same model of cost as `RetimeSettings.cheaperOrder`). Nil for Lanczos (classical: cheap).
-    var coreSeconds: Double? {
-        guard processor != "lanczos", let frames = inputFrames.map(Double.init), frames > 0 else { return nil }
-        let sourceMP = Double(source.pixelCount) / 1e6, contentMP = Double(content.pixelCount) / 1e6
-        let sr = ModelCatalogue.secondsPerMegapixel(processor, kind: .superResolution)
-        // The catalogue's figures are for each model's largest scale; a ×2 run of animevideov3 costs about the same
-        // per input pixel (the same body, a different last layer).
-        guard let retime else { return frames * sr * sourceMP }
+    /// One frame of the film restored with the job's recipe, timed here before the work.
+    struct Measurement {
+        /// Seconds for one picture by one worker (`SegmentRenderer.Cost`), scaled from the crop to the whole frame.
+        var cost: SegmentRenderer.Cost
+        /// Seconds to load the models (each worker does it once, all at the same time).
+        var load: Double
+        /// The threads it ran with (one worker's).
+        var threads: Int
+        /// The source frame it was timed on, and the part of it (the whole frame, or a centred crop of a large one).
+        var frame: Int64
+        var measured: PixelSize
+        var wholeFrame: Bool
+    }
+
+    /// Who runs the segments: `workers` local worker processes (or this process, in-process: 1) of `threads` each;
+    /// nil workers: remote workers over the network, their number unknown before they join.
+    struct Farm {
+        var workers: Int?
+        var threads: Int
+        var maxSegmentFrames: Int
+        var overlapFrames: Int
+    }
+
+    /// Frames of a large picture beyond this many pixels are timed on a centred crop of this size and scaled by area
+    /// (0.26 MP: 512x512, about 2 s of one core for realesr-general ×4 at the catalogue's speed).
+    static let cropSide = 512
+
+    /// Times the recipe on the first frame the job restores (and the next, retimed). Nil for Lanczos (classical,
+    /// cheap) or when the film gives no frame; a failure here is the job's failure (the same model, the same frames).
+    static func measure(recipe: RenderRecipe, source: MediaSource, rate: Rational, threads: Int, device: ComputeDevice) throws -> Measurement? {
+        guard recipe.processor != "lanczos" || recipe.retime != nil else { return nil }
+        let reader = try ConstantRateReader(source: source, rate: rate, threads: threads)
+        let converter = PixelConverter()
+        guard let first = try reader.next() else { return nil }
+        let second = recipe.retime == nil ? nil : try reader.next()
+        let loadStarted = DispatchTime.now().uptimeNanoseconds
+        let renderer = try SegmentRenderer(recipe: recipe, threads: threads, device: device)
+        let load = Double(DispatchTime.now().uptimeNanoseconds - loadStarted) / 1e9
+        let whole = try converter.rgbImage(from: first.picture)
+        let part = whole.centre(width: cropSide, height: cropSide)
+        let next = try second.map { try converter.rgbImage(from: $0.picture).centre(width: cropSide, height: cropSide) }
+        let isWhole = part.size == whole.size
+        var cost = try renderer.cost(of: part, next, wholeFrame: isWhole)
+        let area = Double(whole.size.pixelCount) / Double(part.size.pixelCount)
+        cost.restore *= area
+        cost.interpolate = cost.interpolate.map { $0 * area }
+        return Measurement(cost: cost, load: load, threads: threads, frame: source.trim?.first ?? 0, measured: part.size, wholeFrame: isWhole)
+    }
+
+    /// Output pictures per source frame (1 without retiming) and interpolated ones among them.
+    private var rates: (outputs: Double, interpolated: Double) {
+        guard let retime else { return (1, 0) }
         let r = (retime.outputRate / retime.inputRate).doubleValue
         let exact = 1 / Double((retime.inputRate / retime.outputRate).numerator)
-        let interpolated = frames * max(0, r - exact)
-        let rife = ModelCatalogue.secondsPerMegapixel(retime.interpolator, kind: .interpolation)
-        switch retime.order {
-        case .interpolateFirst: return frames * r * sr * sourceMP + interpolated * rife * sourceMP
-        case .superResolutionFirst: return frames * sr * sourceMP + interpolated * rife * contentMP
-        }
+        return (r, max(0, r - exact))
+    }
+
+    /// Seconds of one worker (of the measured threads) per source frame: super-resolution on every picture it runs
+    /// on (each source frame when it runs first, each output picture when interpolation runs first), plus the
+    /// interpolated pictures.
+    func secondsPerFrame(_ m: Measurement) -> Double {
+        let (outputs, interpolated) = rates
+        let restores = retime?.order == .interpolateFirst ? outputs : 1
+        return restores * m.cost.restore + interpolated * (m.cost.interpolate ?? 0)
+    }
+
+    /// The whole job's seconds on `farm` (nil: unknown, remote workers or an unknown length): the models' load, then
+    /// the segments — at least one per `maxSegmentFrames`, neighbours sharing `overlapFrames` each side of a seam —
+    /// dealt out to the workers in rounds.
+    func seconds(_ m: Measurement, farm: Farm) -> Double? {
+        guard let frames = inputFrames, frames > 0, let workers = farm.workers, workers > 0 else { return nil }
+        let segments = max(1, (frames + Int64(farm.maxSegmentFrames) - 1) / Int64(max(1, farm.maxSegmentFrames)))
+        let framesPerSegment = Double(frames) / Double(segments) + (segments > 1 ? Double(farm.overlapFrames) : 0)
+        let rounds = (segments + Int64(workers) - 1) / Int64(workers)
+        return m.load + Double(rounds) * framesPerSegment * secondsPerFrame(m)
     }
 
     /// The model overshoots when its scale makes a picture larger than the output needs in both directions.
@@ -58,9 +119,8 @@ struct JobCost {
         }.map(\.name)
     }
 
-    /// The notes for the start of the job. `cores`: what the local workers use; nil when workers join over the
-    /// network (`--bind`) and the farm's size is not known yet.
-    func lines(cores: Int?) -> [String] {
+    /// The notes for the start of the job.
+    func lines(measurement m: Measurement?, farm: Farm) -> [String] {
         var lines: [String] = []
         let name = OwnModel.isPath(processor) ? URL(fileURLWithPath: processor).lastPathComponent : processor
         if overshoot, let modelScale {
@@ -69,18 +129,18 @@ struct JobCost {
             lines.append("\(name) runs at ×\(modelScale) (\(source) → \(made)) and the result is shrunk to \(content): "
                 + "the time is that of ×\(modelScale), not of the size you asked for\(instead)")
         }
-        if let total = coreSeconds, let inputFrames {
-            let perFrame = total / Double(inputFrames)
-            let unknown = OwnModel.isPath(processor) || ModelCatalogue.entry(named: processor) == nil ? ", priced as the default model" : ""
-            var line = "estimate before starting: \(String(format: "%.2g", perFrame)) s of one core per source frame (\(inputFrames) frames, "
-                + "the catalogue's speed on the development machine\(unknown)): about \(JobCost.duration(total)) of CPU"
-            if let cores, cores > 0 {
-                line += ", \(JobCost.duration(total / Double(cores))) on this machine's \(cores) core(s)"
-            } else {
-                line += "; on a farm of N cores, that divided by N"
-            }
-            lines.append(line + "; the progress line's ETA follows the speed actually measured")
+        guard let m, let inputFrames else { return lines }
+        let part = m.wholeFrame ? "the whole \(m.measured) frame" : "a \(m.measured) crop of the frame, scaled by area"
+        var steps = String(format: "super-resolution %.3g s", m.cost.restore)
+        if let between = m.cost.interpolate { steps += String(format: ", interpolation %.3g s a picture", between) }
+        var line = "estimate before starting: \(String(format: "%.3g", secondsPerFrame(m))) s per source frame for one worker of \(m.threads) thread(s) "
+            + "(\(steps); timed on frame \(m.frame), \(part)), \(inputFrames) frames"
+        if let total = seconds(m, farm: farm), let workers = farm.workers {
+            line += " on \(workers) worker(s): about \(JobCost.duration(total)) (\(String(format: "%.1f", total)) s)"
+        } else {
+            line += ": about \(JobCost.duration(secondsPerFrame(m) * Double(inputFrames))) on one such worker; on a farm of N, that divided by N"
         }
+        lines.append(line + "; the progress line's ETA follows the speed actually measured")
         return lines
     }
 
@@ -95,8 +155,8 @@ struct JobCost {
     }
 
     /// Writes the lines as notes (JSON records with `--log-format json`), unless quiet.
-    func report(cores: Int?, quiet: Bool) {
+    func report(measurement: Measurement?, farm: Farm, quiet: Bool) {
         guard !quiet || LogFormat.current == .json else { return }
-        for line in lines(cores: cores) { ConsoleLine.write(.notice, "note", line, label: "lumiere-coordinator") }
+        for line in lines(measurement: measurement, farm: farm) { ConsoleLine.write(.notice, "note", line, label: "lumiere-coordinator") }
     }
 }
