@@ -39,7 +39,9 @@ if [ -z "$film" ]; then
     src=$FOOTAGE/video/trailer_bbb.mp4
     [ -f "$src" ] || { echo "needs $src (../shared/footage)" >&2; exit 2; }
     base=$work/base.mp4
-    ffmpeg -v error -t "$seconds" -i "$src" -vf scale=1920:1080:flags=lanczos -c:v libx264 -preset veryfast -crf 20 \
+    # A keyframe every 2 s, as streaming masters have: with x264's default (250 frames, 10 s) and short segments
+    # the coordinator finds the cuts would hold over 3x their frames in packets and falls back to lossless inputs.
+    ffmpeg -v error -t "$seconds" -i "$src" -vf scale=1920:1080:flags=lanczos -c:v libx264 -preset veryfast -crf 20 -g 48 \
       -c:a copy "$base"
   fi
   length=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$base")
