@@ -70,11 +70,15 @@ public enum SegmentInputCut {
         static let marker = "lumiere-cut", rateKey = "lumiere-rate", startKey = "lumiere-start", framesKey = "lumiere-frames",
                    fingerprintKey = "lumiere-fingerprint", keyframeKey = "lumiere-keyframe"
 
-        var metadata: [String: String] {
-            var m = [Header.marker: "1", Header.rateKey: rate.description, Header.startKey: start.description,
-                     Header.framesKey: "\(frames.lowerBound)-\(frames.upperBound)"]
-            if let fingerprint { m[Header.fingerprintKey] = fingerprint }
-            if let keyframeTime { m[Header.keyframeKey] = keyframeTime.description }
+        /// The file's metadata, in a fixed order. Not a Dictionary: a Swift Dictionary's iteration order differs
+        /// between instances (each storage has its own hash seed), and NUT stores the entries in the order given, so
+        /// the same cut came out as other bytes of the same size (SegmentInputCutWriterTests caught it: the one-pass
+        /// and batch writers' files differed in the order of `lumiere-rate`/`lumiere-fingerprint` alone).
+        var metadata: [(key: String, value: String)] {
+            var m = [(Header.marker, "1"), (Header.rateKey, rate.description), (Header.startKey, start.description),
+                     (Header.framesKey, "\(frames.lowerBound)-\(frames.upperBound)")]
+            if let fingerprint { m.append((Header.fingerprintKey, fingerprint)) }
+            if let keyframeTime { m.append((Header.keyframeKey, keyframeTime.description)) }
             return m
         }
 
@@ -114,31 +118,23 @@ public enum SegmentInputCut {
         let input = try MediaInput(source: source)
         let stream = try input.primaryVideoStream()
         for i in 0..<input.streamCount where i != stream.index { input.stream(i).pointee.discard = AVDISCARD_ALL }
-        let byStart = targets.sorted { $0.packets.lowerBound < $1.packets.lowerBound }
-        var next = 0
-        var open: [(target: Target, muxer: CutMuxer)] = []
+        let cuts = CutFanOut(targets: targets, input: input, stream: stream)
         guard let packet = av_packet_alloc() else { throw MediaError.ffmpeg(operation: "av_packet_alloc", code: lumiere_averror_enomem(), message: "out of memory") }
         var doomed: UnsafeMutablePointer<AVPacket>? = packet
         defer { av_packet_free(&doomed) }
         var n = 0
-        while next < byStart.count || !open.isEmpty {
+        while !cuts.isDone {
             guard try input.readPacket(into: packet) else { break }
             defer { av_packet_unref(packet) }
             guard Int(packet.pointee.stream_index) == stream.index else { continue }
             guard n < index.count, packet.pointee.pts == index.pts[n] else {
                 throw SegmentCutError.sourceChanged(path: input.info.path, detail: "packet \(n) differs from the index made before")
             }
-            while next < byStart.count, byStart[next].packets.lowerBound == n {
-                open.append((byStart[next], try CutMuxer(path: byStart[next].file.path, input: input, stream: stream, header: byStart[next].header)))
-                next += 1
-            }
-            for (target, muxer) in open where target.packets.contains(n) { try muxer.write(packet) }
-            for (target, muxer) in open where target.packets.upperBound == n + 1 { try muxer.finish() }
-            open.removeAll { $0.target.packets.upperBound <= n + 1 }
+            try cuts.feed(n, packet)
             n += 1
             if n % 256 == 0 { try progress(n) }
         }
-        guard open.isEmpty, next == byStart.count else {
+        guard cuts.isDone else {
             throw SegmentCutError.sourceChanged(path: input.info.path, detail: "it ended after \(n) video packets, before every cut was written")
         }
         try progress(n)
@@ -248,6 +244,38 @@ public struct PacketIndex: Sendable {
             break
         }
         return begin..<end
+    }
+}
+
+/// The cuts of one pass over the source's video packets (decode order): each target's muxer opens at its first
+/// packet, gets every packet in its range and is finished at its last. Shared by the one-pass writer
+/// (`SegmentInputCut.write`) and the batch writer (`SegmentInputCutWriter`), whose files must be the same bytes.
+final class CutFanOut {
+    private let input: MediaInput
+    private let stream: StreamInfo
+    private let byStart: [SegmentInputCut.Target]
+    private var next = 0
+    private var open: [(target: SegmentInputCut.Target, muxer: CutMuxer)] = []
+
+    init(targets: [SegmentInputCut.Target], input: MediaInput, stream: StreamInfo) {
+        self.input = input
+        self.stream = stream
+        byStart = targets.sorted { $0.packets.lowerBound < $1.packets.lowerBound }
+    }
+
+    /// Every target opened and finished.
+    var isDone: Bool { next == byStart.count && open.isEmpty }
+
+    /// Packet `n` of the index, in order: opens the cuts that start here, writes it to every cut that holds it and
+    /// finishes the cuts that end here.
+    func feed(_ n: Int, _ packet: UnsafeMutablePointer<AVPacket>) throws {
+        while next < byStart.count, byStart[next].packets.lowerBound == n {
+            open.append((byStart[next], try CutMuxer(path: byStart[next].file.path, input: input, stream: stream, header: byStart[next].header)))
+            next += 1
+        }
+        for (target, muxer) in open where target.packets.contains(n) { try muxer.write(packet) }
+        for (target, muxer) in open where target.packets.upperBound == n + 1 { try muxer.finish() }
+        open.removeAll { $0.target.packets.upperBound <= n + 1 }
     }
 }
 

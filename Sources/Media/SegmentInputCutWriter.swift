@@ -42,23 +42,12 @@ public final class SegmentInputCutWriter {
         guard let first = targets.map(\.packets.lowerBound).min() else { return }
         if input == nil || (first < position && !(keptStart.map { $0 <= first } ?? false)) { try reopen() }
         guard let input, let stream, let packet else { return }
-        let byStart = targets.sorted { $0.packets.lowerBound < $1.packets.lowerBound }
-        var next = 0
-        var open: [(target: SegmentInputCut.Target, muxer: CutMuxer)] = []
-        func feed(_ n: Int, _ p: UnsafeMutablePointer<AVPacket>) throws {
-            while next < byStart.count, byStart[next].packets.lowerBound == n {
-                open.append((byStart[next], try CutMuxer(path: byStart[next].file.path, input: input, stream: stream, header: byStart[next].header)))
-                next += 1
-            }
-            for (target, muxer) in open where target.packets.contains(n) { try muxer.write(p) }
-            for (target, muxer) in open where target.packets.upperBound == n + 1 { try muxer.finish() }
-            open.removeAll { $0.target.packets.upperBound <= n + 1 }
-        }
+        let cuts = CutFanOut(targets: targets, input: input, stream: stream)
         // Cuts that start behind the reading position: from the packets kept.
         if first < position, let start = keptStart {
-            for n in first..<position { try feed(n, kept[n - start]!) }
+            for n in first..<position { try cuts.feed(n, kept[n - start]!) }
         }
-        while next < byStart.count || !open.isEmpty {
+        while !cuts.isDone {
             guard try input.readPacket(into: packet) else { break }
             defer { av_packet_unref(packet) }
             guard Int(packet.pointee.stream_index) == stream.index else { continue }
@@ -68,9 +57,9 @@ public final class SegmentInputCutWriter {
             }
             keep(n, packet)
             position += 1
-            if n >= first { try feed(n, packet) }
+            if n >= first { try cuts.feed(n, packet) }
         }
-        guard open.isEmpty, next == byStart.count else {
+        guard cuts.isDone else {
             throw SegmentCutError.sourceChanged(path: input.info.path, detail: "it ended after \(position) video packets, before every cut was written")
         }
     }

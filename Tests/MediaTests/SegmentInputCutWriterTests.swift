@@ -50,4 +50,29 @@ final class SegmentInputCutWriterTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: whole[0][0].file), try Data(contentsOf: again.file))
     }
+
+    /// The header's entries are stored in one fixed order. They came from a Dictionary, whose iteration order differs
+    /// between instances and processes, so the same cut could be other bytes (same size) — in a resumed job, or from
+    /// the batch writer against the one-pass writer.
+    func testTheHeaderIsWrittenInOneOrder() throws {
+        let path = try Fixtures.requireFootage("video/bikes.mp4")
+        let dir = try Fixtures.temporaryDirectory("cut-header")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = MediaSource(path: path)
+        let reader = try ConstantRateReader(path: path)
+        let index = try PacketIndex.scan(source: source)
+        let targets = [30..<57, 49..<76, 137..<187].enumerated().map { k, frames in
+            SegmentInputCut.Target(file: dir.appendingPathComponent("\(k).nut"), index: index,
+                                   packets: index.packets(for: frames, rate: reader.rate, start: reader.startTime),
+                                   header: .init(rate: reader.rate, start: reader.startTime, frames: frames, fingerprint: "f\(k)"))
+        }
+        try SegmentInputCut.write(source: source, index: index, targets: targets)
+        for target in targets {
+            XCTAssertNotNil(target.header.keyframeTime, "every entry present")
+            let keys = try Fixtures.run("ffprobe", ["-v", "error", "-show_entries", "format_tags", "-of", "default=nw=1", target.file.path])
+                .split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) }
+            XCTAssertEqual(keys, ["TAG:lumiere-cut", "TAG:lumiere-rate", "TAG:lumiere-start", "TAG:lumiere-frames",
+                                  "TAG:lumiere-fingerprint", "TAG:lumiere-keyframe"], target.file.lastPathComponent)
+        }
+    }
 }
