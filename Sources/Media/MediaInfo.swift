@@ -28,6 +28,8 @@ public struct StreamInfo: Sendable, Codable, Equatable {
     // Video
     public var width: Int?
     public var height: Int?
+    /// Pixels per frame (0 when the container does not say).
+    public var pixelCount: Int { (width ?? 0) * (height ?? 0) }
     /// Pixel aspect ratio (1 for square pixels).
     public var sampleAspectRatio: Rational?
     /// FFmpeg's guess of the base rate (r_frame_rate): the rate at which every timestamp can be represented.

@@ -166,6 +166,8 @@ public struct PacketIndex: Sendable {
     /// Per packet, decode order; `FFmpeg.noPTS` where the container gives none.
     let pts: [Int64]
     let keys: [Bool]
+    /// Per packet, its size in bytes (what a cut holding it sends).
+    let sizes: [Int]
     /// Per packet: the highest pts before it, and the lowest from it on (the order of display vs. decode).
     private let maxBefore: [Int64]
     private let minFrom: [Int64]
@@ -179,21 +181,23 @@ public struct PacketIndex: Sendable {
         guard let packet = av_packet_alloc() else { throw MediaError.ffmpeg(operation: "av_packet_alloc", code: lumiere_averror_enomem(), message: "out of memory") }
         var doomed: UnsafeMutablePointer<AVPacket>? = packet
         defer { av_packet_free(&doomed) }
-        var pts: [Int64] = [], keys: [Bool] = []
+        var pts: [Int64] = [], keys: [Bool] = [], sizes: [Int] = []
         while try input.readPacket(into: packet) {
             defer { av_packet_unref(packet) }
             guard Int(packet.pointee.stream_index) == stream.index else { continue }
             pts.append(packet.pointee.pts)
             keys.append(packet.pointee.flags & AV_PKT_FLAG_KEY != 0)
+            sizes.append(Int(packet.pointee.size))
         }
-        return PacketIndex(codec: stream.codec, timeBase: stream.timeBase, pts: pts, keys: keys)
+        return PacketIndex(codec: stream.codec, timeBase: stream.timeBase, pts: pts, keys: keys, sizes: sizes)
     }
 
-    init(codec: String, timeBase: Rational, pts: [Int64], keys: [Bool]) {
+    init(codec: String, timeBase: Rational, pts: [Int64], keys: [Bool], sizes: [Int]) {
         self.codec = codec
         self.timeBase = timeBase
         self.pts = pts
         self.keys = keys
+        self.sizes = sizes
         var maxBefore = [Int64](repeating: .min, count: pts.count), minFrom = [Int64](repeating: .max, count: pts.count)
         for i in pts.indices.dropFirst() { maxBefore[i] = max(maxBefore[i - 1], pts[i - 1]) }
         for i in pts.indices.reversed() { minFrom[i] = min(i + 1 < pts.count ? minFrom[i + 1] : .max, pts[i]) }
@@ -210,6 +214,9 @@ public struct PacketIndex: Sendable {
         if let i = pts.firstIndex(where: { $0 < 0 }) { return "video packet \(i) has a negative timestamp" }
         return nil
     }
+
+    /// The bytes of the packets in `range` (a cut's payload).
+    public func bytes(_ range: Range<Int>) -> Int64 { sizes[range].reduce(Int64(0)) { $0 + Int64($1) } }
 
     /// Packet `i`'s presentation time in seconds.
     func time(_ i: Int) -> Rational { timeBase * Rational(pts[i]) }
@@ -244,6 +251,32 @@ public struct PacketIndex: Sendable {
             break
         }
         return begin..<end
+    }
+}
+
+extension SegmentInputCut {
+    /// Lossless FFV1 inputs cost about this much per pixel of each frame they hold: 0.20 on the head-node benchmark's
+    /// 1080p film (122 MB of inputs for about 290 frames, BENCHMARKS.md "The head node"); grainy film costs more, so
+    /// this is the low side, and packet cuts are chosen whenever they are smaller than that.
+    public static let losslessBytesPerPixel = 0.2
+    /// Beyond this many packets per frame they make, the workers would spend more on decoding than a lossless input
+    /// saves (a stream with one keyframe makes cuts that grow with the film: its last segment decodes everything).
+    public static let maxPacketsPerFrame = 16
+
+    /// Why cutting the source's packets for segments costs more than lossless inputs (nil: cut them). A cut starts at
+    /// the keyframe at or before its segment, so keyframes far apart make cuts that hold more packets than frames. The
+    /// rule used to be "more than 3 packets per frame", which sent x264's default (a keyframe every 250 frames) with
+    /// 2-second segments at 1080p lossless: 122 MB of FFV1 written and sent by the head node instead of about 17 MB of
+    /// packets (head-node benchmark, issue 16 item 8). The bytes decide now, with a cap on the decoding.
+    public static func lossless(packets: Int, bytes: Int64, frames: Int, pixelsPerFrame: Int) -> String? {
+        let losslessBytes = Double(frames) * Double(pixelsPerFrame) * losslessBytesPerPixel
+        if packets > maxPacketsPerFrame * frames {
+            return "the keyframes are too far apart (the cuts would hold \(packets) packets for \(frames) frames)"
+        }
+        if Double(bytes) > losslessBytes {
+            return "the cuts would hold \(bytes) bytes for \(frames) frames, more than lossless inputs (about \(Int64(losslessBytes)) bytes)"
+        }
+        return nil
     }
 }
 

@@ -118,6 +118,32 @@ final class SegmentInputCutTests: XCTestCase {
         XCTAssertEqual(try PacketIndex.scan(source: MediaSource(path: path)).refusal, "video packet 0 has no timestamp")
     }
 
+    /// Cuts or lossless inputs: the bytes decide, with a cap on the packets decoded per frame. The head-node benchmark's
+    /// case (x264's keyframe every 250 frames, 2-second segments, 1080p: 993 packets, about 17 MB, for 289 frames) used
+    /// to go lossless by the old "3 packets per frame" rule, writing 122 MB of FFV1; it is cut now.
+    func testCutsGoLosslessOnlyWhenTheyCostMore() {
+        let hd = 1920 * 1080
+        XCTAssertNil(SegmentInputCut.lossless(packets: 993, bytes: 17_000_000, frames: 289, pixelsPerFrame: hd))
+        XCTAssertNil(SegmentInputCut.lossless(packets: 289, bytes: 5_000_000, frames: 289, pixelsPerFrame: hd))
+        // More bytes than lossless inputs would take (0.2 bytes per pixel: 120 MB here).
+        let heavy = SegmentInputCut.lossless(packets: 900, bytes: 130_000_000, frames: 289, pixelsPerFrame: hd)
+        XCTAssertTrue(heavy?.contains("more than lossless inputs") == true, "\(String(describing: heavy))")
+        // One keyframe for the whole film: the cuts grow with it, and the decoding alone rules them out.
+        let far = SegmentInputCut.lossless(packets: 17 * 289, bytes: 1_000_000, frames: 289, pixelsPerFrame: hd)
+        XCTAssertTrue(far?.contains("keyframes are too far apart") == true, "\(String(describing: far))")
+        // A stream that does not say its size is not cut on a guess.
+        XCTAssertNotNil(SegmentInputCut.lossless(packets: 289, bytes: 1, frames: 289, pixelsPerFrame: 0))
+    }
+
+    func testPacketSizesAddUpToTheStream() throws {
+        let path = try synthetic("sizes.mp4", ["-c:v", "mpeg4", "-bf", "2", "-g", "12", "-q:v", "4"])
+        let index = try PacketIndex.scan(source: MediaSource(path: path))
+        let probed = try Fixtures.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=size", "-of", "csv=p=0", path])
+        let total = probed.split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }.reduce(0, +)
+        XCTAssertGreaterThan(total, 0)
+        XCTAssertEqual(index.bytes(0..<index.count), total)
+    }
+
     func testMJPEGEveryFrameAKeyframe() throws {
         try checkCuts(try synthetic("mjpeg.avi", ["-c:v", "mjpeg", "-q:v", "5"]), expectKeyframes: 50)
     }

@@ -53,10 +53,11 @@ struct SegmentInputWriter {
             return SegmentInputCut.Target(file: file, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime), header: header)
         }
         // Keyframes far apart (or only one, as in an H.264 stream of open GOPs) make cuts much longer than their
-        // segments: beyond 3× the frames, the lossless input costs less to send than the packets to decode.
+        // segments: beyond what lossless inputs would cost (`SegmentInputCut.lossless`), those are written instead.
         let packets = cuts.reduce(0) { $0 + $1.packets.count }, frames = cuts.reduce(0) { $0 + $1.header.frames.count }
-        if packets > 3 * frames {
-            fallBack("the keyframes are too far apart (the cuts would hold \(packets) packets for \(frames) frames)")
+        let payload = cuts.reduce(Int64(0)) { $0 + index.bytes($1.packets) }
+        if let why = SegmentInputCut.lossless(packets: packets, bytes: payload, frames: frames, pixelsPerFrame: reader.stream.pixelCount) {
+            fallBack(why)
             return try decode(reader: ConstantRateReader(source: source, rate: rate), rate: rate, targets: targets, writeFiles: true, progress: progress)
         }
         do {
