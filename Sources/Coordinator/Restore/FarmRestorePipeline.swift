@@ -460,6 +460,7 @@ public final class FarmRestorePipeline {
         }
         let scratch = try release.scratchDirectory()
         let recorder = release.recorder()
+        defer { recorder.drain() } // a stop or an error: what finished is journaled before the job returns
         let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet, job: eta)
         var done = 0
         while let spec = try feed.next() {
@@ -551,6 +552,7 @@ public final class FarmRestorePipeline {
         let done = LockedCounter()
         // Checksumming a result takes a while on a big segment; the farm's loop must keep answering workers meanwhile.
         let recorder = release.recorder()
+        defer { recorder.drain() } // a stop or an error: what finished is journaled before the job returns
         let report = try farm.run(feed: feed, inputs: { spec in
             guard let released = release.lookup(spec.id) else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
             first.record()

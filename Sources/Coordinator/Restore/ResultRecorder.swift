@@ -29,6 +29,11 @@ final class ResultRecorder: @unchecked Sendable {
         }
     }
 
+    /// Waits for pending records, their failures left to `wait`. On a job's way out with an error or a stop: a result
+    /// that came in is journaled before the job returns, not after (`serve` may start the same job again at once, and
+    /// `restore` exits: either way it would be redone, and a late write could land beside the next run's).
+    func drain() { queue.sync {} }
+
     /// Waits for pending records; throws the first failure.
     func wait() throws {
         queue.sync {}
