@@ -290,15 +290,7 @@ struct RestoreCommand: ParsableCommand {
         options.shotsFile = shots
         options.insecure = insecure
         options.monitoring = try monitoringOptions.settings(quiet: quiet || logFormat == .json)
-        if let key {
-            let secret = URL(fileURLWithPath: key)
-            let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
-            let allowed = try RestoreCommand.publicKeys(allowKeys)
-            guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
-            options.curve = (keys, allowed)
-        } else if !allowKeys.isEmpty {
-            throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
-        }
+        options.curve = try RestoreCommand.curve(key: key, allowKeys: allowKeys)
         return (settings, options)
     }
 }
@@ -334,6 +326,19 @@ extension RestoreCommand {
                                            from, (Rational(whole) / reader.rate).doubleValue))
         }
         return trim
+    }
+
+    /// `--key` and `--allow-keys` (restore, serve): the coordinator's key pair and the workers allowed to join, or nil.
+    static func curve(key: String?, allowKeys: [String]) throws -> (keys: CurveKeyPair, allowedWorkerKeys: [String])? {
+        guard let key else {
+            if !allowKeys.isEmpty { throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)") }
+            return nil
+        }
+        let secret = URL(fileURLWithPath: key)
+        let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
+        let allowed = try RestoreCommand.publicKeys(allowKeys)
+        guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
+        return (keys, allowed)
     }
 
     /// Public keys from .pub files or directories holding them.

@@ -59,15 +59,7 @@ struct ServeCommand: ParsableCommand {
             options.metricsPort = metricsPort
             options.metricsHost = metricsHost
             options.insecure = insecure
-            if let key {
-                let secret = URL(fileURLWithPath: key)
-                let keys = try CurveKeyPair.load(secretFile: secret, publicFile: secret.deletingPathExtension().appendingPathExtension("pub"))
-                let allowed = try RestoreCommand.publicKeys(allowKeys)
-                guard !allowed.isEmpty else { throw ValidationFailure("--key needs --allow-keys: the workers' .pub files (lumiere-coordinator keygen --name worker1)") }
-                options.curve = (keys, allowed)
-            } else if !allowKeys.isEmpty {
-                throw ValidationFailure("--allow-keys needs --key (the coordinator's own key pair)")
-            }
+            options.curve = try RestoreCommand.curve(key: key, allowKeys: allowKeys)
             var logger = Logger(label: "lumiere-coordinator")
             logger.logLevel = logLevel
             try FarmService(options: options, logger: logger).run()
