@@ -25,6 +25,9 @@ public struct FarmOptions: Sendable {
     /// Frames two neighbouring segments of one shot share (context for temporal processing, room for the seam blend).
     /// Shrunk to a third of the segment length when segments are very short.
     public var overlapFrames = SegmentPlannerSettings.defaultOverlapFrames
+    /// Segment inputs written ahead of the farm at most while the film streams (backpressure, `InputBacklog`); nil:
+    /// 2 × workers + 2, following the workers registered. `Int.max`: unbounded (as before; tests compare the two).
+    public var inputsAhead: Int?
     /// Shot detection (segments never cross a shot boundary).
     public var shotDetection = ShotDetectorSettings()
     /// A shot list from `lumiere-coordinator shots --json`, used when it matches the input and settings.
@@ -81,6 +84,9 @@ public final class FarmRestorePipeline {
     public var metricsPort: UInt16? { endpoint?.port }
     /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
+    /// Called with each segment's index after it is rendered in-process (`--in-process`), before it is recorded, on the
+    /// executor's thread (tests: a slow executor, and what the job directory holds while a segment is in hand).
+    public var onSegmentRendered: (@Sendable (Int) -> Void)?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -248,9 +254,10 @@ public final class FarmRestorePipeline {
         let release: SegmentRelease
         var analysis: StreamingAnalysis?
         var classicShots: ShotList?
+        let gate = InputGate(fixed: options.inputsAhead)
         if let cuts {
             release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
-                                         analysed: known == nil, warn: warn)
+                                         analysed: known == nil, gate: gate, warn: warn)
             analysis = StreamingAnalysis(source: settings.source, rate: rate, threads: settings.threads, known: known, detection: options.shotDetection,
                                          planner: planner, release: release, cuts: cuts, identity: identity, stop: stop,
                                          estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger,
@@ -284,7 +291,7 @@ public final class FarmRestorePipeline {
             if options.inProcess {
                 try renderInProcess(feed: feed, release: release, recipe: recipe, first: first, begun: { analysis?.start() })
             } else {
-                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, begun: { analysis?.start() })
+                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, gate: gate, begun: { analysis?.start() })
             }
             if let analysis {
                 let outcome = try analysis.join().get()
@@ -484,6 +491,7 @@ public final class FarmRestorePipeline {
                 throw SegmentRenderer.RenderError.outputCountMismatch(expected: Int(spec.expectedOutputFrames), made: result.frames)
             }
             done += result.frames
+            onSegmentRendered?(index)
             try release.record(spec.id, resultFile: output, frames: result.frames, recorder: recorder)
             try stop.checkpoint("restore")
         }
@@ -492,7 +500,7 @@ public final class FarmRestorePipeline {
     }
 
     private func runFarm(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, job: JobDirectory, board: ResultBoard,
-                         first: FirstAssignment, begun: () -> Void) throws {
+                         first: FirstAssignment, gate: InputGate, begun: () -> Void) throws {
         // A whole plan with nothing to restore (every segment reused) needs no farm.
         let known = feed.peekComplete()
         if known.complete && known.count == 0 { return }
@@ -540,6 +548,8 @@ public final class FarmRestorePipeline {
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local, shared == nil { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
+        // Inputs ahead of the farm: from the local workers started, or the workers registered (remote ones come and go).
+        gate.follow(workers: { [workerCount] in max(workerCount, farm.statistics.liveWorkers) })
         let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
         if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started

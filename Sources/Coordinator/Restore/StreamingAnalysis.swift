@@ -121,7 +121,12 @@ final class StreamingAnalysis: @unchecked Sendable {
                 let frames = release.fileFrames(shot, k) // inside the shot, so inside `hashes`
                 fingerprints[segment.index] = FrameHash.combined(Array(hashes[(frames.lowerBound - base)..<(frames.upperBound - base)]))
             }
-            try release.release([shot], fingerprints: fingerprints) { targets in try self.writeCuts(targets, fingerprints: fingerprints, reader: reader) }
+            // Waits here, before each input, while the farm is too far behind (`InputGate`): decoding and cutting wait
+            // together, since a cut is made from the packets just read (and a lossless input from the frames just decoded).
+            try release.release([shot], fingerprints: fingerprints, abandon: {
+                if self.lock.withLock({ self.cancelled }) { throw Cancelled() }
+                try self.stop.checkpoint(self.startedSplit ? "split" : "analysis")
+            }) { targets in try self.writeCuts(targets, fingerprints: fingerprints, reader: reader) }
             hashes.removeFirst(end - base)
             base = end
         }
@@ -145,6 +150,9 @@ final class StreamingAnalysis: @unchecked Sendable {
         defer {
             if cutCount > 0 {
                 logger.info("segment inputs: \(cutCount) cuts of the source's \(cuts.index.codec) packets, \(cutBytes) bytes (\(cutPackets) packets for \(cutFrames) frames)")
+            }
+            if let report = release.gate?.report, report.peak > 0 {
+                logger.info("segment inputs: at most \(report.peak) waiting for the farm at once; the analysis waited \(String(format: "%.1f", report.waited)) s for it")
             }
         }
         if let known, known.frameCount != index { throw FarmRestorePipeline.StaleAnalysis.frameCount(listed: known.frameCount, decoded: index) }
