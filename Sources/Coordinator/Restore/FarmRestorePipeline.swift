@@ -28,6 +28,10 @@ public struct FarmOptions: Sendable {
     /// Segment inputs written ahead of the farm at most while the film streams (backpressure, `InputBacklog`); nil:
     /// 2 × workers + 2, following the workers registered. `Int.max`: unbounded (as before; tests compare the two).
     public var inputsAhead: Int?
+    /// Sources whose inputs must be lossless (image sequences, interlaced video, codecs not proven to cut) stream too:
+    /// each segment's lossless input is written as its shot closes. Off: the classic passes (the whole film analysed,
+    /// then split, before the first segment is handed out), kept for comparisons.
+    public var streamLosslessInputs = true
     /// Shot detection (segments never cross a shot boundary).
     public var shotDetection = ShotDetectorSettings()
     /// A shot list from `lumiere-coordinator shots --json`, used when it matches the input and settings.
@@ -164,11 +168,11 @@ public final class FarmRestorePipeline {
         defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
 
         var summary: RestorePipeline.Summary?
-        var shots = givenShots, streaming = true, reanalysed = false
+        var shots = givenShots, streaming = true, packets = true, reanalysed = false
         while summary == nil {
             do {
                 summary = try restore(job: job, identity: identity, givenShots: shots, probe: probe, recipe: recipe, encoding: encoding,
-                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming)
+                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming, packets: packets)
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
                 throw error
@@ -179,11 +183,13 @@ public final class FarmRestorePipeline {
                 unlink(job.url.appendingPathComponent("shots.json").path)
                 shots = nil
                 reanalysed = true
-            } catch let unavailable as StreamingAnalysis.Unavailable where streaming {
-                // Found while decoding (damage, broken timestamps, keyframes far apart): the classic passes, lossless
-                // inputs; every segment finished meanwhile is reused.
+            } catch let unavailable as StreamingAnalysis.Unavailable where streaming && packets {
+                // Found while decoding (damage, broken timestamps, keyframes far apart): lossless inputs, streaming still
+                // (or the classic passes); every segment finished meanwhile is reused. Segments released as packet cuts
+                // and not finished are released again with lossless inputs: the job restarts from the film's start.
                 logger.notice("\(unavailable)")
-                streaming = false
+                packets = false
+                streaming = options.streamLosslessInputs
             }
         }
         guard var summary else { throw RestoreError.frameCountMismatch(expected: -1, written: -1) }
@@ -224,7 +230,7 @@ public final class FarmRestorePipeline {
     }
 
     private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe, encoding: VideoEncoding,
-                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool) throws -> RestorePipeline.Summary {
+                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool, packets: Bool) throws -> RestorePipeline.Summary {
         let started = Date()
         let rate = probe.rate
         // Plan: segments inside shots, long shots split with overlap, planned shot by shot (`ShotPlanner`: exactly the
@@ -244,22 +250,30 @@ public final class FarmRestorePipeline {
         // Streaming (issue 16 item 1): one decode pass finds the shots and hands each shot's segments out as it closes,
         // their inputs cut from the source's packets. Sources whose inputs must be lossless take the classic passes.
         let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
-        var cuts: SegmentInputCutWriter?
+        var inputs: StreamingAnalysis.Inputs?
         if streaming {
-            switch try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) {
-            case .success(let index): cuts = try SegmentInputCutWriter(source: settings.source, index: index)
-            case .failure(let why): logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)")
+            let decided: Result<PacketIndex, SegmentInputWriter.Refusal> = packets
+                ? try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) : .failure(.init(reason: "found while decoding"))
+            switch decided {
+            case .success(let index): inputs = .packets(try SegmentInputCutWriter(source: settings.source, index: index))
+            case .failure(let why):
+                if packets { logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)") }
+                if options.streamLosslessInputs {
+                    // Two inputs of one shot share the overlap and both sides' restoration context: kept, not decoded again.
+                    let radius = try recipe.film.map { try TemporalChain(film: $0).radius } ?? 0
+                    inputs = .lossless(LosslessInputCutter(source: settings.source, rate: rate, keep: plannerSettings.overlapFrames + 2 * radius))
+                }
             }
         }
         let release: SegmentRelease
         var analysis: StreamingAnalysis?
         var classicShots: ShotList?
         let gate = InputGate(fixed: options.inputsAhead)
-        if let cuts {
+        if let inputs {
             release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
                                          analysed: known == nil, gate: gate, warn: warn)
             analysis = StreamingAnalysis(source: settings.source, rate: rate, threads: settings.threads, known: known, detection: options.shotDetection,
-                                         planner: planner, release: release, cuts: cuts, identity: identity, stop: stop,
+                                         planner: planner, release: release, inputs: inputs, identity: identity, stop: stop,
                                          estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger,
                                          executorPhase: options.inProcess ? "restore" : "farm")
         } else {
