@@ -94,4 +94,31 @@ final class LosslessStreamingTests: XCTestCase {
         XCTAssertEqual(streamed.frames, classic.frames)
         XCTAssertEqual(try Data(contentsOf: streamed.output), try Data(contentsOf: classic.output))
     }
+
+    /// An image sequence (how film scans arrive: no packets to copy) streams too: bikes.mp4's 250 frames as PNG files.
+    func testAnImageSequenceStreamsAndMakesTheClassicPassesFilm() throws {
+        let bikes = try Fixtures.requireFootage("video/bikes.mp4")
+        let scans = dir.appendingPathComponent("scan")
+        try FileManager.default.createDirectory(at: scans, withIntermediateDirectories: true)
+        try Fixtures.run("ffmpeg", ["-v", "error", "-i", bikes, "-vf", "scale=320:136", scans.appendingPathComponent("f_%04d.png").path])
+        func run(_ name: String, streaming: Bool) throws -> (summary: RestorePipeline.Summary, output: URL) {
+            let output = dir.appendingPathComponent("\(name).mp4")
+            var settings = RestoreSettings(input: scans.appendingPathComponent("f_%04d.png").path, output: output.path, geometry: .scale(1),
+                                           processor: "lanczos", encoding: VideoEncoding(codec: .h264, crf: 18, preset: "ultrafast"), threads: 2, quiet: true)
+            settings.inputRate = Rational(25)
+            var options = FarmOptions(localWorkers: 1, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("\(name).job").path)
+            options.maxSegmentSeconds = 1
+            options.inProcess = true
+            options.streamLosslessInputs = streaming
+            return (try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run(), output)
+        }
+        let streamed = try run("scan-streamed", streaming: true)
+        let classic = try run("scan-classic", streaming: false)
+        XCTAssertEqual(streamed.summary.frames, 250)
+        let position = try XCTUnwrap(streamed.summary.firstAssignment?.framesAnalysed, "the streaming analysis was running")
+        print("image sequence, streamed: first segment after \(position) of 250 frames analysed")
+        XCTAssertGreaterThanOrEqual(position, 30, "bikes' first cut is at frame 30: its shot is released once the cut is confirmed")
+        XCTAssertLessThan(position, 250 / 4)
+        XCTAssertEqual(try Data(contentsOf: streamed.output), try Data(contentsOf: classic.output))
+    }
 }
