@@ -245,6 +245,7 @@ public final class FarmRestorePipeline {
         let dropped = try job.verify()
         if !dropped.isEmpty { logger.info("journal: \(dropped.count) damaged results will be redone") }
         job.removeUnlistedResults()
+        job.removeInputs()
 
         let board = ResultBoard(), feed = SegmentFeed(), film = GrowingPlan()
         // Streaming (issue 16 item 1): one decode pass finds the shots and hands each shot's segments out as it closes,
