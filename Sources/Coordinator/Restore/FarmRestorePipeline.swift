@@ -249,7 +249,7 @@ public final class FarmRestorePipeline {
 
         let board = ResultBoard(), feed = SegmentFeed(), film = GrowingPlan()
         // Streaming (issue 16 item 1): one decode pass finds the shots and hands each shot's segments out as it closes,
-        // their inputs cut from the source's packets. Sources whose inputs must be lossless take the classic passes.
+        // their inputs cut from the source's packets, or written losslessly by a trailing decode where they cannot be.
         let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
         var inputs: StreamingAnalysis.Inputs?
         if streaming {
