@@ -48,6 +48,12 @@ final class LosslessStreamingTests: XCTestCase {
         return (summary, output, peak.value)
     }
 
+    private final class Count: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func next() -> Int { lock.withLock { n += 1; return n } }
+    }
+
     private final class Peak: @unchecked Sendable {
         private let lock = NSLock()
         private var peak = 0
@@ -101,7 +107,7 @@ final class LosslessStreamingTests: XCTestCase {
         let scans = dir.appendingPathComponent("scan")
         try FileManager.default.createDirectory(at: scans, withIntermediateDirectories: true)
         try Fixtures.run("ffmpeg", ["-v", "error", "-i", bikes, "-vf", "scale=320:136", scans.appendingPathComponent("f_%04d.png").path])
-        func run(_ name: String, streaming: Bool) throws -> (summary: RestorePipeline.Summary, output: URL) {
+        func run(_ name: String, streaming: Bool, stopAfter: Int? = nil) throws -> (summary: RestorePipeline.Summary, output: URL) {
             let output = dir.appendingPathComponent("\(name).mp4")
             var settings = RestoreSettings(input: scans.appendingPathComponent("f_%04d.png").path, output: output.path, geometry: .scale(1),
                                            processor: "lanczos", encoding: VideoEncoding(codec: .h264, crf: 18, preset: "ultrafast"), threads: 2, quiet: true)
@@ -110,11 +116,23 @@ final class LosslessStreamingTests: XCTestCase {
             options.maxSegmentSeconds = 1
             options.inProcess = true
             options.streamLosslessInputs = streaming
-            return (try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run(), output)
+            let pipeline = FarmRestorePipeline(settings: settings, options: options, warn: { _ in })
+            if let stopAfter {
+                let stop = StopSignal(), count = Count()
+                pipeline.stop = stop
+                pipeline.onSegmentRendered = { _ in if count.next() == stopAfter { stop.request() } }
+            }
+            return (try pipeline.run(), output)
         }
         let streamed = try run("scan-streamed", streaming: true)
         let classic = try run("scan-classic", streaming: false)
         XCTAssertEqual(streamed.summary.frames, 250)
+        // Stopped after 3 segments and resumed: the segments after the reused ones are written from a decode that
+        // skips the frames no input needs.
+        XCTAssertThrowsError(try run("scan-resumed", streaming: true, stopAfter: 3)) { XCTAssertTrue(StopSignal.isStop($0), "\($0)") }
+        let resumed = try run("scan-resumed", streaming: true)
+        XCTAssertGreaterThanOrEqual(resumed.summary.segmentsReused, 3)
+        XCTAssertEqual(try Data(contentsOf: resumed.output), try Data(contentsOf: classic.output))
         let position = try XCTUnwrap(streamed.summary.firstAssignment?.framesAnalysed, "the streaming analysis was running")
         print("image sequence, streamed: first segment after \(position) of 250 frames analysed")
         XCTAssertGreaterThanOrEqual(position, 30, "bikes' first cut is at frame 30: its shot is released once the cut is confirmed")

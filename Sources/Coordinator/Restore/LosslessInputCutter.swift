@@ -57,8 +57,11 @@ final class LosslessInputCutter {
             try SegmentInputWriter.writeLossless(picture, to: writer!, converter: converter)
         }
         do {
+            // The held frames it needs (none when it starts at or after the reading position: a shot's first segment,
+            // or the next one to do after segments a resumed job reuses).
             let recentStart = position - recent.count
-            for n in max(frames.lowerBound, recentStart)..<min(frames.upperBound, position) where n >= recentStart { try put(recent[n - recentStart]) }
+            let held = max(frames.lowerBound, recentStart)..<max(max(frames.lowerBound, recentStart), min(frames.upperBound, position))
+            for n in held { try put(recent[n - recentStart]) }
             while position < frames.upperBound {
                 guard let frame = try reader!.next() else {
                     throw SegmentCutError.sourceChanged(path: source.path, detail: "it ended after \(position) frames, before segment frames \(frames) were written")

@@ -133,7 +133,9 @@ final class StreamingAnalysis: @unchecked Sendable {
             }
             // Waits here, before each input, while the farm is too far behind (`InputGate`): decoding and cutting wait
             // together, since a cut is made from the packets just read (and a lossless input from the frames just decoded).
+            // While it waits the job is the farm's (its phase, as /metrics and a stop report it); cutting again is "split".
             try release.release([shot], fingerprints: fingerprints, abandon: {
+                self.stop.enter(self.executorPhase)
                 if self.lock.withLock({ self.cancelled }) { throw Cancelled() }
                 try self.stop.checkpoint(self.startedSplit ? "split" : "analysis")
             }) { targets in try self.writeInputs(targets, fingerprints: fingerprints, reader: reader) }
@@ -186,6 +188,8 @@ final class StreamingAnalysis: @unchecked Sendable {
         if !startedSplit {
             startedSplit = true
             try stop.begin("split")
+        } else {
+            stop.enter("split")
         }
         switch inputs {
         case .packets(let cuts): try writeCuts(targets, fingerprints: fingerprints, reader: reader, cuts: cuts)
