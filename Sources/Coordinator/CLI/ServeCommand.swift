@@ -11,13 +11,14 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the head node's coordinator as a service: a persistent job queue, workers kept between jobs.",
         discussion: """
-        Jobs come from `lumiere-coordinator submit FILM -o OUT [restore options] --state-dir DIR` and are run one at a time on \
-        the connected workers, highest priority first, then in submission order; `jobs`, `cancel`, `pause`, `resume` and \
-        `priority` manage them. They reach the service through a Unix socket in the state directory (0700, socket 0600: \
+        Jobs come from `lumiere-coordinator submit FILM -o OUT [restore options] --state-dir DIR` and run on the connected \
+        workers, up to --running-jobs at once (highest priority first, then in submission order): their segments are \
+        interleaved, a strictly higher priority first, equal priorities sharing the workers fairly; `jobs`, `cancel`, \
+        `pause`, `resume` and `priority` manage them. They reach the service through a Unix socket in the state directory (0700, socket 0600: \
         only this user, never a network port). The queue is kept in DIR/queue.json and survives kill -9: after a restart \
-        the job that was running resumes from its own journal, without redoing a finished segment. Workers connect once \
-        (`lumiere-worker --connect ENDPOINT`) and stay connected between jobs. SIGTERM or Ctrl-C stops the running job \
-        at the end of the segments in hand (it stays queued) and exits with status 0; a second one exits at once (130).
+        the jobs that were running resume from their own journals, without redoing a finished segment. Workers connect once \
+        (`lumiere-worker --connect ENDPOINT`) and stay connected between jobs. SIGTERM or Ctrl-C stops the running jobs \
+        at the end of the segments in hand (they stay queued) and exits with status 0; a second one exits at once (130).
 
         Example:
           lumiere-coordinator keygen --name coordinator && lumiere-coordinator keygen --name worker1
@@ -46,11 +47,18 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Allow --bind on a non-loopback address without keys (traffic unencrypted, anyone may join).")
     var insecure = false
 
+    @Option(help: "Jobs on the farm at once; their segments are interleaved (a higher priority first, equal ones share the workers). Each running job also analyses, cuts and encodes its film on this machine.")
+    var runningJobs: Int = 2
+
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .notice
 
     @Option(help: "Log lines on stderr: text or json.")
     var logFormat: LogFormat = .text
+
+    func validate() throws {
+        guard runningJobs >= 1 else { throw ValidationError("--running-jobs must be at least 1 (one job on the farm at a time)") }
+    }
 
     func run() throws {
         logFormat.bootstrap()
@@ -59,6 +67,7 @@ struct ServeCommand: ParsableCommand {
             options.metricsPort = metricsPort
             options.metricsHost = metricsHost
             options.insecure = insecure
+            options.runningJobs = runningJobs
             options.curve = try RestoreCommand.curve(key: key, allowKeys: allowKeys)
             var logger = Logger(label: "lumiere-coordinator")
             logger.logLevel = logLevel
