@@ -114,7 +114,7 @@ extension FarmCoordinator {
 
     /// Jobs arriving, drains and priority changes asked since the last turn.
     private func admit(_ state: inout FarmState) throws {
-        var asked = lock.withLock { () -> FarmInbox in
+        let asked = lock.withLock { () -> FarmInbox in
             defer { inbox = FarmInbox() }
             return inbox
         }
@@ -126,6 +126,12 @@ extension FarmCoordinator {
             }
             let first = ticket.feed.take()
             let specs = first.segments.map { FarmState.onFarm($0, job: id) }
+            if ticket.stopped() {
+                // Stopped before it reached the farm: no segment goes out (the next run plans them again).
+                ticket.deliver(.failure(FarmError.interrupted(JobReport(segmentCount: specs.count, completedSegments: 0, failed: nil, completedByWorker: [:],
+                                                                        blocklistedWorkers: [], discardedResults: 0, requeues: 0, speculativeCopies: 0))))
+                continue
+            }
             state.jobs[id] = ActiveJob(feed: ticket.feed, feedOpen: !first.complete, inputs: ticket.inputs, results: ticket.results, ticket: ticket)
             for (farmSpec, spec) in zip(specs, first.segments) { state.jobs[id]!.specs[farmSpec.id] = spec }
             lock.withLock { jobProgress[id] = (0, specs.reduce(0) { $0 + Int64($1.expectedOutputFrames) }) }
@@ -134,12 +140,12 @@ extension FarmCoordinator {
             try apply(state.scheduler.onJobAdded(id, segments: specs, priority: ticket.placement.priority,
                                                  planComplete: first.complete && first.failure == nil, now: now), &state)
             if let failure = first.failure { state.fail(id, failure) }
-            if ticket.stopped() { asked.drains.insert(id) }
         }
         for (id, priority) in asked.priorities where state.jobs[id] != nil {
             try apply(state.scheduler.onJobPriority(id, priority, now: now), &state)
         }
-        // A drain for a job not on the farm is dropped: a stop asked before its job arrived is seen by `ticket.stopped`.
+        // A drain for a job not on the farm is dropped: a stop asked before its job arrived is seen by `ticket.stopped`
+        // (the stop signal is raised before its drain is asked, so one of the two sees it).
         for id in asked.drains {
             guard state.jobs[id] != nil, state.jobs[id]!.drainStartedAt == nil else { continue }
             state.jobs[id]!.drainStartedAt = now
@@ -154,7 +160,8 @@ extension FarmCoordinator {
             guard let outcome = state.jobs[id]!.outcome else { continue }
             try apply(state.scheduler.onJobRemoved(id, now: now), &state)
             let job = state.jobs.removeValue(forKey: id)!
-            lock.withLock { jobProgress[id] = nil }
+            let left = lock.withLock { jobProgress.removeValue(forKey: id) }
+            monitor.recordFramesWithdrawn((left?.total ?? 0) - (left?.done ?? 0))
             job.ticket?.deliver(outcome)
         }
     }
