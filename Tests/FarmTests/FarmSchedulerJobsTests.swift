@@ -177,6 +177,29 @@ final class FarmSchedulerJobsTests: XCTestCase {
         XCTAssertFalse(s.isFinished(job: 1), "two failed tries are below the segment's cap")
     }
 
+    func testAStragglerIsJudgedByItsOwnJobsPace() {
+        var configuration = SchedulerConfiguration()
+        configuration.workerExpirySeconds = 3
+        configuration.leaseTimeoutSeconds = 20
+        configuration.speculateAfterMedianFactor = 3
+        configuration.minimumCompletionsBeforeSpeculating = 3
+        var s = FarmScheduler(configuration: configuration, now: 0)
+        _ = s.onJobAdded(1, segments: specs(1, 4), planComplete: true, now: 0)
+        _ = s.onJobAdded(2, segments: specs(2, 1), planComplete: true, now: 0)
+        XCTAssertEqual(assignedJobs(register(&s, [a, b, c, d])), [1, 2, 1, 1])
+        // Job 1 is fast: 1 s per segment; its last segment goes to a.
+        var next: [Int] = []
+        for peer in [a, c, d] { next += assignedJobs(finish(&s, peer, now: 1)) }
+        XCTAssertEqual(next, [1])
+        // At 5 s, job 1's last segment is overdue for job 1's pace (4 s > 3 × 1 s) and gets a copy; job 2's segment,
+        // 5 s old, has no pace of its own yet: a farm-wide median of job 1's would have copied it too.
+        for peer in [a, b, c, d] { _ = s.onHeartbeat(peer, now: 5) }
+        let copies = s.onTick(now: 5).compactMap { if case .assign(let peer, let lease, _) = $0 { return (peer, lease.segment) } else { return nil } }
+        XCTAssertEqual(copies.map(\.1), [id(1, 4)])
+        XCTAssertEqual(s.report(of: 1).speculativeCopies, 1)
+        XCTAssertEqual(s.report(of: 2).speculativeCopies, 0)
+    }
+
     func testStreamingJobsAndAnEmptyJob() {
         var s = farm()
         _ = register(&s, [a])

@@ -32,7 +32,7 @@ extension FarmScheduler {
         // thousands of workers falling idle one by one, that was O(workers × segments). Stragglers are seconds
         // late, so one scan per tick interval (ticks dispatch at 20 Hz) finds them as soon.
         if !idle.isEmpty, let factor = configuration.speculateAfterMedianFactor,
-           secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating,
+           jobs.values.contains(where: { $0.secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating }),
            !(now >= stragglerScanAt && now - stragglerScanAt < FarmScheduler.stragglerScanInterval) {
             stragglerScanAt = now
             var candidates = stragglers(factor: factor, now: now)
@@ -61,15 +61,17 @@ extension FarmScheduler {
         return .assign(peer, lease, segments[id]!.spec)
     }
 
-    /// Running segments on a single lease that are overdue by `factor` × the median seconds per unit of cost,
+    /// Running segments on a single lease that are overdue by `factor` × their job's median seconds per unit of cost,
     /// most overdue first (and not already at the try limit, as a copy is one more try).
     private func stragglers(factor: Double, now: Double) -> [SegmentID] {
-        let median = secondsPerCost.sorted()[secondsPerCost.count / 2]
+        var medians: [FarmJobID: Double] = [:]
+        for (id, job) in jobs where !job.finished && !job.withdrawn && job.secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating {
+            medians[id] = job.secondsPerCost.sorted()[job.secondsPerCost.count / 2]
+        }
         return order.compactMap { id -> (SegmentID, Double)? in
             let segment = segments[id]!
             guard segment.status == .running, segment.active.count == 1, let running = segment.active.first,
-                  let job = jobs[segment.job], !job.finished, !job.withdrawn,
-                  segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
+                  let median = medians[segment.job], segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
             let overdue = (now - running.value.startedAt) / (factor * max(median, 1e-6) * Double(max(segment.spec.cost, 1)))
             return overdue > 1 ? (id, overdue) : nil
         }.sorted { $0.1 > $1.1 }.map(\.0)

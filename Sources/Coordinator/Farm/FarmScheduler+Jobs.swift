@@ -26,6 +26,9 @@ extension FarmScheduler {
         /// Paused, cancelled or stopping: its pending segments left the queue; leases in flight may still finish.
         var withdrawn = false
         var completedByName: [String: Int] = [:]
+        /// Seconds per unit of cost of its accepted leases, for deciding when a running lease is a straggler: per job,
+        /// as jobs differ in model and scale (and the list ends with its job, not with the service).
+        var secondsPerCost: [Double] = []
         var requeues = 0
         var speculations = 0
         var discarded = 0

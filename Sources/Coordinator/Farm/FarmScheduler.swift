@@ -62,8 +62,6 @@ public struct FarmScheduler {
     var blocklist: Set<String> = []
     /// Failed tries per worker name, for monitoring.
     var failuresByName: [String: Int] = [:]
-    /// Seconds per unit of cost of accepted leases, for deciding when a running lease is a straggler.
-    var secondsPerCost: [Double] = []
     /// Leases taken back from workers that were late (heartbeating, no progress) or went silent: not failures.
     public internal(set) var lateOrLost = 0
     /// When dispatch last looked for stragglers (at most every `stragglerScanInterval`).
@@ -117,7 +115,7 @@ public struct FarmScheduler {
     public mutating func onWorkerRegistered(_ peer: PeerID, _ capabilities: WorkerCapabilities, now: Double) -> [FarmDirective] {
         let name = capabilities.workerName
         guard !blocklist.contains(name) else {
-            return [.rejectWorker(peer, reason: "worker \(name) is blocklisted for this job after repeated failures")]
+            return [.rejectWorker(peer, reason: "worker \(name) is blocklisted \(isStanding ? "on this farm (until the service restarts)" : "for this job") after repeated failures")]
         }
         var out: [FarmDirective] = []
         dead.remove(peer)
@@ -168,7 +166,7 @@ public struct FarmScheduler {
         }
         let segment = segments[lease.segment]!
         let job = segment.job
-        secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
+        jobs[job]!.secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
         endLease(lease)
         setLease(peer, nil)
         jobs[job]!.completedByName[workers[peer]!.name, default: 0] += 1
@@ -384,7 +382,7 @@ public struct FarmScheduler {
         let othersAvailable = workers.contains { $0.key != peer && !blocklist.contains($0.value.name) }
         if failedCount >= configuration.blocklistAfterFailures && !blocklist.contains(name) && othersAvailable {
             blocklist.insert(name)
-            out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted for this job"))
+            out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted \(isStanding ? "on this farm (until the service restarts)" : "for this job")"))
             remove(peer, now: now)
         }
         if segment.status == .failed {
