@@ -53,7 +53,7 @@ final class ServiceEndToEndTests: XCTestCase {
         }
         let journals = (0..<2).map { dir.appendingPathComponent("job-\($0)/journal.json") }
 
-        // Pause the first mid-way: the second takes the farm.
+        // Pause the first mid-way: the second (running beside it, two slots by default) keeps the farm to itself.
         XCTAssertTrue(waitFor(240) { journalEntries(journals[0]) >= 1 }, "job 1 journaled nothing: \(log("serve-1.log").suffix(3000))")
         XCTAssertEqual(try control(["pause", "\(ids[0])", "--state-dir", state.path]).status, 0)
         XCTAssertTrue(waitFor(120) { jobState(state, ids[0]) == "paused" }, "job 1 never paused: \(log("serve-1.log").suffix(3000))")

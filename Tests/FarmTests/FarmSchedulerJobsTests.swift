@@ -209,5 +209,14 @@ final class FarmSchedulerJobsTests: XCTestCase {
         XCTAssertTrue(finish(&s, a, now: 2).allSatisfy { if case .jobCompleted = $0 { return false } else { return true } })
         XCTAssertEqual(s.onPlanComplete(job: 8, now: 3).count, 1)
         XCTAssertTrue(s.isFinished(job: 8))
+        // A streaming job withdrawn while its plan grows: later segments are never handed out, and the plan's end does
+        // not make it complete (it stopped; its next run plans them again).
+        _ = s.onJobAdded(9, segments: specs(9, 1), planComplete: false, now: 4)
+        _ = finish(&s, a, now: 5)
+        s.onJobWithdrawn(9)
+        XCTAssertEqual(assignedJobs(s.onSegmentsAdded(specs(9, 2), job: 9, now: 6)), [])
+        XCTAssertEqual(s.onPlanComplete(job: 9, now: 7), [])
+        XCTAssertFalse(s.isFinished(job: 9))
+        XCTAssertEqual(s.leasesInFlight(of: 9), 0, "nothing in flight: it may leave the farm")
     }
 }

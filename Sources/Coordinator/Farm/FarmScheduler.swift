@@ -265,16 +265,18 @@ public struct FarmScheduler {
 
     /// Segments the plan released while the job runs (their shots are known): pending at once, handed to idle workers.
     /// An id already known is ignored (a segment is planned once). Cost: O(added · log + pending) per call.
-    /// A withdrawn job's segments are not taken (it stops; its next run plans them again).
+    /// A withdrawn job's segments are counted but never queued (it stops, and cannot complete without them; its next
+    /// run plans them again).
     public mutating func onSegmentsAdded(_ specs: [SegmentSpec], job: FarmJobID = 0, now: Double) -> [FarmDirective] {
         guard let entry = jobs[job] else { preconditionFailure("FarmScheduler: segments added to job \(job), which is not on the farm") }
         precondition(!entry.planComplete, "FarmScheduler: segments added after the plan was complete")
         let added = specs.filter { segments[$0.id] == nil }.sorted(by: FarmScheduler.precedes)
-        guard !added.isEmpty, !entry.finished, !entry.withdrawn else { return [] }
+        guard !added.isEmpty, !entry.finished else { return [] }
         for spec in added { segments[spec.id] = Segment(spec: spec, job: job) }
         order = merge(order, added.map(\.id))
-        jobs[job]!.pending = merge(entry.pending, added.map(\.id))
         jobs[job]!.segmentCount += added.count
+        guard !entry.withdrawn else { return [] }
+        jobs[job]!.pending = merge(entry.pending, added.map(\.id))
         return dispatch(now: now)
     }
 
