@@ -170,9 +170,14 @@ public final class Socket {
     }
 
     /// Receives one whole message (all parts) without blocking; nil when nothing is queued.
-    public func receive() throws -> [[UInt8]]? {
+    public func receive() throws -> [[UInt8]]? { try receiveFromPeer()?.parts }
+
+    /// `receive`, with who sent it: the ZAP handler's user id for the connection (`ZAPAuthenticator` gives the
+    /// client's Z85 public key; nil without CURVE) and the peer's address (nil for ipc:// and inproc://).
+    public func receiveFromPeer() throws -> (parts: [[UInt8]], userID: String?, peerAddress: String?)? {
         let handle = try live()
         var parts: [[UInt8]] = []
+        var userID: String?, peerAddress: String?
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -184,13 +189,18 @@ public final class Socket {
                 if code == EINTR { throw TransportError.interrupted }
                 throw error(code, "receive")
             }
+            if parts.isEmpty {
+                // Metadata of the connection the message came on (libzmq's strings live as long as the message).
+                userID = zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+                peerAddress = zmq_msg_gets(&message, "Peer-Address").map { String(cString: $0) }
+            }
             let size = zmq_msg_size(&message)
             if size > 0, let data = zmq_msg_data(&message) {
                 parts.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
             } else {
                 parts.append([])
             }
-            if zmq_msg_more(&message) == 0 { return parts }
+            if zmq_msg_more(&message) == 0 { return (parts, userID, peerAddress) }
         }
     }
 
