@@ -57,7 +57,9 @@ extension FarmService {
         let logger = self.logger
         let server = ControlServer(remote: remote, log: { logger.warning("\($0)") }) { [self] in answerRemote($0, from: $1) }
         try server.start()
-        logger.notice("remote control on \(server.boundEndpoint ?? remote.endpoint) (CURVE; \(remote.allowedClients.count) client key(s) allowed)")
+        let reachable = FarmRestorePipeline.reachable(server.boundEndpoint ?? remote.endpoint)
+        logger.notice("remote control on \(server.boundEndpoint ?? remote.endpoint) (CURVE; \(remote.allowedClients.count) client key(s) allowed): "
+                      + "clients use --service \(reachable) --server-key coordinator.pub --key NAME.key")
         return server
     }
 
