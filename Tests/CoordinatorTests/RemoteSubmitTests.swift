@@ -81,16 +81,24 @@ final class RemoteSubmitTests: XCTestCase {
         // A farm option is the service's, remotely too.
         XCTAssertEqual(try remote(["submit", film.path, "-o", dir.appendingPathComponent("m2.mp4").path, "--workers", "3"]).status, 1)
 
-        // An unknown key, and a worker's key (the farm's allow-list is not the control endpoint's), get no answer:
-        // the client gives up at its timeout with a sentence, and the service logs the refusal.
+        // An unknown key, and a worker's key (the farm's allow-list is not the control endpoint's), get no answer; the
+        // client sees the refusal in the handshake and says so at once (well before its 15 s timeout), and the
+        // service logs it.
         for stranger in ["mallory", "w1"] {
             let started = Date()
-            let refused = try remote(["jobs"], as: stranger, timeout: "2")
+            let refused = try remote(["jobs"], as: stranger)
             XCTAssertEqual(refused.status, 1, refused.stderr)
-            XCTAssertTrue(refused.stderr.contains("refused this key"), refused.stderr)
-            XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the client must not hang")
+            XCTAssertTrue(refused.stderr.contains("refused this key (ZAP status 400)"), refused.stderr)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "a refusal is reported at once, not at the timeout")
             XCTAssertEqual(refused.stdout, "")
         }
+        // A client that names the wrong server key cannot complete the handshake: it gives up at its timeout, with a sentence.
+        let started = Date()
+        let wrongServer = try Fixtures.runProduct("lumiere-coordinator", ["jobs", "--service", controlEndpoint, "--server-key", keys.root.appendingPathComponent("w1.pub").path,
+                                                                          "--key", keys.secret("alice"), "--timeout", "2"], timeout: 60)
+        XCTAssertEqual(wrongServer.status, 1, wrongServer.stderr)
+        XCTAssertTrue(wrongServer.stderr.contains("no reply within 2 s") && wrongServer.stderr.contains("--server-key"), wrongServer.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the client must not hang")
         XCTAssertTrue(waitFor(10) { log("serve.log").contains("refused client key \(keys.publicKey("mallory"))") }, log("serve.log"))
         XCTAssertTrue(log("serve.log").contains("refused client key \(keys.publicKey("w1"))"), log("serve.log"))
         let cancel = try remote(["cancel", "999"], as: "mallory", timeout: "1")

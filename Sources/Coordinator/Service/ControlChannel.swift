@@ -254,14 +254,26 @@ public enum ControlClient {
         var options = Socket.Options()
         options.maxMessageBytes = 64 << 20 // a long `jobs` listing
         try socket.apply(options)
-        if let curve { try socket.makeCurveClient(curve.keys, serverPublicKey: curve.server) }
+        var monitor: HandshakeMonitor?
+        if let curve {
+            try socket.makeCurveClient(curve.keys, serverPublicKey: curve.server)
+            monitor = try HandshakeMonitor(watching: socket)
+        }
+        defer { monitor?.events.close() }
         try socket.connect(endpoint)
         guard try socket.send(parts: [Array(try JSONEncoder().encode(request))]) else {
             throw noService("the socket does not accept requests")
         }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var handshake: HandshakeMonitor.Failure?
         while Date() < deadline {
-            if try Socket.pollReadable([socket], timeoutMs: 100)[0], let parts = try socket.receive() {
+            let readable = try Socket.pollReadable([socket] + (monitor.map { [$0.events] } ?? []), timeoutMs: 100)
+            if readable.count > 1, readable[1], let failure = try monitor?.failure() {
+                // Refused: said at once. A broken handshake may be retried by libzmq (a service restarting), so wait on.
+                if case .refused(let status) = failure { throw ServiceError.keyRefused(endpoint: endpoint, status: status) }
+                handshake = failure
+            }
+            if readable[0], let parts = try socket.receive() {
                 guard parts.count == 1, let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(parts[0])) else {
                     throw ServiceError.badReply("\(parts.count) part(s) that do not decode")
                 }
@@ -269,10 +281,11 @@ public enum ControlClient {
                 return reply
             }
         }
-        // A CURVE handshake the service refused (a key not in its list, the wrong server key) looks the same as no
-        // service from here: libzmq keeps the request queued and says nothing.
-        throw noService(curve == nil ? "no reply within \(formatted(timeoutSeconds)) s; the service may have stopped"
-                                     : "no reply within \(formatted(timeoutSeconds)) s: the service is not running there, or it refused this key")
+        // Without a monitor event, a wrong --server-key looks like no service: the server cannot read our hello and
+        // libzmq keeps the request queued.
+        if curve == nil { throw noService("no reply within \(formatted(timeoutSeconds)) s; the service may have stopped") }
+        throw noService("no reply within \(formatted(timeoutSeconds)) s: " + (handshake == nil ? "the service is not running there"
+                                                                            : "the CURVE handshake failed (is --server-key the head node's coordinator.pub?)"))
     }
 
     private static func formatted(_ seconds: Double) -> String { seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)" }

@@ -58,8 +58,8 @@ extension FarmService {
         let server = ControlServer(remote: remote, log: { logger.warning("\($0)") }) { [self] in answerRemote($0, from: $1) }
         try server.start()
         let reachable = FarmRestorePipeline.reachable(server.boundEndpoint ?? remote.endpoint)
-        logger.notice("remote control on \(server.boundEndpoint ?? remote.endpoint) (CURVE; \(remote.allowedClients.count) client key(s) allowed): "
-                      + "clients use --service \(reachable) --server-key coordinator.pub --key NAME.key")
+        let bound = server.boundEndpoint ?? remote.endpoint, count = remote.allowedClients.count
+        logger.notice("remote control on \(bound) (CURVE; \(count) client key(s) allowed): clients use --service \(reachable) --server-key coordinator.pub --key NAME.key")
         return server
     }
 

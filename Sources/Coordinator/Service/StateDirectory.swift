@@ -76,6 +76,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case noService(stateDirectory: String, why: String)
     /// `--service ENDPOINT`: nothing answered there in time (not running, or our key was refused).
     case noRemoteService(endpoint: String, why: String)
+    /// `--service ENDPOINT`: the service's ZAP handler refused our key (`status` 400: it is not in its allow-list).
+    case keyRefused(endpoint: String, status: Int)
     /// `serve --control-bind` without what a remote control endpoint needs (it never runs open).
     case remoteControl(String)
     /// The service answered with an error (its text says what to do); `status` is the exit status to use.
@@ -91,6 +93,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .noRemoteService(let endpoint, let why):
             return "no service answers at \(endpoint) (\(why)); check that serve runs there with --control-bind, that your NAME.pub is in its "
                 + "--control-allow-keys, and that --server-key is the head node's coordinator.pub"
+        case .keyRefused(let endpoint, let status):
+            return "the service at \(endpoint) refused this key (ZAP status \(status)): ask its admin to add your NAME.pub to its --control-allow-keys"
         case .remoteControl(let problem): return problem
         case .refused(let message, _): return message
         case .badReply(let why): return "the service's reply makes no sense (\(why)); are the service and this command the same Lumière version?"
