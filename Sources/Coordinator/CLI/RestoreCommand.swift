@@ -342,15 +342,19 @@ extension RestoreCommand {
     }
 
     /// Public keys from .pub files or directories holding them.
-    static func publicKeys(_ paths: [String]) throws -> [String] {
-        var keys: [String] = []
+    static func publicKeys(_ paths: [String]) throws -> [String] { try namedPublicKeys(paths).map(\.key) }
+
+    /// `publicKeys` with each key's file name without `.pub` (who sent a remote request, in the service's log).
+    static func namedPublicKeys(_ paths: [String]) throws -> [(name: String, key: String)] {
+        var keys: [(name: String, key: String)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationFailure("no key file or directory at \(path)") }
+            let url = URL(fileURLWithPath: path)
             if isDirectory.boolValue {
-                keys += try CurveKeyPair.readPublicKeys(directory: URL(fileURLWithPath: path))
+                keys += try CurveKeyPair.readNamedPublicKeys(directory: url)
             } else {
-                keys.append(try CurveKeyPair.readKeyFile(URL(fileURLWithPath: path)))
+                keys.append((url.deletingPathExtension().lastPathComponent, try CurveKeyPair.readKeyFile(url)))
             }
         }
         return keys

@@ -9,6 +9,8 @@ public struct ServiceOptions: Sendable {
     /// Where workers connect (`tcp://*:5555` with CURVE keys, `tcp://127.0.0.1:5555`, `ipc:///path`).
     public var bind: String
     public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
+    /// A second control endpoint for other machines (CURVE, listed client keys only); nil: the Unix socket alone.
+    public var remoteControl: RemoteControlOptions?
     public var insecure = false
     /// The web page, `/metrics`, `/farm.json` and `/status.json` for the life of the service: the queue, the running
     /// job's phase and the farm (one endpoint, open between jobs too, so an alert sees jobs queued with the farm idle).
@@ -38,7 +40,7 @@ public struct ServiceOptions: Sendable {
 public final class FarmService: @unchecked Sendable {
     public let options: ServiceOptions
     public let state: StateDirectory
-    private let logger: Logger
+    let logger: Logger
     private let store: JobQueueStore
     private let lock = NSLock()
     private var queue = JobQueue()
@@ -96,9 +98,11 @@ public final class FarmService: @unchecked Sendable {
         }
         defer { endpoint?.stop() }
 
-        let control = ControlServer(state: state) { [self] in answer($0) }
+        let control = ControlServer(state: state) { [self] request, _ in answer(request) }
         try control.start()
         defer { control.stop() }
+        let remoteControl = try options.remoteControl.map { try startRemoteControl($0) }
+        defer { remoteControl?.stop() }
         installSignalHandlers()
         defer { for source in signals { source.cancel() } }
         FileHandle.standardError.write(Data("""
