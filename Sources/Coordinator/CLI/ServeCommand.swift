@@ -11,15 +11,16 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the head node's coordinator as a service: a persistent job queue, workers kept between jobs.",
         discussion: """
-        Jobs come from `lumiere-coordinator submit FILM -o OUT [restore options] --state-dir DIR` and are run one at a time on \
-        the connected workers, highest priority first, then in submission order; `jobs`, `cancel`, `pause`, `resume` and \
-        `priority` manage them. They reach the service through a Unix socket in the state directory (0700, socket 0600: \
+        Jobs come from `lumiere-coordinator submit FILM -o OUT [restore options] --state-dir DIR` and run on the connected \
+        workers, up to --running-jobs at once (highest priority first, then in submission order): their segments are \
+        interleaved, a strictly higher priority first, equal priorities sharing the workers fairly; `jobs`, `cancel`, \
+        `pause`, `resume` and `priority` manage them. They reach the service through a Unix socket in the state directory (0700, socket 0600: \
         only this user), or from other machines through --control-bind: a second endpoint, CURVE only, that accepts only \
         the client keys in --control-allow-keys (it refuses to start without them: never an open port) and logs each \
         request with the client's key. The queue is kept in DIR/queue.json and survives kill -9: after a restart \
-        the job that was running resumes from its own journal, without redoing a finished segment. Workers connect once \
-        (`lumiere-worker --connect ENDPOINT`) and stay connected between jobs. SIGTERM or Ctrl-C stops the running job \
-        at the end of the segments in hand (it stays queued) and exits with status 0; a second one exits at once (130).
+        the jobs that were running resume from their own journals, without redoing a finished segment. Workers connect once \
+        (`lumiere-worker --connect ENDPOINT`) and stay connected between jobs. SIGTERM or Ctrl-C stops the running jobs \
+        at the end of the segments in hand (they stay queued) and exits with status 0; a second one exits at once (130).
 
         Example:
           lumiere-coordinator keygen --name coordinator && lumiere-coordinator keygen --name worker1
@@ -60,11 +61,18 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Allow --bind on a non-loopback address without keys (traffic unencrypted, anyone may join).")
     var insecure = false
 
+    @Option(help: "Jobs on the farm at once; their segments are interleaved (a higher priority first, equal ones share the workers). Each running job also analyses, cuts and encodes its film on this machine.")
+    var runningJobs: Int = 2
+
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .notice
 
     @Option(help: "Log lines on stderr: text or json.")
     var logFormat: LogFormat = .text
+
+    func validate() throws {
+        guard runningJobs >= 1 else { throw ValidationError("--running-jobs must be at least 1 (one job on the farm at a time)") }
+    }
 
     func run() throws {
         logFormat.bootstrap()
@@ -73,6 +81,7 @@ struct ServeCommand: ParsableCommand {
             options.metricsPort = metricsPort
             options.metricsHost = metricsHost
             options.insecure = insecure
+            options.runningJobs = runningJobs
             options.curve = try RestoreCommand.curve(key: key, allowKeys: allowKeys)
             if let controlBind {
                 options.remoteControl = try RemoteControlOptions(endpoint: controlBind, keys: options.curve?.keys,

@@ -53,6 +53,9 @@ public struct FarmOptions: Sendable {
     /// A coordinator already bound, with its own workers (`serve`): the job runs on it, starts no local workers and
     /// leaves it open for the next job.
     public var sharedFarm: FarmCoordinator?
+    /// The job's place on `sharedFarm` while it serves (`FarmCoordinator.serve`): its segments are interleaved with
+    /// the other jobs' there, and a stop drains only this job.
+    public var farmJob: FarmJobPlacement?
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -540,9 +543,12 @@ public final class FarmRestorePipeline {
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local, shared == nil { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
-        let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
+        let placement = shared == nil ? nil : options.farmJob
+        let stopToken = stop.register(drain: {
+            if let placement { farm.requestDrain(job: placement.id) } else { farm.requestDrain() }
+        }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
-        if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
+        if stop.isRequested, placement == nil { farm.requestDrain() } // a stop that came while the workers started (on a standing farm: `stopped`)
         let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, endpoint: self.endpoint)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
@@ -560,7 +566,7 @@ public final class FarmRestorePipeline {
         }, results: { spec, info, url in
             try release.record(spec.id, resultFile: url, frames: Int(info.frameCount), recorder: recorder)
             progress.update(done: done.add(Int64(info.frameCount)))
-        })
+        }, placement: placement, stopped: { [stop] in stop.isRequested })
         try recorder.wait()
         progress.finish(done: done.value)
         logger.info("farm finished: \(report)")
