@@ -21,15 +21,44 @@ final class GPUConvolution: GPULayer {
         return (name, parts[0], parts[1])
     }()
 
+    /// Set when this layer runs on Winograd F(m×m, 3×3), m = 2 or 4: three dispatches, winograd<m>3_input, the
+    /// product shader, winograd<m>3_output (its weights are then transformed for it); nil for the direct shaders.
+    let winograd: WinogradChoice?
+    /// The Winograd shaders a layer loaded now uses: the product shader `winograd_t<tiles>k<channels>`
+    /// (winograd_gemm.glsl) and the tile side m. LUMIERE_GPU_WINOGRAD picks another product shader, or `off` for the
+    /// direct shaders only; LUMIERE_GPU_WINOGRAD_TILE=2|4 the tile (for measuring them against each other on one
+    /// device; read at each load, so a test can load the same net both ways).
+    struct WinogradChoice { let product: String, tiles: Int, channels: Int, side: Int }
+    static func winogradChoice() -> WinogradChoice? {
+        func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        let name = env("LUMIERE_GPU_WINOGRAD") ?? "winograd_t4k8"
+        if name == "off" { return nil }
+        let side = env("LUMIERE_GPU_WINOGRAD_TILE") == "2" ? 2 : 4
+        let parts = name.dropFirst("winograd_t".count).split(separator: "k").compactMap { Int($0) }
+        guard name.hasPrefix("winograd_t"), parts.count == 2, parts[0] % 4 == 0, parts[0] > 0, parts[0] <= 8, parts[1] > 0, parts[1] % 4 == 0
+        else { return WinogradChoice(product: "winograd_t4k8", tiles: 4, channels: 8, side: side) }
+        return WinogradChoice(product: name, tiles: parts[0], channels: parts[1], side: side)
+    }
+    /// Input and output channels from which a 3×3 stride-1 layer runs on Winograd rather than the direct shader.
+    static let winogradMinChannels = 16
+
     init(_ cpu: ConvolutionLayer, uploads: GPUUploadBatch) throws {
         self.cpu = cpu
         activation = cpu.activation  // read after Net's fusion pass, like the CPU forward
         tiled3x3 = uploads.options.convolution == .auto && cpu.kernelW == 3 && cpu.kernelH == 3 && cpu.strideW == 1 && cpu.strideH == 1
             && cpu.dilationW == 1 && cpu.dilationH == 1
         let fast = GPUConvolution.fast3x3
-        weights = try uploads.add(!tiled3x3 ? cpu.weights : fast.name == "conv3x3"
-            ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
-            : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
+        if tiled3x3, let w = GPUConvolution.winogradChoice(),
+           cpu.inputChannels >= GPUConvolution.winogradMinChannels, cpu.numOutput >= GPUConvolution.winogradMinChannels {
+            winograd = w
+            weights = try uploads.add(GPUConvolution.winogradWeights(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput,
+                                                                     tile: w.side, block: w.channels))
+        } else {
+            winograd = nil
+            weights = try uploads.add(!tiled3x3 ? cpu.weights : fast.name == "conv3x3"
+                ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
+                : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
+        }
         bias = try uploads.add(cpu.bias ?? [])
         activationParams = try uploads.add(activation.params)
     }
@@ -62,6 +91,38 @@ final class GPUConvolution: GPULayer {
         return packed
     }
 
+    /// Weights out × in × 3 × 3 transformed for Winograd F(m×m, 3×3), G g Gᵀ (computed in Double), in
+    /// winograd_gemm.glsl's order: [position of (m + 2)²][output block of `block`][input][`block` outputs], zero-filled
+    /// beyond the real output channels. G for m = 2: [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]; for m = 4 (Lavin & Gray 2015):
+    /// [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1].
+    static func winogradWeights(_ w: [Float], inputs: Int, outputs: Int, tile m: Int, block: Int) -> [Float] {
+        let sixth: Double = 1.0 / 6, twelfth: Double = 1.0 / 12, twentyFourth: Double = 1.0 / 24
+        let g23: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        let g43: [[Double]] = [[0.25, 0, 0], [-sixth, -sixth, -sixth], [-sixth, sixth, -sixth],
+                               [twentyFourth, twelfth, sixth], [twentyFourth, -twelfth, sixth], [0, 0, 1]]
+        let G = m == 2 ? g23 : g43
+        let n = m + 2, blocks = (outputs + block - 1) / block
+        var packed = [Float](repeating: 0, count: n * n * blocks * block * inputs)
+        for oc in 0..<outputs {
+            for ic in 0..<inputs {
+                let g = (0..<9).map { Double(w[(oc * inputs + ic) * 9 + $0]) }
+                for r in 0..<n {
+                    for s in 0..<n {
+                        var u = 0.0
+                        for a in 0..<3 { for b in 0..<3 { u += G[r][a] * g[a * 3 + b] * G[s][b] } }
+                        packed[(((r * n + s) * blocks + oc / block) * inputs + ic) * block + oc % block] = Float(u)
+                    }
+                }
+            }
+        }
+        return packed
+    }
+
+    var profileKind: String {
+        let shader = winograd.map { "winograd\($0.side)3 \($0.product)" } ?? (tiled3x3 ? GPUConvolution.fast3x3.name : "convolution")
+        return "\(shader) \(cpu.kernelW)x\(cpu.kernelH)s\(cpu.strideW) \(cpu.inputChannels)→\(cpu.numOutput)"
+    }
+
     func encode(_ inputs: [GPUTensor], _ encoder: GPUEncoder) throws -> [GPUTensor] {
         let x = inputs[0]
         guard x.dims == 3, x.channels == cpu.inputChannels else {
@@ -69,6 +130,10 @@ final class GPUConvolution: GPULayer {
         }
         let g = try cpu.outputGeometry(width: x.width, height: x.height, shape: x.shapeDescription)
         let out = try encoder.output(channels: cpu.numOutput, height: g.height, width: g.width)
+        if let w = winograd {
+            try encodeWinograd(x, out, g, w, encoder)
+            return [out]
+        }
         let buffers = [x.buffer, out.buffer, weights, bias, activationParams]
         if tiled3x3 {
             var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width, g.padLeft, g.padTop])
@@ -85,5 +150,33 @@ final class GPUConvolution: GPULayer {
         p.int(cpu.bias == nil ? 0 : 1); p.int(Int(activation.code)); p.int(activation.params.count)
         try encoder.dispatch("convolution", buffers, push: p, width: out.width, height: out.height, channels: out.channels)
         return [out]
+    }
+
+    /// The three Winograd dispatches. The transformed input and the products live in fp32 scratch planes from the
+    /// run's pool ((m + 2)² × channels × tiles each), given back once recorded: the barriers after each dispatch order
+    /// any reuse by a later layer.
+    private func encodeWinograd(_ x: GPUTensor, _ out: GPUTensor, _ g: (width: Int, height: Int, padTop: Int, padLeft: Int),
+                                _ w: WinogradChoice, _ encoder: GPUEncoder) throws {
+        // F(4,3)'s transformed values span a wider range than F(2,3)'s (Bᵀ entries up to 5, G's down to 1/24): with
+        // fp16 products a 24 → 17 layer was 2.6e-2 (relative) off the CPU engine, against 1.5e-3 for F(2,3) and
+        // 3.7e-4 with fp32 products (GPUWinogradTests.testFP16), so F(4,3) multiplies in fp32 even for `.fp16`.
+        let m = w.side
+        let positions = (m + 2) * (m + 2)
+        let tilesX = (out.width + m - 1) / m, tilesY = (out.height + m - 1) / m
+        let stride = (tilesX * tilesY + 7) / 8 * 8
+        let v = try encoder.pool.take(bytes: positions * x.channels * stride * 4, host: false)
+        defer { encoder.pool.give(v) }
+        let products = try encoder.pool.take(bytes: positions * out.channels * stride * 4, host: false)
+        defer { encoder.pool.give(products) }
+        var pin = PushConstants(ints: [x.channels, x.height, x.width, tilesX, tilesY, stride, g.padLeft, g.padTop])
+        pin.float(cpu.padValue)
+        try encoder.dispatch("winograd\(m)3_input", [x.buffer, v], push: pin, groups: ((tilesX + 7) / 8, (tilesY + 7) / 8, x.channels))
+        try encoder.dispatch(w.product, [v, products, weights], push: PushConstants(ints: [x.channels, out.channels, stride]),
+                             groups: ((stride / w.tiles + 63) / 64, (out.channels + w.channels - 1) / w.channels, positions),
+                             fp16Arithmetic: m == 2)
+        var pout = PushConstants(ints: [out.channels, out.height, out.width, tilesX, tilesY, stride])
+        pout.int(cpu.bias == nil ? 0 : 1); pout.int(Int(activation.code)); pout.int(activation.params.count)
+        try encoder.dispatch("winograd\(m)3_output", [products, out.buffer, bias, activationParams], push: pout,
+                             groups: ((tilesX + 7) / 8, (tilesY + 7) / 8, out.channels))
     }
 }
