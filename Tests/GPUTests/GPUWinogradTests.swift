@@ -67,16 +67,31 @@ final class GPUWinogradTests: XCTestCase {
         }
     }
 
-    /// Below 16 input or output channels the direct shader runs (the rule), and a 3×3 stride-2 layer never runs Winograd.
-    func testTheRuleKeepsSmallAndStridedLayersDirect() throws {
+    /// The rule (`GPUConvolution.winogradSide`, from GPUBenchmarkTests.testWinogradCrossover) as a net sees it: by
+    /// channels and output size, the direct shader, F(2,3) or F(4,3); never Winograd under 16 channels or for a
+    /// strided layer. Each against the CPU engine too.
+    func testTheRulePicksBySizeAndChannels() throws {
         try winogradIsOn()
         let device = try S.deviceIndex()
-        for (i, c) in [Case(cin: 3, cout: 64, h: 8, w: 8, params: "4=1"), Case(cin: 64, cout: 12, h: 8, w: 8, params: "4=1"),
-                       Case(cin: 32, cout: 32, h: 9, w: 9, params: "4=1 3=2")].enumerated() {
+        let before = getenv("LUMIERE_GPU_WINOGRAD_TILE").map { String(cString: $0) }
+        unsetenv("LUMIERE_GPU_WINOGRAD_TILE")
+        defer { if let before { setenv("LUMIERE_GPU_WINOGRAD_TILE", before, 1) } }
+        let cases: [(Case, String)] = [
+            (Case(cin: 3, cout: 64, h: 32, w: 32, params: "4=1"), "conv3x3_"),        // 3 input channels
+            (Case(cin: 64, cout: 12, h: 32, w: 32, params: "4=1"), "conv3x3_"),       // 12 outputs
+            (Case(cin: 32, cout: 32, h: 33, w: 33, params: "4=1 3=2"), "convolution"), // stride 2
+            (Case(cin: 64, cout: 64, h: 4, w: 4, params: "4=1"), "conv3x3_"),          // too small
+            (Case(cin: 64, cout: 64, h: 8, w: 9, params: "4=1"), "winograd23 "),
+            (Case(cin: 32, cout: 40, h: 8, w: 8, params: "4=1"), "conv3x3_"),          // F(2,3) needs 64 channels
+            (Case(cin: 40, cout: 32, h: 16, w: 17, params: "4=1"), "winograd43 "),
+            (Case(cin: 16, cout: 24, h: 16, w: 16, params: "4=1"), "conv3x3_"),        // 16 channels: F(4,3) from 32×32
+            (Case(cin: 16, cout: 24, h: 32, w: 33, params: "4=1"), "winograd43 "),
+        ]
+        for (i, (c, want)) in cases.enumerated() {
             let (net, inputs) = try make(c, seed: 600 + UInt64(i) * 10)
             let kind = try kinds(net, inputs, device: device).first ?? ""
-            XCTAssertFalse(kind.hasPrefix("winograd"), "\(c.cin)→\(c.cout) \(c.params) ran \(kind)")
-            try S.compare(net, device: device, inputs: inputs, outputs: ["out"], "direct \(c.cin)→\(c.cout) \(c.params)")
+            XCTAssertTrue(kind.hasPrefix(want), "\(c.cin)→\(c.cout) \(c.h)x\(c.w) \(c.params) ran \(kind), expected \(want)")
+            try S.compare(net, device: device, inputs: inputs, outputs: ["out"], "\(kind) \(c.cin)→\(c.cout) \(c.h)x\(c.w)")
         }
     }
 

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Convolution on the GPU. 3×3 stride-1 undilated layers (the super-resolution models' bulk) run on a fast shader,
-/// by default the register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on lavapipe than the shared-memory
-/// `conv3x3.comp`, measurements in docs/engine.md); everything else, and every layer when the net's options say
-/// `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride, dilation, padding). Both add
-/// the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
+/// Convolution on the GPU. 3×3 stride-1 undilated layers (the models' bulk) run on Winograd F(4×4, 3×3) or
+/// F(2×2, 3×3) where that pays (`winogradSide`: enough channels and output pixels; three dispatches, the transformed
+/// weights made at load), otherwise on the direct register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on
+/// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); everything else, and every layer
+/// when the net's options say `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride,
+/// dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
     let cpu: ConvolutionLayer
     let weights: VulkanBuffer, bias: VulkanBuffer, activationParams: VulkanBuffer
@@ -21,26 +22,42 @@ final class GPUConvolution: GPULayer {
         return (name, parts[0], parts[1])
     }()
 
-    /// Set when this layer runs on Winograd F(m×m, 3×3), m = 2 or 4: three dispatches, winograd<m>3_input, the
-    /// product shader, winograd<m>3_output (its weights are then transformed for it); nil for the direct shaders.
+    /// The Winograd weights this layer has, by output tile side m (F(m×m, 3×3), m = 2 or 4): those `winogradSide` can
+    /// pick for it (or the one LUMIERE_GPU_WINOGRAD_TILE forces); empty for a layer that always runs direct.
+    let winogradWeights: [Int: VulkanBuffer]
+    /// The Winograd product shader (`winograd_t<tiles>k<channels>`, winograd_gemm.glsl) and the tile side forced by
+    /// LUMIERE_GPU_WINOGRAD_TILE=2|4 (nil: `winogradSide` decides per run). LUMIERE_GPU_WINOGRAD picks another product
+    /// shader, or `off` for the direct shaders only. Read at each load, so a test or a benchmark can load the same net
+    /// several ways in one process.
+    struct WinogradChoice { let product: String, tiles: Int, channels: Int, forcedSide: Int? }
     let winograd: WinogradChoice?
-    /// The Winograd shaders a layer loaded now uses: the product shader `winograd_t<tiles>k<channels>`
-    /// (winograd_gemm.glsl) and the tile side m. LUMIERE_GPU_WINOGRAD picks another product shader, or `off` for the
-    /// direct shaders only; LUMIERE_GPU_WINOGRAD_TILE=2|4 the tile (for measuring them against each other on one
-    /// device; read at each load, so a test can load the same net both ways).
-    struct WinogradChoice { let product: String, tiles: Int, channels: Int, side: Int }
     static func winogradChoice() -> WinogradChoice? {
         func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         let name = env("LUMIERE_GPU_WINOGRAD") ?? "winograd_t4k8"
         if name == "off" { return nil }
-        let side = env("LUMIERE_GPU_WINOGRAD_TILE") == "2" ? 2 : 4
+        let side: Int? = env("LUMIERE_GPU_WINOGRAD_TILE").flatMap { Int($0) }.flatMap { [2, 4].contains($0) ? $0 : nil }
         let parts = name.dropFirst("winograd_t".count).split(separator: "k").compactMap { Int($0) }
         guard name.hasPrefix("winograd_t"), parts.count == 2, parts[0] % 4 == 0, parts[0] > 0, parts[0] <= 8, parts[1] > 0, parts[1] % 4 == 0
-        else { return WinogradChoice(product: "winograd_t4k8", tiles: 4, channels: 8, side: side) }
-        return WinogradChoice(product: name, tiles: parts[0], channels: parts[1], side: side)
+        else { return WinogradChoice(product: "winograd_t4k8", tiles: 4, channels: 8, forcedSide: side) }
+        return WinogradChoice(product: name, tiles: parts[0], channels: parts[1], forcedSide: side)
     }
-    /// Input and output channels from which a 3×3 stride-1 layer runs on Winograd rather than the direct shader.
+
+    /// Input and output channels from which a 3×3 stride-1 layer may run on Winograd (ncnn-vulkan's threshold too).
     static let winogradMinChannels = 16
+
+    /// The rule: the Winograd tile side for a 3×3 stride-1 layer whose smaller channel count is `channels`, at an output
+    /// of `pixels`, or nil for the direct shader. From one c → c layer on lavapipe, process CPU seconds per run
+    /// (GPUBenchmarkTests.testWinogradCrossover, 2026-12-06, docs/engine.md): F(4,3) wins from 16×16 outputs with
+    /// 32+ channels (64 → 64 at 16×16: 0.0125 s vs F(2,3) 0.0149, direct 0.0253; at 48×48 0.089 / 0.142 / 0.223) and
+    /// from 32×32 with 16 (0.0031 vs direct 0.0064); F(2,3) at 8×8 with 64+ channels (64: 0.0048 vs direct 0.0065,
+    /// F(4,3) 0.0091; 128: 0.0142 vs 0.0331); below that the transforms and the (m + 2)² / 9 times larger weights cost
+    /// more than the multiplies saved (64 → 64 at 4×4: direct 0.0025, F(2,3) 0.0027, F(4,3) 0.0078).
+    static func winogradSide(channels: Int, pixels: Int) -> Int? {
+        guard channels >= winogradMinChannels else { return nil }
+        if channels >= 32 ? pixels >= 256 : pixels >= 1024 { return 4 }
+        if channels >= 64 && pixels >= 64 { return 2 }
+        return nil
+    }
 
     init(_ cpu: ConvolutionLayer, uploads: GPUUploadBatch) throws {
         self.cpu = cpu
@@ -48,17 +65,23 @@ final class GPUConvolution: GPULayer {
         tiled3x3 = uploads.options.convolution == .auto && cpu.kernelW == 3 && cpu.kernelH == 3 && cpu.strideW == 1 && cpu.strideH == 1
             && cpu.dilationW == 1 && cpu.dilationH == 1
         let fast = GPUConvolution.fast3x3
-        if tiled3x3, let w = GPUConvolution.winogradChoice(),
-           cpu.inputChannels >= GPUConvolution.winogradMinChannels, cpu.numOutput >= GPUConvolution.winogradMinChannels {
-            winograd = w
-            weights = try uploads.add(GPUConvolution.winogradWeights(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput,
-                                                                     tile: w.side, block: w.channels))
-        } else {
-            winograd = nil
-            weights = try uploads.add(!tiled3x3 ? cpu.weights : fast.name == "conv3x3"
-                ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
-                : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
+        let channels = min(cpu.inputChannels, cpu.numOutput)
+        let choice = tiled3x3 && channels >= GPUConvolution.winogradMinChannels ? GPUConvolution.winogradChoice() : nil
+        winograd = choice
+        var sides: [Int] = []
+        if let w = choice {
+            // The sides the rule can pick for these channels at some size (or the forced one).
+            sides = w.forcedSide.map { [$0] } ?? [4, 2].filter { side in [64, 256, 1024].contains { GPUConvolution.winogradSide(channels: channels, pixels: $0) == side } }
         }
+        var transformed: [Int: VulkanBuffer] = [:]
+        for side in sides {
+            transformed[side] = try uploads.add(GPUConvolution.winogradWeights(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput,
+                                                                               tile: side, block: choice!.channels))
+        }
+        winogradWeights = transformed
+        weights = try uploads.add(!tiled3x3 ? cpu.weights : fast.name == "conv3x3"
+            ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
+            : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
         bias = try uploads.add(cpu.bias ?? [])
         activationParams = try uploads.add(activation.params)
     }
@@ -118,10 +141,10 @@ final class GPUConvolution: GPULayer {
         return packed
     }
 
-    var profileKind: String {
-        let shader = winograd.map { "winograd\($0.side)3 \($0.product)" } ?? (tiled3x3 ? GPUConvolution.fast3x3.name : "convolution")
-        return "\(shader) \(cpu.kernelW)x\(cpu.kernelH)s\(cpu.strideW) \(cpu.inputChannels)→\(cpu.numOutput)"
-    }
+    var profileKind: String { "\(lastShader) \(cpu.kernelW)x\(cpu.kernelH)s\(cpu.strideW) \(cpu.inputChannels)→\(cpu.numOutput) at \(lastOutputSize)" }
+    /// What the last `encode` ran, and at which output width × height (for the profile).
+    private var lastShader = "", lastOutputSize = ""
+
 
     func encode(_ inputs: [GPUTensor], _ encoder: GPUEncoder) throws -> [GPUTensor] {
         let x = inputs[0]
@@ -130,10 +153,15 @@ final class GPUConvolution: GPULayer {
         }
         let g = try cpu.outputGeometry(width: x.width, height: x.height, shape: x.shapeDescription)
         let out = try encoder.output(channels: cpu.numOutput, height: g.height, width: g.width)
-        if let w = winograd {
-            try encodeWinograd(x, out, g, w, encoder)
+        lastOutputSize = "\(g.width)x\(g.height)"
+        if let w = winograd,
+           let side = w.forcedSide ?? GPUConvolution.winogradSide(channels: min(x.channels, out.channels), pixels: out.width * out.height),
+           let transformed = winogradWeights[side] {
+            lastShader = "winograd\(side)3 \(w.product)"
+            try encodeWinograd(x, out, g, w, side: side, weights: transformed, encoder)
             return [out]
         }
+        lastShader = tiled3x3 ? GPUConvolution.fast3x3.name : "convolution"
         let buffers = [x.buffer, out.buffer, weights, bias, activationParams]
         if tiled3x3 {
             var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width, g.padLeft, g.padTop])
@@ -156,11 +184,10 @@ final class GPUConvolution: GPULayer {
     /// run's pool ((m + 2)² × channels × tiles each), given back once recorded: the barriers after each dispatch order
     /// any reuse by a later layer.
     private func encodeWinograd(_ x: GPUTensor, _ out: GPUTensor, _ g: (width: Int, height: Int, padTop: Int, padLeft: Int),
-                                _ w: WinogradChoice, _ encoder: GPUEncoder) throws {
+                                _ w: WinogradChoice, side m: Int, weights: VulkanBuffer, _ encoder: GPUEncoder) throws {
         // F(4,3)'s transformed values span a wider range than F(2,3)'s (Bᵀ entries up to 5, G's down to 1/24): with
         // fp16 products a 24 → 17 layer was 2.6e-2 (relative) off the CPU engine, against 1.5e-3 for F(2,3) and
         // 3.7e-4 with fp32 products (GPUWinogradTests.testFP16), so F(4,3) multiplies in fp32 even for `.fp16`.
-        let m = w.side
         let positions = (m + 2) * (m + 2)
         let tilesX = (out.width + m - 1) / m, tilesY = (out.height + m - 1) / m
         let stride = (tilesX * tilesY + 7) / 8 * 8
