@@ -79,7 +79,8 @@ final class GPUWinogradTests: XCTestCase {
         let cases: [(Case, String)] = [
             (Case(cin: 3, cout: 64, h: 32, w: 32, params: "4=1"), "conv3x3_"),        // 3 input channels
             (Case(cin: 64, cout: 12, h: 32, w: 32, params: "4=1"), "conv3x3_"),       // 12 outputs
-            (Case(cin: 32, cout: 32, h: 33, w: 33, params: "4=1 3=2"), "convolution"), // stride 2
+            (Case(cin: 32, cout: 32, h: 33, w: 33, params: "4=1 3=2"), "conv3x3s2_"),  // stride 2: the direct stride-2 shader
+            (Case(cin: 32, cout: 32, h: 33, w: 33, params: "4=1 2=2"), "convolution"), // dilated: the reference shader
             (Case(cin: 64, cout: 64, h: 4, w: 4, params: "4=1"), "conv3x3_"),          // too small
             (Case(cin: 64, cout: 64, h: 8, w: 9, params: "4=1"), "winograd23 "),
             (Case(cin: 32, cout: 40, h: 8, w: 8, params: "4=1"), "conv3x3_"),          // F(2,3) needs 64 channels

@@ -3,15 +3,19 @@ import Foundation
 /// Convolution on the GPU. 3×3 stride-1 undilated layers (the models' bulk) run on Winograd F(4×4, 3×3) or
 /// F(2×2, 3×3) where that pays (`winogradSide`: enough channels and output pixels; three dispatches, the transformed
 /// weights made at load), otherwise on the direct register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on
-/// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); everything else, and every layer
+/// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); 3×3 stride 2 on the same with
+/// STRIDE 2 (`conv3x3s2_r4x8`); everything else, and every layer
 /// when the net's options say `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride,
 /// dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
     let cpu: ConvolutionLayer
     let weights: VulkanBuffer, bias: VulkanBuffer, activationParams: VulkanBuffer
     let activation: Activation
-    /// Whether this layer runs on a fast 3×3 shader (its weights are then packed for it).
+    /// Whether this layer runs on a fast 3×3 stride-1 shader (its weights are then packed for it).
     let tiled3x3: Bool
+    /// Whether this layer is 3×3 stride 2 (RIFE's downsampling) and runs on `conv3x3s2_r4x8` (conv3x3_regs.glsl with
+    /// STRIDE 2; its weights packed in blocks of 8) rather than the reference shader.
+    let strided3x3: Bool
     /// Which fast 3×3 shader: `conv3x3_r<pixels>x<channels>` (register-blocked, the default) or `conv3x3` (shared-memory
     /// tiles). LUMIERE_GPU_CONV3X3 picks another, for measuring them against each other on one device.
     static let fast3x3: (name: String, pixels: Int, channels: Int) = {
@@ -64,6 +68,8 @@ final class GPUConvolution: GPULayer {
         activation = cpu.activation  // read after Net's fusion pass, like the CPU forward
         tiled3x3 = uploads.options.convolution == .auto && cpu.kernelW == 3 && cpu.kernelH == 3 && cpu.strideW == 1 && cpu.strideH == 1
             && cpu.dilationW == 1 && cpu.dilationH == 1
+        strided3x3 = uploads.options.convolution == .auto && cpu.kernelW == 3 && cpu.kernelH == 3 && cpu.strideW == 2 && cpu.strideH == 2
+            && cpu.dilationW == 1 && cpu.dilationH == 1
         let fast = GPUConvolution.fast3x3
         let channels = min(cpu.inputChannels, cpu.numOutput)
         let choice = tiled3x3 && channels >= GPUConvolution.winogradMinChannels ? GPUConvolution.winogradChoice() : nil
@@ -79,7 +85,8 @@ final class GPUConvolution: GPULayer {
                                                                                tile: side, block: choice!.channels))
         }
         winogradWeights = transformed
-        weights = try uploads.add(!tiled3x3 ? cpu.weights : fast.name == "conv3x3"
+        weights = try uploads.add(strided3x3 ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: 8)
+            : !tiled3x3 ? cpu.weights : fast.name == "conv3x3"
             ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
             : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
         bias = try uploads.add(cpu.bias ?? [])
@@ -161,17 +168,18 @@ final class GPUConvolution: GPULayer {
             try encodeWinograd(x, out, g, w, side: side, weights: transformed, encoder)
             return [out]
         }
-        lastShader = tiled3x3 ? GPUConvolution.fast3x3.name : "convolution"
         let buffers = [x.buffer, out.buffer, weights, bias, activationParams]
-        if tiled3x3 {
+        if tiled3x3 || strided3x3 {
             var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width, g.padLeft, g.padTop])
             p.float(cpu.padValue)
             p.int(cpu.bias == nil ? 0 : 1); p.int(Int(activation.code)); p.int(activation.params.count)
-            let fast = GPUConvolution.fast3x3
+            let fast = strided3x3 ? (name: "conv3x3s2_r4x8", pixels: 4, channels: 8) : GPUConvolution.fast3x3
+            lastShader = fast.name
             try encoder.dispatch(fast.name, buffers, push: p, groups: ((out.width + 8 * fast.pixels - 1) / (8 * fast.pixels), (out.height + 7) / 8,
                                                                          (out.channels + fast.channels - 1) / fast.channels))
             return [out]
         }
+        lastShader = "convolution"
         var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width,
                                      cpu.kernelW, cpu.kernelH, cpu.strideW, cpu.strideH, cpu.dilationW, cpu.dilationH, g.padLeft, g.padTop])
         p.float(cpu.padValue)
