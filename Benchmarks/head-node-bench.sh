@@ -12,7 +12,8 @@
 # coordinator's own end-of-job report), the output's and the compressed input's size; then the issue's goals.
 # Environment: AFTER_BIN (default ./.build/release), BEFORE_BIN (optional), PRESET (x264 preset, default medium: the
 # product's default), SEGMENT_SECONDS (default: the product's 10), WORKERS, FILM (use this film instead of building
-# one), KEEP=1 (keep the film, outputs and logs), LUMIERE_FOOTAGE.
+# one), KEEP=1 (keep the film, outputs and logs), LUMIERE_FOOTAGE, BEFORE_ARGS / AFTER_ARGS (more restore options for
+# that build, e.g. BEFORE_BIN=$AFTER_BIN BEFORE_ARGS="--overlap 8" compares the seams of the old default overlap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AFTER_BIN=${AFTER_BIN:-$PWD/.build/release}
@@ -50,9 +51,9 @@ if [ -z "$film" ]; then
   ffmpeg -v error -stream_loop $((loops - 1)) -i "$base" -c copy "$film"
 fi
 
-python3 - "$film" "$work" "$PRESET" "$WORKERS" "$CORES" "$AFTER_BIN" "$BEFORE_BIN" "${SEGMENT_SECONDS:-}" <<'PY'
+python3 - "$film" "$work" "$PRESET" "$WORKERS" "$CORES" "$AFTER_BIN" "$BEFORE_BIN" "${SEGMENT_SECONDS:-}" "${BEFORE_ARGS:-}" "${AFTER_ARGS:-}" <<'PY'
 import json, os, re, signal, socket, subprocess, sys, threading, time
-film, work, preset, workers, cores, after_bin, before_bin, segment_seconds = sys.argv[1:9]
+film, work, preset, workers, cores, after_bin, before_bin, segment_seconds, before_args, after_args = sys.argv[1:11]
 workers, cores = int(workers), int(cores)
 
 def probe(path, entries, stream=True):
@@ -78,14 +79,14 @@ def cpu(rusage): return rusage.ru_utime + rusage.ru_stime
 
 segment = ["--segment-seconds", segment_seconds] if segment_seconds else []
 
-def run(label, bin_dir):
+def run(label, bin_dir, extra):
     out, job = os.path.join(work, label + ".mp4"), os.path.join(work, label + ".job")
     endpoint = "tcp://127.0.0.1:%d" % free_port()
     log = open(os.path.join(work, label + ".log"), "w")
     start = time.monotonic()
     coordinator = subprocess.Popen([os.path.join(bin_dir, "lumiere-coordinator"), "restore", film, "-o", out, "--scale", "2",
                                     "--model", "lanczos", "--preset", preset, "--bind", endpoint, "--workers", "0",
-                                    "--job-dir", job, "--log-level", "info", "--status", "log", *segment],
+                                    "--job-dir", job, "--log-level", "info", "--status", "log", *segment, *extra.split()],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     state = {"first": None, "report": None, "peak": 0, "tail": []}
     listening = threading.Event()
@@ -132,13 +133,15 @@ duration = float(probe(film, "format=duration", stream=False))
 print("head node: %s, %.1f min (%d frames, %s, %.1f MB) -> 3840x2160 lanczos, x264 %s, %s, %d workers x %d threads, %d cores, "
       "load %s at start, %s" % (os.path.basename(film), duration / 60, frames_in, size.replace(",", " "), os.path.getsize(film) / 1e6,
       preset, "segments of %s s" % (segment_seconds or "10 (default)"), workers, max(1, cores // workers), cores, " ".join(open("/proc/loadavg").read().split()[:3]), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
-builds = ([("before", before_bin)] if before_bin else []) + [("today", after_bin)]
-results = {label: run(label, path) for label, path in builds}
+builds = ([("before", before_bin, before_args)] if before_bin else []) + [("today", after_bin, after_args)]
+for label, path, extra in builds:
+    if extra: print("%s: %s" % (label, extra))
+results = {label: run(label, path, extra) for label, path, extra in builds}
 input_bytes = os.path.getsize(film)
 
 def row(name, fmt, f):
-    print("%-44s" % name + "".join("%16s" % (fmt % f(results[l])) for l, _ in builds))
-print("%-44s" % "" + "".join("%16s" % l for l, _ in builds))
+    print("%-44s" % name + "".join("%16s" % (fmt % f(results[l])) for l, _, _ in builds))
+print("%-44s" % "" + "".join("%16s" % l for l, _, _ in builds))
 row("time to first assignment (s)", "%.2f", lambda r: r["first"])
 row("head-node CPU (s)", "%.1f", lambda r: r["head_cpu"])
 row("worker CPU (s)", "%.1f", lambda r: r["worker_cpu"])

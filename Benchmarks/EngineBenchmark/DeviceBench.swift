@@ -92,6 +92,9 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             if let gpu = engine as? GPUNet, wall > 0 {
                 busyCell = String(format: "%.1f %% (%@)", 100 * busy / wall, gpu.deviceTimeFromTimestamps ? "timestamps" : "fences")
                 overlapLines.append(try overlapLine(c.name, gpu, inputs: inputs, output: names.output, frames: max(2, runs), reference: out))
+                if ProcessInfo.processInfo.environment["LUMIERE_PROFILE"] == "1" {
+                    overlapLines.append(try layerProfile(c.name, gpu, inputs: inputs, output: names.output))
+                }
             }
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
@@ -131,6 +134,22 @@ func overlapLine(_ name: String, _ gpu: GPUNet, inputs: [String: Tensor], output
     return String(format: "%@: %d frames one at a time %.4f s/frame (GPU busy %.1f %%), two in flight %.4f s/frame (GPU busy %.1f %%), %@",
                   name, frames, sequential / Double(frames), 100 * sequentialBusy / sequential, overlapped / Double(frames),
                   100 * gpu.lastRunDeviceSeconds / overlapped, identical ? "same outputs" : "OUTPUTS DIFFER")
+}
+
+/// LUMIERE_PROFILE=1 with a GPU: one more run with a submission per layer (`GPUNet.profileLayers`), the device time
+/// summed per shader kind (`GPULayer.profileKind`: the convolutions by shader and shape), largest first.
+func layerProfile(_ name: String, _ gpu: GPUNet, inputs: [String: Tensor], output: String) throws -> String {
+    gpu.profileLayers = true
+    defer { gpu.profileLayers = false }
+    _ = try gpu.run(inputs: inputs, outputs: [output])
+    var byKind: [String: (count: Int, seconds: Double)] = [:]
+    for l in gpu.lastLayerProfile { byKind[l.kind, default: (0, 0)].count += 1; byKind[l.kind, default: (0, 0)].seconds += l.seconds }
+    let total = byKind.values.map(\.seconds).reduce(0, +)
+    var lines = [String(format: "%@ profile: %d layers, %.4f s on the device (one submission per layer)", name, gpu.lastLayerProfile.count, total)]
+    for (kind, v) in byKind.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+        lines.append(String(format: "  %6.1f %%  %8.4f s  %3d×  %@", 100 * v.seconds / max(total, 1e-12), v.seconds, v.count, kind))
+    }
+    return lines.joined(separator: "\n")
 }
 
 /// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and

@@ -15,7 +15,8 @@ extension SegmentPlan {
         let outputFrames = Int(retiming.outputFrameCount(inputFrames: Int64(frameCount)))
         let outShots = shots.map { SegmentPlan.retimedShot($0, frameCount: frameCount, retiming: retiming) }
         let outSegments = try segments.map { segment in
-            try SegmentPlan.retimed(segment, shot: shots[segment.shot], outputShot: outShots[segment.shot], retiming: retiming)
+            try SegmentPlan.retimed(segment, shot: shots[segment.shot], outputShot: outShots[segment.shot], retiming: retiming,
+                                    overlapFrames: settings.overlapFrames)
         }
         return try SegmentPlan(frameCount: outputFrames, settings: settings, shots: outShots, segments: outSegments).validated(allowingEmptyShots: true)
     }
@@ -30,8 +31,11 @@ extension SegmentPlan {
         return shotStart(shot.lowerBound)..<end
     }
 
-    /// One segment in output frames, from its shot and the shot's output frames (`retimedShot`) alone.
-    public static func retimed(_ segment: Segment, shot: Range<Int>, outputShot outShot: Range<Int>, retiming: Retiming) throws -> Segment {
+    /// One segment in output frames, from its shot and the shot's output frames (`retimedShot`) alone. `overlapFrames`:
+    /// the plan's (`SegmentPlannerSettings`). Under 2, the one frame a segment reads past its end is only the right-hand
+    /// picture of its last interpolations: it makes exactly its own outputs, and neighbours share none (no seam).
+    public static func retimed(_ segment: Segment, shot: Range<Int>, outputShot outShot: Range<Int>, retiming: Retiming,
+                               overlapFrames: Int) throws -> Segment {
         let scale = retiming.outputRate / retiming.inputRate
         /// First output frame at or after input position `position`.
         func firstOutput(atOrAfter position: Rational) -> Int { Int(Retiming.ceil(position * scale)) }
@@ -54,8 +58,8 @@ extension SegmentPlan {
             end = Int((Rational(Int64(segment.input.upperBound - 1)) * scale).floor) + 1
         }
         guard start <= owned.lowerBound, end >= owned.upperBound else {
-            throw PlanningError.invalidPlan("segment \(segment.index) cannot make its own output frames \(owned) from input \(segment.input); plan with an overlap of at least 2 frames")
+            throw PlanningError.invalidPlan("segment \(segment.index) cannot make its own output frames \(owned) from input \(segment.input); plan with an overlap of at least 1 frame")
         }
-        return Segment(index: segment.index, shot: segment.shot, input: start..<end, owned: owned)
+        return Segment(index: segment.index, shot: segment.shot, input: overlapFrames < 2 ? owned : start..<end, owned: owned)
     }
 }

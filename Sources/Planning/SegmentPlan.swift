@@ -5,11 +5,14 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
     /// Longest segment input, in frames (default: 10 s of film, see `init(rateFramesPer10s:)`).
     public var maxSegmentFrames: Int
     /// Frames that two neighbouring segments of one shot both restore (interpolation context and blending room).
+    /// A job's default is its recipe's (`RenderRecipe.defaultOverlapFrames`): 0 for chains that are exact in any segment.
     public var overlapFrames: Int
 
-    public static let defaultOverlapFrames = 8
+    /// The overlap for processors whose segments can differ near their ends (state that a segment's start resets): room
+    /// for the 4-frame crossfade anywhere in the middle 6 frames, and one frame of interpolation context either side.
+    public static let blendingOverlapFrames = 8
 
-    public init(maxSegmentFrames: Int, overlapFrames: Int = SegmentPlannerSettings.defaultOverlapFrames) {
+    public init(maxSegmentFrames: Int, overlapFrames: Int = SegmentPlannerSettings.blendingOverlapFrames) {
         self.maxSegmentFrames = maxSegmentFrames
         self.overlapFrames = overlapFrames
     }

@@ -42,7 +42,8 @@ public struct ShotPlanner: Sendable {
         if let retiming {
             // Only the last shot's end depends on the film's length; any frame count beyond `end` serves the others.
             outputFrames = SegmentPlan.retimedShot(frames, frameCount: isLast ? end : end + 1, retiming: retiming)
-            output = try segments.map { try SegmentPlan.retimed($0, shot: frames, outputShot: outputFrames, retiming: retiming) }
+            output = try segments.map { try SegmentPlan.retimed($0, shot: frames, outputShot: outputFrames, retiming: retiming,
+                                                             overlapFrames: settings.overlapFrames) }
         }
         let interiors = StitchPlan(segments: output, start: outputFrames.lowerBound).interiors(of: output)
         let shot = PlannedShot(index: shotCount, frames: frames, outputFrames: outputFrames, segments: segments, output: output, interiors: interiors)

@@ -159,11 +159,12 @@ public enum ComputeDevice: Equatable, Sendable, CustomStringConvertible {
 
 /// Tile sides from a device's memory: big tiles keep a GPU busy (one submission per tile, and less overlap work), but
 /// every tile's blobs must fit. Measured on lavapipe with `GPUNet.bufferBytes` after one tile of realesr-animevideov3
-/// ×2 (64 channels): 1209 bytes of device buffers per input pixel on a 96x96 tile, 1212 on 48x48
-/// (`DeviceChoiceTests.testTheTileEstimateCoversWhatATileHoldsOnTheDevice` keeps the estimate honest); 2 KiB here
+/// ×2 (64 channels): 1209 bytes of device buffers per input pixel on a 96x96 tile, 1212 on 48x48 with the direct
+/// convolution shaders, 2796 on 48x48 with Winograd F(4,3) (its transformed input and products, 36 / 16 of a blob
+/// each; `DeviceChoiceTests.testTheTileEstimateCoversWhatATileHoldsOnTheDevice` keeps the estimate honest); 4 KiB here
 /// leaves room for wider models and the driver's own use.
 public enum GPUTileSize {
-    static let bytesPerInputPixel: UInt64 = 2048
+    static let bytesPerInputPixel: UInt64 = 4096
     /// At most a quarter of the device's memory, and never more than 4 GiB (other work shares a big GPU).
     static let maxBudget: UInt64 = 4 << 30
     /// One blob is one storage buffer, and Vulkan promises only 2^27 bytes (maxStorageBufferRange; NVIDIA gives 4 GiB,

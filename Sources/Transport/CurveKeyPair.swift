@@ -45,12 +45,17 @@ public struct CurveKeyPair: Equatable, Sendable {
     }
 
     /// Reads every `*.pub` file in `directory` (the workers a coordinator accepts), sorted by file name.
-    public static func readPublicKeys(directory: URL) throws -> [String] {
+    public static func readPublicKeys(directory: URL) throws -> [String] { try readNamedPublicKeys(directory: directory).map(\.key) }
+
+    /// `readPublicKeys` with each key's file name without `.pub` (who a key is, in logs).
+    public static func readNamedPublicKeys(directory: URL) throws -> [(name: String, key: String)] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
             throw TransportError.invalidKey("cannot list worker keys in \(directory.path): \(error.localizedDescription)")
         }
-        let keys = try names.filter { $0.hasSuffix(".pub") }.sorted().map { try readKeyFile(directory.appendingPathComponent($0)) }
+        let keys = try names.filter { $0.hasSuffix(".pub") }.sorted().map {
+            (name: String($0.dropLast(".pub".count)), key: try readKeyFile(directory.appendingPathComponent($0)))
+        }
         guard !keys.isEmpty else {
             throw TransportError.invalidKey("no .pub files in \(directory.path): copy each worker's NAME.pub there")
         }

@@ -49,7 +49,7 @@ public enum SocketKind: Sendable {
 public final class Socket {
     private var handle: UnsafeMutableRawPointer?
     public let kind: SocketKind
-    private let context: MessagingContext
+    fileprivate let context: MessagingContext
 
     public init(_ context: MessagingContext, _ kind: SocketKind) throws {
         guard let handle = zmq_socket(context.handle, kind.raw) else { throw lastError("zmq_socket") }
@@ -66,7 +66,7 @@ public final class Socket {
         handle = nil
     }
 
-    private func live() throws -> UnsafeMutableRawPointer {
+    fileprivate func live() throws -> UnsafeMutableRawPointer {
         guard let handle else { throw TransportError.failed(operation: "use of closed socket", code: EBADF, reason: "socket closed") }
         return handle
     }
@@ -170,9 +170,14 @@ public final class Socket {
     }
 
     /// Receives one whole message (all parts) without blocking; nil when nothing is queued.
-    public func receive() throws -> [[UInt8]]? {
+    public func receive() throws -> [[UInt8]]? { try receiveFromPeer()?.parts }
+
+    /// `receive`, with who sent it: the ZAP handler's user id for the connection (`ZAPAuthenticator` gives the
+    /// client's Z85 public key; nil without CURVE) and the peer's address (nil for ipc:// and inproc://).
+    public func receiveFromPeer() throws -> (parts: [[UInt8]], userID: String?, peerAddress: String?)? {
         let handle = try live()
         var parts: [[UInt8]] = []
+        var userID: String?, peerAddress: String?
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -184,13 +189,18 @@ public final class Socket {
                 if code == EINTR { throw TransportError.interrupted }
                 throw error(code, "receive")
             }
+            if parts.isEmpty {
+                // Metadata of the connection the message came on (libzmq's strings live as long as the message).
+                userID = zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+                peerAddress = zmq_msg_gets(&message, "Peer-Address").map { String(cString: $0) }
+            }
             let size = zmq_msg_size(&message)
             if size > 0, let data = zmq_msg_data(&message) {
                 parts.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
             } else {
                 parts.append([])
             }
-            if zmq_msg_more(&message) == 0 { return parts }
+            if zmq_msg_more(&message) == 0 { return (parts, userID, peerAddress) }
         }
     }
 
@@ -229,6 +239,53 @@ public final class Socket {
         }
         return items.map { ($0.revents & Int16(ZMQ_POLLIN)) != 0 }
     }
+}
+
+/// How a connecting socket's handshakes fail, from libzmq's socket monitor: a CURVE client whose key the server's
+/// ZAP handler refused hears nothing else (libzmq keeps its message queued and does not reconnect), so this is how a
+/// client tells "refused" from "nobody there".
+public final class HandshakeMonitor {
+    public enum Failure: Equatable, Sendable {
+        /// The server's ZAP handler refused us, with its status code (400: our key is not listed).
+        case refused(status: Int)
+        /// The handshake broke off (e.g. we named the wrong server key, or the peer is not a CURVE server).
+        case failed
+    }
+
+    /// The PAIR socket libzmq sends the events to; poll it with the watched socket.
+    public let events: Socket
+
+    private static let counter = LockedCounter()
+
+    /// Starts monitoring `socket` (before it connects).
+    public init(watching socket: Socket) throws {
+        let address = "inproc://lumiere-monitor-\(getpid())-\(HandshakeMonitor.counter.next())"
+        let mask = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        guard zmq_socket_monitor(try socket.live(), address, mask) == 0 else { throw lastError("zmq_socket_monitor") }
+        events = try Socket(socket.context, .pair)
+        try events.connect(address)
+    }
+
+    /// The failure among the events received so far, if any (never blocks).
+    public func failure() throws -> Failure? {
+        while let parts = try events.receive() {
+            // Frame 1: the event (uint16) and its value (uint32), native byte order; frame 2: the endpoint.
+            guard let first = parts.first, first.count >= 6 else { continue }
+            let event = first.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt16.self) }
+            let value = first.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 2, as: UInt32.self) }
+            if Int32(event) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH { return .refused(status: Int(value)) }
+            return .failed
+        }
+        return nil
+    }
+
+    deinit { events.close() }
+}
+
+private final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
 }
 
 // MARK: CURVE key helpers backed by libzmq

@@ -125,15 +125,19 @@ final class DeviceCommandLineTests: XCTestCase {
     /// 150 kB), the frame is retried on the GPU with 16-pixel tiles, the log says so, there is no GPU fault, and the
     /// film is the unfaulted GPU run's frame for frame. With alloc>160000 every such allocation fails: the smallest
     /// tile fails too, the log says so, and only then does the CPU engine take over (the film is the CPU engine's).
+    /// The GPU runs use the direct convolution shaders (LUMIERE_GPU_WINOGRAD=off): Winograd's transformed weights
+    /// (590 kB for a 64 → 64 layer's F(4,3)) are over the 160 kB line, so the fault would hit the load instead of the
+    /// frame, and its rounding follows the tiling (GPUTileRetryTests covers the retry with Winograd on).
     func testOutOfGPUMemoryIsRetriedWithSmallerTilesBeforeTheCPU() throws {
         try requireLavapipe()
         try makeFilm()
         let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--status", "off",
                     "--in-process", "--log-level", "info"]
-        let gpu = try run("lumiere-coordinator", base + ["-o", "gpu.mkv", "--device", "gpu:0"])
+        let direct = ["LUMIERE_GPU_WINOGRAD": "off"]
+        let gpu = try run("lumiere-coordinator", base + ["-o", "gpu.mkv", "--device", "gpu:0"], environment: direct)
         XCTAssertEqual(gpu.status, 0, gpu.stderr)
         let retried = try run("lumiere-coordinator", base + ["-o", "retried.mkv", "--device", "gpu:0"],
-                              environment: ["LUMIERE_GPU_FAULT": "alloc>160000:1"])
+                              environment: direct.merging(["LUMIERE_GPU_FAULT": "alloc>160000:1"]) { $1 })
         XCTAssertEqual(retried.status, 0, retried.stderr)
         XCTAssertTrue(retried.stderr.contains("out of GPU memory with 32-pixel tiles: retrying the frame on the GPU with 16-pixel tiles")
                       && retried.stderr.contains("injected by LUMIERE_GPU_FAULT=alloc>160000:1"), retried.stderr)
@@ -143,7 +147,7 @@ final class DeviceCommandLineTests: XCTestCase {
         let cpu = try run("lumiere-coordinator", base + ["-o", "cpu.mkv", "--device", "cpu"])
         XCTAssertEqual(cpu.status, 0, cpu.stderr)
         let capped = try run("lumiere-coordinator", base + ["-o", "capped.mkv", "--device", "gpu:0"],
-                             environment: ["LUMIERE_GPU_FAULT": "alloc>160000"])
+                             environment: direct.merging(["LUMIERE_GPU_FAULT": "alloc>160000"]) { $1 })
         XCTAssertEqual(capped.status, 0, capped.stderr)
         XCTAssertTrue(capped.stderr.contains("out of GPU memory even with 16-pixel tiles, the smallest tried: giving up the GPU")
                       && capped.stderr.contains("warning: GPU fault on gpu:0"), capped.stderr)

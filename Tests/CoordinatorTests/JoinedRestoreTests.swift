@@ -7,8 +7,8 @@ import TestSupport
 import XCTest
 
 /// Issue 16, item 3: workers encode the frames no seam touches in the final codec; the head node blends and encodes only
-/// the seams and joins the pieces by bitstream. pens.mp4 (64 frames, one shot, with sound) in segments of 1 s: four
-/// segments, three seams of 8 frames.
+/// the seams and joins the pieces by bitstream. pens.mp4 (64 frames, one shot, with sound) in segments of 1 s with
+/// `--overlap 8`: four segments, three seams of 8 frames.
 final class JoinedRestoreTests: XCTestCase {
     private var dir: URL!
     override func setUpWithError() throws {
@@ -23,6 +23,7 @@ final class JoinedRestoreTests: XCTestCase {
         let settings = RestoreSettings(input: input, output: output, geometry: geometry, processor: "lanczos", encoding: encoding, quiet: true)
         var options = FarmOptions(localWorkers: workers, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("\(name).job").path)
         options.maxSegmentSeconds = 1
+        options.overlapFrames = 8 // seams are what this file tests (a per-frame chain has none by default: SeamlessRestoreTests)
         options.keepJobDirectory = true
         options.workersEncode = workersEncode
         let summary = try FarmRestorePipeline(settings: settings, options: options, warn: { _ in }).run()

@@ -53,7 +53,7 @@ final class ServiceEndToEndTests: XCTestCase {
         }
         let journals = (0..<2).map { dir.appendingPathComponent("job-\($0)/journal.json") }
 
-        // Pause the first mid-way: the second takes the farm.
+        // Pause the first mid-way: the second (running beside it, two slots by default) keeps the farm to itself.
         XCTAssertTrue(waitFor(240) { journalEntries(journals[0]) >= 1 }, "job 1 journaled nothing: \(log("serve-1.log").suffix(3000))")
         XCTAssertEqual(try control(["pause", "\(ids[0])", "--state-dir", state.path]).status, 0)
         XCTAssertTrue(waitFor(120) { jobState(state, ids[0]) == "paused" }, "job 1 never paused: \(log("serve-1.log").suffix(3000))")
@@ -99,6 +99,69 @@ final class ServiceEndToEndTests: XCTestCase {
         XCTAssertEqual(registrations(log("serve-2.log")), 3, log("serve-2.log"))
     }
 
+    /// Issue 18's "segments of several jobs are interleaved by priority, fairly": two films of equal priority on one
+    /// `serve` with three real workers share the farm — both jobs get segments before either finishes, the farm's
+    /// assignments alternate between them — and both outputs are byte-identical to single `restore` runs.
+    func testTwoEqualJobsShareTheFarmAndGiveRestoresBytes() throws {
+        let films = [try clip("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv", "calais"), try clip("video/carphone_pristine.mp4", "carphone")]
+        let plain = ["--scale", "2", "--model", "lanczos", "--codec", "h264", "--preset", "ultrafast", "--crf", "18", "--segment-seconds", "0.5", "--quiet"]
+        var references: [Data] = []
+        for (index, film) in films.enumerated() {
+            let output = dir.appendingPathComponent("reference-\(index).mp4")
+            let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", film.path, "-o", output.path] + plain
+                                                 + ["--job-dir", dir.appendingPathComponent("reference-job-\(index)").path, "--workers", "2"], timeout: 300)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            references.append(try Data(contentsOf: output))
+        }
+
+        let state = dir.appendingPathComponent("state")
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint), log: "serve.log")
+        XCTAssertTrue(waitFor(30) { FileManager.default.fileExists(atPath: state.appendingPathComponent("control.sock").path) }, log("serve.log"))
+        var ids: [Int] = []
+        for (index, film) in films.enumerated() {
+            let submitted = try Fixtures.runProduct("lumiere-coordinator", ["submit", film.path, "-o", dir.appendingPathComponent("out-\(index).mp4").path]
+                                                    + plain + ["--state-dir", state.path], captureStdout: true)
+            XCTAssertEqual(submitted.status, 0, submitted.stderr)
+            ids.append(try XCTUnwrap(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), submitted.stdout))
+        }
+        // Both jobs run at once (two slots by default) and reach the farm before any worker comes, so that the order of
+        // assignments is the scheduler's policy, not the order in which the films happened to be analysed.
+        XCTAssertTrue(waitFor(120) { ids.allSatisfy { log("serve.log").contains("job \($0) joins the farm") } }, log("serve.log").suffix(3000).description)
+        for name in ["w1", "w2", "w3"] {
+            _ = try launch("lumiere-worker", ["--connect", endpoint, "--threads", "1", "--name", name, "--log-level", "info",
+                                              "--work-dir", dir.appendingPathComponent("scratch-\(name)").path], log: "\(name).log")
+        }
+        XCTAssertTrue(waitFor(300) { ids.allSatisfy { jobState(state, $0) == "done" } }, log("serve.log").suffix(3000).description)
+        for index in 0..<2 {
+            XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("out-\(index).mp4")), references[index],
+                           "job \(ids[index])'s output differs from `restore`'s")
+        }
+
+        // The farm's log: which job each assignment went to, and where each job ended.
+        let lines = log("serve.log").split(separator: "\n")
+        let assigned = lines.compactMap { line in ids.first { line.contains("job \($0): assigning segment ") } }
+        let ended = ids.map { id in lines.firstIndex { $0.contains("job \(id) ended: completed") } }
+        let firstAssigned = ids.map { id in lines.firstIndex { $0.contains("job \(id): assigning segment ") } }
+        let firstEnd = try XCTUnwrap(ended.compactMap { $0 }.min(), "both jobs ended: \(lines.suffix(20))")
+        for (index, first) in firstAssigned.enumerated() {
+            XCTAssertLessThan(try XCTUnwrap(first, "job \(ids[index]) got no segment"), firstEnd, "job \(ids[index]) got its first segment only after a job had finished")
+        }
+        print("service: assignments by job: \(assigned.map(String.init).joined(separator: " "))")
+        // Equal priorities share the workers: the first assignments (3 workers, both jobs pending) go to both jobs.
+        XCTAssertEqual(Set(assigned.prefix(3)), Set(ids), "the first three assignments: \(assigned.prefix(3))")
+        // While both had segments pending, neither job took more than three assignments in a row (a free worker goes
+        // to the job with fewer leases, ties to the one served longest ago: the policy alternates them).
+        let segments = ids.map { id in assigned.filter { $0 == id }.count }
+        let overlap = 2 * segments.min()!
+        var run = 1, longest = 1
+        for i in 1..<min(overlap, assigned.count) {
+            run = assigned[i] == assigned[i - 1] ? run + 1 : 1
+            longest = max(longest, run)
+        }
+        XCTAssertLessThanOrEqual(longest, 3, "assignments by job: \(assigned)")
+    }
+
     /// A restore option `restore` refuses is refused by `submit` with the same message and exit status, and nothing is queued.
     func testSubmitRefusesABadOptionExactlyAsRestoreDoes() throws {
         let film = try clip("video/carphone_pristine.mp4", "carphone")
@@ -141,7 +204,7 @@ final class ServiceEndToEndTests: XCTestCase {
         let film = try clip("video/carphone_pristine.mp4", "carphone")
         let state = dir.appendingPathComponent("state")
         let endpoint = "tcp://127.0.0.1:\(try freePort())"
-        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint) + ["--metrics-port", "0"], log: "serve.log")
+        _ = try launch("lumiere-coordinator", serveArguments(state, endpoint) + ["--metrics-port", "0", "--running-jobs", "1"], log: "serve.log")
         XCTAssertTrue(waitFor(30) { servedPort(log("serve.log")) != nil && FileManager.default.fileExists(atPath: state.appendingPathComponent("control.sock").path) },
                       log("serve.log"))
         let http = try StatusClient.Endpoint(parsing: "127.0.0.1:\(try XCTUnwrap(servedPort(log("serve.log"))))")

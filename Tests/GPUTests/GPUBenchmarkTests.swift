@@ -63,4 +63,36 @@ final class GPUBenchmarkTests: XCTestCase {
             }
         }
     }
+
+    /// One c → c 3×3 stride-1 convolution at square output sizes on the direct shader and on Winograd F(2,3) and F(4,3):
+    /// process CPU seconds per run (lavapipe's threads included), the measurement behind GPUConvolution's rule.
+    func testWinogradCrossover() throws {
+        try Fixtures.gate("LUMIERE_GPU_BENCH", "times 3×3 convolutions on the direct shader and on Winograd")
+        let device = try GPUTestSupport.deviceIndex()
+        let saved = (getenv("LUMIERE_GPU_WINOGRAD").map { String(cString: $0) }, getenv("LUMIERE_GPU_WINOGRAD_TILE").map { String(cString: $0) })
+        defer {
+            if let w = saved.0 { setenv("LUMIERE_GPU_WINOGRAD", w, 1) } else { unsetenv("LUMIERE_GPU_WINOGRAD") }
+            if let t = saved.1 { setenv("LUMIERE_GPU_WINOGRAD_TILE", t, 1) } else { unsetenv("LUMIERE_GPU_WINOGRAD_TILE") }
+        }
+        let sizes = (ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_SIZES"] ?? "2,4,8,16,32,48").split(separator: ",").compactMap { Int($0) }
+        let channels = (ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_CHANNELS"] ?? "16,32,64,128").split(separator: ",").compactMap { Int($0) }
+        for c in channels {
+            let weights = GPUTestSupport.weights(tagged: GPUTestSupport.Random.values(seed: 3, c * c * 9), raw: [GPUTestSupport.Random.values(seed: 4, c)])
+            let layer = "Convolution conv 1 1 in0 out 0=\(c) 1=3 4=1 5=1 6=\(c * c * 9)"
+            for n in sizes {
+                let x = GPUTestSupport.tensor(c, n, n, seed: 5)
+                var cells: [String] = []
+                for (algorithm, tile) in [("off", "4"), ("winograd_t4k8", "2"), ("winograd_t4k8", "4")] {
+                    setenv("LUMIERE_GPU_WINOGRAD", algorithm, 1)
+                    setenv("LUMIERE_GPU_WINOGRAD_TILE", tile, 1)
+                    let gpu = try GPUNet(net: try GPUTestSupport.net(inputs: 1, layers: [layer], weights: weights), device: device)
+                    _ = try gpu.run(inputs: ["in0": x], outputs: ["out"])
+                    let runs = 3, cpu = processCPUSeconds()
+                    for _ in 0..<runs { _ = try gpu.run(inputs: ["in0": x], outputs: ["out"]) }
+                    cells.append(String(format: "%.4f", (processCPUSeconds() - cpu) / Double(runs)))
+                }
+                print("crossover \(c)→\(c) at \(n)x\(n): CPU s per run direct \(cells[0]), F(2,3) \(cells[1]), F(4,3) \(cells[2])")
+            }
+        }
+    }
 }

@@ -57,6 +57,15 @@ final class GPUConvolutionTests: XCTestCase {
         try check(Shape(cin: 16, cout: 32, h: 12, w: 10, params: "1=3"), activationParams: " 9=1", seed: 6)   // ReLU
     }
 
+    /// 3×3 stride 2 on `conv3x3s2_r4x8` (RIFE's downsampling): odd sizes, channels no multiple of the 8-channel block,
+    /// LeakyReLU, "same" padding, no padding.
+    func testThreeByThreeStrideTwo() throws {
+        try check(Shape(cin: 19, cout: 13, h: 17, w: 11, params: "1=3 3=2 4=1"), activationParams: " 9=2 -23310=1,0.2", seed: 20)
+        try check(Shape(cin: 3, cout: 16, h: 31, w: 29, params: "1=3 3=2 4=1"), seed: 21)      // RIFE's first layer
+        try check(Shape(cin: 28, cout: 32, h: 9, w: 14, params: "1=3 3=2 4=-233"), seed: 22)
+        try check(Shape(cin: 8, cout: 9, h: 10, w: 13, params: "1=3 3=2"), seed: 23)          // unpadded
+    }
+
     func testOtherKernelsStridesDilationsAndPadding() throws {
         try check(Shape(cin: 4, cout: 6, h: 15, w: 13, params: "1=3 3=2 4=1"), seed: 10)          // 3×3 stride 2 (RIFE)
         try check(Shape(cin: 5, cout: 3, h: 11, w: 12, params: "1=1"), bias: false, seed: 11)     // 1×1 no bias

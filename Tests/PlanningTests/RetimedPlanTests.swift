@@ -53,6 +53,38 @@ final class RetimedPlanTests: XCTestCase {
         }
     }
 
+    /// Overlap 1 (`RenderRecipe.defaultOverlapFrames` for `--fps --keep-duplicates`): each segment reads the one frame
+    /// past its end that its last interpolations need, makes exactly its own output frames, and no two segments share an
+    /// output frame: the stitch is copies only, no seam. Every output a segment makes has its source frames in its input.
+    func testOverlapOneMakesEveryOutputOnceWithItsFramesAtHand() throws {
+        var g = SegmentPlannerTests.SeededGenerator(state: 11)
+        let conversions: [(Rational, Rational)] = [(Rational(24), Rational(60)), (Rational(15), Rational(24)),
+                                                   (Rational(24000, 1001), Rational(60)), (Rational(30), Rational(24)), (Rational(24), Rational(50))]
+        for trial in 0..<200 {
+            let (inRate, outRate) = conversions[trial % conversions.count]
+            let retiming = try Retiming(inputRate: inRate, outputRate: outRate)
+            let frames = Int.random(in: 20...2000, using: &g)
+            let shots = Self.mergeShort(SegmentPlannerTests.randomShots(frames: frames, using: &g), minimum: 8)
+            let maxFrames = Int.random(in: 8...90, using: &g)
+            let plan = try SegmentPlanner.plan(shots: shots, frameCount: frames, settings: SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: 1))
+            let out = try plan.retimed(retiming)
+            let context = "trial \(trial): \(inRate) → \(outRate), \(frames) frames, max \(maxFrames), shots \(shots)"
+            XCTAssertEqual(out.segments.map(\.input), out.segments.map(\.owned), "a segment makes outputs it does not own; \(context)")
+            XCTAssertTrue(StitchPlan(plan: out).steps.allSatisfy { if case .copy = $0 { return true } else { return false } }, "a seam; \(context)")
+            for (a, b) in zip(plan.segments, out.segments) {
+                let shot = plan.shots[a.shot]
+                for k in b.input {
+                    let p = retiming.sourcePosition(ofOutputFrame: Int64(k))
+                    let left = min(Int(p.index), shot.upperBound - 1)
+                    // A copy needs its frame; an interpolation inside the shot also the next one.
+                    let needed = p.isExact || left + 1 >= shot.upperBound || Rational(p.index) + p.fraction < Rational(Int64(shot.lowerBound))
+                        ? [max(left, shot.lowerBound)] : [left, left + 1]
+                    for f in needed { XCTAssert(a.input.contains(f), "output \(k) needs frame \(f), outside \(a.input); \(context)") }
+                }
+            }
+        }
+    }
+
     func testTwentyFourToSixtyByHand() throws {
         let plan = try SegmentPlanner.plan(shots: [0..<10, 10..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 72, overlapFrames: 8))
         XCTAssertEqual(plan.segments.map(\.owned), [0..<10, 10..<70, 70..<130])

@@ -49,38 +49,38 @@ public enum ExitStatus {
 /// Prints a failure as one sentence (a JSON record with `--log-format json`) and exits non-zero. `stop`: the job's
 /// stop signal, whose first signal picks a stop's status (130 Ctrl-C, 143 SIGTERM).
 func failing<T>(stop: StopSignal? = nil, _ body: () throws -> T) throws -> T {
-    var stopped: Int32 { stop?.requestedExitCode ?? StopSignal.exitCode } // read when the stop is reported
-    func report(_ message: String) { ConsoleLine.write(.error, "error", message, label: "lumiere-coordinator") }
     do {
         return try body()
     } catch let error as ExitCode {
         throw error
-    } catch let error as RestoreError {
-        report(error.description)
-        switch error {
-        case .interrupted: throw ExitCode(stopped)
-        case .outputExists: throw ExitCode(ExitStatus.usage)
-        default: throw ExitCode(ExitStatus.failure)
-        }
-    } catch let error as TrimFailure {
-        report(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as MediaError {
-        report(error.description)
-        if case .trimBeyondEnd = error { throw ExitCode(ExitStatus.usage) }
-        throw ExitCode(ExitStatus.failure)
-    } catch let error as CompareError {
-        report(error.description)
-        throw ExitCode(ExitStatus.usage)
-    } catch let error as FarmError {
-        report(error.description)
-        if case .interrupted = error { throw ExitCode(stopped) }
-        throw ExitCode(ExitStatus.failure)
-    } catch let error as CustomStringConvertible {
-        report(error.description)
-        throw ExitCode(ExitStatus.failure)
     } catch {
-        report("\(error)")
-        throw ExitCode(ExitStatus.failure)
+        ConsoleLine.write(.error, "error", failureMessage(error), label: "lumiere-coordinator")
+        // The stop's status is read when the stop is reported.
+        throw ExitCode(exitStatus(of: error, stopped: stop?.requestedExitCode ?? StopSignal.exitCode))
+    }
+}
+
+/// The sentence `failing` prints for an error.
+func failureMessage(_ error: Error) -> String { String(describing: error) }
+
+/// The exit status `failing` gives an error; the service gives a remote `submit` the same for what it checks there.
+func exitStatus(of error: Error, stopped: Int32 = StopSignal.exitCode) -> Int32 {
+    switch error {
+    case let error as RestoreError:
+        switch error {
+        case .interrupted: return stopped
+        case .outputExists: return ExitStatus.usage
+        default: return ExitStatus.failure
+        }
+    case is TrimFailure, is CompareError:
+        return ExitStatus.usage
+    case let error as MediaError:
+        if case .trimBeyondEnd = error { return ExitStatus.usage }
+        return ExitStatus.failure
+    case let error as FarmError:
+        if case .interrupted = error { return stopped }
+        return ExitStatus.failure
+    default:
+        return ExitStatus.failure
     }
 }

@@ -148,8 +148,8 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Longest segment handed to one worker, in seconds of film.")
     var segmentSeconds: Double = 10
 
-    @Option(help: "Frames two neighbouring segments of one long shot both restore; the seam is blended where they agree best.")
-    var overlap: Int = SegmentPlannerSettings.defaultOverlapFrames
+    @Option(help: "Frames two neighbouring segments of one long shot both restore; the seam is blended where they agree best. Default: none where every segment makes exactly the frames of one run over the shot (super-resolution, lanczos, film restoration), 1 with --fps --keep-duplicates (interpolation reads one frame past a segment), \(SegmentPlannerSettings.blendingOverlapFrames) with --fps and duplicate detection.")
+    var overlap: Int?
 
     @OptionGroup var shotOptions: ShotDetectionOptions
 
@@ -284,7 +284,7 @@ struct RestoreCommand: ParsableCommand {
         options.device = device
         options.precision = precision
         options.maxSegmentSeconds = segmentSeconds
-        guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") }
+        if let overlap { guard (0...1000).contains(overlap) else { throw ValidationFailure("--overlap must be 0…1000 frames") } }
         options.overlapFrames = overlap
         options.shotDetection = try shotOptions.settings()
         options.shotsFile = shots
@@ -342,15 +342,19 @@ extension RestoreCommand {
     }
 
     /// Public keys from .pub files or directories holding them.
-    static func publicKeys(_ paths: [String]) throws -> [String] {
-        var keys: [String] = []
+    static func publicKeys(_ paths: [String]) throws -> [String] { try namedPublicKeys(paths).map(\.key) }
+
+    /// `publicKeys` with each key's file name without `.pub` (who sent a remote request, in the service's log).
+    static func namedPublicKeys(_ paths: [String]) throws -> [(name: String, key: String)] {
+        var keys: [(name: String, key: String)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationFailure("no key file or directory at \(path)") }
+            let url = URL(fileURLWithPath: path)
             if isDirectory.boolValue {
-                keys += try CurveKeyPair.readPublicKeys(directory: URL(fileURLWithPath: path))
+                keys += try CurveKeyPair.readNamedPublicKeys(directory: url)
             } else {
-                keys.append(try CurveKeyPair.readKeyFile(URL(fileURLWithPath: path)))
+                keys.append((url.deletingPathExtension().lastPathComponent, try CurveKeyPair.readKeyFile(url)))
             }
         }
         return keys

@@ -7,7 +7,7 @@ import Transport
 extension FarmCoordinator {
     // MARK: Directives
 
-    func apply(_ directives: [FarmDirective], _ job: inout JobState) throws {
+    func apply(_ directives: [FarmDirective], _ state: inout FarmState) throws {
         for directive in directives {
             switch directive {
             case .welcome(let peer):
@@ -20,7 +20,7 @@ extension FarmCoordinator {
                 send(MessageCodec.encode(.reject(reason: reason)), to: peer)
                 monitor.recordWorkerGone(peer: peer, blocklisted: true)
             case .assign(let peer, let lease, let spec):
-                try assign(peer, lease, spec, &job)
+                assign(peer, lease, spec, &state)
             case .cancel(let peer, let lease, let reason):
                 logger.warning("cancelling \(lease) on \(peer): \(reason)")
                 transfers.remove(peer, lease: lease)
@@ -30,11 +30,12 @@ extension FarmCoordinator {
                 try beginReceiving(peer, lease)
             case .acceptResult(let peer, let lease, let info):
                 monitor.recordResultAccepted(peer: peer, lease: lease, frames: Int(info.frameCount))
-                let spec = job.specs[lease.segment]!
+                guard let (job, spec) = state.owner(of: lease.segment) else { break }
                 let file = transfers.incoming.values.first { $0.receiver.lease == lease }?.file ?? resultFile(lease)
-                do { try job.results(spec, info, file) } catch {
-                    job.outcome = .failure(FarmError.resultSinkFailed(segment: lease.segment, underlying: "\(error)"))
+                do { try state.jobs[job]!.results(spec, info, file) } catch {
+                    state.fail(job, FarmError.resultSinkFailed(segment: spec.id, underlying: "\(error)"))
                 }
+                addProgress(job, done: Int64(info.frameCount))
                 lock.withLock { stats.segmentsAccepted += 1 }
             case .discardResult(let peer, let lease, let reason):
                 logger.notice("\(reason)")
@@ -46,30 +47,37 @@ extension FarmCoordinator {
                 outbox[peer] = nil
                 monitor.recordWorkerGone(peer: peer)
             case .jobCompleted(let report):
-                logger.notice("job complete: \(report)")
-                if job.outcome == nil { job.outcome = .success(report) }
+                logger.notice("\(state.scheduler.isStanding ? "job \(report.job) " : "job ")complete: \(report)")
+                if state.jobs[report.job]?.outcome == nil { state.jobs[report.job]?.outcome = .success(report) }
             case .jobFailed(let report):
-                logger.error("job failed: \(report)")
-                job.outcome = .failure(FarmError.jobFailed(report))
+                logger.error("\(state.scheduler.isStanding ? "job \(report.job) " : "job ")failed: \(report)")
+                state.fail(report.job, FarmError.jobFailed(report))
             }
         }
     }
 
-    private func assign(_ peer: PeerID, _ lease: LeaseRef, _ spec: SegmentSpec, _ job: inout JobState) throws {
-        if job.inputFiles[spec.id] == nil {
+    /// Sends an assignment and opens its input. A job whose input cannot be produced or opened fails (the loop ends
+    /// it: `restore`'s whole run, or that one job on a standing farm).
+    private func assign(_ peer: PeerID, _ lease: LeaseRef, _ spec: SegmentSpec, _ state: inout FarmState) {
+        guard let (job, own) = state.owner(of: spec.id) else { return }
+        if state.jobs[job]!.inputFiles[spec.id] == nil {
             do {
-                let url = try job.inputs(spec)
-                job.inputFiles[spec.id] = (url, try TransferTable.describe(url))
+                let url = try state.jobs[job]!.inputs(own)
+                state.jobs[job]!.inputFiles[spec.id] = (url, try TransferTable.describe(url))
             } catch {
-                throw FarmError.inputUnavailable(segment: spec.id, underlying: "\(error)")
+                return state.fail(job, FarmError.inputUnavailable(segment: own.id, underlying: "\(error)"))
             }
         }
-        let input = job.inputFiles[spec.id]!
+        let input = state.jobs[job]!.inputFiles[spec.id]!
         let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, work: spec.work, input: input.payload)
         transfers.remove(peer)
-        transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
-                                                    handle: try FileHandle(forReadingFrom: input.url))
-        logger.info("assigning \(lease) (\(spec.inputFrameCount) frames) to \(peer)")
+        do {
+            transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
+                                                        handle: try FileHandle(forReadingFrom: input.url))
+        } catch {
+            return state.fail(job, FarmError.inputUnavailable(segment: own.id, underlying: "\(error)"))
+        }
+        logger.info("\(state.scheduler.isStanding ? "job \(job): " : "")assigning \(state.scheduler.isStanding ? "segment \(own.id) attempt \(lease.attempt)" : "\(lease)") (\(spec.inputFrameCount) frames) to \(peer)")
         monitor.recordAssigned(peer: peer, lease: lease, frames: Int(spec.expectedOutputFrames))
         send(MessageCodec.encode(.assign(assignment)), to: peer)
     }
@@ -91,15 +99,22 @@ extension FarmCoordinator {
     }
 
     /// Sends input chunks while the workers' credit allows.
-    func pumpTransfers(_ job: inout JobState) throws {
+    func pumpTransfers(_ state: inout FarmState) throws {
         for peer in Array(transfers.outgoing.keys) where outbox[peer]?.isEmpty ?? true {
             while let next = transfers.outgoing[peer]?.sender.takeNextChunk() {
                 let transfer = transfers.outgoing[peer]!
-                try transfer.handle.seek(toOffset: next.offset)
-                let bytes = try transfer.handle.read(upToCount: next.length) ?? Data()
-                guard bytes.count == next.length else {
-                    throw FarmError.inputUnavailable(segment: transfer.sender.lease.segment,
-                                                     underlying: "input file shrank while being sent")
+                let bytes: Data
+                do {
+                    try transfer.handle.seek(toOffset: next.offset)
+                    bytes = try transfer.handle.read(upToCount: next.length) ?? Data()
+                    guard bytes.count == next.length else { throw FarmError.inputUnavailable(segment: transfer.sender.lease.segment,
+                                                                                             underlying: "input file shrank while being sent") }
+                } catch {
+                    // The job's own input is gone: that job fails (on a standing farm the others carry on).
+                    transfers.finishOutgoing(peer)
+                    guard let job = state.scheduler.job(of: transfer.sender.lease.segment), state.scheduler.isStanding else { throw error }
+                    state.fail(job, error)
+                    break
                 }
                 send(MessageCodec.encode(.chunk(transfer.sender.lease, offset: next.offset, bytes: Array(bytes))), to: peer)
                 lock.withLock { stats.bytesSent += UInt64(bytes.count) }

@@ -19,7 +19,7 @@ extension FarmCoordinator {
         logger.warning("rejected a message from peer \(peer.map { "\($0)" } ?? "?") (\(count) so far): \(reason)")
     }
 
-    func handle(_ parts: [[UInt8]], _ job: inout JobState) throws {
+    func handle(_ parts: [[UInt8]], _ state: inout FarmState) throws {
         guard parts.count == 2 else {
             return reject(parts.first.map(PeerID.init), "\(parts.count - 1)-part message; the protocol uses single-part messages")
         }
@@ -40,15 +40,14 @@ extension FarmCoordinator {
             lock.withLock { stats.registrations += 1 }
             logger.info("worker \(capabilities.workerName) on \(capabilities.host) registered: \(capabilities.threads) threads, device \(capabilities.device), peer \(peer)")
             transfers.remove(peer)
-            roster.register(peer, capabilities, now: now)
             monitor.recordWorkerRegistered(peer: peer, name: capabilities.workerName, host: capabilities.host, threads: Int(capabilities.threads),
                                            device: capabilities.device)
-            return try apply(job.scheduler.onWorkerRegistered(peer, capabilities, now: now), &job)
+            return try apply(state.scheduler.onWorkerRegistered(peer, capabilities, now: now), &state)
         }
-        try apply(job.scheduler.onHeartbeat(peer, now: now), &job)
-        guard job.scheduler.isRegistered(peer) else {
+        try apply(state.scheduler.onHeartbeat(peer, now: now), &state)
+        guard state.scheduler.isRegistered(peer) else {
             // E.g. a worker declared dead after a stall, finishing anyway: counted and logged as discarded.
-            if case .result(let lease, let info) = message { try apply(job.scheduler.onResultAnnounced(peer, lease, info, now: now), &job) }
+            if case .result(let lease, let info) = message { try apply(state.scheduler.onResultAnnounced(peer, lease, info, now: now), &state) }
             return
         }
         switch message {
@@ -56,32 +55,32 @@ extension FarmCoordinator {
             break
         case .credit(let lease, let chunks):
             transfers.grant(peer, lease, chunks)
-            job.scheduler.onLeaseActivity(peer, lease, now: now)
+            state.scheduler.onLeaseActivity(peer, lease, now: now)
         case .progress(let lease, let done, let total):
-            job.scheduler.onLeaseActivity(peer, lease, now: now)
+            state.scheduler.onLeaseActivity(peer, lease, now: now)
             monitor.recordProgress(peer: peer, lease: lease, framesDone: Int(done), framesTotal: Int(total))
         case .result(let lease, let info):
             transfers.announced[peer] = (lease, info)
             monitor.recordResultAnnounced(peer: peer, lease: lease)
-            try apply(job.scheduler.onResultAnnounced(peer, lease, info, now: now), &job)
+            try apply(state.scheduler.onResultAnnounced(peer, lease, info, now: now), &state)
         case .chunk(let lease, let offset, let bytes):
-            try receiveChunk(peer, lease, offset, bytes, &job)
+            try receiveChunk(peer, lease, offset, bytes, &state)
         case .failure(let lease, let text):
             logger.warning("worker reports \(lease) failed: \(text)")
             transfers.remove(peer, lease: lease)
             monitor.recordLeaseEnded(peer: peer, lease: lease)
-            try apply(job.scheduler.onWorkerFailure(peer, lease, message: text, now: now), &job)
+            try apply(state.scheduler.onWorkerFailure(peer, lease, message: text, now: now), &state)
         case .goodbye(let reason):
             logger.info("worker \(peer) said goodbye: \(reason)")
             transfers.remove(peer)
-            try apply(job.scheduler.onWorkerGoodbye(peer, now: now), &job)
+            try apply(state.scheduler.onWorkerGoodbye(peer, now: now), &state)
             monitor.recordWorkerGone(peer: peer)
         case .welcome, .reject, .assign, .cancel:
             reject(peer, "coordinator-to-worker message \(message.kind) sent by a worker")
         }
     }
 
-    private func receiveChunk(_ peer: PeerID, _ lease: LeaseRef, _ offset: UInt64, _ bytes: [UInt8], _ job: inout JobState) throws {
+    private func receiveChunk(_ peer: PeerID, _ lease: LeaseRef, _ offset: UInt64, _ bytes: [UInt8], _ state: inout FarmState) throws {
         guard transfers.incoming[peer]?.receiver.lease == lease else { return } // stale chunk of a cancelled transfer
         do {
             try transfers.incoming[peer]!.receiver.accept(offset: offset, bytes: bytes)
@@ -89,25 +88,27 @@ extension FarmCoordinator {
             transfers.remove(peer, lease: lease)
             send(MessageCodec.encode(.cancel(lease, reason: "result transfer failed: \(error)")), to: peer)
             monitor.recordLeaseEnded(peer: peer, lease: lease)
-            return try apply(job.scheduler.onWorkerFailure(peer, lease, message: "result transfer: \(error)", now: now), &job)
+            return try apply(state.scheduler.onWorkerFailure(peer, lease, message: "result transfer: \(error)", now: now), &state)
         }
         do {
             try transfers.incoming[peer]!.handle.write(contentsOf: bytes)
         } catch {
             // Our own disk (full, read-only): retrying elsewhere cannot help, so the job stops here.
-            throw FarmError.resultSinkFailed(segment: lease.segment,
-                                             underlying: "writing \(transfers.incoming[peer]!.file.path): \(error)")
+            let failure = FarmError.resultSinkFailed(segment: lease.segment, underlying: "writing \(transfers.incoming[peer]!.file.path): \(error)")
+            guard state.scheduler.isStanding, let job = state.scheduler.job(of: lease.segment) else { throw failure }
+            transfers.remove(peer, lease: lease)
+            return state.fail(job, failure)
         }
         lock.withLock { stats.bytesReceived += UInt64(bytes.count) }
         monitor.recordBytes(peer: peer, received: bytes.count)
-        job.scheduler.onLeaseActivity(peer, lease, now: now)
+        state.scheduler.onLeaseActivity(peer, lease, now: now)
         let incoming = transfers.incoming[peer]!
         guard incoming.receiver.isComplete else {
             return send(MessageCodec.encode(.credit(lease, chunks: 1)), to: peer)
         }
         try? incoming.handle.close()
         let received = PayloadDescription(byteCount: incoming.receiver.receivedBytes, checksum: incoming.receiver.actualChecksum)
-        try apply(job.scheduler.onResultReceived(peer, lease, incoming.info, received: received, now: now), &job)
+        try apply(state.scheduler.onResultReceived(peer, lease, incoming.info, received: received, now: now), &state)
         transfers.incoming[peer] = nil
         try? FileManager.default.removeItem(at: incoming.file)
     }

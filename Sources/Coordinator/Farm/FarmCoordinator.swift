@@ -23,8 +23,12 @@ public final class FarmCoordinator: @unchecked Sendable {
     var rejectionsByPeer: [PeerID: Int] = [:]
     /// Peers a send found disconnected (EHOSTUNREACH), reported to the scheduler after the current batch.
     var unreachable: [PeerID] = []
-    /// Workers kept between jobs by a long-lived coordinator (`serve`); each `run` starts with the idle ones.
-    var roster = WorkerRoster()
+    /// `serve` runs the loop: `run` with a placement, from other threads, hands jobs to it (FarmCoordinator+Serve.swift),
+    /// also before the loop has started; once it has ended, such a `run` is refused.
+    var servingEnded = false
+    var inbox = FarmInbox()
+    /// Frames done and known per job on a standing farm, for `jobs` and the web page (any thread may read).
+    var jobProgress: [FarmJobID: (done: Int64, total: Int64)] = [:]
 
     public init(configuration: FarmCoordinatorConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -43,9 +47,6 @@ public final class FarmCoordinator: @unchecked Sendable {
 
     /// Stop assigning new segments; `run` returns once in-flight leases end (graceful coordinator shutdown).
     public func requestDrain() { lock.withLock { drainRequested = true } }
-
-    /// Ready for another job after a drained one (`serve` runs many jobs on one coordinator).
-    public func clearDrain() { lock.withLock { drainRequested = false } }
 
     /// Validates the endpoint policy, starts the ZAP handler when keys are configured, binds, and returns the
     /// endpoint actually bound (the port is filled in for `tcp://127.0.0.1:*`).
@@ -105,83 +106,105 @@ public final class FarmCoordinator: @unchecked Sendable {
 
     /// Runs one job whose segments arrive while it runs (`feed`): each is handed out as soon as it is added; the job
     /// completes once the feed is finished and every segment is accepted, and fails with the feed's failure.
-    public func run(feed: SegmentFeed, inputs: @escaping SegmentInputProvider,
-                    results: @escaping SegmentResultSink) throws -> JobReport {
+    ///
+    /// On a coordinator that `serve`s (another thread runs its loop), the job joins the farm as `placement` says and
+    /// this call waits for it: segments of every job on the farm are interleaved by priority, fairly (`FarmScheduler`).
+    /// `stopped` says whether the job's stop was asked before the farm took it (then it is drained at once).
+    public func run(feed: SegmentFeed, inputs: @escaping SegmentInputProvider, results: @escaping SegmentResultSink,
+                    placement: FarmJobPlacement? = nil, stopped: @escaping @Sendable () -> Bool = { false }) throws -> JobReport {
         guard let socket else { throw FarmError.notBound }
+        if let placement {
+            return try runOnStandingFarm(FarmTicket(placement: placement, feed: feed, inputs: inputs, results: results, stopped: stopped))
+        }
         let first = feed.take()
-        var job = JobState(scheduler: FarmScheduler(segments: first.segments, configuration: configuration.effectiveScheduler, now: now,
-                                                    planComplete: first.complete && first.failure == nil),
-                           specs: Dictionary(uniqueKeysWithValues: first.segments.map { ($0.id, $0) }), inputs: inputs, results: results)
-        var lastHeartbeat = -Double.infinity
-        var lastTick = -Double.infinity
-        var drainStarted: Double?
-        defer {
-            keepIdleWorkers(job.scheduler)
-            transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished()
-        }
+        var state = FarmState(scheduler: FarmScheduler(segments: first.segments, configuration: configuration.effectiveScheduler, now: now,
+                                                       planComplete: first.complete && first.failure == nil))
+        state.jobs[0] = ActiveJob(feed: feed, feedOpen: !first.complete, inputs: inputs, results: results, ticket: nil)
+        for spec in first.segments { state.jobs[0]!.specs[spec.id] = spec }
+        var clocks = LoopClocks()
+        defer { transfers.removeAll(); outbox.removeAll(); unreachable.removeAll(); monitor.recordJobFinished() }
         monitor.recordJobStarted(segments: first.segments)
-        try seed(&job)
         if let failure = first.failure { throw failure }
-        if first.complete && first.segments.isEmpty { return job.scheduler.report() }
-        var feedOpen = !first.complete
-        while job.outcome == nil {
-            if feedOpen {
-                let taken = feed.take()
-                if !taken.segments.isEmpty {
-                    for spec in taken.segments { job.specs[spec.id] = spec }
-                    monitor.recordSegmentsAdded(taken.segments)
-                    try apply(job.scheduler.onSegmentsAdded(taken.segments, now: now), &job)
-                }
-                if let failure = taken.failure {
-                    job.outcome = .failure(failure)
-                    break
-                }
-                if taken.complete {
-                    feedOpen = false
-                    try apply(job.scheduler.onPlanComplete(now: now), &job)
-                    if job.outcome != nil { break }
-                }
-            }
-            if drainStarted == nil, lock.withLock({ drainRequested }) {
-                drainStarted = now
-                job.scheduler.onDrain()
-                logger.notice("draining: no new assignments; waiting up to \(configuration.drainTimeoutSeconds) s for segments in flight")
-            }
-            if let started = drainStarted, now - started > configuration.drainTimeoutSeconds
-                || job.scheduler.liveWorkers.allSatisfy({ job.scheduler.currentLease(of: $0) == nil }) {
-                job.outcome = .failure(FarmError.interrupted(job.scheduler.report()))
-                break
-            }
-            flushOutbox()
-            do {
-                if try Socket.pollReadable([socket], timeoutMs: 20)[0] {
-                    while job.outcome == nil, let parts = try socket.receive() { try handle(parts, &job) }
-                }
-            } catch TransportError.interrupted {
-                continue // a signal arrived; the loop re-checks drain and carries on
-            }
-            try pumpTransfers(&job)
-            if now - lastTick >= 0.05 { // timeouts are seconds; ticking at 20 Hz keeps big farms cheap
-                lastTick = now
-                try apply(job.scheduler.onTick(now: now), &job)
-                publishStatistics(job.scheduler)
-            }
-            while job.outcome == nil, !unreachable.isEmpty {
-                let peer = unreachable.removeFirst()
-                transfers.remove(peer)
-                outbox[peer] = nil
-                try apply(job.scheduler.onPeerUnreachable(peer, now: now), &job)
-            }
-            if now - lastHeartbeat >= configuration.heartbeatInterval {
-                lastHeartbeat = now
-                let heartbeat = MessageCodec.encode(.heartbeat)
-                for peer in job.scheduler.liveWorkers { send(heartbeat, to: peer) }
-            }
+        if first.complete && first.segments.isEmpty { return state.scheduler.report() }
+        while state.jobs[0]!.outcome == nil {
+            try step(&state, &clocks, socket)
         }
-        publishStatistics(job.scheduler)
-        switch job.outcome! {
+        publishStatistics(state.scheduler)
+        switch state.jobs[0]!.outcome! {
         case .success(let report): return report
         case .failure(let error): throw error
+        }
+    }
+
+    /// One turn of the loop: new segments, drains, messages, transfers, timeouts, heartbeats. Shared by a one-job
+    /// `run` and `serve`.
+    func step(_ state: inout FarmState, _ clocks: inout LoopClocks, _ socket: Socket) throws {
+        for id in state.jobs.keys.sorted() where state.jobs[id]!.feedOpen && state.jobs[id]!.outcome == nil {
+            try takeFeed(id, &state)
+        }
+        if state.scheduler.isStanding {
+            for (id, job) in state.jobs where job.outcome == nil {
+                guard let started = job.drainStartedAt else { continue }
+                if now - started > configuration.drainTimeoutSeconds || state.scheduler.leasesInFlight(of: id) == 0 {
+                    state.jobs[id]!.outcome = .failure(FarmError.interrupted(state.scheduler.report(of: id)))
+                }
+            }
+        } else {
+            if clocks.drainStarted == nil, lock.withLock({ drainRequested }) {
+                clocks.drainStarted = now
+                state.scheduler.onDrain()
+                logger.notice("draining: no new assignments; waiting up to \(configuration.drainTimeoutSeconds) s for segments in flight")
+            }
+            if let started = clocks.drainStarted, now - started > configuration.drainTimeoutSeconds
+                || state.scheduler.liveWorkers.allSatisfy({ state.scheduler.currentLease(of: $0) == nil }) {
+                state.jobs[0]!.outcome = .failure(FarmError.interrupted(state.scheduler.report()))
+            }
+        }
+        if state.isOver { return }
+        flushOutbox()
+        do {
+            if try Socket.pollReadable([socket], timeoutMs: 20)[0] {
+                while !state.isOver, let parts = try socket.receive() { try handle(parts, &state) }
+            }
+        } catch TransportError.interrupted {
+            return // a signal arrived; the loop re-checks drain and carries on
+        }
+        try pumpTransfers(&state)
+        if now - clocks.lastTick >= 0.05 { // timeouts are seconds; ticking at 20 Hz keeps big farms cheap
+            clocks.lastTick = now
+            try apply(state.scheduler.onTick(now: now), &state)
+            publishStatistics(state.scheduler)
+        }
+        while !state.isOver, !unreachable.isEmpty {
+            let peer = unreachable.removeFirst()
+            transfers.remove(peer)
+            outbox[peer] = nil
+            try apply(state.scheduler.onPeerUnreachable(peer, now: now), &state)
+        }
+        if now - clocks.lastHeartbeat >= configuration.heartbeatInterval {
+            clocks.lastHeartbeat = now
+            let heartbeat = MessageCodec.encode(.heartbeat)
+            for peer in state.scheduler.liveWorkers { send(heartbeat, to: peer) }
+        }
+    }
+
+    /// The segments a job's feed released since the last turn, under their farm-wide ids.
+    private func takeFeed(_ id: FarmJobID, _ state: inout FarmState) throws {
+        let taken = state.jobs[id]!.feed.take()
+        if !taken.segments.isEmpty {
+            let specs = taken.segments.map { FarmState.onFarm($0, job: id) }
+            for (farmSpec, spec) in zip(specs, taken.segments) { state.jobs[id]!.specs[farmSpec.id] = spec }
+            monitor.recordSegmentsAdded(specs)
+            addProgress(id, total: specs.reduce(0) { $0 + Int64($1.expectedOutputFrames) })
+            try apply(state.scheduler.onSegmentsAdded(specs, job: id, now: now), &state)
+        }
+        if let failure = taken.failure {
+            state.jobs[id]!.outcome = .failure(failure)
+            return
+        }
+        if taken.complete {
+            state.jobs[id]!.feedOpen = false
+            try apply(state.scheduler.onPlanComplete(job: id, now: now), &state)
         }
     }
 
@@ -193,13 +216,66 @@ public final class FarmCoordinator: @unchecked Sendable {
         monitor.recordSchedulerState(scheduler.counts, failuresByWorker: scheduler.failuresByWorker)
     }
 
-    struct JobState {
-        var scheduler: FarmScheduler
-        var specs: [SegmentID: SegmentSpec]
-        let inputs: SegmentInputProvider
-        let results: SegmentResultSink
-        var inputFiles: [SegmentID: (url: URL, payload: PayloadDescription)] = [:]
-        var outcome: Result<JobReport, Error>?
+    struct LoopClocks {
+        var lastHeartbeat = -Double.infinity
+        var lastTick = -Double.infinity
+        var drainStarted: Double?
     }
 
+    /// A job the loop runs: where its segments come from, where their inputs are and their results go.
+    struct ActiveJob {
+        let feed: SegmentFeed
+        var feedOpen: Bool
+        /// The job's own specs (its segment ids), by farm-wide segment id.
+        var specs: [SegmentID: SegmentSpec] = [:]
+        let inputs: SegmentInputProvider
+        let results: SegmentResultSink
+        /// The thread waiting for it on a standing farm (nil: the loop runs on the job's own thread).
+        let ticket: FarmTicket?
+        var inputFiles: [SegmentID: (url: URL, payload: PayloadDescription)] = [:]
+        var outcome: Result<JobReport, Error>?
+        /// When a stop (pause, cancel, the service stopping) withdrew it from a standing farm.
+        var drainStartedAt: Double?
+
+        init(feed: SegmentFeed, feedOpen: Bool, inputs: @escaping SegmentInputProvider, results: @escaping SegmentResultSink, ticket: FarmTicket?) {
+            self.feed = feed
+            self.feedOpen = feedOpen
+            self.inputs = inputs
+            self.results = results
+            self.ticket = ticket
+        }
+    }
+
+    /// The scheduler and the jobs it schedules (one for `restore`, those on the farm for `serve`).
+    struct FarmState {
+        var scheduler: FarmScheduler
+        var jobs: [FarmJobID: ActiveJob] = [:]
+
+        /// A one-job loop is over once its job has an outcome; a standing one never (jobs come and go).
+        var isOver: Bool { !scheduler.isStanding && jobs[0]?.outcome != nil }
+
+        /// Segment ids are the job's own (its segment index): on a standing farm they are made unique across jobs by
+        /// the job id in the high 32 bits (job 0, `restore`'s, keeps them as they are). Workers see only this id.
+        static func onFarm(_ spec: SegmentSpec, job: FarmJobID) -> SegmentSpec {
+            var spec = spec
+            spec.id = farmID(spec.id, job: job)
+            return spec
+        }
+
+        static func farmID(_ segment: SegmentID, job: FarmJobID) -> SegmentID {
+            precondition(segment < 1 << 32, "segment id \(segment) does not fit a farm-wide id")
+            return UInt64(job) << 32 | segment
+        }
+
+        /// The job ends with `error` (its first outcome stands); the loop takes it off the farm.
+        mutating func fail(_ job: FarmJobID, _ error: Error) {
+            if jobs[job] != nil, jobs[job]!.outcome == nil { jobs[job]!.outcome = .failure(error) }
+        }
+
+        /// The job of a lease's segment and its spec, if the job is still on the farm.
+        func owner(of segment: SegmentID) -> (job: FarmJobID, spec: SegmentSpec)? {
+            guard let job = scheduler.job(of: segment), let spec = jobs[job]?.specs[segment] else { return nil }
+            return (job, spec)
+        }
+    }
 }

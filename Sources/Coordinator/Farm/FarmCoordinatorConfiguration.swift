@@ -43,6 +43,8 @@ public enum FarmError: Error, CustomStringConvertible {
     case inputUnavailable(segment: SegmentID, underlying: String)
     case resultSinkFailed(segment: SegmentID, underlying: String)
     case notBound
+    /// A standing farm (`serve`) was handed a job whose id is on it already.
+    case duplicateJob(FarmJobID)
     /// The job was drained (graceful stop) before all segments were done; finished results were delivered.
     case interrupted(JobReport)
 
@@ -53,6 +55,7 @@ public enum FarmError: Error, CustomStringConvertible {
         case .resultSinkFailed(let segment, let error):
             return "cannot store the result of segment \(segment): \(error). Free disk space and run the command again"
         case .notBound: return "the coordinator must bind() before run()"
+        case .duplicateJob(let id): return "job \(id) is on the farm already; a job runs once at a time"
         case .interrupted(let report): return "farm job stopped before completion: \(report). Run the same command again to resume"
         }
     }

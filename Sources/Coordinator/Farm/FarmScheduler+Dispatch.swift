@@ -1,31 +1,38 @@
 import Shared
 
 extension FarmScheduler {
-    /// Gives each idle worker the longest pending segment. A first pass avoids handing a segment back to a
-    /// worker that already failed it; a second lets such a worker retry when no one else is free. Workers
-    /// still idle then race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
+    /// Gives each idle worker the longest pending segment of the job the policy puts first (`jobsByPolicy`: priority,
+    /// then a fair share). A first pass avoids handing a segment back to a worker that already failed it (taking
+    /// the next job's segment instead); a second lets such a worker retry when no one else is free. Workers still
+    /// idle then race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
     mutating func dispatch(now: Double) -> [FarmDirective] {
         guard !draining, !isFinished else { return [] }
         var idle = idleOrder // maintained by setLease: no walk over all workers per event
         guard !idle.isEmpty else { return [] }
-        // Pending segments come from a maintained list, not a rescan: a thousand workers and ten thousand
+        // Pending segments come from maintained per-job lists, not a rescan: a thousand workers and ten thousand
         // segments must not cost workers × segments per event.
         var out: [FarmDirective] = []
-        for avoidingRepeats in [true, false] where !pendingList.isEmpty {
+        for avoidingRepeats in [true, false] {
+            var ranked = jobsByPolicy()
+            guard !ranked.isEmpty else { break }
             idle = idle.filter { peer in
                 let name = workers[peer]!.name
-                guard let index = pendingList.firstIndex(where: { !(avoidingRepeats && segments[$0]!.failedOn.contains(name)) }) else {
-                    return true
+                for job in ranked {
+                    guard let index = jobs[job]!.pending.firstIndex(where: { !(avoidingRepeats && segments[$0]!.failedOn.contains(name)) }) else {
+                        continue
+                    }
+                    out.append(lease(jobs[job]!.pending.remove(at: index), to: peer, now: now))
+                    if ranked.count > 1 { ranked = jobsByPolicy() } // the lease changed the fair share
+                    return false
                 }
-                out.append(lease(pendingList.remove(at: index), to: peer, now: now))
-                return false
+                return true
             }
         }
         // The straggler scan sorts every completion time and walks every segment: per event at a job's tail, with
         // thousands of workers falling idle one by one, that was O(workers × segments). Stragglers are seconds
         // late, so one scan per tick interval (ticks dispatch at 20 Hz) finds them as soon.
         if !idle.isEmpty, let factor = configuration.speculateAfterMedianFactor,
-           secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating,
+           jobs.values.contains(where: { $0.secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating }),
            !(now >= stragglerScanAt && now - stragglerScanAt < FarmScheduler.stragglerScanInterval) {
             stragglerScanAt = now
             var candidates = stragglers(factor: factor, now: now)
@@ -34,8 +41,9 @@ extension FarmScheduler {
                 guard let index = candidates.firstIndex(where: {
                     segments[$0]!.active.first!.value.peer != peer && !segments[$0]!.failedOn.contains(name)
                 }) else { continue }
-                speculations += 1
-                out.append(lease(candidates.remove(at: index), to: peer, now: now))
+                let id = candidates.remove(at: index)
+                jobs[segments[id]!.job]!.speculations += 1
+                out.append(lease(id, to: peer, now: now))
             }
         }
         return out
@@ -46,29 +54,40 @@ extension FarmScheduler {
         let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
         segments[id]!.status = .running
         segments[id]!.active[lease] = ActiveLease(peer: peer, startedAt: now, deadline: now + configuration.leaseTimeoutSeconds)
+        leasesGiven += 1
+        jobs[segments[id]!.job]!.inFlight += 1
+        jobs[segments[id]!.job]!.lastServed = leasesGiven
         setLease(peer, lease)
         return .assign(peer, lease, segments[id]!.spec)
     }
 
-    /// Running segments on a single lease that are overdue by `factor` × the median seconds per unit of cost,
+    /// Running segments on a single lease that are overdue by `factor` × their job's median seconds per unit of cost,
     /// most overdue first (and not already at the try limit, as a copy is one more try).
     private func stragglers(factor: Double, now: Double) -> [SegmentID] {
-        let median = secondsPerCost.sorted()[secondsPerCost.count / 2]
+        var medians: [FarmJobID: Double] = [:]
+        for (id, job) in jobs where !job.finished && !job.withdrawn && job.secondsPerCost.count >= configuration.minimumCompletionsBeforeSpeculating {
+            medians[id] = job.secondsPerCost.sorted()[job.secondsPerCost.count / 2]
+        }
         return order.compactMap { id -> (SegmentID, Double)? in
             let segment = segments[id]!
             guard segment.status == .running, segment.active.count == 1, let running = segment.active.first,
-                  segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
+                  let median = medians[segment.job], segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
             let overdue = (now - running.value.startedAt) / (factor * max(median, 1e-6) * Double(max(segment.spec.cost, 1)))
             return overdue > 1 ? (id, overdue) : nil
         }.sorted { $0.1 > $1.1 }.map(\.0)
     }
 
-    public func report() -> JobReport {
-        let failed = order.first { segments[$0]!.status == .failed }.map {
+    /// The job's report (the one job's for a scheduler made with its segments). Blocklisted workers are the farm's.
+    public func report(of job: FarmJobID = 0) -> JobReport {
+        let entry = jobs[job]
+        let failed = order.first { segments[$0]!.job == job && segments[$0]!.status == .failed }.map {
             JobReport.SegmentFailure(segment: $0, attempts: segments[$0]!.failures)
         }
-        return JobReport(segmentCount: segments.count, completedSegments: doneCount, failed: failed,
-                         completedByWorker: completedByName, blocklistedWorkers: blocklist.sorted(),
-                         discardedResults: discarded, requeues: requeues, speculativeCopies: speculations)
+        var report = JobReport(segmentCount: entry?.segmentCount ?? 0, completedSegments: entry?.done ?? 0, failed: failed,
+                               completedByWorker: entry?.completedByName ?? [:], blocklistedWorkers: blocklist.sorted(),
+                               discardedResults: entry?.discarded ?? 0, requeues: entry?.requeues ?? 0,
+                               speculativeCopies: entry?.speculations ?? 0)
+        report.job = job
+        return report
     }
 }

@@ -22,9 +22,17 @@ public struct SchedulerCounts: Equatable, Sendable {
 
 extension FarmScheduler {
     public var counts: SchedulerCounts {
-        SchedulerCounts(total: segments.count, pending: pendingList.count,
-                        running: max(0, segments.count - pendingList.count - doneSegments - failedSegments),
-                        done: doneSegments, failed: failedSegments, requeues: requeues, speculativeCopies: speculations)
+        var counts = SchedulerCounts(total: segments.count)
+        for job in jobs.values {
+            counts.pending += job.pending.count
+            counts.done += job.done
+            counts.failed += job.failed
+            counts.requeues += job.requeues
+            counts.speculativeCopies += job.speculations
+            // A withdrawn job's segments left the queue: only its leases still out are running.
+            counts.running += job.withdrawn ? job.inFlight : max(0, job.segmentCount - job.pending.count - job.done - job.failed)
+        }
+        return counts
     }
 
     /// Failed tries per worker name (death, stall, error, invalid result).

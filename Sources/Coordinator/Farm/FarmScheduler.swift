@@ -2,7 +2,8 @@ import Shared
 
 /// The farm's scheduling logic as a pure state machine: events in, directives out, time passed in.
 /// No sockets, no clock, no files — the coordinator shell does all I/O, and tests drive this directly.
-/// Dispatch, speculation and the report live in FarmScheduler+Dispatch.swift.
+/// Dispatch, speculation and the report live in FarmScheduler+Dispatch.swift; several jobs on one farm (`serve`,
+/// issue 18) in FarmScheduler+Jobs.swift.
 public struct FarmScheduler {
     enum Status: Equatable { case pending, running, done, failed }
 
@@ -16,6 +17,8 @@ public struct FarmScheduler {
 
     struct Segment {
         var spec: SegmentSpec
+        /// The job it belongs to (0 for the one job of a scheduler made with its segments).
+        var job: FarmJobID = 0
         var status: Status = .pending
         var attemptsStarted: UInt32 = 0
         var failures: [String] = []
@@ -34,12 +37,17 @@ public struct FarmScheduler {
     }
 
     public let configuration: SchedulerConfiguration
+    /// Every job's segments; ids are unique across jobs (the shell numbers them so).
     var segments: [SegmentID: Segment] = [:]
     /// Longest first (ties by id, for determinism); segments added while the job runs are merged in.
     var order: [SegmentID]
-    /// Pending segments, kept in `order`: dispatch never rescans all segments.
-    var pendingList: [SegmentID]
-    var doneSegments = 0
+    /// The jobs on the farm, each with its pending segments and counters (FarmScheduler+Jobs.swift).
+    var jobs: [FarmJobID: JobEntry] = [:]
+    var jobSequence = 0
+    /// Leases handed out so far (the jobs' round-robin clock).
+    var leasesGiven = 0
+    /// A standing scheduler (`serve`) outlives its jobs; one made with its segments (`restore`) finishes with its job.
+    public let isStanding: Bool
     var workers: [PeerID: Worker] = [:]
     /// Registered workers in registration order (dispatch and ticks are deterministic without sorting).
     var workerOrder: [PeerID] = []
@@ -52,27 +60,18 @@ public struct FarmScheduler {
     /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
     var failedSegmentsByName: [String: Set<SegmentID>] = [:]
     var blocklist: Set<String> = []
-    var completedByName: [String: Int] = [:]
-    /// Failed tries per worker name and segments out of tries, for monitoring.
+    /// Failed tries per worker name, for monitoring.
     var failuresByName: [String: Int] = [:]
-    var failedSegments = 0
-    /// Seconds per unit of cost of accepted leases, for deciding when a running lease is a straggler.
-    var secondsPerCost: [Double] = []
-    var discarded = 0
-    var requeues = 0
     /// Leases taken back from workers that were late (heartbeating, no progress) or went silent: not failures.
     public internal(set) var lateOrLost = 0
-    var speculations = 0
     /// When dispatch last looked for stragglers (at most every `stragglerScanInterval`).
     var stragglerScanAt = -Double.infinity
     static let stragglerScanInterval = 0.05
     var draining = false
     /// Since when no worker has been registered (nil while there is one).
     var workerlessSince: Double?
-    /// Every segment of the job is known (issue 16 item 1: segments arrive while the film is still being analysed;
-    /// the job is done only when the plan is complete and every segment is finished).
-    public private(set) var isPlanComplete: Bool
-    public private(set) var isFinished = false
+    /// The one job of a scheduler made with its segments is finished (completed or failed); a standing one never is.
+    public internal(set) var isFinished = false
 
     /// `planComplete: false`: more segments come with `onSegmentsAdded`, and `onPlanComplete` says when there are no more.
     public init(segments specs: [SegmentSpec], configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Double = 0,
@@ -80,9 +79,19 @@ public struct FarmScheduler {
         self.configuration = configuration
         for spec in specs { segments[spec.id] = Segment(spec: spec) }
         order = specs.sorted(by: FarmScheduler.precedes).map(\.id)
-        pendingList = order
+        isStanding = false
+        jobSequence = 1
+        jobs[0] = JobEntry(priority: 0, sequence: 1, pending: order, segmentCount: specs.count, planComplete: planComplete)
         workerlessSince = now
-        isPlanComplete = planComplete
+    }
+
+    /// A farm that outlives its jobs (`serve`): no job yet; `onJobAdded` brings each, and segments of several jobs
+    /// are interleaved by priority, fairly (`jobsByPolicy`).
+    public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Double = 0) {
+        self.configuration = configuration
+        order = []
+        isStanding = true
+        workerlessSince = now
     }
 
     /// Dispatch order: the costlier segment first, ties by id.
@@ -93,8 +102,11 @@ public struct FarmScheduler {
     public var liveWorkers: [PeerID] { workerOrder }
     public func isRegistered(_ peer: PeerID) -> Bool { workers[peer] != nil }
     public func currentLease(of peer: PeerID) -> LeaseRef? { workers[peer]?.lease }
-    public var pendingCount: Int { pendingList.count }
-    public var doneCount: Int { doneSegments }
+    public var pendingCount: Int { jobs.values.reduce(0) { $0 + $1.pending.count } }
+    public var doneCount: Int { jobs.values.reduce(0) { $0 + $1.done } }
+    /// Every segment of the (first) job is known (issue 16 item 1: segments arrive while the film is still being
+    /// analysed; the job is done only when the plan is complete and every segment is finished).
+    public var isPlanComplete: Bool { jobs[0]?.planComplete ?? true }
     /// Registered workers holding a lease (O(1): from the idle list).
     public var busyWorkerCount: Int { workerOrder.count - idleOrder.count }
 
@@ -103,7 +115,7 @@ public struct FarmScheduler {
     public mutating func onWorkerRegistered(_ peer: PeerID, _ capabilities: WorkerCapabilities, now: Double) -> [FarmDirective] {
         let name = capabilities.workerName
         guard !blocklist.contains(name) else {
-            return [.rejectWorker(peer, reason: "worker \(name) is blocklisted for this job after repeated failures")]
+            return [.rejectWorker(peer, reason: "worker \(name) is blocklisted \(isStanding ? "on this farm (until the service restarts)" : "for this job") after repeated failures")]
         }
         var out: [FarmDirective] = []
         dead.remove(peer)
@@ -152,24 +164,23 @@ public struct FarmScheduler {
         if let problem = metadataProblem(info, segments[lease.segment]!.spec) ?? payloadProblem(info.output, received) {
             return fail(peer, lease, reason: problem, now: now)
         }
-        var segment = segments[lease.segment]!
-        secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
-        segment.active[lease] = nil
+        let segment = segments[lease.segment]!
+        let job = segment.job
+        jobs[job]!.secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
+        endLease(lease)
         setLease(peer, nil)
-        completedByName[workers[peer]!.name, default: 0] += 1
+        jobs[job]!.completedByName[workers[peer]!.name, default: 0] += 1
         var out: [FarmDirective] = [.acceptResult(peer, lease, info)]
         // A speculative twin still running loses the race.
-        for (other, active) in segment.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
+        for (other, active) in segments[lease.segment]!.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
             out.append(.cancel(active.peer, other, reason: "\(lease) finished first"))
             setLease(active.peer, nil)
+            endLease(other)
         }
-        segment.active = [:]
-        segment.status = .done
-        segments[lease.segment] = segment
-        doneSegments += 1
-        if isPlanComplete && doneSegments == segments.count {
-            isFinished = true
-            out.append(.jobCompleted(report()))
+        segments[lease.segment]!.status = .done
+        jobs[job]!.done += 1
+        if jobs[job]!.planComplete && jobs[job]!.done == jobs[job]!.segmentCount {
+            out.append(.jobCompleted(finish(job)))
         }
         return out + dispatch(now: now)
     }
@@ -185,9 +196,9 @@ public struct FarmScheduler {
         guard workers[peer] != nil else { return [] }
         var out: [FarmDirective] = []
         if let lease = workers[peer]!.lease {
-            segments[lease.segment]!.active[lease] = nil
+            endLease(lease)
             if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
-            requeues += 1
+            jobs[segments[lease.segment]!.job]!.requeues += 1
             out.append(.workerDeclaredDead(peer, reason: "said goodbye, handed back \(lease)"))
         }
         remove(peer, now: now)
@@ -208,7 +219,7 @@ public struct FarmScheduler {
                 // coordinator's silence were blocklisted by the hundred (issue 16 item 9, BENCHMARKS.md).
                 out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost)
             } else {
-                segments[lease.segment]!.active[lease] = nil
+                endLease(lease)
                 if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
             }
         }
@@ -235,11 +246,16 @@ public struct FarmScheduler {
             }
             if isFinished { return out }
         }
-        if let since = workerlessSince, let limit = configuration.noWorkerTimeoutSeconds, now - since > limit {
-            isFinished = true
-            var report = report()
-            report.abandonedReason = "no worker connected for \(formatSeconds(now - since)); check that workers can reach the coordinator (logs, keys, firewall)"
-            return out + [.jobFailed(report)]
+        if let since = workerlessSince, let limit = configuration.noWorkerTimeoutSeconds, now - since > limit,
+           jobs.values.contains(where: { !$0.finished }) {
+            let reason = "no worker connected for \(formatSeconds(now - since)); check that workers can reach the coordinator (logs, keys, firewall)"
+            workerlessSince = now // a standing farm gives the next job its own wait
+            for job in jobs.keys.sorted() where !jobs[job]!.finished {
+                var report = finish(job)
+                report.abandonedReason = reason
+                out.append(.jobFailed(report))
+            }
+            return out
         }
         return out + dispatch(now: now)
     }
@@ -249,27 +265,31 @@ public struct FarmScheduler {
 
     /// Segments the plan released while the job runs (their shots are known): pending at once, handed to idle workers.
     /// An id already known is ignored (a segment is planned once). Cost: O(added · log + pending) per call.
-    public mutating func onSegmentsAdded(_ specs: [SegmentSpec], now: Double) -> [FarmDirective] {
-        precondition(!isPlanComplete, "FarmScheduler: segments added after the plan was complete")
+    /// A withdrawn job's segments are counted but never queued (it stops, and cannot complete without them; its next
+    /// run plans them again).
+    public mutating func onSegmentsAdded(_ specs: [SegmentSpec], job: FarmJobID = 0, now: Double) -> [FarmDirective] {
+        guard let entry = jobs[job] else { preconditionFailure("FarmScheduler: segments added to job \(job), which is not on the farm") }
+        precondition(!entry.planComplete, "FarmScheduler: segments added after the plan was complete")
         let added = specs.filter { segments[$0.id] == nil }.sorted(by: FarmScheduler.precedes)
-        guard !added.isEmpty, !isFinished else { return [] }
-        for spec in added { segments[spec.id] = Segment(spec: spec) }
+        guard !added.isEmpty, !entry.finished else { return [] }
+        for spec in added { segments[spec.id] = Segment(spec: spec, job: job) }
         order = merge(order, added.map(\.id))
-        pendingList = merge(pendingList, added.map(\.id))
+        jobs[job]!.segmentCount += added.count
+        guard !entry.withdrawn else { return [] }
+        jobs[job]!.pending = merge(entry.pending, added.map(\.id))
         return dispatch(now: now)
     }
 
     /// No more segments will come: the job completes once every segment known is finished (at once if they are).
-    public mutating func onPlanComplete(now: Double) -> [FarmDirective] {
-        guard !isPlanComplete else { return [] }
-        isPlanComplete = true
-        guard !isFinished, doneSegments == segments.count else { return [] }
-        isFinished = true
-        return [.jobCompleted(report())]
+    public mutating func onPlanComplete(job: FarmJobID = 0, now: Double) -> [FarmDirective] {
+        guard let entry = jobs[job], !entry.planComplete else { return [] }
+        jobs[job]!.planComplete = true
+        guard !entry.finished, entry.done == entry.segmentCount else { return [] }
+        return [.jobCompleted(finish(job))]
     }
 
     /// Two lists in dispatch order merged into one.
-    private func merge(_ a: [SegmentID], _ b: [SegmentID]) -> [SegmentID] {
+    func merge(_ a: [SegmentID], _ b: [SegmentID]) -> [SegmentID] {
         var result: [SegmentID] = []
         result.reserveCapacity(a.count + b.count)
         var i = 0, j = 0
@@ -286,7 +306,8 @@ public struct FarmScheduler {
     // MARK: Internals
 
     func isCurrent(_ peer: PeerID, _ lease: LeaseRef) -> Bool {
-        guard let worker = workers[peer], worker.lease == lease, !isFinished else { return false }
+        guard let worker = workers[peer], worker.lease == lease, !isFinished,
+              let job = segments[lease.segment]?.job, jobs[job]?.finished == false else { return false }
         return true
     }
 
@@ -299,7 +320,7 @@ public struct FarmScheduler {
     }
 
     private mutating func discard(_ peer: PeerID, _ lease: LeaseRef) -> [FarmDirective] {
-        discarded += 1
+        jobs[segments[lease.segment]?.job ?? 0]?.discarded += 1
         let why = dead.contains(peer) ? "worker was already declared dead" : "lease is not current (cancelled or re-assigned)"
         return [.discardResult(peer, lease, reason: "result for \(lease) discarded: \(why)")]
     }
@@ -341,20 +362,21 @@ public struct FarmScheduler {
                        cause: FailureCause = .failed) -> [FarmDirective] {
         guard let name = workers[peer]?.name else { return [] }
         setLease(peer, nil)
+        endLease(lease)
         var out: [FarmDirective] = []
         var segment = segments[lease.segment]!
-        segment.active[lease] = nil
+        let job = segment.job
         segment.failures.append(reason)
         segment.failedOn.insert(name) // a retry still prefers another worker, whatever the cause
         if cause == .failed { failuresByName[name, default: 0] += 1 } else { lateOrLost += 1 }
         if segment.failures.count >= configuration.maxAttemptsPerSegment {
             segment.status = .failed
-            failedSegments += 1
+            jobs[job]!.failed += 1
         }
         segments[lease.segment] = segment
         if segment.status != .failed && segment.active.isEmpty {
             markPending(lease.segment)
-            requeues += 1
+            jobs[job]!.requeues += 1
         }
         if cause == .failed { failedSegmentsByName[name, default: []].insert(lease.segment) }
         let failedCount = failedSegmentsByName[name]?.count ?? 0
@@ -362,12 +384,14 @@ public struct FarmScheduler {
         let othersAvailable = workers.contains { $0.key != peer && !blocklist.contains($0.value.name) }
         if failedCount >= configuration.blocklistAfterFailures && !blocklist.contains(name) && othersAvailable {
             blocklist.insert(name)
-            out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted for this job"))
+            out.append(.rejectWorker(peer, reason: "worker \(name) failed \(failedCount) segments; blocklisted \(isStanding ? "on this farm (until the service restarts)" : "for this job")"))
             remove(peer, now: now)
         }
         if segment.status == .failed {
-            isFinished = true
-            return out + [.jobFailed(report())]
+            // Only this job fails: its other leases are called back, other jobs' segments carry on.
+            out += cancelLeases(of: job, reason: "its job failed: segment \(lease.segment) ran out of tries")
+            out.append(.jobFailed(finish(job)))
+            return out + (isStanding && dispatchAfter ? dispatch(now: now) : [])
         }
         return out + (dispatchAfter ? dispatch(now: now) : [])
     }
@@ -402,16 +426,19 @@ extension FarmScheduler {
         if index < idleOrder.count, idleOrder[index] == peer { idleOrder.remove(at: index) }
     }
 
-    /// Puts a segment back in the pending list at its place in `order` (binary search).
+    /// Puts a segment back in its job's pending list at its place in `order` (binary search). A withdrawn job's
+    /// segment stays out of the queue: the job is stopping.
     mutating func markPending(_ id: SegmentID) {
         segments[id]!.status = .pending
+        let job = segments[id]!.job
+        guard let entry = jobs[job], !entry.withdrawn, !entry.finished else { return }
         let spec = segments[id]!.spec
-        var low = 0, high = pendingList.count
+        var low = 0, high = entry.pending.count
         while low < high {
             let mid = (low + high) / 2
-            if FarmScheduler.precedes(segments[pendingList[mid]]!.spec, spec) { low = mid + 1 } else { high = mid }
+            if FarmScheduler.precedes(segments[entry.pending[mid]]!.spec, spec) { low = mid + 1 } else { high = mid }
         }
-        if low == pendingList.count || pendingList[low] != id { pendingList.insert(id, at: low) }
+        if low == entry.pending.count || entry.pending[low] != id { jobs[job]!.pending.insert(id, at: low) }
     }
 }
 

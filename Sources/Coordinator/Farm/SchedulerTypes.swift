@@ -97,6 +97,8 @@ public struct JobReport: Equatable, Sendable, CustomStringConvertible {
     public var speculativeCopies: Int
     /// Why the job stopped without a failed segment (e.g. no workers), if it did.
     public var abandonedReason: String?
+    /// Which job on the farm (0 for `restore`'s one job; the queue's id under `serve`).
+    public var job: FarmJobID = 0
 
     public init(segmentCount: Int, completedSegments: Int, failed: SegmentFailure?, completedByWorker: [String: Int],
                 blocklistedWorkers: [String], discardedResults: Int, requeues: Int, speculativeCopies: Int, abandonedReason: String? = nil) {

@@ -71,6 +71,13 @@ public final class FarmMonitor: @unchecked Sendable {
         }
     }
 
+    /// A job left a farm it shared (`serve`) with `frames` of its output never done (stopped, failed): they no longer
+    /// count toward what the farm has left to do (done frames stay: the throughput history only grows).
+    public func recordFramesWithdrawn(_ frames: Int64) {
+        guard frames > 0 else { return }
+        lock.withLock { framesTotal = max(framesDone, framesTotal - frames) }
+    }
+
     public func recordJobFinished() {
         let now = clock()
         lock.withLock {

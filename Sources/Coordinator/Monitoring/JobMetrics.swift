@@ -2,6 +2,17 @@ import Foundation
 
 /// One job as `/metrics` shows it beside the farm's own series: what it restores (`lumiere_job_info`), the phase it is
 /// in (`lumiere_phase`) and its job directory's disk (`lumiere_job_dir_bytes`, `lumiere_job_dir_free_bytes`).
+/// Output frames accepted and known so far.
+public struct JobFrames: Sendable, Equatable {
+    public var done: Int64
+    public var total: Int64
+
+    public init(done: Int64, total: Int64) {
+        self.done = done
+        self.total = total
+    }
+}
+
 public struct JobInfo: Sendable, Equatable {
     /// Names the job in every series (`job_id`: Prometheus's own `job` label is the scrape job's).
     public var id: String
@@ -13,6 +24,8 @@ public struct JobInfo: Sendable, Equatable {
     public var phase: String
     /// The job directory, once known (nil: no disk series yet).
     public var directory: String?
+    /// This job's frames on a farm it shares with other jobs (`serve`); nil: the farm's snapshot is the job's.
+    public var frames: JobFrames?
 
     public init(id: String, film: String, output: String, model: String, device: String, phase: String = "starting", directory: String? = nil) {
         self.id = id

@@ -54,12 +54,15 @@ public struct WebStatus: Codable, Equatable, Sendable {
         }
 
         /// A running job with its progress from the farm's `snapshot` (`restore`: one job, the whole farm). `finished`
-        /// is the farm's: the phase goes on to the encode after it.
+        /// is the farm's: the phase goes on to the encode after it. A job that shares the farm (`serve`) brings its own
+        /// frames (`info.frames`); the rate and segment counts stay the farm's, and its ETA is left out (the farm's
+        /// rate is shared with the other jobs, so remaining frames over it would promise too early an end).
         public init(running info: JobInfo, snapshot s: FarmSnapshot) {
-            let percent = s.framesTotal > 0 ? min(100, 100 * Double(s.framesDone) / Double(s.framesTotal)) : 0
+            let done = info.frames?.done ?? s.framesDone, total = info.frames?.total ?? s.framesTotal
+            let percent = total > 0 ? min(100, 100 * Double(done) / Double(total)) : 0
             self.init(id: info.id, film: info.film, output: info.output, model: info.model, phase: info.phase, finished: s.finished,
-                      framesDone: s.framesDone, framesTotal: s.framesTotal, percent: percent, outputFPS: s.outputFPS,
-                      etaSeconds: s.etaSeconds, segments: s.segments)
+                      framesDone: done, framesTotal: total, percent: percent, outputFPS: s.outputFPS,
+                      etaSeconds: info.frames == nil ? s.etaSeconds : nil, segments: s.segments)
         }
 
         /// A job waiting its turn: nothing done yet.

@@ -23,8 +23,9 @@ public struct FarmOptions: Sendable {
     /// Longest segment, in seconds of film.
     public var maxSegmentSeconds: Double = 10
     /// Frames two neighbouring segments of one shot share (context for temporal processing, room for the seam blend).
+    /// nil: the recipe's (`RenderRecipe.defaultOverlapFrames`: none for chains that are exact in any segment).
     /// Shrunk to a third of the segment length when segments are very short.
-    public var overlapFrames = SegmentPlannerSettings.defaultOverlapFrames
+    public var overlapFrames: Int?
     /// Segment inputs written ahead of the farm at most while the film streams (backpressure, `InputBacklog`); nil:
     /// 2 × workers + 2, following the workers registered. `Int.max`: unbounded (as before; tests compare the two).
     public var inputsAhead: Int?
@@ -60,6 +61,9 @@ public struct FarmOptions: Sendable {
     /// A coordinator already bound, with its own workers (`serve`): the job runs on it, starts no local workers and
     /// leaves it open for the next job.
     public var sharedFarm: FarmCoordinator?
+    /// The job's place on `sharedFarm` while it serves (`FarmCoordinator.serve`): its segments are interleaved with
+    /// the other jobs' there, and a stop drains only this job.
+    public var farmJob: FarmJobPlacement?
 
     public init(bind: String? = nil, localWorkers: Int? = nil, threadsPerWorker: Int? = nil, jobDirectory: String? = nil) {
         self.bind = bind
@@ -82,6 +86,8 @@ public final class FarmRestorePipeline {
     private var eta: JobETA?
     /// The container's frame count in output frames (nil: unknown), the farm phase's progress total.
     private var estimatedOutputFrames: Int64?
+    /// The farm's last run: segments each worker delivered.
+    private var segmentsByWorker: [String: Int] = [:]
     /// The job's HTTP endpoint while `run` runs (`--metrics-port`); the farm phase attaches its monitor to it.
     private var endpoint: JobEndpoint?
     /// The port `/metrics` is served on while `run` runs (nil: no `--metrics-port`, or not running).
@@ -131,7 +137,9 @@ public final class FarmRestorePipeline {
         // What this will cost, before any work: a model running above the asked scale, and the whole job's time.
         let cost = JobCost(processor: recipe.processor, modelScale: recipe.modelScale, source: stream.size!, content: geometry.content,
                            inputFrames: probe.estimatedFrameCount, retime: recipe.retime)
-        let farm = FarmRestorePipeline.costFarm(options: options, threads: settings.threads, maxSegmentFrames: SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate))
+        let overlap = options.overlapFrames ?? recipe.defaultOverlapFrames
+        let maxSegmentFrames = FarmRestorePipeline.maxSegmentFrames(options: options, rate: rate, estimatedFrames: probe.estimatedFrameCount)
+        let farm = FarmRestorePipeline.costFarm(options: options, threads: settings.threads, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap)
         // Timed on a frame of the film (a few seconds at most); skipped when nothing would show it. A failure here (a GPU
         // fault, say) costs the estimate, not the job: the workers have their own retries and fallbacks.
         // Not under the GPU fault hook (LUMIERE_GPU_FAULT, tests): it counts the process's device calls, and the timing's
@@ -172,7 +180,8 @@ public final class FarmRestorePipeline {
         while summary == nil {
             do {
                 summary = try restore(job: job, identity: identity, givenShots: shots, probe: probe, recipe: recipe, encoding: encoding,
-                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming, packets: packets)
+                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming, packets: packets,
+                                      segments: SegmentPlannerSettings(maxSegmentFrames: maxSegmentFrames, overlapFrames: min(overlap, maxSegmentFrames / 3)))
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
                 throw error
@@ -230,13 +239,13 @@ public final class FarmRestorePipeline {
     }
 
     private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe, encoding: VideoEncoding,
-                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool, packets: Bool) throws -> RestorePipeline.Summary {
+                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool, packets: Bool,
+                         segments plannerSettings: SegmentPlannerSettings) throws -> RestorePipeline.Summary {
         let started = Date()
         let rate = probe.rate
-        // Plan: segments inside shots, long shots split with overlap, planned shot by shot (`ShotPlanner`: exactly the
-        // whole-film plan); retimed, the same segments in output frames (what each worker makes, what the stitcher blends).
-        let maxFrames = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
-        let plannerSettings = SegmentPlannerSettings(maxSegmentFrames: maxFrames, overlapFrames: min(options.overlapFrames, maxFrames / 3))
+        // Plan: segments inside shots, long shots split (with the overlap, if any), planned shot by shot (`ShotPlanner`:
+        // exactly the whole-film plan); retimed, the same segments in output frames (what each worker makes, what the
+        // stitcher blends).
         let retiming = try recipe.retime.map { try Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate) }
         let planner = try ShotPlanner(settings: plannerSettings, retiming: retiming)
 
@@ -344,6 +353,7 @@ public final class FarmRestorePipeline {
         summary.framesWrittenDuringFarm = assembly.framesAtFarmEnd
         summary.firstAssignment = first.recorded
         summary.framesAnalysed = classicShots?.frameCount ?? 0
+        summary.segmentsByWorker = segmentsByWorker
         return summary
     }
 
@@ -565,9 +575,12 @@ public final class FarmRestorePipeline {
         if !local, shared == nil { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
         // Inputs ahead of the farm: from the local workers started, or the workers registered (remote ones come and go).
         gate.follow(workers: { [workerCount] in max(workerCount, farm.statistics.liveWorkers) })
-        let stopToken = stop.register(drain: { farm.requestDrain() }, kill: { workers.killAll() })
+        let placement = shared == nil ? nil : options.farmJob
+        let stopToken = stop.register(drain: {
+            if let placement { farm.requestDrain(job: placement.id) } else { farm.requestDrain() }
+        }, kill: { workers.killAll() })
         defer { stop.remove(stopToken) }
-        if stop.isRequested { farm.requestDrain() } // a stop that came while the workers started
+        if stop.isRequested, placement == nil { farm.requestDrain() } // a stop that came while the workers started (on a standing farm: `stopped`)
         let monitoring = try FarmMonitoringSession(monitor: farm.monitor, options: options.monitoring, endpoint: self.endpoint)
         // The plot goes to the job directory when it is kept, else beside the output (the job directory is deleted).
         if options.keepJobDirectory { try job.note("throughput.png") }
@@ -585,10 +598,11 @@ public final class FarmRestorePipeline {
         }, results: { spec, info, url in
             try release.record(spec.id, resultFile: url, frames: Int(info.frameCount), recorder: recorder)
             progress.update(done: done.add(Int64(info.frameCount)))
-        })
+        }, placement: placement, stopped: { [stop] in stop.isRequested })
         try recorder.wait()
         progress.finish(done: done.value)
         logger.info("farm finished: \(report)")
+        segmentsByWorker = report.completedByWorker
     }
 
 }
@@ -625,9 +639,9 @@ extension FarmRestorePipeline {
     /// The farm the start-of-job estimate prices (`JobCost.Farm`): as `runFarm` starts the local workers (one per
     /// core, cores / workers threads each), or this process with every thread (`--in-process`), or remote workers
     /// (`--bind` without local ones: their number unknown, one thread priced). Workers beyond the cores share them.
-    static func costFarm(options: FarmOptions, threads: Int, maxSegmentFrames: Int) -> JobCost.Farm {
+    static func costFarm(options: FarmOptions, threads: Int, maxSegmentFrames: Int, overlapFrames: Int) -> JobCost.Farm {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let overlap = min(options.overlapFrames, maxSegmentFrames / 3)
+        let overlap = min(overlapFrames, maxSegmentFrames / 3)
         if options.inProcess {
             return JobCost.Farm(workers: 1, threads: threads > 0 ? threads : cores, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap)
         }
@@ -635,6 +649,27 @@ extension FarmRestorePipeline {
         guard workers > 0 else { return JobCost.Farm(workers: nil, threads: 1, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap) }
         let perWorker = options.threadsPerWorker ?? max(1, (threads > 0 ? threads : cores) / workers)
         return JobCost.Farm(workers: max(1, min(workers, cores / perWorker)), threads: perWorker, maxSegmentFrames: maxSegmentFrames, overlapFrames: overlap)
+    }
+}
+
+extension FarmRestorePipeline {
+    /// The shortest segment a short film is cut into so that every local worker has one: 1 s of film. Below that a
+    /// segment's fixed costs (its input cut, a decoder and an encoder opened, a result file and journal entry) grow
+    /// against its frames, and a farm of many workers is better used by a longer film.
+    static let shortestSplitSeconds = 1.0
+
+    /// The longest segment, in frames: `maxSegmentSeconds` of film; with local workers (no `--bind`, no `serve` farm, not
+    /// in-process) and a known length, also at most the film's frames shared out among the workers (not under
+    /// `shortestSplitSeconds`), so that a short clip keeps every worker busy (issue 16: one segment left one of two idle).
+    /// Without an overlap a split costs no frame twice, so this is nearly free. The plan then depends on the worker count
+    /// only for films shorter than workers × `maxSegmentSeconds`.
+    static func maxSegmentFrames(options: FarmOptions, rate: Rational, estimatedFrames: Int64?) -> Int {
+        let longest = SegmentPlanner.frames(seconds: options.maxSegmentSeconds, rate: rate)
+        guard options.bind == nil, options.sharedFarm == nil, !options.inProcess, let frames = estimatedFrames, frames > 0 else { return longest }
+        let workers = options.localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
+        guard workers > 1 else { return longest }
+        let share = Int((frames + Int64(workers) - 1) / Int64(workers))
+        return min(longest, max(share, SegmentPlanner.frames(seconds: shortestSplitSeconds, rate: rate)))
     }
 }
 

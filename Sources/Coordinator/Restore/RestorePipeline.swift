@@ -30,6 +30,8 @@ public struct RestorePipeline {
         public var firstAssignment: FirstAssignment?
         /// Frames of the source (the analysis's end).
         public var framesAnalysed = 0
+        /// Farm runs: segments each worker delivered (by worker name; empty in-process or when nothing was restored).
+        public var segmentsByWorker: [String: Int] = [:]
 
         public struct FirstAssignment: Sendable {
             /// Seconds from the start of the restore (after probing and checks) to the first assignment.

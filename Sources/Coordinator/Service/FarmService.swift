@@ -9,6 +9,8 @@ public struct ServiceOptions: Sendable {
     /// Where workers connect (`tcp://*:5555` with CURVE keys, `tcp://127.0.0.1:5555`, `ipc:///path`).
     public var bind: String
     public var curve: (keys: CurveKeyPair, allowedWorkerKeys: [String])?
+    /// A second control endpoint for other machines (CURVE, listed client keys only); nil: the Unix socket alone.
+    public var remoteControl: RemoteControlOptions?
     public var insecure = false
     /// The web page, `/metrics`, `/farm.json` and `/status.json` for the life of the service: the queue, the running
     /// job's phase and the farm (one endpoint, open between jobs too, so an alert sees jobs queued with the farm idle).
@@ -17,6 +19,9 @@ public struct ServiceOptions: Sendable {
     public var heartbeatInterval = 1.0
     /// Finished jobs kept in `jobs` (the oldest are forgotten beyond this).
     public var keepFinishedJobs = 200
+    /// Jobs on the farm at once (`--running-jobs`): their segments are interleaved, strictly higher priority first and
+    /// equal priorities sharing the workers. Each running job also analyses, cuts and encodes its film on this machine.
+    public var runningJobs = 2
 
     public init(stateDirectory: String, bind: String) {
         self.stateDirectory = stateDirectory
@@ -26,21 +31,24 @@ public struct ServiceOptions: Sendable {
 
 /// `lumiere-coordinator serve`: a long-lived head-node coordinator with a persistent job queue (issue 18 item 1).
 ///
-/// The shell around `JobQueue`: one `FarmCoordinator` bound for the life of the service (workers connect once and stay,
-/// heartbeated between jobs), the queue persisted in the state directory after every change, requests answered on
-/// the control socket's own thread, and each job run by the same `FarmRestorePipeline` as `restore`, so its job
-/// directory, journal and resume are `restore`'s: a job stopped by pause, a higher priority, SIGTERM or kill -9
-/// continues from its journal without redoing a finished segment.
+/// The shell around `JobQueue`: one `FarmCoordinator` bound for the life of the service and serving on this thread
+/// (workers connect once and stay, heartbeated between jobs), the queue persisted in the state directory after every
+/// change, requests answered on the control socket's own thread, and each running job on its own thread, run by the
+/// same `FarmRestorePipeline` as `restore` (its job directory, journal, film writer and resume are `restore`'s) with
+/// its segments put on the one farm, which interleaves them with the other running jobs' (`FarmScheduler`). A job
+/// stopped by pause, a higher priority, SIGTERM or kill -9 continues from its journal without redoing a finished segment.
 public final class FarmService: @unchecked Sendable {
     public let options: ServiceOptions
     public let state: StateDirectory
-    private let logger: Logger
+    let logger: Logger
     private let store: JobQueueStore
     private let lock = NSLock()
     private var queue = JobQueue()
-    /// The job on the farm (or about to be): its stop signal, and whether a stop was asked already (a second request
-    /// of a `StopSignal` ends the process, so it is asked at most once).
-    private var running: (id: Int, stop: StopSignal, stopAsked: Bool)?
+    /// The jobs running (each on its own thread): their stop signal, and whether a stop was asked already (a second
+    /// request of a `StopSignal` ends the process, so it is asked at most once).
+    private var running: [Int: (stop: StopSignal, stopAsked: Bool)] = [:]
+    /// `RestoreCommand.prepared` sets the process-wide models directory of `--models-dir`: one job prepares at a time.
+    private static let preparing = NSLock()
     private var shuttingDown = false
     private var farm: FarmCoordinator?
     private var signals: [DispatchSourceSignal] = []
@@ -63,6 +71,7 @@ public final class FarmService: @unchecked Sendable {
         let lockDescriptor = try state.lock()
         defer { close(lockDescriptor) }
         var loaded = try store.load()
+        loaded.slots = max(1, options.runningJobs)
         let recovered = loaded.recover()
         try store.save(loaded)
         lock.withLock { queue = loaded; apply(recovered) }
@@ -74,7 +83,10 @@ public final class FarmService: @unchecked Sendable {
         let farm = FarmCoordinator(configuration: configuration, logger: logger)
         let bound = try farm.bind()
         defer { farm.close() }
-        lock.withLock { self.farm = farm }
+        lock.withLock {
+            self.farm = farm
+            for (id, job) in running { start(id, stop: job.stop, on: farm) } // recovered jobs resume at once
+        }
         // One endpoint for the life of the service (issue 18 items 2, 3): jobs run with no endpoint of their own.
         var endpoint: JobEndpoint?
         if let port = options.metricsPort {
@@ -86,9 +98,11 @@ public final class FarmService: @unchecked Sendable {
         }
         defer { endpoint?.stop() }
 
-        let control = ControlServer(state: state) { [self] in answer($0) }
+        let control = ControlServer(state: state) { [self] request, _ in answer(request) }
         try control.start()
         defer { control.stop() }
+        let remoteControl = try options.remoteControl.map { try startRemoteControl($0) }
+        defer { remoteControl?.stop() }
         installSignalHandlers()
         defer { for source in signals { source.cancel() } }
         FileHandle.standardError.write(Data("""
@@ -96,41 +110,35 @@ public final class FarmService: @unchecked Sendable {
             workers connect with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n
             """.utf8))
 
-        while true {
-            let (job, stop, done) = lock.withLock { (running?.id, running?.stop, shuttingDown) }
-            if done && job == nil { break }
-            if let job, let stop {
-                run(job: job, stop: stop, on: farm)
-            } else {
-                try farm.idle { lock.withLock { running == nil && !shuttingDown } }
-            }
-        }
+        // Jobs start on their own threads (`apply`); this thread serves the farm until the service stops and every
+        // job thread has ended (each needs the farm to drain its segments in flight).
+        try farm.serve { lock.withLock { !(shuttingDown && running.isEmpty) } }
         logger.notice("service stopped; queued jobs continue when it starts again")
     }
 
-    /// Stops the service as SIGTERM does: the running job stops at the end of the segments in hand (resumable).
+    /// Stops the service as SIGTERM does: the running jobs stop at the end of the segments in hand (resumable).
     public func shutdown() {
         lock.withLock {
             shuttingDown = true
-            askToStopRunning()
+            for id in running.keys { askToStop(id) }
         }
     }
 
     // MARK: Jobs
 
+    /// One run of a job, on its own thread.
     private func run(job id: Int, stop: StopSignal, on farm: FarmCoordinator) {
         guard let job = lock.withLock({ () -> JobQueue.Job? in
             queue.started(id, now: FarmService.now)
             persist()
             return queue.job(id)
-        }) else { return }
+        }) else { lock.withLock { running[id] = nil }; return }
         var jobLogger = logger
         jobLogger[metadataKey: "job"] = "\(id)"
         jobLogger.notice("job \(id) starting (run \(job.runs)): \(job.film) → \(job.output)")
         let outcome: JobQueue.Outcome
         do {
-            let (settings, options) = try prepare(job, farm: farm)
-            farm.clearDrain()
+            let (settings, options) = try FarmService.preparing.withLock { try prepare(job, farm: farm) }
             let pipeline = FarmRestorePipeline(settings: settings, options: options, logger: jobLogger,
                                                warn: { jobLogger.warning("\($0)") })
             pipeline.stop = stop
@@ -143,7 +151,7 @@ public final class FarmService: @unchecked Sendable {
         }
         jobLogger.notice("job \(id) ended: \(outcome)")
         lock.withLock {
-            running = nil
+            running[id] = nil
             apply(queue.ended(id, outcome, now: FarmService.now))
             queue.prune(keepFinished: self.options.keepFinishedJobs)
             persist()
@@ -158,6 +166,7 @@ public final class FarmService: @unchecked Sendable {
         var (settings, options) = try command.prepared()
         settings.quiet = true // progress lines of every job would bury the service's log; `jobs` shows progress
         options.sharedFarm = farm
+        options.farmJob = FarmJobPlacement(id: job.id, priority: job.priority)
         options.localWorkers = 0
         var monitoring = MonitoringOptions()
         monitoring.liveView = .off
@@ -203,6 +212,9 @@ public final class FarmService: @unchecked Sendable {
                     }
                     try persistOrThrow()
                     apply(directives)
+                    if request.command == .priority, running[id] != nil, let priority = request.priority {
+                        farm?.setPriority(job: id, priority) // its segments on the farm from the next free worker on
+                    }
                     logger.notice("job \(id): \(request.command.rawValue)\(request.priority.map { " \($0)" } ?? "")")
                     return ControlReply(job: id)
                 }
@@ -215,17 +227,16 @@ public final class FarmService: @unchecked Sendable {
         }
     }
 
-    /// Rows for `jobs`, the running job with the farm's progress.
+    /// Rows for `jobs`, each running job with its progress on the farm.
     private func views() -> [JobView] {
-        let snapshot = farm?.monitor.snapshot()
-        return queue.jobs.map { job in
-            let live = job.id == running?.id && snapshot?.finished == false ? snapshot : nil
-            return JobView(id: job.id, state: job.state.rawValue, priority: job.priority, framesDone: live?.framesDone, framesTotal: live?.framesTotal,
+        queue.jobs.map { job in
+            let live = running[job.id] != nil ? farm?.progress(of: job.id) : nil
+            return JobView(id: job.id, state: job.state.rawValue, priority: job.priority, framesDone: live?.done, framesTotal: live?.total,
                            runs: job.runs, film: job.film, output: job.output, message: job.message)
         }
     }
 
-    /// The queue as `/metrics` and the web page show it: the running job in the phase its stop signal last saw, and
+    /// The queue as `/metrics` and the web page show it: the running jobs in the phase their stop signal last saw, and
     /// the jobs waiting for the farm (paused ones are not waiting: a farm idle beside them is no alert).
     func jobList() -> JobList {
         lock.withLock {
@@ -234,7 +245,8 @@ public final class FarmService: @unchecked Sendable {
                 switch job.state {
                 case .running, .pausing, .cancelling:
                     var info = describe(job)
-                    if job.id == running?.id { info.phase = running?.stop.phase ?? "starting" }
+                    if let current = running[job.id] { info.phase = current.stop.phase ?? "starting" }
+                    if let frames = farm?.progress(of: job.id) { info.frames = JobFrames(done: frames.done, total: frames.total) }
                     list.running.append(info)
                 case .queued:
                     list.queued.append(describe(job))
@@ -270,16 +282,27 @@ public final class FarmService: @unchecked Sendable {
             case .start(let id):
                 let stop = StopSignal()
                 stop.firstStopMessage = "job \(id): stopping at the end of the segments in hand (it resumes from its journal)\n"
-                running = (id, stop, false)
+                running[id] = (stop, false)
+                guard let farm else { continue } // recovering before the farm is bound: `run` starts them
+                start(id, stop: stop, on: farm)
             case .stop(let id):
-                if running?.id == id { askToStopRunning() }
+                askToStop(id)
             }
         }
     }
 
-    private func askToStopRunning() {
-        guard let current = running, !current.stopAsked else { return }
-        running!.stopAsked = true
+    /// Under the lock.
+    private func start(_ id: Int, stop: StopSignal, on farm: FarmCoordinator) {
+        let thread = Thread { [self] in run(job: id, stop: stop, on: farm) }
+        thread.name = "job \(id)"
+        thread.stackSize = 16 << 20 // the pipeline's analysis and encoders run here, as on the main thread of `restore`
+        thread.start()
+    }
+
+    /// Under the lock.
+    private func askToStop(_ id: Int) {
+        guard let current = running[id], !current.stopAsked else { return }
+        running[id]!.stopAsked = true
         current.stop.request()
     }
 

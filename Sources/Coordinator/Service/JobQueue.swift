@@ -4,9 +4,11 @@ import Foundation
 /// priority, a job's end), directives out (start a job, stop the running one), time passed in. No files, no sockets:
 /// `JobQueueStore` persists it after every change, `FarmService` carries out the directives, tests drive it directly.
 ///
-/// One job runs on the farm at a time, picked by priority (higher first) and then by submission order, so equal
-/// priorities are served first come, first served. A job that is stopped (pause, a higher priority, the service
-/// stopping) resumes later from its own job journal: no finished segment is redone.
+/// Up to `slots` jobs run on the farm at once, picked by priority (higher first) and then by submission order, so
+/// equal priorities are served first come, first served; the farm interleaves their segments (strictly higher priority
+/// first, equal ones sharing the workers: `FarmScheduler.jobsByPolicy`). When every slot is taken, a queued job of
+/// higher priority than the lowest running one asks that one to make way. A job that is stopped (pause, a higher
+/// priority, the service stopping) resumes later from its own job journal: no finished segment is redone.
 public struct JobQueue: Codable, Equatable, Sendable {
     public enum State: String, Codable, Sendable, CaseIterable {
         /// Waiting for the farm (also a job that was running when the service stopped: it resumes from its journal).
@@ -45,9 +47,9 @@ public struct JobQueue: Codable, Equatable, Sendable {
     }
 
     public enum Directive: Equatable, Sendable {
-        /// Run this job now (the farm is free).
+        /// Run this job now (a slot on the farm is free).
         case start(Int)
-        /// Stop the running job at the end of the segments in hand (pause, cancel or a higher priority).
+        /// Stop this running job at the end of the segments in hand (pause, cancel or a higher priority).
         case stop(Int)
     }
 
@@ -63,11 +65,22 @@ public struct JobQueue: Codable, Equatable, Sendable {
     public private(set) var jobs: [Job] = []
     private var nextID = 1
     private var nextSequence = 0
+    /// How many jobs may be on the farm at once (the service's `--running-jobs`; not kept in the file: a restart
+    /// with another value applies it). Each running job analyses, cuts and encodes its film on the head node.
+    public var slots = 1 {
+        didSet { precondition(slots >= 1, "JobQueue: at least one job must be able to run") }
+    }
 
-    public init() {}
+    private enum CodingKeys: String, CodingKey { case formatVersion, jobs, nextID, nextSequence }
+
+    public init(slots: Int = 1) {
+        precondition(slots >= 1, "JobQueue: at least one job must be able to run")
+        self.slots = slots
+    }
 
     public func job(_ id: Int) -> Job? { jobs.first { $0.id == id } }
-    public var running: Job? { jobs.first { $0.state == .running || $0.state == .pausing || $0.state == .cancelling } }
+    /// The jobs on the farm: running, or finishing the segments in hand before a pause or cancel takes effect.
+    public var onFarm: [Job] { jobs.filter { $0.state == .running || $0.state == .pausing || $0.state == .cancelling } }
 
     // MARK: Events
 
@@ -202,16 +215,23 @@ public struct JobQueue: Codable, Equatable, Sendable {
         jobs.filter { $0.state == .queued }.min { ($1.priority, $0.sequence) < ($0.priority, $1.sequence) }
     }
 
-    /// Starts the next job when the farm is free; asks the running job to make way when a queued one has a higher
-    /// priority (it stops at the end of the segments in hand and resumes from its journal later).
+    /// Starts the next jobs while slots are free; when none is, asks the lowest-priority running job (the latest
+    /// submitted among equals) to make way for a queued one of higher priority (it stops at the end of the segments
+    /// in hand and resumes from its journal later).
     private mutating func schedule() -> [Directive] {
-        if let running {
-            if running.state == .running, let next, next.priority > running.priority { return [.stop(running.id)] }
-            return []
+        var out: [Directive] = []
+        var taken = onFarm.count
+        while taken < slots, let next, let index = jobs.firstIndex(where: { $0.id == next.id }) {
+            jobs[index].state = .running
+            out.append(.start(next.id))
+            taken += 1
         }
-        guard let next, let index = jobs.firstIndex(where: { $0.id == next.id }) else { return [] }
-        jobs[index].state = .running
-        return [.start(next.id)]
+        if taken >= slots, let next,
+           let lowest = jobs.filter({ $0.state == .running }).min(by: { ($0.priority, $1.sequence) < ($1.priority, $0.sequence) }),
+           next.priority > lowest.priority {
+            out.append(.stop(lowest.id))
+        }
+        return out
     }
 
     /// What JSON alone does not promise (a queue file edited or damaged): nil when consistent, else what is wrong.
@@ -219,8 +239,6 @@ public struct JobQueue: Codable, Equatable, Sendable {
         let ids = jobs.map(\.id)
         if Set(ids).count != ids.count { return "two jobs share an id" }
         if let highest = ids.max(), highest >= nextID { return "job \(highest) is not below the next id \(nextID)" }
-        let onFarm = jobs.filter { $0.state == .running || $0.state == .pausing || $0.state == .cancelling }
-        if onFarm.count > 1 { return "\(onFarm.count) jobs marked running" }
         return nil
     }
 

@@ -74,6 +74,12 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case stateDirectory(path: String, problem: String)
     case alreadyServing(stateDirectory: String)
     case noService(stateDirectory: String, why: String)
+    /// `--service ENDPOINT`: nothing answered there in time (not running, or our key was refused).
+    case noRemoteService(endpoint: String, why: String)
+    /// `--service ENDPOINT`: the service's ZAP handler refused our key (`status` 400: it is not in its allow-list).
+    case keyRefused(endpoint: String, status: Int)
+    /// `serve --control-bind` without what a remote control endpoint needs (it never runs open).
+    case remoteControl(String)
     /// The service answered with an error (its text says what to do); `status` is the exit status to use.
     case refused(message: String, status: Int32)
     case badReply(String)
@@ -84,6 +90,12 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .alreadyServing(let dir): return "a service is already running on \(dir) (its service.lock is held); stop it first or use another --state-dir"
         case .noService(let dir, let why):
             return "no service answers in \(dir) (\(why)); start one with: lumiere-coordinator serve --state-dir \(dir) --bind tcp://*:5555 (with --key and --allow-keys)"
+        case .noRemoteService(let endpoint, let why):
+            return "no service answers at \(endpoint) (\(why)); check that serve runs there with --control-bind, that your NAME.pub is in its "
+                + "--control-allow-keys, and that --server-key is the head node's coordinator.pub"
+        case .keyRefused(let endpoint, let status):
+            return "the service at \(endpoint) refused this key (ZAP status \(status)): ask its admin to add your NAME.pub to its --control-allow-keys"
+        case .remoteControl(let problem): return problem
         case .refused(let message, _): return message
         case .badReply(let why): return "the service's reply makes no sense (\(why)); are the service and this command the same Lumière version?"
         }

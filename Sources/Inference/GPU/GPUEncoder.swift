@@ -26,8 +26,10 @@ final class GPUEncoder {
     }
 
     /// Records `shader` over `groups` workgroups (for shaders that tile differently), then a barrier.
-    func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int)) throws {
-        let pipeline = try device.pipeline(precision.shader(shader, fp16Arithmetic: device.hasFP16Arithmetic), bindings: buffers.count)
+    /// `fp16Arithmetic: false` keeps a convolution's multiply-adds in fp32 even for `.fp16` (Winograd F(4,3)).
+    func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int),
+                  fp16Arithmetic: Bool = true) throws {
+        let pipeline = try device.pipeline(precision.shader(shader, fp16Arithmetic: fp16Arithmetic && device.hasFP16Arithmetic), bindings: buffers.count)
         try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: groups)
         recorder.barrier()
     }

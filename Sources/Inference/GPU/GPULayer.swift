@@ -3,6 +3,12 @@
 protocol GPULayer: AnyObject {
     /// Records the layer; returns its top blobs (never writes its inputs: Split shares them).
     func encode(_ inputs: [GPUTensor], _ encoder: GPUEncoder) throws -> [GPUTensor]
+    /// What the layer's last `encode` ran, for `GPUNet.lastLayerProfile` (the shader and shape where that matters).
+    var profileKind: String { get }
+}
+
+extension GPULayer {
+    var profileKind: String { String(describing: type(of: self)) }
 }
 
 /// Makes the GPU layer for a CPU layer; weights go into `uploads` (copied to the device once, at load).

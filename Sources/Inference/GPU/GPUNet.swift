@@ -28,6 +28,11 @@ public final class GPUNet: InferenceRunner {
     /// which the device idles: a benchmark's "GPU busy %".
     public private(set) var lastRunDeviceSeconds: Double = 0
     public var deviceTimeFromTimestamps: Bool { slots[0].recorder.deviceTimeFromTimestamps }
+    /// When set, `run` submits and waits after every layer and records each layer's device time in `lastLayerProfile`
+    /// (for finding where the time goes; a run then costs one submission per layer, ~1 ms each on lavapipe).
+    public var profileLayers = false
+    /// The last profiled run, in execution order: layer name, type, what it ran (`GPULayer.profileKind`), device seconds.
+    public private(set) var lastLayerProfile: [(layer: String, type: String, kind: String, seconds: Double)] = []
 
     private let vulkan: VulkanDevice
     private let layers: [GPULayer?]   // nil for Input layers
@@ -142,6 +147,7 @@ public final class GPUNet: InferenceRunner {
         let encoder = GPUEncoder(device: vulkan, recorder: recorder, pool: pool, precision: precision)
         var blobs: [String: GPUTensor] = [:]
         var submitted = false
+        if profileLayers { lastLayerProfile = [] }
         defer {
             // Recording failed: nothing reached the device, so every buffer goes back to the pool now (the live blobs
             // too, so that `releaseCachedBuffers` can free them before a retry with smaller tiles).
@@ -164,6 +170,12 @@ public final class GPUNet: InferenceRunner {
                         release(t, keeping: blobs, to: pool)
                     }
                 }
+            }
+            if profileLayers {
+                try recorder.submit(what: "profiling layer '\(def.name)' on \(device.name)")
+                try recorder.wait(what: "profiling layer '\(def.name)' on \(device.name)")
+                lastLayerProfile.append((def.name, def.type, def.type == "Input" ? "upload" : layers[li]!.profileKind, recorder.lastDeviceSeconds))
+                try recorder.begin()
             }
             guard produced.count == def.tops.count else {
                 throw InferenceError.shapeMismatch(layer: def.name, reason: "produced \(produced.count) blobs, expected \(def.tops.count)")
@@ -194,7 +206,7 @@ public final class GPUNet: InferenceRunner {
             for b in run.live { run.slot.pool.give(b) }
         }
         try run.slot.recorder.wait(what: "running the network on \(device.name)")
-        lastRunDeviceSeconds = run.slot.recorder.lastDeviceSeconds
+        lastRunDeviceSeconds = run.slot.recorder.lastDeviceSeconds + (profileLayers ? lastLayerProfile.map(\.seconds).reduce(0, +) : 0)
         var result: [String: Tensor] = [:]
         for (name, t, host) in run.downloads {
             let out = Tensor(dims: t.dims, channels: t.channels, height: t.height, width: t.width, zeroed: false)

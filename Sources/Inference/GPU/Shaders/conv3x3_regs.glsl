@@ -1,6 +1,8 @@
-// Register-blocked 3×3 stride-1 convolution, included by conv3x3_r<PX>x<OCB>.comp which define
-//   PX  — output pixels per invocation, consecutive along x;
-//   OCB — output channels per invocation (a multiple of 4: OCB / 4 vec4 accumulators per pixel).
+// Register-blocked 3×3 convolution, included by conv3x3_r<PX>x<OCB>.comp (stride 1) and conv3x3s2_r<PX>x<OCB>.comp
+// (stride 2) which define
+//   PX     — output pixels per invocation, consecutive along x;
+//   OCB    — output channels per invocation (a multiple of 4: OCB / 4 vec4 accumulators per pixel);
+//   STRIDE — the stride along both axes (1 when not defined).
 // No shared memory and no barrier: each invocation reads its (PX + 2) × 3 input window per input channel straight
 // from the buffer (neighbouring invocations' windows overlap, so on a GPU those reads hit L1) and the channel
 // block's 9 × OCB weights as vec4 at an index that is the same for the whole workgroup (one broadcast load on a GPU,
@@ -25,14 +27,17 @@ layout(push_constant) uniform Parameters {
 
 #include "activation.glsl"
 
-const int V = OCB / 4, IW = PX + 2;
+#ifndef STRIDE
+#define STRIDE 1
+#endif
+const int V = OCB / 4, IW = (PX - 1) * STRIDE + 3;   // input values per row of an invocation's window
 
 void main() {
     int ox0 = int(gl_GlobalInvocationID.x) * PX, oy = int(gl_GlobalInvocationID.y), block = int(gl_WorkGroupID.z);
     if (ox0 >= p.outW || oy >= p.outH) return;   // no barrier below, so leaving early is allowed
     avec4 acc[PX][V];
     [[unroll]] for (int i = 0; i < PX; i++) [[unroll]] for (int j = 0; j < V; j++) acc[i][j] = avec4(0.0);
-    int ix0 = ox0 - p.padLeft, iy0 = oy - p.padTop;
+    int ix0 = ox0 * STRIDE - p.padLeft, iy0 = oy * STRIDE - p.padTop;
     for (int c = 0; c < p.inC; c++) {
         int plane = c * p.inH * p.inW, wbase = ((block * p.inC + c) * 9) * V;
         [[unroll]] for (int ky = 0; ky < 3; ky++) {
@@ -46,7 +51,7 @@ void main() {
             [[unroll]] for (int kx = 0; kx < 3; kx++) {
                 [[unroll]] for (int j = 0; j < V; j++) {
                     avec4 wv = avec4(w[wbase + (ky * 3 + kx) * V + j]);
-                    [[unroll]] for (int i = 0; i < PX; i++) acc[i][j] += v[i + kx] * wv;
+                    [[unroll]] for (int i = 0; i < PX; i++) acc[i][j] += v[i * STRIDE + kx] * wv;
                 }
             }
         }
