@@ -147,6 +147,15 @@ public final class JobDirectory: @unchecked Sendable {
         }
     }
 
+    /// Segment inputs a run before this one wrote (a stop, a crash, a restart with lossless inputs): every segment
+    /// still to do gets its input written again when it is released, so these would only count against the input
+    /// bound (`InputBacklog`) and the disk. Files with other names are not Lumière's and stay.
+    public func removeInputs() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: inputsURL.path)) ?? [] where JobManifest.isSegmentFileName(name) {
+            unlink(inputsURL.appendingPathComponent(name).path)
+        }
+    }
+
     /// Moves a finished segment's file into `results/`, checksums it and records it in the journal (atomically).
     @discardableResult
     public func record(key: String, resultFile: URL, frames: Int, inputFrames: String? = nil) throws -> JournalEntry {

@@ -17,6 +17,19 @@ final class JobJournalTests: XCTestCase {
         return url
     }
 
+    /// A run's leftover segment inputs go when the next run starts (each is written again when its segment is released);
+    /// a file that is not a segment input stays, and results are not touched.
+    func testLeftoverInputsAreRemovedAndOtherFilesStay() throws {
+        let job = try JobDirectory(url: dir.appendingPathComponent("job"))
+        try job.record(key: "done1", resultFile: try makeResult("r1"), frames: 10)
+        for name in ["segment-abc123.mkv", "segment-def456.mkv", "notes.txt"] {
+            try Data("x".utf8).write(to: job.inputsURL.appendingPathComponent(name))
+        }
+        job.removeInputs()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: job.inputsURL.path), ["notes.txt"])
+        XCTAssertEqual(try job.verify(), [], "results are kept")
+    }
+
     func testRecordedSegmentsSurviveReopeningAndDamageIsDetected() throws {
         let jobURL = dir.appendingPathComponent("job")
         let job = try JobDirectory(url: jobURL)

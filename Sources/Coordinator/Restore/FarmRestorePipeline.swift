@@ -26,6 +26,13 @@ public struct FarmOptions: Sendable {
     /// nil: the recipe's (`RenderRecipe.defaultOverlapFrames`: none for chains that are exact in any segment).
     /// Shrunk to a third of the segment length when segments are very short.
     public var overlapFrames: Int?
+    /// Segment inputs written ahead of the farm at most while the film streams (backpressure, `InputBacklog`); nil:
+    /// 2 × workers + 2, following the workers registered. `Int.max`: unbounded (as before; tests compare the two).
+    public var inputsAhead: Int?
+    /// Sources whose inputs must be lossless (image sequences, interlaced video, codecs not proven to cut) stream too:
+    /// each segment's lossless input is written as its shot closes. Off: the classic passes (the whole film analysed,
+    /// then split, before the first segment is handed out), kept for comparisons.
+    public var streamLosslessInputs = true
     /// Shot detection (segments never cross a shot boundary).
     public var shotDetection = ShotDetectorSettings()
     /// A shot list from `lumiere-coordinator shots --json`, used when it matches the input and settings.
@@ -87,6 +94,9 @@ public final class FarmRestorePipeline {
     public var metricsPort: UInt16? { endpoint?.port }
     /// Called once, when the first segment is handed to a worker (or rendered in-process), on the executor's thread.
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
+    /// Called with each segment's index after it is rendered in-process (`--in-process`), before it is recorded, on the
+    /// executor's thread (tests: a slow executor, and what the job directory holds while a segment is in hand).
+    public var onSegmentRendered: (@Sendable (Int) -> Void)?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -166,11 +176,11 @@ public final class FarmRestorePipeline {
         defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
 
         var summary: RestorePipeline.Summary?
-        var shots = givenShots, streaming = true, reanalysed = false
+        var shots = givenShots, streaming = true, packets = true, reanalysed = false
         while summary == nil {
             do {
                 summary = try restore(job: job, identity: identity, givenShots: shots, probe: probe, recipe: recipe, encoding: encoding,
-                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming,
+                                      geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming, packets: packets,
                                       segments: SegmentPlannerSettings(maxSegmentFrames: maxSegmentFrames, overlapFrames: min(overlap, maxSegmentFrames / 3)))
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
@@ -182,11 +192,13 @@ public final class FarmRestorePipeline {
                 unlink(job.url.appendingPathComponent("shots.json").path)
                 shots = nil
                 reanalysed = true
-            } catch let unavailable as StreamingAnalysis.Unavailable where streaming {
-                // Found while decoding (damage, broken timestamps, keyframes far apart): the classic passes, lossless
-                // inputs; every segment finished meanwhile is reused.
+            } catch let unavailable as StreamingAnalysis.Unavailable where streaming && packets {
+                // Found while decoding (damage, broken timestamps, keyframes far apart): lossless inputs, streaming still
+                // (or the classic passes); every segment finished meanwhile is reused. Segments released as packet cuts
+                // and not finished are released again with lossless inputs: the job restarts from the film's start.
                 logger.notice("\(unavailable)")
-                streaming = false
+                packets = false
+                streaming = options.streamLosslessInputs
             }
         }
         guard var summary else { throw RestoreError.frameCountMismatch(expected: -1, written: -1) }
@@ -227,7 +239,7 @@ public final class FarmRestorePipeline {
     }
 
     private func restore(job: JobDirectory, identity: String, givenShots: ShotList?, probe: ConstantRateReader, recipe: RenderRecipe, encoding: VideoEncoding,
-                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool,
+                         geometry: OutputGeometry, outputRate: Rational, outputURL: URL, streaming: Bool, packets: Bool,
                          segments plannerSettings: SegmentPlannerSettings) throws -> RestorePipeline.Summary {
         let started = Date()
         let rate = probe.rate
@@ -242,26 +254,36 @@ public final class FarmRestorePipeline {
         let dropped = try job.verify()
         if !dropped.isEmpty { logger.info("journal: \(dropped.count) damaged results will be redone") }
         job.removeUnlistedResults()
+        job.removeInputs()
 
         let board = ResultBoard(), feed = SegmentFeed(), film = GrowingPlan()
         // Streaming (issue 16 item 1): one decode pass finds the shots and hands each shot's segments out as it closes,
-        // their inputs cut from the source's packets. Sources whose inputs must be lossless take the classic passes.
+        // their inputs cut from the source's packets, or written losslessly by a trailing decode where they cannot be.
         let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
-        var cuts: SegmentInputCutWriter?
+        var inputs: StreamingAnalysis.Inputs?
         if streaming {
-            switch try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) {
-            case .success(let index): cuts = try SegmentInputCutWriter(source: settings.source, index: index)
-            case .failure(let why): logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)")
+            let decided: Result<PacketIndex, SegmentInputWriter.Refusal> = packets
+                ? try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) : .failure(.init(reason: "found while decoding"))
+            switch decided {
+            case .success(let index): inputs = .packets(try SegmentInputCutWriter(source: settings.source, index: index))
+            case .failure(let why):
+                if packets { logger.notice("segment inputs are lossless FFV1 files, not the source's packets: \(why.reason)") }
+                if options.streamLosslessInputs {
+                    // Two inputs of one shot share the overlap and both sides' restoration context: kept, not decoded again.
+                    let radius = try recipe.film.map { try TemporalChain(film: $0).radius } ?? 0
+                    inputs = .lossless(LosslessInputCutter(source: settings.source, rate: rate, keep: plannerSettings.overlapFrames + 2 * radius))
+                }
             }
         }
         let release: SegmentRelease
         var analysis: StreamingAnalysis?
         var classicShots: ShotList?
-        if let cuts {
+        let gate = InputGate(fixed: options.inputsAhead)
+        if let inputs {
             release = try SegmentRelease(job: job, identity: identity, recipe: recipe, rate: rate, board: board, feed: feed, film: film,
-                                         analysed: known == nil, warn: warn)
+                                         analysed: known == nil, gate: gate, warn: warn)
             analysis = StreamingAnalysis(source: settings.source, rate: rate, threads: settings.threads, known: known, detection: options.shotDetection,
-                                         planner: planner, release: release, cuts: cuts, identity: identity, stop: stop,
+                                         planner: planner, release: release, inputs: inputs, identity: identity, stop: stop,
                                          estimatedFrames: probe.estimatedFrameCount, quiet: settings.quiet, logger: logger,
                                          executorPhase: options.inProcess ? "restore" : "farm")
         } else {
@@ -293,7 +315,7 @@ public final class FarmRestorePipeline {
             if options.inProcess {
                 try renderInProcess(feed: feed, release: release, recipe: recipe, first: first, begun: { analysis?.start() })
             } else {
-                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, begun: { analysis?.start() })
+                try runFarm(feed: feed, release: release, recipe: recipe, job: job, board: board, first: first, gate: gate, begun: { analysis?.start() })
             }
             if let analysis {
                 let outcome = try analysis.join().get()
@@ -494,6 +516,7 @@ public final class FarmRestorePipeline {
                 throw SegmentRenderer.RenderError.outputCountMismatch(expected: Int(spec.expectedOutputFrames), made: result.frames)
             }
             done += result.frames
+            onSegmentRendered?(index)
             try release.record(spec.id, resultFile: output, frames: result.frames, recorder: recorder)
             try stop.checkpoint("restore")
         }
@@ -502,7 +525,7 @@ public final class FarmRestorePipeline {
     }
 
     private func runFarm(feed: SegmentFeed, release: SegmentRelease, recipe: RenderRecipe, job: JobDirectory, board: ResultBoard,
-                         first: FirstAssignment, begun: () -> Void) throws {
+                         first: FirstAssignment, gate: InputGate, begun: () -> Void) throws {
         // A whole plan with nothing to restore (every segment reused) needs no farm.
         let known = feed.peekComplete()
         if known.complete && known.count == 0 { return }
@@ -550,6 +573,8 @@ public final class FarmRestorePipeline {
                               workDirectory: try job.ownedDirectory("workers"), logDirectory: try job.ownedDirectory("logs"))
         }
         if !local, shared == nil { FileHandle.standardError.write(Data("coordinator listening on \(bound); start workers with: lumiere-worker --connect \(FarmRestorePipeline.reachable(bound))\n".utf8)) }
+        // Inputs ahead of the farm: from the local workers started, or the workers registered (remote ones come and go).
+        gate.follow(workers: { [workerCount] in max(workerCount, farm.statistics.liveWorkers) })
         let placement = shared == nil ? nil : options.farmJob
         let stopToken = stop.register(drain: {
             if let placement { farm.requestDrain(job: placement.id) } else { farm.requestDrain() }

@@ -13,16 +13,20 @@ final class ResultRecorder: @unchecked Sendable {
 
     init(job: JobDirectory) { self.job = job }
 
-    /// `recorded`: called with the result's place in the job directory once it is journaled (the film's writer takes it).
-    func record(key: String, resultFile: URL, frames: Int, input: URL?, inputFrames: String?, recorded: @escaping (URL) -> Void = { _ in }) throws {
+    /// `recorded`: called with the result's place in the job directory once it is journaled and its input deleted (the
+    /// film's writer takes it). `settled`: called after that, or after the record failed (the input gate lets the
+    /// analysis go on either way: a failure ends the job with its own error at `wait`).
+    func record(key: String, resultFile: URL, frames: Int, input: URL?, inputFrames: String?, recorded: @escaping (URL) -> Void = { _ in },
+                settled: @escaping () -> Void = {}) throws {
         let staged = job.resultsURL.appendingPathComponent("staged-\(key).mkv")
         try? FileManager.default.removeItem(at: staged)
         try FileManager.default.moveItem(at: resultFile, to: staged)
         queue.async { [self] in
+            defer { settled() }
             do {
                 let entry = try job.record(key: key, resultFile: staged, frames: frames, inputFrames: inputFrames)
-                recorded(job.resultsURL.appendingPathComponent(entry.file))
                 if let input { try? FileManager.default.removeItem(at: input) }
+                recorded(job.resultsURL.appendingPathComponent(entry.file))
             } catch {
                 lock.lock(); if failure == nil { failure = error }; lock.unlock()
             }

@@ -101,27 +101,14 @@ struct SegmentInputWriter {
         while let frame = try reader.next() {
             while nextTarget < byStart.count, byStart[nextTarget].frames.lowerBound <= index {
                 let t = byStart[nextTarget]
-                if writeFiles, let file = t.file {
-                    try? FileManager.default.removeItem(at: file)
-                    open[t.id] = try MediaWriter(path: file.path, video: .init(
-                        size: PixelSize(width: frame.picture.width, height: frame.picture.height), rate: rate,
-                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: ffv1Format(for: frame.picture.pixelFormat)),
-                        color: frame.picture.color, threads: 1))
-                }
+                if writeFiles, let file = t.file { open[t.id] = try losslessWriter(file: file, first: frame.picture, rate: rate) }
                 active.append(t)
                 nextTarget += 1
             }
             let hash = active.isEmpty ? nil : try FrameHash(frame.picture)
             for t in active where t.frames.contains(index) {
                 hashes[t.id, default: []].append(hash!)
-                if let writer = open[t.id] {
-                    var picture = frame.picture
-                    if picture.pixelFormat != writer.pixelFormat {
-                        picture = try (try? picture.relabeled(as: writer.pixelFormat))
-                            ?? converter.picture(from: converter.rgbImage(from: picture), pixelFormat: writer.pixelFormat, color: picture.color)
-                    }
-                    try writer.write(picture)
-                }
+                if let writer = open[t.id] { try writeLossless(frame.picture, to: writer, converter: converter) }
                 if index == t.frames.upperBound - 1 {
                     try open[t.id]?.finish()
                     open[t.id] = nil
@@ -134,6 +121,25 @@ struct SegmentInputWriter {
         }
         for (_, writer) in open { try writer.finish() }
         return Pass(frames: index, fingerprints: fingerprints)
+    }
+
+    /// A lossless input file (FFV1, one thread: the same bytes on every run), for frames like `first`.
+    static func losslessWriter(file: URL, first: VideoPicture, rate: Rational) throws -> MediaWriter {
+        try? FileManager.default.removeItem(at: file)
+        return try MediaWriter(path: file.path, video: .init(
+            size: PixelSize(width: first.width, height: first.height), rate: rate,
+            encoding: VideoEncoding(codec: .ffv1, pixelFormat: ffv1Format(for: first.pixelFormat)),
+            color: first.color, threads: 1))
+    }
+
+    /// One frame of a lossless input, in the file's pixel format.
+    static func writeLossless(_ picture: VideoPicture, to writer: MediaWriter, converter: PixelConverter) throws {
+        var picture = picture
+        if picture.pixelFormat != writer.pixelFormat {
+            picture = try (try? picture.relabeled(as: writer.pixelFormat))
+                ?? converter.picture(from: converter.rgbImage(from: picture), pixelFormat: writer.pixelFormat, color: picture.color)
+        }
+        try writer.write(picture)
     }
 
     /// The source's frames exactly, depth and chroma included (rgb48 → gbrp16le, not 8-bit yuv444p as before).

@@ -27,6 +27,9 @@ final class SegmentRelease: @unchecked Sendable {
     /// Made by this run: a finished segment whose frames changed is redone; else (a reused shot list) the list is stale.
     private let analysed: Bool
     private let warn: (String) -> Void
+    /// Backpressure while the film streams (`InputGate`): inputs are written one segment at a time, each once the farm is
+    /// close enough behind, and handed out at once. nil (the classic pass): the inputs are already written.
+    let gate: InputGate?
     /// Film restoration's context: each input file also holds up to this many frames either side of the segment's own,
     /// inside its shot (`TemporalContext`); the worker restores them with the segment and drops them.
     let contextRadius: Int
@@ -37,7 +40,7 @@ final class SegmentRelease: @unchecked Sendable {
     private(set) var reused = 0
 
     init(job: JobDirectory, identity: String, recipe: RenderRecipe, rate: Rational, board: ResultBoard, feed: SegmentFeed, film: GrowingPlan,
-         analysed: Bool, warn: @escaping (String) -> Void) throws {
+         analysed: Bool, gate: InputGate? = nil, warn: @escaping (String) -> Void) throws {
         self.job = job
         self.identity = identity
         self.settingsText = try RestoreJobPlan.fingerprint(recipe: recipe, rate: rate)
@@ -47,6 +50,7 @@ final class SegmentRelease: @unchecked Sendable {
         self.feed = feed
         self.film = film
         self.analysed = analysed
+        self.gate = gate
         self.warn = warn
     }
 
@@ -60,9 +64,9 @@ final class SegmentRelease: @unchecked Sendable {
     /// A finished segment: journaled (on the recorder's queue), then posted to the film's writer.
     func record(_ id: SegmentID, resultFile: URL, frames: Int, recorder: ResultRecorder) throws {
         guard let segment = lookup(id) else { throw FarmError.resultSinkFailed(segment: id, underlying: "segment \(id) was never released") }
-        let board = self.board
+        let board = self.board, gate = self.gate
         try recorder.record(key: segment.key, resultFile: resultFile, frames: frames, input: segment.input, inputFrames: segment.fingerprint,
-                            recorded: { board.post(Int(id), $0) })
+                            recorded: { board.post(Int(id), $0) }, settled: { gate?.finished(Int(id)) })
     }
 
     var counts: (restored: Int, reused: Int) { lock.withLock { (restored, reused) } }
@@ -89,7 +93,9 @@ final class SegmentRelease: @unchecked Sendable {
 
     /// Releases `shots` (in film order, each whole): reused results are posted, the rest get their inputs from
     /// `writeInputs` and are added to the feed; the shots go to the film's writer. `fingerprints`: by segment index.
-    func release(_ shots: [PlannedShot], fingerprints: [Int: String],
+    /// With a `gate`, each input is written alone, once the gate admits it (`abandon` stops the wait), and its segment is
+    /// handed out at once: the farm must be able to finish the segments before it for the gate to open.
+    func release(_ shots: [PlannedShot], fingerprints: [Int: String], abandon: () throws -> Void = {},
                  writeInputs: ([SegmentInputWriter.Target]) throws -> Void) throws {
         var targets: [SegmentInputWriter.Target] = []
         var specs: [SegmentSpec] = []
@@ -129,14 +135,28 @@ final class SegmentRelease: @unchecked Sendable {
             }
         }
         if changed > 0 { warn("\(changed) finished segment(s) no longer match the input's frames (the file changed): restoring them again") }
-        if !targets.isEmpty { try writeInputs(targets) }
-        lock.withLock {
-            released.merge(table) { _, new in new }
-            restored += specs.count
-            reused += reusedHere
+        lock.withLock { reused += reusedHere }
+        guard let gate else {
+            if !targets.isEmpty { try writeInputs(targets) }
+            lock.withLock {
+                released.merge(table) { _, new in new }
+                restored += specs.count
+            }
+            for shot in shots { film.add(shot) }
+            feed.add(specs)
+            return
         }
+        // The film's writer may start on these shots now: it waits for each segment's result anyway.
         for shot in shots { film.add(shot) }
-        feed.add(specs)
+        for (target, spec) in zip(targets, specs) {
+            try gate.admit(Int(target.id), abandon: abandon)
+            try writeInputs([target])
+            lock.withLock {
+                released[spec.id] = table[spec.id]
+                restored += 1
+            }
+            feed.add([spec])
+        }
     }
 
     /// Every shot is released: the executor finishes once its segments are done, the film's length is known.

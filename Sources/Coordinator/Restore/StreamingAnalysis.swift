@@ -10,14 +10,24 @@ import Shared
 /// cut from the source's packets and handed out (`SegmentRelease`). So the first worker starts after the first shot,
 /// not after two passes over the whole film. Runs on a thread of its own; `join` returns its outcome.
 ///
-/// Only for sources whose segments travel as packet cuts (the common case); the others — and a source whose decode
-/// turns up a hazard for cuts midway (`Unavailable`) — take the classic passes (analysis, then split).
+/// Sources whose segments travel as packet cuts (the common case) get their inputs cut from the packets just read;
+/// the others (image sequences, interlaced video the coordinator deinterlaces, codecs not proven to cut) get lossless
+/// inputs, written by a decode that trails this one (`LosslessInputCutter`). A packet source whose decode turns up a
+/// hazard for cuts midway (`Unavailable`) restarts with lossless inputs.
 final class StreamingAnalysis: @unchecked Sendable {
-    /// Cuts cannot carry this source after all (found while decoding): the job restarts with the classic passes,
-    /// reusing every segment finished meanwhile.
+    /// How segment inputs are made.
+    enum Inputs {
+        /// Cuts of the source's own packets.
+        case packets(SegmentInputCutWriter)
+        /// The frames themselves, losslessly.
+        case lossless(LosslessInputCutter)
+    }
+
+    /// Cuts cannot carry this source after all (found while decoding): the job restarts with lossless inputs (still
+    /// streaming; the classic passes with `FarmOptions.streamLosslessInputs` off), reusing every segment finished meanwhile.
     struct Unavailable: Error, CustomStringConvertible {
         var reason: String
-        var description: String { "segment inputs cannot be the source's packets (\(reason)): writing lossless inputs after a full analysis" }
+        var description: String { "segment inputs cannot be the source's packets (\(reason)): starting again with lossless inputs" }
     }
     struct Cancelled: Error {}
 
@@ -33,7 +43,7 @@ final class StreamingAnalysis: @unchecked Sendable {
     private let detection: ShotDetectorSettings
     private var planner: ShotPlanner
     private let release: SegmentRelease
-    private let cuts: SegmentInputCutWriter
+    private let inputs: Inputs
     private let identity: String
     private let stop: StopSignal
     private let progress: ProgressReporter
@@ -52,7 +62,7 @@ final class StreamingAnalysis: @unchecked Sendable {
     private var cutPackets = 0, cutFrames = 0, cutCount = 0, cutBytes: Int64 = 0, cutPayload: Int64 = 0
 
     init(source: MediaSource, rate: Rational, threads: Int, known: ShotList?, detection: ShotDetectorSettings, planner: ShotPlanner,
-         release: SegmentRelease, cuts: SegmentInputCutWriter, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
+         release: SegmentRelease, inputs: Inputs, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
          executorPhase: String) {
         self.source = source
         self.rate = rate
@@ -61,7 +71,7 @@ final class StreamingAnalysis: @unchecked Sendable {
         self.detection = detection
         self.planner = planner
         self.release = release
-        self.cuts = cuts
+        self.inputs = inputs
         self.identity = identity
         self.stop = stop
         self.progress = ProgressReporter(label: known == nil ? "analyse" : "check", total: estimatedFrames ?? known.map { Int64($0.frameCount) }, quiet: quiet)
@@ -114,14 +124,21 @@ final class StreamingAnalysis: @unchecked Sendable {
         var base = 0
         var index = 0
         func close(at end: Int, isLast: Bool) throws {
-            if let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
+            if case .packets = inputs, let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
             let shot = try planner.plan(shotEndingAt: end, isLast: isLast)
             var fingerprints: [Int: String] = [:]
             for (k, segment) in shot.segments.enumerated() {
                 let frames = release.fileFrames(shot, k) // inside the shot, so inside `hashes`
                 fingerprints[segment.index] = FrameHash.combined(Array(hashes[(frames.lowerBound - base)..<(frames.upperBound - base)]))
             }
-            try release.release([shot], fingerprints: fingerprints) { targets in try self.writeCuts(targets, fingerprints: fingerprints, reader: reader) }
+            // Waits here, before each input, while the farm is too far behind (`InputGate`): decoding and cutting wait
+            // together, since a cut is made from the packets just read (and a lossless input from the frames just decoded).
+            // While it waits the job is the farm's (its phase, as /metrics and a stop report it); cutting again is "split".
+            try release.release([shot], fingerprints: fingerprints, abandon: {
+                self.stop.enter(self.executorPhase)
+                if self.lock.withLock({ self.cancelled }) { throw Cancelled() }
+                try self.stop.checkpoint(self.startedSplit ? "split" : "analysis")
+            }) { targets in try self.writeInputs(targets, fingerprints: fingerprints, reader: reader) }
             hashes.removeFirst(end - base)
             base = end
         }
@@ -143,8 +160,15 @@ final class StreamingAnalysis: @unchecked Sendable {
         }
         progress.finish(done: Int64(index))
         defer {
-            if cutCount > 0 {
+            switch inputs {
+            case .packets(let cuts) where cutCount > 0:
                 logger.info("segment inputs: \(cutCount) cuts of the source's \(cuts.index.codec) packets, \(cutBytes) bytes (\(cutPackets) packets for \(cutFrames) frames)")
+            case .lossless(let frames) where frames.written > 0:
+                logger.info("segment inputs: \(frames.written) lossless files, \(frames.bytes) bytes\(frames.reopened > 0 ? ", the source decoded again \(frames.reopened) time(s)" : "")")
+            default: break
+            }
+            if let report = release.gate?.report, report.peak > 0 {
+                logger.info("segment inputs: at most \(report.peak) waiting for the farm at once; the analysis waited \(String(format: "%.1f", report.waited)) s for it")
             }
         }
         if let known, known.frameCount != index { throw FarmRestorePipeline.StaleAnalysis.frameCount(listed: known.frameCount, decoded: index) }
@@ -158,12 +182,23 @@ final class StreamingAnalysis: @unchecked Sendable {
         return Outcome(shots: known!, analysed: false)
     }
 
-    /// The shot's inputs as cuts of the source's packets, each carrying its fingerprint for the worker to check.
-    private func writeCuts(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader) throws {
+    /// Segment inputs: cuts of the source's packets, each carrying its fingerprint for the worker to check, or the
+    /// frames themselves losslessly.
+    private func writeInputs(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader) throws {
         if !startedSplit {
             startedSplit = true
             try stop.begin("split")
+        } else {
+            stop.enter("split")
         }
+        switch inputs {
+        case .packets(let cuts): try writeCuts(targets, fingerprints: fingerprints, reader: reader, cuts: cuts)
+        case .lossless(let frames): try frames.write(targets)
+        }
+    }
+
+    private func writeCuts(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader,
+                           cuts: SegmentInputCutWriter) throws {
         let index = cuts.index
         let cutTargets = targets.map { t in
             SegmentInputCut.Target(file: t.file!, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime),
