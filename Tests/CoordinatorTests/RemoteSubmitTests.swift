@@ -10,16 +10,15 @@ import XCTest
 /// control endpoint without an allow-list or without a key pair.
 final class RemoteSubmitTests: XCTestCase {
     private var dir: URL!
-    private var processes: [Process] = []
+    private var processes: LoggedProcesses!
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("remote-submit")
+        processes = LoggedProcesses(in: dir)
     }
 
     override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        processes.removeAll()
+        processes?.stopAll()
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -180,27 +179,12 @@ final class RemoteSubmitTests: XCTestCase {
     }
 
     private func launch(_ product: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = try Fixtures.product(product)
-        process.arguments = arguments
-        let logURL = dir.appendingPathComponent(log)
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
+        try processes.launch(product, arguments, log: log)
     }
 
-    private func log(_ name: String) -> String { (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+    private func log(_ name: String) -> String { processes.log(name) }
 
     private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return condition()
+        Fixtures.waitFor(seconds, every: 0.2, condition)
     }
 }

@@ -9,16 +9,15 @@ import XCTest
 /// journal held is restored again (the resumed runs' plans restore at most what the journals lacked).
 final class ServiceEndToEndTests: XCTestCase {
     private var dir: URL!
-    private var processes: [Process] = []
+    private var processes: LoggedProcesses!
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("service-e2e")
+        processes = LoggedProcesses(in: dir)
     }
 
     override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        processes.removeAll()
+        processes?.stopAll()
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -65,7 +64,7 @@ final class ServiceEndToEndTests: XCTestCase {
 
         // Kill the service mid-queue (job 2 part done, job 1 paused) and start it again on the same state directory.
         XCTAssertTrue(waitFor(240) { journalEntries(journals[1]) >= 1 }, "job 2 journaled nothing: \(log("serve-1.log").suffix(3000))")
-        let first = processes[0]
+        let first = processes.all[0]
         XCTAssertEqual(kill(first.processIdentifier, SIGKILL), 0)
         first.waitUntilExit()
         let killedWith = journalEntries(journals[1])
@@ -94,7 +93,7 @@ final class ServiceEndToEndTests: XCTestCase {
         }
         // Workers connect once: each registered once with the first service (kept from job to job), and once with the
         // second (they reconnect by themselves after the kill; nobody restarted them).
-        for name in ["w1", "w2", "w3"] { XCTAssertTrue(processes.first { $0.arguments?.contains(name) == true }?.isRunning == true, "\(name) exited") }
+        for name in ["w1", "w2", "w3"] { XCTAssertTrue(processes.all.first { $0.arguments?.contains(name) == true }?.isRunning == true, "\(name) exited") }
         XCTAssertEqual(registrations(log("serve-1.log")), 3, log("serve-1.log"))
         XCTAssertEqual(registrations(log("serve-2.log")), 3, log("serve-2.log"))
     }
@@ -258,17 +257,7 @@ final class ServiceEndToEndTests: XCTestCase {
     }
 
     private func launch(_ product: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = try Fixtures.product(product)
-        process.arguments = arguments
-        let logURL = dir.appendingPathComponent(log)
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
+        try processes.launch(product, arguments, log: log)
     }
 
     /// The port in the service's "monitoring: http://127.0.0.1:PORT/ …" line.
@@ -284,15 +273,10 @@ final class ServiceEndToEndTests: XCTestCase {
 
     private func registrations(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains(" registered: ") }.count }
 
-    private func log(_ name: String) -> String { (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+    private func log(_ name: String) -> String { processes.log(name) }
 
     private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
+        Fixtures.waitFor(seconds, every: 0.05, condition)
     }
 
     /// A job's state in the service's queue file (what `jobs` reads through the service).

@@ -7,18 +7,17 @@ import XCTest
 /// coordinator is SIGKILLed mid-job; the final file must be byte-identical to a fault-free run.
 final class FarmProcessFaultTests: XCTestCase {
     private var dir: URL!
-    private var processes: [Process] = []
+    private var processes: LoggedProcesses!
     private static var clip: URL?
     private static var reference: Data?
 
     override func setUpWithError() throws {
         dir = try Fixtures.temporaryDirectory("farm-faults")
+        processes = LoggedProcesses(in: dir)
     }
 
     override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        processes.removeAll()
+        processes?.stopAll()
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -113,17 +112,7 @@ final class FarmProcessFaultTests: XCTestCase {
     }
 
     private func launch(_ binary: URL, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let logURL = dir.appendingPathComponent(log)
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
+        try processes.launch(executable: binary, arguments, log: log)
     }
 
     private func binary(_ name: String) throws -> URL {
@@ -132,17 +121,10 @@ final class FarmProcessFaultTests: XCTestCase {
         return url
     }
 
-    private func log(_ name: String) -> String {
-        (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? ""
-    }
+    private func log(_ name: String) -> String { processes.log(name) }
 
     private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return condition()
+        Fixtures.waitFor(seconds, every: 0.02, condition)
     }
 
     private static func journalEntries(_ url: URL) -> Int {
