@@ -33,9 +33,12 @@ kill_remembered() {
 
 # The fixed restore settings every run uses: classical Lanczos (no model: the rows are about the farm),
 # x264 with a fixed preset and CRF into MP4 (deterministic muxer), 1-second segments (about 20 of them).
+# --overlap 8: lanczos needs no seams (its default overlap is 0), but the faults should hit the seam path too (lossless
+# overlap frames, blending, seam pieces), and the rows' timings (a permanent cut noticed, rogues while the job runs)
+# assume the job these rows were written for: without seams it ended before either could happen.
 restore_args() { # OUT JOBDIR
     echo restore "$FAULT_INPUT" -o "$1" --scale 2 --model lanczos --codec h264 --preset ultrafast --crf 18 \
-        --segment-seconds 1 --job-dir "$2" --log-level info
+        --segment-seconds 1 --overlap 8 --job-dir "$2" --log-level info
 }
 
 # start_coordinator LOG OUT JOBDIR ENDPOINT [extra args...] — in the background; sets COORD_PID.

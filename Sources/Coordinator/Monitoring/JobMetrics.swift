@@ -2,17 +2,6 @@ import Foundation
 
 /// One job as `/metrics` shows it beside the farm's own series: what it restores (`lumiere_job_info`), the phase it is
 /// in (`lumiere_phase`) and its job directory's disk (`lumiere_job_dir_bytes`, `lumiere_job_dir_free_bytes`).
-/// Output frames accepted and known so far.
-public struct JobFrames: Sendable, Equatable {
-    public var done: Int64
-    public var total: Int64
-
-    public init(done: Int64, total: Int64) {
-        self.done = done
-        self.total = total
-    }
-}
-
 public struct JobInfo: Sendable, Equatable {
     /// Names the job in every series (`job_id`: Prometheus's own `job` label is the scrape job's).
     public var id: String
@@ -83,5 +72,21 @@ public struct DiskUsage: Sendable, Equatable {
             }
         }
         return DiskUsage(bytes: total, freeBytes: UInt64(fs.f_bavail) * UInt64(fs.f_frsize))
+    }
+}
+
+/// A job's output frames accepted and known so far on a farm it shares (`serve`), and its own pace there (`JobPace`).
+public struct JobFrames: Sendable, Equatable {
+    public var done: Int64
+    public var total: Int64
+    /// This job's output frames per second; nil until it has one.
+    public var fps: Double?
+    public var etaSeconds: Double?
+
+    public init(done: Int64, total: Int64, fps: Double? = nil, etaSeconds: Double? = nil) {
+        self.done = done
+        self.total = total
+        self.fps = fps
+        self.etaSeconds = etaSeconds
     }
 }

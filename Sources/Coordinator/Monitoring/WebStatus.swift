@@ -55,14 +55,15 @@ public struct WebStatus: Codable, Equatable, Sendable {
 
         /// A running job with its progress from the farm's `snapshot` (`restore`: one job, the whole farm). `finished`
         /// is the farm's: the phase goes on to the encode after it. A job that shares the farm (`serve`) brings its own
-        /// frames (`info.frames`); the rate and segment counts stay the farm's, and its ETA is left out (the farm's
-        /// rate is shared with the other jobs, so remaining frames over it would promise too early an end).
+        /// frames, rate and ETA (`info.frames`, `JobPace`); the segment counts stay the farm's. Its ETA is never the
+        /// farm's: that rate is shared with the other jobs, so remaining frames over it would promise too early an end.
         public init(running info: JobInfo, snapshot s: FarmSnapshot) {
             let done = info.frames?.done ?? s.framesDone, total = info.frames?.total ?? s.framesTotal
             let percent = total > 0 ? min(100, 100 * Double(done) / Double(total)) : 0
             self.init(id: info.id, film: info.film, output: info.output, model: info.model, phase: info.phase, finished: s.finished,
-                      framesDone: done, framesTotal: total, percent: percent, outputFPS: s.outputFPS,
-                      etaSeconds: info.frames == nil ? s.etaSeconds : nil, segments: s.segments)
+                      framesDone: done, framesTotal: total, percent: percent,
+                      outputFPS: info.frames == nil ? s.outputFPS : info.frames?.fps ?? 0,
+                      etaSeconds: info.frames == nil ? s.etaSeconds : info.frames?.etaSeconds, segments: s.segments)
         }
 
         /// A job waiting its turn: nothing done yet.

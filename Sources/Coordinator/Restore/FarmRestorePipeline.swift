@@ -262,8 +262,17 @@ public final class FarmRestorePipeline {
         let known = try matchingShotList(identity: identity, given: givenShots, rate: rate, job: job, estimated: probe.estimatedFrameCount)
         var inputs: StreamingAnalysis.Inputs?
         if streaming {
-            let decided: Result<PacketIndex, SegmentInputWriter.Refusal> = packets
+            var decided: Result<PacketIndex, SegmentInputWriter.Refusal> = packets
                 ? try SegmentInputWriter.cutIndex(source: settings.source, reader: probe) : .failure(.init(reason: "found while decoding"))
+            if case .success(let index) = decided {
+                // The cost rule, once for the whole film before anything goes out (`PacketIndex.estimatedCuts`).
+                let estimate = index.estimatedCuts(frames: probe.estimatedFrameCount.map { Int($0) } ?? index.count, segmentFrames: plannerSettings.maxSegmentFrames,
+                                                   rate: rate, start: probe.startTime)
+                if let why = SegmentInputCut.lossless(packets: estimate.packets, bytes: estimate.bytes, frames: estimate.frames,
+                                                      pixelsPerFrame: probe.stream.pixelCount) {
+                    decided = .failure(.init(reason: why))
+                }
+            }
             switch decided {
             case .success(let index): inputs = .packets(try SegmentInputCutWriter(source: settings.source, index: index))
             case .failure(let why):

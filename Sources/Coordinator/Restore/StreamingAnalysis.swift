@@ -59,7 +59,7 @@ final class StreamingAnalysis: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var startedSplit = false
     /// The shots' cut packets so far, and their frames (a stream whose keyframes are too far apart goes lossless).
-    private var cutPackets = 0, cutFrames = 0, cutCount = 0, cutBytes: Int64 = 0, cutPayload: Int64 = 0
+    private var cutPackets = 0, cutFrames = 0, cutCount = 0, cutBytes: Int64 = 0
 
     init(source: MediaSource, rate: Rational, threads: Int, known: ShotList?, detection: ShotDetectorSettings, planner: ShotPlanner,
          release: SegmentRelease, inputs: Inputs, identity: String, stop: StopSignal, estimatedFrames: Int64?, quiet: Bool, logger: Logger,
@@ -204,13 +204,10 @@ final class StreamingAnalysis: @unchecked Sendable {
             SegmentInputCut.Target(file: t.file!, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime),
                                    header: SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: fingerprints[Int(t.id)]))
         }
-        // As the classic split decides for the whole film: cuts that cost more than lossless inputs are not made.
+        // Whether cuts cost more than lossless inputs was decided once, before the first segment went out
+        // (`PacketIndex.estimatedCuts`); deciding it here could restart the job after segments were done.
         cutPackets += cutTargets.reduce(0) { $0 + $1.packets.count }
         cutFrames += cutTargets.reduce(0) { $0 + $1.header.frames.count }
-        cutPayload += cutTargets.reduce(Int64(0)) { $0 + index.bytes($1.packets) }
-        if let why = SegmentInputCut.lossless(packets: cutPackets, bytes: cutPayload, frames: cutFrames, pixelsPerFrame: reader.stream.pixelCount) {
-            throw Unavailable(reason: why)
-        }
         do { try cuts.write(cutTargets) } catch where !StopSignal.isStop(error) {
             for cut in cutTargets { try? FileManager.default.removeItem(at: cut.file) }
             throw Unavailable(reason: "\(error)")

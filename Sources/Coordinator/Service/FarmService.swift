@@ -55,6 +55,8 @@ public final class FarmService: @unchecked Sendable {
     private var signalCount = 0
     /// What each job's command line names for monitoring (model, job directory), parsed once per job.
     private var described: [Int: (model: String, directory: String)] = [:]
+    /// Each running job's own pace, for its rate and ETA on the web page (the farm's rate is every job's).
+    private var pace = JobPace()
     /// The port the service's endpoint listens on (nil without `metricsPort`), once `run` has started it.
     public private(set) var metricsPortServed: UInt16?
 
@@ -246,7 +248,10 @@ public final class FarmService: @unchecked Sendable {
                 case .running, .pausing, .cancelling:
                     var info = describe(job)
                     if let current = running[job.id] { info.phase = current.stop.phase ?? "starting" }
-                    if let frames = farm?.progress(of: job.id) { info.frames = JobFrames(done: frames.done, total: frames.total) }
+                    if let frames = farm?.progress(of: job.id) {
+                        info.frames = pace.observe(info.id, JobFrames(done: frames.done, total: frames.total),
+                                                   at: ProcessInfo.processInfo.systemUptime)
+                    }
                     list.running.append(info)
                 case .queued:
                     list.queued.append(describe(job))
@@ -254,6 +259,7 @@ public final class FarmService: @unchecked Sendable {
                     break
                 }
             }
+            pace.keep(only: Set(list.running.map(\.id)))
             return list
         }
     }
