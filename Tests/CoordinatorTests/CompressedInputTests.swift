@@ -17,13 +17,13 @@ final class CompressedInputTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     /// Restores `input` on two local workers in 1 s segments; returns the frames written and the coordinator's log.
-    private func restore(_ input: String, name: String) throws -> (frames: Int64, log: [String]) {
+    private func restore(_ input: String, name: String, segmentSeconds: Double = 1) throws -> (frames: Int64, log: [String]) {
         let captured = CapturedLog()
         let logger = Logger(label: "test") { _ in CapturingLogHandler(captured: captured) }
         let settings = RestoreSettings(input: input, output: dir.appendingPathComponent("\(name).mkv").path, geometry: .scale(1), processor: "lanczos",
                                        encoding: VideoEncoding(codec: .ffv1, pixelFormat: "yuv444p"), quiet: true)
         var options = FarmOptions(localWorkers: 2, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("job-\(name)").path)
-        options.maxSegmentSeconds = 1
+        options.maxSegmentSeconds = segmentSeconds
         let summary = try FarmRestorePipeline(settings: settings, options: options, logger: logger, warn: { _ in }).run()
         return (summary.frames, captured.lines)
     }
@@ -33,6 +33,18 @@ final class CompressedInputTests: XCTestCase {
         XCTAssertEqual(frames, 64)
         XCTAssertTrue(log.contains { $0.contains("segment inputs:") && $0.contains("cuts of the source's h264 packets") }, "\(log)")
         XCTAssertFalse(log.contains { $0.contains("lossless FFV1") }, "\(log)")
+    }
+
+    /// The 1906 film in half-second segments: its cuts cost more than lossless inputs, which is decided before the
+    /// first segment goes out. Decided as the cuts were made, it flipped after 140 frames and restarted the job after
+    /// segments were done (the fault suite's injected faults then fell into the first attempt).
+    func testCutsOrLosslessIsDecidedBeforeTheFirstSegment() throws {
+        let (frames, log) = try restore(try Fixtures.requireFootage("oldfilm/Shepard_Calais_1906_FrenchGP.160p.ogv"), name: "calais", segmentSeconds: 0.5)
+        XCTAssertEqual(frames, 288)
+        XCTAssertTrue(log.contains { $0.contains("lossless FFV1") && ($0.contains("more than lossless inputs") || $0.contains("too far apart")) },
+                      "the cost rule says why: \(log)")
+        XCTAssertFalse(log.contains { $0.contains("starting again") }, "\(log)")
+        XCTAssertFalse(log.contains { $0.contains("cuts of the source's") }, "no cut was made before the choice: \(log)")
     }
 
     func testAnInterlacedFilmFallsBackToLosslessInputsSayingWhy() throws {
