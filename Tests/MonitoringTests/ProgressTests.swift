@@ -14,6 +14,9 @@ final class ProgressTests: XCTestCase {
                        "analyse: 100 frames  25.0 fps  elapsed 0:04  job ETA --:--", "not known yet: said as the live view says it")
         XCTAssertEqual(ProgressReporter.format(label: "shots", done: 288, total: 288, elapsed: 12),
                        "shots: 288/288 frames (100.0%)  24.0 fps  elapsed 0:12", "outside a restore: no job ETA")
+        // A phase whose frames were done before it began (the join after a farm that wrote the film): no rate over a blink.
+        XCTAssertEqual(ProgressReporter.format(label: "join", done: 288, total: 288, elapsed: 0.0000185),
+                       "join: 288/288 frames (100.0%)  elapsed 0:00")
     }
 
     /// The job's ETA: the phase's own remaining time plus the split (priced at the analysis's decoding speed) and the

@@ -59,14 +59,13 @@ public final class ProgressReporter {
     /// "restore: 120/288 frames (41.7%)  12.3 fps  ETA 0:14  job ETA 3:20" (the job's part only within a restore:
     /// `jobRemaining` is nil outside one, `.some(nil)` while it is not known yet, shown "--:--" as the live view does).
     public static func format(label: String, done: Int64, total: Int64?, elapsed: TimeInterval, jobRemaining: Double?? = nil) -> String {
-        let fps = elapsed > 0 ? Double(done) / elapsed : 0
         var line = "\(label): \(done)"
         if let total, total > 0 {
             line += "/\(total) frames (\(String(format: "%.1f", 100 * Double(done) / Double(total)))%)"
         } else {
             line += " frames"
         }
-        line += String(format: "  %.1f fps", fps)
+        if let fps = rate(done: done, elapsed: elapsed) { line += String(format: "  %.1f fps", fps) }
         if let remaining = remaining(done: done, total: total, elapsed: elapsed) {
             line += "  ETA " + LiveView.duration(remaining)
         } else {
@@ -75,6 +74,14 @@ public final class ProgressReporter {
         if case .some(let job) = jobRemaining { line += "  job ETA " + LiveView.duration(job) }
         return line
     }
+
+    /// Frames per second so far; nil over less than `minimumRateSeconds`. A phase whose frames were nearly all done
+    /// before it began (the join, when the film was written while the farm ran) printed "288/288 frames 15586574.9 fps".
+    static func rate(done: Int64, elapsed: TimeInterval) -> Double? {
+        elapsed >= minimumRateSeconds ? Double(done) / elapsed : nil
+    }
+
+    static let minimumRateSeconds = 0.5
 
     /// Seconds left in the phase at the speed so far; nil when done, or when the total or the speed is not known.
     static func remaining(done: Int64, total: Int64?, elapsed: TimeInterval) -> Double? {
@@ -87,7 +94,7 @@ public final class ProgressReporter {
     static func fields(label: String, done: Int64, total: Int64?, elapsed: TimeInterval, jobRemaining: Double?) -> [String: Any] {
         var fields: [String: Any] = ["phase": label, "done": done, "elapsed_seconds": (elapsed * 10).rounded() / 10]
         if let total { fields["total"] = total }
-        if elapsed > 0 { fields["fps"] = (Double(done) / elapsed * 10).rounded() / 10 }
+        if let fps = rate(done: done, elapsed: elapsed) { fields["fps"] = (fps * 10).rounded() / 10 }
         if let eta = remaining(done: done, total: total, elapsed: elapsed) { fields["eta_seconds"] = eta.rounded() }
         if let jobRemaining { fields["job_eta_seconds"] = jobRemaining.rounded() }
         return fields
