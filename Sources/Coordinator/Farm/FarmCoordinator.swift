@@ -199,6 +199,13 @@ public final class FarmCoordinator: @unchecked Sendable {
             try apply(state.scheduler.onSegmentsAdded(specs, job: id, now: now), &state)
         }
         if let failure = taken.failure {
+            // The analysis ended for a stop (it waits for the farm since the input bound, so a stop can find it there):
+            // the segments in hand still finish and are journaled, as the drain promises, and the drain ends the job.
+            if StopSignal.isStop(failure), !state.scheduler.isStanding {
+                lock.withLock { drainRequested = true }
+                state.jobs[id]!.feedOpen = false
+                return
+            }
             state.jobs[id]!.outcome = .failure(failure)
             return
         }
