@@ -133,6 +133,14 @@ final class VideoEncoder {
             }
             av_dict_set(&options, "crf", "\(encoding.crf)", 0)
             av_dict_set(&options, "preset", encoding.preset, 0)
+            // No macroblock tree: in this x264 (core 164) its AVX-512 path reads memory the encoder never wrote, so an
+            // encoder opened after others in the same process (a worker's second segment) made different bytes from
+            // run to run. pens.mp4 in 3 one-second segments on one worker: 3 runs gave 3 films (frame 1 at 61 dB
+            // between two), and MALLOC_PERTURB_=17 and =99 gave two more. With mbtree=0, 8 runs and both perturb
+            // values gave one film; so did x264 without AVX-512 (asm=...), which we cannot ask for safely on every CPU.
+            // Byte-identical reruns and resumes are the promise (docs/segments.md); the price at CRF 18 is 9.5 % more
+            // bytes on 10 s of trailer_bbb.mp4 (2.59 → 2.83 MB; quality not compared), 60 % on the near-static pens.mp4.
+            av_dict_set(&options, "x264-params", "mbtree=0", 0)
         case .ffv1:
             // Version 3 with slice CRCs: self-checking and multithreaded.
             av_dict_set(&options, "level", "3", 0)
