@@ -1,7 +1,7 @@
 /// A segment's position in its job's plan: 0, 1, 2… in film order (`Segment.index`). One type from the plan through
-/// input writing, the farm, the results, the stitch and the journal, so a segment's number is not mistaken for a frame,
-/// a shot or a farm-wide id (`SegmentID`, which adds the job). In plan.json and a stitch plan it is a plain integer, as
-/// it was when it was an `Int`.
+/// input writing, the farm, the results and the stitch, so a segment's number is not mistaken for a frame, a shot or a
+/// farm-wide id (`SegmentID`, which adds the job). The journal keys results by their content (`JobKeys.segmentKey`), not
+/// by this number. In plan.json and a stitch plan it is a plain integer, as it was when it was an `Int`.
 public struct SegmentIndex: Hashable, Comparable, Codable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     /// Indices fit the low 32 bits of a `SegmentID`. A plan's segments hold at least one frame each, so a job reaches
     /// this only with a film of 2^32 frames (over two years at 60 fps).
