@@ -329,7 +329,7 @@ final class Swarm {
 
     /// Seconds this lease "renders": the nominal time ± jitter, from a hash of worker and lease (reproducible).
     private func renderSeconds(_ i: Int, _ lease: LeaseRef) -> Double {
-        var z = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 ^ lease.segment &* 0xBF58_476D_1CE4_E5B9 ^ UInt64(lease.attempt)
+        var z = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 ^ lease.segment.wireValue &* 0xBF58_476D_1CE4_E5B9 ^ UInt64(lease.attempt)
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31

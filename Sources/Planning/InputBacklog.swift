@@ -1,3 +1,5 @@
+import Shared
+
 /// How far the cutting of segment inputs may run ahead of the farm (issue 16 item 1, backpressure): the segments whose
 /// input file is written and not yet finished (finished = journaled and its input deleted). The film's analysis writes
 /// the next input only while fewer than `limit` are outstanding, so the job directory holds a bounded number of inputs
@@ -7,7 +9,7 @@
 /// Pure: the thin shell that waits is `InputGate` (Coordinator).
 public struct InputBacklog: Sendable, Equatable {
     /// Segments written and not finished.
-    public private(set) var outstanding: Set<Int> = []
+    public private(set) var outstanding: Set<SegmentIndex> = []
     /// The most that were ever outstanding at once.
     public private(set) var peak = 0
 
@@ -24,12 +26,12 @@ public struct InputBacklog: Sendable, Equatable {
     public func mayWrite(limit: Int) -> Bool { outstanding.count < max(1, limit) }
 
     /// `segment`'s input is about to be written (admitted by `mayWrite`).
-    public mutating func written(_ segment: Int) {
+    public mutating func written(_ segment: SegmentIndex) {
         outstanding.insert(segment)
         peak = max(peak, outstanding.count)
     }
 
     /// `segment` finished (or will never need its input again). A segment not outstanding — a speculative copy's second
     /// result, a segment whose input was written before the bound applied — changes nothing.
-    public mutating func finished(_ segment: Int) { outstanding.remove(segment) }
+    public mutating func finished(_ segment: SegmentIndex) { outstanding.remove(segment) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// How long segments may be and how much neighbours share.
 public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
@@ -30,13 +31,13 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
 /// One unit of work: a half-open range of frames a worker restores (`input`, overlap included) and the
 /// frames it is responsible for (`owned`; the owned ranges of a plan partition the film).
 public struct Segment: Codable, Sendable, Equatable, Hashable {
-    public var index: Int
+    public var index: SegmentIndex
     /// The shot it belongs to (segments never cross a shot boundary).
     public var shot: Int
     public var input: Range<Int>
     public var owned: Range<Int>
 
-    public init(index: Int, shot: Int, input: Range<Int>, owned: Range<Int>) {
+    public init(index: SegmentIndex, shot: Int, input: Range<Int>, owned: Range<Int>) {
         self.index = index
         self.shot = shot
         self.input = input
@@ -71,7 +72,7 @@ public struct SegmentPlan: Codable, Sendable, Equatable {
         guard next == frameCount else { throw PlanningError.invalidPlan("shots end at \(next), not \(frameCount)") }
         next = 0
         for (i, seg) in segments.enumerated() {
-            guard seg.index == i else { throw PlanningError.invalidPlan("segment \(i) says it is \(seg.index)") }
+            guard seg.index.position == i else { throw PlanningError.invalidPlan("segment \(i) says it is \(seg.index)") }
             guard shots.indices.contains(seg.shot) else { throw PlanningError.invalidPlan("segment \(i) is in shot \(seg.shot), which does not exist") }
             let shot = shots[seg.shot]
             guard seg.owned.lowerBound == next, !seg.owned.isEmpty || (allowingEmptyShots && shot.isEmpty) else {

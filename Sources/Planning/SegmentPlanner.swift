@@ -26,7 +26,7 @@ public enum SegmentPlanner {
             let end = shot.lowerBound + (j + 1) * length / pieces
             let inputStart = j == 0 ? start : start - before
             let inputEnd = j == pieces - 1 ? end : end + after
-            return Segment(index: firstIndex + j, shot: shotIndex, input: inputStart..<inputEnd, owned: start..<end)
+            return Segment(index: SegmentIndex(firstIndex + j), shot: shotIndex, input: inputStart..<inputEnd, owned: start..<end)
         }
     }
 

@@ -1,14 +1,16 @@
+import Shared
+
 /// How the segments' results become the film, in order: copy runs of frames from one segment, and blend
 /// the overlaps between neighbouring segments of the same shot. Between shots there is no overlap and no
 /// blend: a hard cut stays a hard cut.
 public struct StitchPlan: Codable, Sendable, Equatable {
     /// Two segments' versions of the same frames, to be blended (see `Crossfade`).
     public struct Seam: Codable, Sendable, Equatable {
-        public var left: Int
-        public var right: Int
+        public var left: SegmentIndex
+        public var right: SegmentIndex
         public var frames: Range<Int>
 
-        public init(left: Int, right: Int, frames: Range<Int>) {
+        public init(left: SegmentIndex, right: SegmentIndex, frames: Range<Int>) {
             self.left = left
             self.right = right
             self.frames = frames
@@ -17,7 +19,7 @@ public struct StitchPlan: Codable, Sendable, Equatable {
 
     public enum Step: Codable, Sendable, Equatable {
         /// Film frames `frames`, taken from `segment`'s result alone.
-        case copy(segment: Int, frames: Range<Int>)
+        case copy(segment: SegmentIndex, frames: Range<Int>)
         case blend(Seam)
 
         public var frames: Range<Int> {
@@ -58,7 +60,7 @@ public struct StitchPlan: Codable, Sendable, Equatable {
 
     /// The interiors (see below) of `segments`, in their order, from these steps.
     public func interiors(of segments: [Segment]) -> [Range<Int>] {
-        var copies: [Int: Range<Int>] = [:]
+        var copies: [SegmentIndex: Range<Int>] = [:]
         for step in steps { if case .copy(let segment, let frames) = step { copies[segment] = frames } }
         return segments.map { copies[$0.index] ?? $0.input.lowerBound..<$0.input.lowerBound }
     }
@@ -67,12 +69,12 @@ public struct StitchPlan: Codable, Sendable, Equatable {
     /// when it has none. What a worker encodes in the final codec; the rest of its frames serve the seams.
     public func interiors(segmentCount: Int, starts: [Int]) -> [Range<Int>] {
         var result = starts.map { $0..<$0 }
-        for step in steps { if case .copy(let segment, let frames) = step, segment < segmentCount { result[segment] = frames } }
+        for step in steps { if case .copy(let segment, let frames) = step, segment.position < segmentCount { result[segment.position] = frames } }
         return result
     }
 
     /// The segments (with weights summing to 1) that make film frame `frame`, given each seam's crossfade.
-    public func sources(frame: Int, crossfade: (Seam) -> Range<Int>) -> [(segment: Int, weight: Float)] {
+    public func sources(frame: Int, crossfade: (Seam) -> Range<Int>) -> [(segment: SegmentIndex, weight: Float)] {
         // Steps are in film order and contiguous: binary search (a 2-hour film has thousands of steps).
         var low = 0, high = steps.count
         while low < high {

@@ -21,7 +21,7 @@ final class FarmHarness: @unchecked Sendable {
         var rng = SplitMix64(seed: seed)
         var specs: [SegmentSpec] = []
         for index in 0..<segmentCount {
-            let id = SegmentID(index + 1)
+            let id = SegmentID(SegmentIndex(index + 1))
             let bytes = (0..<bytesPerSegment(index)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             inputs[id] = bytes
             try Data(bytes).write(to: root.appendingPathComponent("inputs/segment-\(id).bin"))

@@ -10,10 +10,10 @@ final class FarmSchedulerJobsTests: XCTestCase {
     let a = PeerID([1]), b = PeerID([2]), c = PeerID([3]), d = PeerID([4])
 
     /// Job `job`'s segment `n`, numbered as the service numbers them (the job in the high bits).
-    func id(_ job: Int, _ n: UInt64) -> SegmentID { SegmentID(job) << 32 | n }
+    func id(_ job: Int, _ n: Int) -> SegmentID { try! SegmentID(job: job, segment: SegmentIndex(n)) }
 
     func specs(_ job: Int, _ count: Int, frames: UInt32 = 10) -> [SegmentSpec] {
-        (1...count).map { SegmentSpec(id: id(job, UInt64($0)), inputFrameCount: frames, expectedOutputFrames: frames, expectedFrameSize: (64, 48)) }
+        (1...count).map { SegmentSpec(id: id(job, $0), inputFrameCount: frames, expectedOutputFrames: frames, expectedFrameSize: (64, 48)) }
     }
 
     func capabilities(_ name: String) -> WorkerCapabilities {
@@ -30,7 +30,7 @@ final class FarmSchedulerJobsTests: XCTestCase {
 
     /// The job of each assignment, in order (from the segment id, as numbered by `id`).
     func assignedJobs(_ directives: [FarmDirective]) -> [Int] {
-        directives.compactMap { if case .assign(_, let lease, _) = $0 { return Int(lease.segment >> 32) } else { return nil } }
+        directives.compactMap { if case .assign(_, let lease, _) = $0 { return lease.segment.job } else { return nil } }
     }
 
     func finish(_ s: inout FarmScheduler, _ peer: PeerID, now: Double) -> [FarmDirective] {

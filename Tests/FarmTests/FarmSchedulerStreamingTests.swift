@@ -105,7 +105,7 @@ final class FarmSchedulerStreamingTests: XCTestCase {
         }
         _ = s.onWorkerRegistered(a, capabilities("slow"), now: 0)
         _ = s.onWorkerRegistered(b, capabilities("fast"), now: 0)
-        _ = s.onSegmentsAdded((1...5).map { spec(SegmentID($0), frames: 10) }, now: 0)
+        _ = s.onSegmentsAdded((1...5).map { spec(SegmentID(SegmentIndex($0)), frames: 10) }, now: 0)
         XCTAssertEqual(s.currentLease(of: a)?.segment, 1)
         var t = 0.0
         for _ in 0..<4 { t += 1; _ = s.onHeartbeat(a, now: t); s.onLeaseActivity(a, s.currentLease(of: a)!, now: t); _ = finish(&s, b, now: t) }

@@ -19,7 +19,7 @@ final class FarmSchedulerTests: XCTestCase {
         configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configure(&configuration)
-        return FarmScheduler(segments: frames.enumerated().map { spec(SegmentID($0.offset + 1), frames: $0.element) },
+        return FarmScheduler(segments: frames.enumerated().map { spec(SegmentID(SegmentIndex($0.offset + 1)), frames: $0.element) },
                              configuration: configuration)
     }
 
@@ -335,7 +335,7 @@ final class FarmSchedulerSpeculationTests: XCTestCase {
     /// A straggler (10× slower, still making progress) gets a speculative copy; the first result wins and
     /// the straggler's lease is cancelled, its late result discarded.
     func testStragglerGetsASpeculativeCopyAndTheFirstResultWins() {
-        let specs = (1...5).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) }
+        let specs = (1...5).map { SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: 10, expectedOutputFrames: 10) }
         var configuration = SchedulerConfiguration()
         configuration.speculateAfterMedianFactor = 5
         var s = FarmScheduler(segments: specs, configuration: configuration)
@@ -360,7 +360,7 @@ final class FarmSchedulerSpeculationTests: XCTestCase {
     }
 
     func testSpeculativeCopyFailingLeavesTheOriginalRunning() {
-        let specs = (1...4).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) }
+        let specs = (1...4).map { SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: 10, expectedOutputFrames: 10) }
         var s = FarmScheduler(segments: specs)
         _ = s.onWorkerRegistered(a, capabilities("slow"), now: 0)
         _ = s.onWorkerRegistered(b, capabilities("fast"), now: 0)
@@ -394,7 +394,7 @@ final class FarmSchedulerScaleTests: XCTestCase {
     /// Runs `segmentCount` segments through `workerCount` always-successful workers; returns the seconds it took.
     @discardableResult
     static func drive(workers workerCount: Int, segments segmentCount: Int) -> (seconds: Double, accepted: Int, scheduler: FarmScheduler) {
-        let specs = (0..<segmentCount).map { SegmentSpec(id: SegmentID($0), inputFrameCount: UInt32(10 + $0 % 7), expectedOutputFrames: 1) }
+        let specs = (0..<segmentCount).map { SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: UInt32(10 + $0 % 7), expectedOutputFrames: 1) }
         var s = FarmScheduler(segments: specs)
         let peers = (0..<workerCount).map { PeerID([UInt8($0 & 0xFF), UInt8($0 >> 8)]) }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -461,7 +461,7 @@ final class FarmSchedulerScaleTests: XCTestCase {
         configuration.leaseTimeoutSeconds = 5
         configuration.maxAttemptsPerSegment = 1_000
         configuration.blocklistAfterFailures = 1_000
-        var s = FarmScheduler(segments: (1...20_000).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) },
+        var s = FarmScheduler(segments: (1...20_000).map { SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: 10, expectedOutputFrames: 10) },
                               configuration: configuration)
         var rng = SplitMix64(seed: 9) // reproducible: a failure names its step
         var peers: [PeerID] = []

@@ -54,7 +54,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         for (index, bytes) in inputs.enumerated() { try Data(bytes).write(to: root.appendingPathComponent("input-\(index).bin")) }
         let expected = inputs.map(SimulatedSegmentProcessor.transform)
         let specs = (1...(workerCount * segmentsPerWorker)).map {
-            SegmentSpec(id: SegmentID($0), inputFrameCount: frames, expectedOutputFrames: frames, expectedFrameSize: (64, 36))
+            SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: frames, expectedOutputFrames: frames, expectedFrameSize: (64, 36))
         }
         let verified = VerifiedResults()
 
@@ -67,10 +67,10 @@ final class FarmSwarmBenchmark: XCTestCase {
         let endpoint = try coordinator.bind()
         let residentBefore = Self.residentMiB()
         let job = Background("coordinator") {
-            try coordinator.run(segments: specs, inputs: { spec in root.appendingPathComponent("input-\(Int(spec.id) % 64).bin") },
+            try coordinator.run(segments: specs, inputs: { spec in root.appendingPathComponent("input-\(spec.id.segment.position % 64).bin") },
                                 results: { spec, _, url in
                                     let bytes = Array(try Data(contentsOf: url))
-                                    verified.record(spec.id, correct: bytes == expected[Int(spec.id) % 64])
+                                    verified.record(spec.id, correct: bytes == expected[spec.id.segment.position % 64])
                                 })
         }
         let swarmCount = (workerCount + Self.workersPerSwarm - 1) / Self.workersPerSwarm

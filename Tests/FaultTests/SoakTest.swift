@@ -45,7 +45,7 @@ final class SoakTest: XCTestCase {
         // 90% of the ideal capacity, so the farm (not the segment supply) sets the pace for the whole run.
         let segmentCount = Int(Double(workerCount) * minutes * 60 / segmentSeconds * 0.9)
         let segments = (0..<segmentCount).map { index in
-            SegmentSpec(id: SegmentID(index + 1), inputFrameCount: 10, expectedOutputFrames: 10, expectedFrameSize: (64, 36))
+            SegmentSpec(id: SegmentID(SegmentIndex(index + 1)), inputFrameCount: 10, expectedOutputFrames: 10, expectedFrameSize: (64, 36))
         }
         let tally = Tally(segmentCount: segmentCount)
 
@@ -75,9 +75,9 @@ final class SoakTest: XCTestCase {
         let outcome = OutcomeBox()
         Thread {
             outcome.value = Result {
-                try coordinator.run(segments: segments, inputs: { inputs[Int($0.id - 1) % inputs.count] }, results: { spec, _, url in
+                try coordinator.run(segments: segments, inputs: { inputs[($0.id.segment.position - 1) % inputs.count] }, results: { spec, _, url in
                     let checksum = XXHash64.checksum(Array(try Data(contentsOf: url)))
-                    tally.record(spec.id, correct: checksum == expected[Int(spec.id - 1) % expected.count])
+                    tally.record(spec.id, correct: checksum == expected[(spec.id.segment.position - 1) % expected.count])
                 })
             }
             done.signal()
@@ -152,7 +152,7 @@ private final class Tally: @unchecked Sendable {
     init(segmentCount: Int) { seen = Array(repeating: false, count: segmentCount) }
     func record(_ id: SegmentID, correct: Bool) {
         lock.withLock {
-            let index = Int(id - 1)
+            let index = id.segment.position - 1
             if seen[index] { duplicates += 1 }
             seen[index] = true
             if !correct { wrong += 1 }

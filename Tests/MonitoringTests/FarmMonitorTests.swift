@@ -113,12 +113,12 @@ final class FarmMonitorTests: XCTestCase {
         let clock = FakeClock()
         let monitor = FarmMonitor(clock: { clock.now })
         let workerCount = 10_000
-        monitor.recordJobStarted(segments: (1...workerCount).map { SegmentSpec(id: SegmentID($0), inputFrameCount: 10, expectedOutputFrames: 10) })
+        monitor.recordJobStarted(segments: (1...workerCount).map { SegmentSpec(id: SegmentID(SegmentIndex($0)), inputFrameCount: 10, expectedOutputFrames: 10) })
         let peers = (0..<workerCount).map { PeerID([UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8), 7]) }
         for (index, peer) in peers.enumerated() { monitor.recordWorkerRegistered(peer: peer, name: "w\(index)", host: "h", threads: 1) }
         let started = Date()
         for (index, peer) in peers.enumerated() {
-            let lease = LeaseRef(segment: SegmentID(index + 1), attempt: 1)
+            let lease = LeaseRef(segment: SegmentID(SegmentIndex(index + 1)), attempt: 1)
             monitor.recordAssigned(peer: peer, lease: lease, frames: 10)
             clock.advance(0.001) // 1,000 results a second
             monitor.recordResultAccepted(peer: peer, lease: lease, frames: 10)

@@ -28,7 +28,7 @@ final class StatusEndToEndTests: XCTestCase {
         let segmentCount = 12
         var specs: [SegmentSpec] = []
         for index in 0..<segmentCount {
-            let id = SegmentID(index + 1)
+            let id = SegmentID(SegmentIndex(index + 1))
             try Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* (index + 3)) })
                 .write(to: root.appendingPathComponent("inputs/\(id).bin"))
             specs.append(SegmentSpec(id: id, inputFrameCount: UInt32(20 + index), expectedOutputFrames: UInt32(20 + index),

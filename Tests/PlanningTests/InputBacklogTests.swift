@@ -1,4 +1,5 @@
 import Planning
+import Shared
 import XCTest
 
 /// The backpressure policy on segment inputs (issue 16 item 1): pure, so every case is checked without a film.
@@ -16,7 +17,7 @@ final class InputBacklogTests: XCTestCase {
         var backlog = InputBacklog()
         for segment in 0..<4 {
             XCTAssertTrue(backlog.mayWrite(limit: 4))
-            backlog.written(segment)
+            backlog.written(SegmentIndex(segment))
         }
         XCTAssertFalse(backlog.mayWrite(limit: 4), "four written, none finished")
         backlog.finished(2) // out of order: any finished segment frees its place
@@ -51,8 +52,8 @@ final class InputBacklogTests: XCTestCase {
     func testAPeakIsTheMostAtOnceNotTheTotal() {
         var backlog = InputBacklog()
         for segment in 0..<50 {
-            backlog.written(segment)
-            if segment >= 2 { backlog.finished(segment - 2) }
+            backlog.written(SegmentIndex(segment))
+            if segment >= 2 { backlog.finished(SegmentIndex(segment - 2)) }
         }
         XCTAssertEqual(backlog.peak, 3)
         XCTAssertEqual(backlog.outstanding.count, 2)

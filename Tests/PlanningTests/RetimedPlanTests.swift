@@ -43,7 +43,7 @@ final class RetimedPlanTests: XCTestCase {
             // Stitching in output frames: overlaps only inside a shot, every output frame weighs 1 in total.
             let stitch = StitchPlan(plan: out)
             for case .blend(let seam) in stitch.steps {
-                XCTAssertEqual(out.segments[seam.left].shot, out.segments[seam.right].shot, context)
+                XCTAssertEqual(out.segments[seam.left.position].shot, out.segments[seam.right.position].shot, context)
                 XCTAssertGreaterThanOrEqual(seam.frames.count, 4, "overlap too small to crossfade; \(context)")
             }
             for k in stride(from: 0, to: out.frameCount, by: 5) {

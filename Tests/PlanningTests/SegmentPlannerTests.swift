@@ -65,9 +65,9 @@ final class SegmentPlannerTests: XCTestCase {
             position = step.frames.upperBound
             switch step {
             case .copy(let segment, let frames):
-                XCTAssert(plan.segments[segment].input.contains(frames.lowerBound) && plan.segments[segment].input.contains(frames.upperBound - 1), context)
+                XCTAssert(plan.segments[segment.position].input.contains(frames.lowerBound) && plan.segments[segment.position].input.contains(frames.upperBound - 1), context)
             case .blend(let seam):
-                XCTAssertEqual(plan.segments[seam.left].shot, plan.segments[seam.right].shot, "blend across a cut; \(context)")
+                XCTAssertEqual(plan.segments[seam.left.position].shot, plan.segments[seam.right.position].shot, "blend across a cut; \(context)")
                 XCTAssertEqual(seam.frames.count, plan.settings.overlapFrames, context)
             }
         }
@@ -76,7 +76,7 @@ final class SegmentPlannerTests: XCTestCase {
         for frame in stride(from: 0, to: plan.frameCount, by: 7) {
             let sources = stitch.sources(frame: frame) { Crossfade.window(differences: [Double](repeating: 0, count: $0.frames.count)) }
             XCTAssertEqual(sources.reduce(0) { $0 + $1.weight }, 1, accuracy: 1e-6, context)
-            for s in sources { XCTAssert(plan.segments[s.segment].input.contains(frame), context) }
+            for s in sources { XCTAssert(plan.segments[s.segment.position].input.contains(frame), context) }
         }
     }
 

@@ -61,9 +61,9 @@ final class SegmentedStitchFootageTests: XCTestCase {
                                                         ("recursive", Self.recursive, false)] {
             let reference = processor(frames[...])
             let results = plan.segments.map { processor(frames[$0.input]) }
-            func version(_ segment: Int, _ frame: Int) -> RGBImage { results[segment][frame - plan.segments[segment].input.lowerBound] }
+            func version(_ segment: SegmentIndex, _ frame: Int) -> RGBImage { results[segment.position][frame - plan.segments[segment.position].input.lowerBound] }
 
-            var windows: [Int: Range<Int>] = [:] // seam (by left segment) → crossfade window in the overlap
+            var windows: [SegmentIndex: Range<Int>] = [:] // seam (by left segment) → crossfade window in the overlap
             for case .blend(let seam) in stitch.steps {
                 let d = seam.frames.map { Crossfade.difference(version(seam.left, $0), version(seam.right, $0)) }
                 windows[seam.left] = Crossfade.window(differences: d)

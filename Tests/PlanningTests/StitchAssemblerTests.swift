@@ -23,7 +23,7 @@ final class StitchAssemblerTests: XCTestCase {
     }
 
     /// Writes each segment's frames as a result file; returns the file of segment s.
-    private func writeResults(_ results: [[RGBImage]], name: String) throws -> (Int) -> URL {
+    private func writeResults(_ results: [[RGBImage]], name: String) throws -> (SegmentIndex) -> URL {
         let converter = PixelConverter()
         for (s, images) in results.enumerated() {
             let size = PixelSize(width: images[0].width, height: images[0].height)
@@ -37,7 +37,7 @@ final class StitchAssemblerTests: XCTestCase {
         return { base.appendingPathComponent("\(name)-\($0).mkv") }
     }
 
-    private func assemble(_ plan: SegmentPlan, _ url: @escaping (Int) -> URL, size: PixelSize) throws -> ([RGBImage], [StitchAssembler.SeamReport]) {
+    private func assemble(_ plan: SegmentPlan, _ url: @escaping (SegmentIndex) -> URL, size: PixelSize) throws -> ([RGBImage], [StitchAssembler.SeamReport]) {
         var out: [RGBImage] = []
         let reports = try StitchAssembler(plan: plan, resultURL: url, content: size).run { out.append($0) }
         return (out, reports)
@@ -63,15 +63,15 @@ final class StitchAssemblerTests: XCTestCase {
                 RGBImage(width: image.width, height: image.height, pixels: image.pixels.map { $0 * gain })
             }
         }
-        func version(_ s: Int, _ f: Int) -> RGBImage { results[s][f - plan.segments[s].input.lowerBound] }
+        func version(_ s: SegmentIndex, _ f: Int) -> RGBImage { results[s.position][f - plan.segments[s.position].input.lowerBound] }
         let size = PixelSize(width: frames[0].width, height: frames[0].height)
         let (out, reports) = try assemble(plan, try writeResults(results, name: "gain"), size: size)
         XCTAssertEqual(out.count, frames.count)
         XCTAssertEqual(reports.map(\.seam), seams)
 
         let tolerance: Float = 2e-4 // 16-bit storage rounding (1/65535) plus the blend's float arithmetic
-        var owner = [Int](repeating: -1, count: frames.count)
-        for (s, segment) in plan.segments.enumerated() { for f in segment.owned { owner[f] = s } }
+        var owner = [SegmentIndex](repeating: 0, count: frames.count)
+        for segment in plan.segments { for f in segment.owned { owner[f] = segment.index } }
         var checked = 0
         for report in reports {
             let seam = report.seam

@@ -192,7 +192,8 @@ public final class FarmCoordinator: @unchecked Sendable {
     private func takeFeed(_ id: FarmJobID, _ state: inout FarmState) throws {
         let taken = state.jobs[id]!.feed.take()
         if !taken.segments.isEmpty {
-            let specs = taken.segments.map { FarmState.onFarm($0, job: id) }
+            let specs: [SegmentSpec]
+            do { specs = try taken.segments.map { try FarmState.onFarm($0, job: id) } } catch { return state.fail(id, error) }
             for (farmSpec, spec) in zip(specs, taken.segments) { state.jobs[id]!.specs[farmSpec.id] = spec }
             monitor.recordSegmentsAdded(specs)
             addProgress(id, total: specs.reduce(0) { $0 + Int64($1.expectedOutputFrames) })
@@ -261,17 +262,13 @@ public final class FarmCoordinator: @unchecked Sendable {
         /// A one-job loop is over once its job has an outcome; a standing one never (jobs come and go).
         var isOver: Bool { !scheduler.isStanding && jobs[0]?.outcome != nil }
 
-        /// Segment ids are the job's own (its segment index): on a standing farm they are made unique across jobs by
-        /// the job id in the high 32 bits (job 0, `restore`'s, keeps them as they are). Workers see only this id.
-        static func onFarm(_ spec: SegmentSpec, job: FarmJobID) -> SegmentSpec {
+        /// A job's specs carry its own ids (job 0, its segment index): on a standing farm they are made unique across
+        /// jobs by the job (`SegmentID(job:segment:)`; job 0, `restore`'s, keeps them as they are). Workers see only this
+        /// id. Throws `SegmentIDError` for a job id that no farm-wide id can carry.
+        static func onFarm(_ spec: SegmentSpec, job: FarmJobID) throws -> SegmentSpec {
             var spec = spec
-            spec.id = farmID(spec.id, job: job)
+            spec.id = try SegmentID(job: job, segment: spec.id.segment)
             return spec
-        }
-
-        static func farmID(_ segment: SegmentID, job: FarmJobID) -> SegmentID {
-            precondition(segment < 1 << 32, "segment id \(segment) does not fit a farm-wide id")
-            return UInt64(job) << 32 | segment
         }
 
         /// The job ends with `error` (its first outcome stands); the loop takes it off the farm.

@@ -106,7 +106,7 @@ public final class FarmMonitor: @unchecked Sendable {
         update(peer) { w, now in
             w.lease = lease
             w.snapshot.state = .receiving
-            w.snapshot.segment = lease.segment
+            w.snapshot.segment = lease.segment.wireValue
             w.snapshot.segmentFramesDone = 0
             w.snapshot.segmentFramesTotal = Int64(frames)
             w.phaseStartedAt = now

@@ -91,6 +91,7 @@ public struct WorkerSnapshot: Codable, Equatable, Sendable {
     /// older than protocol 4.
     public var device: String?
     public var state: State
+    /// The farm-wide id of the segment it works on (`SegmentID.wireValue`: job and segment index).
     public var segment: UInt64?
     public var segmentFramesDone: Int64
     public var segmentFramesTotal: Int64

@@ -96,7 +96,7 @@ public final class FarmRestorePipeline {
     public var onFirstAssignment: (@Sendable (RestorePipeline.Summary.FirstAssignment) -> Void)?
     /// Called with each segment's index after it is rendered in-process (`--in-process`), before it is recorded, on the
     /// executor's thread (tests: a slow executor, and what the job directory holds while a segment is in hand).
-    public var onSegmentRendered: (@Sendable (Int) -> Void)?
+    public var onSegmentRendered: (@Sendable (SegmentIndex) -> Void)?
 
     public init(settings: RestoreSettings, options: FarmOptions, logger: Logger = Logger(label: "lumiere-coordinator"),
                 warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
@@ -374,23 +374,22 @@ public final class FarmRestorePipeline {
         let planned = try shots.shots.enumerated().map { try planner.plan(shotEndingAt: $0.element.upperBound, isLast: $0.offset == shots.shots.count - 1) }
         let entries = job.entries
         var targets: [SegmentInputWriter.Target] = []
-        var writing = Set<UInt64>()
+        var writing = Set<SegmentIndex>()
         for shot in planned {
             for (k, segment) in shot.segments.enumerated() where !shot.output[k].input.isEmpty {
                 let key = release.key(shot, k)
                 let unfinished = entries[key] == nil
-                if unfinished { writing.insert(UInt64(segment.index)) }
-                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: release.fileFrames(shot, k), file: unfinished ? release.inputFile(key) : nil))
+                if unfinished { writing.insert(segment.index) }
+                targets.append(SegmentInputWriter.Target(segment: segment.index, frames: release.fileFrames(shot, k), file: unfinished ? release.inputFile(key) : nil))
             }
         }
-        var fingerprints: [Int: String] = [:]
+        var fingerprints: [SegmentIndex: String] = [:]
         if !targets.isEmpty {
-            let pass = try split(targets: targets, total: shots.frameCount, rate: rate, writing: !writing.isEmpty)
-            for (id, fingerprint) in pass.fingerprints { fingerprints[Int(id)] = fingerprint }
+            fingerprints = try split(targets: targets, total: shots.frameCount, rate: rate, writing: !writing.isEmpty).fingerprints
         }
         try release.release(planned, fingerprints: fingerprints) { wanted in
             // Inputs of finished segments whose frames changed: written now (the others were in the pass above).
-            let missing = wanted.filter { !writing.contains($0.id) }
+            let missing = wanted.filter { !writing.contains($0.segment) }
             if !missing.isEmpty { _ = try split(targets: missing, total: shots.frameCount, rate: rate, writing: true) }
         }
         release.finish()
@@ -505,9 +504,9 @@ public final class FarmRestorePipeline {
         let progress = ProgressReporter(label: "restore", total: estimatedOutputFrames, quiet: settings.quiet, job: eta)
         var done = 0
         while let spec = try feed.next() {
-            guard let released = release.lookup(spec.id) else { continue }
+            let index = spec.id.segment
+            guard let released = release.lookup(index) else { continue }
             first.record()
-            let index = Int(spec.id)
             let output = scratch.appendingPathComponent("segment-\(index).mkv")
             let result: SegmentRenderer.Result
             do {
@@ -526,7 +525,7 @@ public final class FarmRestorePipeline {
             }
             done += result.frames
             onSegmentRendered?(index)
-            try release.record(spec.id, resultFile: output, frames: result.frames, recorder: recorder)
+            try release.record(index, resultFile: output, frames: result.frames, recorder: recorder)
             try stop.checkpoint("restore")
         }
         try recorder.wait()
@@ -601,11 +600,11 @@ public final class FarmRestorePipeline {
         let recorder = release.recorder()
         defer { recorder.drain() } // a stop or an error: what finished is journaled before the job returns
         let report = try farm.run(feed: feed, inputs: { spec in
-            guard let released = release.lookup(spec.id) else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
+            guard let released = release.lookup(spec.id.segment) else { throw FarmError.inputUnavailable(segment: spec.id, underlying: "no such segment") }
             first.record()
             return released.input
         }, results: { spec, info, url in
-            try release.record(spec.id, resultFile: url, frames: Int(info.frameCount), recorder: recorder)
+            try release.record(spec.id.segment, resultFile: url, frames: Int(info.frameCount), recorder: recorder)
             progress.update(done: done.add(Int64(info.frameCount)))
         }, placement: placement, stopped: { [stop] in stop.isRequested })
         try recorder.wait()

@@ -10,10 +10,10 @@ import Shared
 final class ResultBoard: @unchecked Sendable {
     struct Cancelled: Error {}
     private let condition = NSCondition()
-    private var ready: [Int: URL] = [:]
+    private var ready: [SegmentIndex: URL] = [:]
     private var cancelled = false
 
-    func post(_ segment: Int, _ url: URL) {
+    func post(_ segment: SegmentIndex, _ url: URL) {
         condition.lock(); defer { condition.unlock() }
         ready[segment] = url
         condition.broadcast()
@@ -28,7 +28,7 @@ final class ResultBoard: @unchecked Sendable {
     var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
 
     /// Waits until `segment`'s result is recorded.
-    func wait(_ segment: Int) throws -> URL {
+    func wait(_ segment: SegmentIndex) throws -> URL {
         condition.lock(); defer { condition.unlock() }
         while ready[segment] == nil && !cancelled { condition.wait() }
         if let url = ready[segment] { return url }

@@ -1,5 +1,6 @@
 import Foundation
 import Planning
+import Shared
 
 /// The shell around `InputBacklog`: the film's analysis thread waits here before writing a segment's input while the
 /// farm is `limit` segments behind; the journal's queue lets it go on as segments finish. The wait holds no lock the
@@ -30,7 +31,7 @@ final class InputGate: @unchecked Sendable {
     }
 
     /// Waits until `segment`'s input may be written, then counts it as outstanding. `abandon` throws to stop waiting.
-    func admit(_ segment: Int, abandon: () throws -> Void) throws {
+    func admit(_ segment: SegmentIndex, abandon: () throws -> Void) throws {
         var since: Date?
         defer { if let since { condition.lock(); waited += Date().timeIntervalSince(since); condition.unlock() } }
         while true {
@@ -53,7 +54,7 @@ final class InputGate: @unchecked Sendable {
 
     /// `segment` is finished (journaled, its input deleted), or its result failed to record: either way it no longer
     /// holds the analysis back (a failure ends the job with its own error).
-    func finished(_ segment: Int) {
+    func finished(_ segment: SegmentIndex) {
         condition.lock(); defer { condition.unlock() }
         backlog.finished(segment)
         condition.broadcast()

@@ -29,7 +29,7 @@ public struct RestoreJobPlan: Codable, Sendable, Equatable {
         self.shots = shots.boundaries
         self.segments = segments
         self.keys = segments.segments.map { [settings] in
-            JobKeys.segmentKey(input: inputIdentity, settings: settings, frames: $0.input, interior: interiors?[$0.index])
+            JobKeys.segmentKey(input: inputIdentity, settings: settings, frames: $0.input, interior: interiors?[$0.index.position])
         }
     }
 

@@ -14,7 +14,7 @@ import Shared
 /// in the decode pass, and `log` says why.
 struct SegmentInputWriter {
     struct Target {
-        var id: UInt64
+        var segment: SegmentIndex
         var frames: Range<Int>
         /// nil: fingerprint only.
         var file: URL?
@@ -24,7 +24,7 @@ struct SegmentInputWriter {
         /// Frames in the source sequence.
         var frames: Int
         /// Each target's `FrameHash.combined` fingerprint.
-        var fingerprints: [UInt64: String]
+        var fingerprints: [SegmentIndex: String]
     }
 
     /// Decodes `source` once, fingerprints every target and fills every target file.
@@ -48,8 +48,8 @@ struct SegmentInputWriter {
         guard let index else { return pass }
         let cuts = targets.compactMap { t -> SegmentInputCut.Target? in
             // A target without a fingerprint was not decoded to its end: the caller finds the source changed.
-            guard let file = t.file, pass.fingerprints[t.id] != nil else { return nil }
-            let header = SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: pass.fingerprints[t.id])
+            guard let file = t.file, pass.fingerprints[t.segment] != nil else { return nil }
+            let header = SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: pass.fingerprints[t.segment])
             return SegmentInputCut.Target(file: file, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime), header: header)
         }
         // Keyframes far apart (or only one, as in an H.264 stream of open GOPs) make cuts much longer than their
@@ -90,9 +90,9 @@ struct SegmentInputWriter {
     /// The decode pass: fingerprints every target, and with `writeFiles` fills its lossless file.
     private static func decode(reader: ConstantRateReader, rate: Rational, targets: [Target], writeFiles: Bool,
                                progress: (Int) throws -> Void) throws -> Pass {
-        var open: [UInt64: MediaWriter] = [:]
-        var hashes: [UInt64: [FrameHash]] = [:]
-        var fingerprints: [UInt64: String] = [:]
+        var open: [SegmentIndex: MediaWriter] = [:]
+        var hashes: [SegmentIndex: [FrameHash]] = [:]
+        var fingerprints: [SegmentIndex: String] = [:]
         let byStart = targets.sorted { $0.frames.lowerBound < $1.frames.lowerBound }
         var nextTarget = 0
         var active: [Target] = []
@@ -101,18 +101,18 @@ struct SegmentInputWriter {
         while let frame = try reader.next() {
             while nextTarget < byStart.count, byStart[nextTarget].frames.lowerBound <= index {
                 let t = byStart[nextTarget]
-                if writeFiles, let file = t.file { open[t.id] = try losslessWriter(file: file, first: frame.picture, rate: rate) }
+                if writeFiles, let file = t.file { open[t.segment] = try losslessWriter(file: file, first: frame.picture, rate: rate) }
                 active.append(t)
                 nextTarget += 1
             }
             let hash = active.isEmpty ? nil : try FrameHash(frame.picture)
             for t in active where t.frames.contains(index) {
-                hashes[t.id, default: []].append(hash!)
-                if let writer = open[t.id] { try writeLossless(frame.picture, to: writer, converter: converter) }
+                hashes[t.segment, default: []].append(hash!)
+                if let writer = open[t.segment] { try writeLossless(frame.picture, to: writer, converter: converter) }
                 if index == t.frames.upperBound - 1 {
-                    try open[t.id]?.finish()
-                    open[t.id] = nil
-                    fingerprints[t.id] = FrameHash.combined(hashes.removeValue(forKey: t.id) ?? [])
+                    try open[t.segment]?.finish()
+                    open[t.segment] = nil
+                    fingerprints[t.segment] = FrameHash.combined(hashes.removeValue(forKey: t.segment) ?? [])
                 }
             }
             active.removeAll { $0.frames.upperBound <= index + 1 }

@@ -34,7 +34,7 @@ final class SegmentRelease: @unchecked Sendable {
     /// inside its shot (`TemporalContext`); the worker restores them with the segment and drops them.
     let contextRadius: Int
     private let lock = NSLock()
-    private var released: [SegmentID: Released] = [:]
+    private var released: [SegmentIndex: Released] = [:]
     private(set) var keys: [String] = []
     private(set) var restored = 0
     private(set) var reused = 0
@@ -54,7 +54,7 @@ final class SegmentRelease: @unchecked Sendable {
         self.warn = warn
     }
 
-    func lookup(_ id: SegmentID) -> Released? { lock.withLock { released[id] } }
+    func lookup(_ segment: SegmentIndex) -> Released? { lock.withLock { released[segment] } }
 
     /// Where results arrive before they are recorded.
     func scratchDirectory() throws -> URL { try job.ownedDirectory("incoming") }
@@ -62,11 +62,13 @@ final class SegmentRelease: @unchecked Sendable {
     func recorder() -> ResultRecorder { ResultRecorder(job: job) }
 
     /// A finished segment: journaled (on the recorder's queue), then posted to the film's writer.
-    func record(_ id: SegmentID, resultFile: URL, frames: Int, recorder: ResultRecorder) throws {
-        guard let segment = lookup(id) else { throw FarmError.resultSinkFailed(segment: id, underlying: "segment \(id) was never released") }
+    func record(_ segment: SegmentIndex, resultFile: URL, frames: Int, recorder: ResultRecorder) throws {
+        guard let released = lookup(segment) else {
+            throw FarmError.resultSinkFailed(segment: SegmentID(segment), underlying: "segment \(segment) was never released")
+        }
         let board = self.board, gate = self.gate
-        try recorder.record(key: segment.key, resultFile: resultFile, frames: frames, input: segment.input, inputFrames: segment.fingerprint,
-                            recorded: { board.post(Int(id), $0) }, settled: { gate?.finished(Int(id)) })
+        try recorder.record(key: released.key, resultFile: resultFile, frames: frames, input: released.input, inputFrames: released.fingerprint,
+                            recorded: { board.post(segment, $0) }, settled: { gate?.finished(segment) })
     }
 
     var counts: (restored: Int, reused: Int) { lock.withLock { (restored, reused) } }
@@ -95,11 +97,11 @@ final class SegmentRelease: @unchecked Sendable {
     /// `writeInputs` and are added to the feed; the shots go to the film's writer. `fingerprints`: by segment index.
     /// With a `gate`, each input is written alone, once the gate admits it (`abandon` stops the wait), and its segment is
     /// handed out at once: the farm must be able to finish the segments before it for the gate to open.
-    func release(_ shots: [PlannedShot], fingerprints: [Int: String], abandon: () throws -> Void = {},
+    func release(_ shots: [PlannedShot], fingerprints: [SegmentIndex: String], abandon: () throws -> Void = {},
                  writeInputs: ([SegmentInputWriter.Target]) throws -> Void) throws {
         var targets: [SegmentInputWriter.Target] = []
         var specs: [SegmentSpec] = []
-        var table: [SegmentID: Released] = [:]
+        var table: [SegmentIndex: Released] = [:]
         var changed = 0, reusedHere = 0
         let entries = job.entries
         for shot in shots {
@@ -123,8 +125,8 @@ final class SegmentRelease: @unchecked Sendable {
                 let file = inputFile(key)
                 let frames = fileFrames(shot, k)
                 let context = TemporalContext.context(of: segment.input, shot: shot.frames, radius: contextRadius)
-                targets.append(SegmentInputWriter.Target(id: UInt64(segment.index), frames: frames, file: file))
-                table[SegmentID(segment.index)] = Released(key: key, input: file, fingerprint: fingerprint)
+                targets.append(SegmentInputWriter.Target(segment: segment.index, frames: frames, file: file))
+                table[segment.index] = Released(key: key, input: file, fingerprint: fingerprint)
                 let timing = recipe.retime.map { _ in
                     SegmentTiming(firstInputFrame: Int64(segment.input.lowerBound), outputFrames: Int64(outputs.lowerBound)..<Int64(outputs.upperBound))
                 }
@@ -149,10 +151,10 @@ final class SegmentRelease: @unchecked Sendable {
         // The film's writer may start on these shots now: it waits for each segment's result anyway.
         for shot in shots { film.add(shot) }
         for (target, spec) in zip(targets, specs) {
-            try gate.admit(Int(target.id), abandon: abandon)
+            try gate.admit(target.segment, abandon: abandon)
             try writeInputs([target])
             lock.withLock {
-                released[spec.id] = table[spec.id]
+                released[target.segment] = table[target.segment]
                 restored += 1
             }
             feed.add([spec])

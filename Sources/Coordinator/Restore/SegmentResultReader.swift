@@ -6,7 +6,7 @@ import Shared
 /// exactly the frames of the segment's input range. With an `interior` (a `SegmentResultWriter` file), its lossless
 /// stream holds the frames outside the interior, which the reader steps over (`skipInterior`).
 final class SegmentResultReader {
-    let segment: Int
+    let segment: SegmentIndex
     let frames: Range<Int>
     let interior: Range<Int>?
     /// The film frame the next `next()` returns.
@@ -14,7 +14,7 @@ final class SegmentResultReader {
     private let url: URL
     private let decoder: VideoDecoder
 
-    init(segment: Int, frames: Range<Int>, url: URL, interior: Range<Int>? = nil) throws {
+    init(segment: SegmentIndex, frames: Range<Int>, url: URL, interior: Range<Int>? = nil) throws {
         self.segment = segment
         self.frames = frames
         self.interior = interior
@@ -55,14 +55,14 @@ final class SegmentResultReader {
 
 /// A segment result that does not match its plan; the journal entry is dropped so the next run redoes it.
 public enum AssemblyError: Error, CustomStringConvertible, Equatable {
-    case segmentShort(segment: Int, file: String, expected: Int, got: Int)
-    case segmentLong(segment: Int, file: String, expected: Int)
-    case outOfOrder(segment: Int, at: Int, expected: Int)
+    case segmentShort(segment: SegmentIndex, file: String, expected: Int, got: Int)
+    case segmentLong(segment: SegmentIndex, file: String, expected: Int)
+    case outOfOrder(segment: SegmentIndex, at: Int, expected: Int)
     /// The result cannot be read or joined (damaged, or encoded with other settings than the film's).
-    case unusable(segment: Int, file: String, detail: String)
+    case unusable(segment: SegmentIndex, file: String, detail: String)
 
     /// The segment whose result is at fault (its journal entry is dropped, so the next run redoes it).
-    public var segment: Int {
+    public var segment: SegmentIndex {
         switch self {
         case .segmentShort(let s, _, _, _), .segmentLong(let s, _, _), .outOfOrder(let s, _, _), .unusable(let s, _, _): return s
         }

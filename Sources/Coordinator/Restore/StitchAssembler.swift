@@ -21,7 +21,7 @@ public struct StitchAssembler {
 
     public let plan: SegmentPlan
     /// Segment index → its result file (FFV1, exactly the frames of the segment's input range).
-    public let resultURL: (Int) throws -> URL
+    public let resultURL: (SegmentIndex) throws -> URL
     /// Size every frame is brought to (results are already this size unless a worker disagreed).
     public let content: PixelSize
     /// Joined results (`SegmentResultWriter` files): each segment's interior in film frames, which `run`'s `copy`
@@ -39,7 +39,7 @@ public struct StitchAssembler {
     /// The k-th batch, waiting for it while the film is still being analysed; nil after the last.
     private let batch: (Int) throws -> Batch?
 
-    public init(plan: SegmentPlan, resultURL: @escaping (Int) throws -> URL, content: PixelSize) {
+    public init(plan: SegmentPlan, resultURL: @escaping (SegmentIndex) throws -> URL, content: PixelSize) {
         self.plan = plan
         self.resultURL = resultURL
         self.content = content
@@ -47,7 +47,7 @@ public struct StitchAssembler {
     }
 
     /// A film whose shots arrive while it is written (`batch(k)` waits for the k-th); `plan` is only a placeholder.
-    init(batches: @escaping (Int) throws -> Batch?, resultURL: @escaping (Int) throws -> URL, content: PixelSize) {
+    init(batches: @escaping (Int) throws -> Batch?, resultURL: @escaping (SegmentIndex) throws -> URL, content: PixelSize) {
         self.plan = SegmentPlan(frameCount: 0, settings: SegmentPlannerSettings(maxSegmentFrames: 1, overlapFrames: 0), shots: [], segments: [])
         self.resultURL = resultURL
         self.content = content
@@ -56,13 +56,13 @@ public struct StitchAssembler {
 
     /// Calls `emit` once per film frame, in order — or, with `interiors`, `copy` for each segment's interior and `emit`
     /// for every other frame. Returns how each seam was blended.
-    public func run(emit: (RGBImage) throws -> Void, copy: ((_ segment: Int, _ frames: Range<Int>) throws -> Void)? = nil) throws -> [SeamReport] {
+    public func run(emit: (RGBImage) throws -> Void, copy: ((_ segment: SegmentIndex, _ frames: Range<Int>) throws -> Void)? = nil) throws -> [SeamReport] {
         let converter = PixelConverter()
-        var readers: [Int: SegmentResultReader] = [:]
+        var readers: [SegmentIndex: SegmentResultReader] = [:]
         var reports: [SeamReport] = []
         // The segments of the batch being written (a whole plan's, or one shot's at a time).
-        var known: [Int: (segment: Segment, interior: Range<Int>?)] = [:]
-        func reader(_ s: Int) throws -> SegmentResultReader {
+        var known: [SegmentIndex: (segment: Segment, interior: Range<Int>?)] = [:]
+        func reader(_ s: SegmentIndex) throws -> SegmentResultReader {
             if let r = readers[s] { return r }
             let url = try resultURL(s)
             let r: SegmentResultReader
@@ -75,7 +75,7 @@ public struct StitchAssembler {
             let image = try converter.rgbImage(from: picture)
             return image.size == content ? image : try converter.resize(image, to: content)
         }
-        func close(_ s: Int) throws {
+        func close(_ s: SegmentIndex) throws {
             guard let r = readers[s], r.position == r.frames.upperBound else { return }
             try r.finish()
             readers[s] = nil

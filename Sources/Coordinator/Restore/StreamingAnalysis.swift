@@ -126,7 +126,7 @@ final class StreamingAnalysis: @unchecked Sendable {
         func close(at end: Int, isLast: Bool) throws {
             if case .packets = inputs, let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
             let shot = try planner.plan(shotEndingAt: end, isLast: isLast)
-            var fingerprints: [Int: String] = [:]
+            var fingerprints: [SegmentIndex: String] = [:]
             for (k, segment) in shot.segments.enumerated() {
                 let frames = release.fileFrames(shot, k) // inside the shot, so inside `hashes`
                 fingerprints[segment.index] = FrameHash.combined(Array(hashes[(frames.lowerBound - base)..<(frames.upperBound - base)]))
@@ -184,7 +184,7 @@ final class StreamingAnalysis: @unchecked Sendable {
 
     /// Segment inputs: cuts of the source's packets, each carrying its fingerprint for the worker to check, or the
     /// frames themselves losslessly.
-    private func writeInputs(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader) throws {
+    private func writeInputs(_ targets: [SegmentInputWriter.Target], fingerprints: [SegmentIndex: String], reader: ConstantRateReader) throws {
         if !startedSplit {
             startedSplit = true
             try stop.begin("split")
@@ -197,12 +197,12 @@ final class StreamingAnalysis: @unchecked Sendable {
         }
     }
 
-    private func writeCuts(_ targets: [SegmentInputWriter.Target], fingerprints: [Int: String], reader: ConstantRateReader,
+    private func writeCuts(_ targets: [SegmentInputWriter.Target], fingerprints: [SegmentIndex: String], reader: ConstantRateReader,
                            cuts: SegmentInputCutWriter) throws {
         let index = cuts.index
         let cutTargets = targets.map { t in
             SegmentInputCut.Target(file: t.file!, index: index, packets: index.packets(for: t.frames, rate: rate, start: reader.startTime),
-                                   header: SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: fingerprints[Int(t.id)]))
+                                   header: SegmentInputCut.Header(rate: rate, start: reader.startTime, frames: t.frames, fingerprint: fingerprints[t.segment]))
         }
         // Whether cuts cost more than lossless inputs was decided once, before the first segment went out
         // (`PacketIndex.estimatedCuts`); deciding it here could restart the job after segments were done.

@@ -125,7 +125,11 @@ extension FarmCoordinator {
                 continue
             }
             let first = ticket.feed.take()
-            let specs = first.segments.map { FarmState.onFarm($0, job: id) }
+            let specs: [SegmentSpec]
+            do { specs = try first.segments.map { try FarmState.onFarm($0, job: id) } } catch {
+                ticket.deliver(.failure(error))
+                continue
+            }
             if ticket.stopped() {
                 // Stopped before it reached the farm: no segment goes out (the next run plans them again).
                 ticket.deliver(.failure(FarmError.interrupted(JobReport(segmentCount: specs.count, completedSegments: 0, failed: nil, completedByWorker: [:],

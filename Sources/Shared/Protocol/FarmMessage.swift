@@ -1,5 +1,3 @@
-public typealias SegmentID = UInt64
-
 /// What a worker tells the coordinator about itself when it registers.
 public struct WorkerCapabilities: Equatable, Sendable {
     /// Stable name chosen by the worker (host plus a suffix); blocklists are kept per name.

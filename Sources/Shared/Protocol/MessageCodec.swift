@@ -115,9 +115,9 @@ public enum MessageCodec {
         return bytes
     }
 
-    private static func lease(_ l: LeaseRef, _ w: inout WireWriter) { w.u64(l.segment); w.u32(l.attempt) }
+    private static func lease(_ l: LeaseRef, _ w: inout WireWriter) { w.u64(l.segment.wireValue); w.u32(l.attempt) }
     private static func lease(_ r: inout WireReader) throws -> LeaseRef {
-        LeaseRef(segment: try r.u64("segment"), attempt: try r.u32("attempt"))
+        LeaseRef(segment: SegmentID(wireValue: try r.u64("segment")), attempt: try r.u32("attempt"))
     }
 
     /// Work: a flags byte (1 = recipe, 2 = timing, 4 = interior, 8 = context), the recipe as its canonical JSON document (≤ RenderRecipe.maxEncodedBytes),
