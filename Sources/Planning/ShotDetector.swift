@@ -36,6 +36,12 @@ public struct ShotDetector {
         recent = RollingMedian(capacity: settings.window)
     }
 
+    /// Frames before this one are settled: every boundary below it has been returned and none can follow, so they are
+    /// in the shots already closed or in the open one (which a long shot's first segments can then be cut from before its
+    /// cut is found). Later cuts are decided at `nextCandidate` or after, fades at frames not pushed yet, and the pending
+    /// boundary (held back for the minimum shot length) can only be replaced by one of those.
+    public var settledFrames: Int { min(nextCandidate, pending?.frame ?? nextCandidate, frameCount) }
+
     /// Adds the next frame's thumbnail; returns boundaries that are now final.
     public mutating func push(_ thumbnail: LumaThumbnail) -> [ShotBoundary] {
         let histogram = FrameChange.histogram(thumbnail)

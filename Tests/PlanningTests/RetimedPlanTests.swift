@@ -87,15 +87,16 @@ final class RetimedPlanTests: XCTestCase {
 
     func testTwentyFourToSixtyByHand() throws {
         let plan = try SegmentPlanner.plan(shots: [0..<10, 10..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 72, overlapFrames: 8))
-        XCTAssertEqual(plan.segments.map(\.owned), [0..<10, 10..<70, 70..<130])
-        XCTAssertEqual(plan.segments.map(\.input), [0..<10, 10..<74, 66..<130])
+        // `ShotSplit`: a piece of 64 (120 ≥ 64 + 32 frames remain), then the 56 left as one (its input 60 ≤ 72).
+        XCTAssertEqual(plan.segments.map(\.owned), [0..<10, 10..<74, 74..<130])
+        XCTAssertEqual(plan.segments.map(\.input), [0..<10, 10..<78, 70..<130])
         let out = try plan.retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60)))
         XCTAssertEqual(out.frameCount, 325)
         // The cut lies between input frames 9 and 10; outputs up to p < 9.5 (k = 23, p = 9.2) show shot 0, k = 24 (p = 9.6) shot 1.
         XCTAssertEqual(out.shots, [0..<24, 24..<325])
-        XCTAssertEqual(out.segments.map(\.owned), [0..<24, 24..<175, 175..<325])
-        // Segment 1's input ends at frame 73: outputs up to p = 73 (k = 182.5 → 182). Segment 2 starts at p = 66 (k = 165).
-        XCTAssertEqual(out.segments.map(\.input), [0..<24, 24..<183, 165..<325])
+        XCTAssertEqual(out.segments.map(\.owned), [0..<24, 24..<185, 185..<325])
+        // Segment 1's input ends at frame 77: outputs up to p = 77 (k = 192.5 → 192). Segment 2 starts at p = 70 (k = 175).
+        XCTAssertEqual(out.segments.map(\.input), [0..<24, 24..<193, 175..<325])
         XCTAssertThrowsError(try SegmentPlanner.plan(shots: [0..<130], frameCount: 130, settings: SegmentPlannerSettings(maxSegmentFrames: 64, overlapFrames: 0))
             .retimed(try Retiming(inputRate: Rational(24), outputRate: Rational(60))))
     }

@@ -83,14 +83,15 @@ final class SegmentPlannerTests: XCTestCase {
     func testLongShotSplitAndShortShotsKept() throws {
         let plan = try SegmentPlanner.plan(shots: [0..<30, 30..<280, 280..<290], frameCount: 290,
                                            settings: SegmentPlannerSettings(maxSegmentFrames: 100, overlapFrames: 8))
-        XCTAssertEqual(plan.segments.map(\.owned), [0..<30, 30..<113, 113..<196, 196..<280, 280..<290])
-        XCTAssertEqual(plan.segments.map(\.input), [0..<30, 30..<117, 109..<200, 192..<280, 280..<290])
+        // The long shot (`ShotSplit`): pieces of 92 (inputs of 100) while 92 + 46 frames remain, then the 66 left as one.
+        XCTAssertEqual(plan.segments.map(\.owned), [0..<30, 30..<122, 122..<214, 214..<280, 280..<290])
+        XCTAssertEqual(plan.segments.map(\.input), [0..<30, 30..<126, 118..<218, 210..<280, 280..<290])
         let stitch = StitchPlan(plan: plan)
-        let seam12 = StitchPlan.Seam(left: 1, right: 2, frames: 109..<117)
-        let seam23 = StitchPlan.Seam(left: 2, right: 3, frames: 192..<200)
-        var expected: [StitchPlan.Step] = [.copy(segment: 0, frames: 0..<30), .copy(segment: 1, frames: 30..<109)]
-        expected += [.blend(seam12), .copy(segment: 2, frames: 117..<192)]
-        expected += [.blend(seam23), .copy(segment: 3, frames: 200..<280), .copy(segment: 4, frames: 280..<290)]
+        let seam12 = StitchPlan.Seam(left: 1, right: 2, frames: 118..<126)
+        let seam23 = StitchPlan.Seam(left: 2, right: 3, frames: 210..<218)
+        var expected: [StitchPlan.Step] = [.copy(segment: 0, frames: 0..<30), .copy(segment: 1, frames: 30..<118)]
+        expected += [.blend(seam12), .copy(segment: 2, frames: 126..<210)]
+        expected += [.blend(seam23), .copy(segment: 3, frames: 218..<280), .copy(segment: 4, frames: 280..<290)]
         XCTAssertEqual(stitch.steps, expected)
         let decoded = try JSONDecoder().decode(SegmentPlan.self, from: try plan.encoded())
         XCTAssertEqual(try decoded.validated(), plan)

@@ -98,4 +98,36 @@ final class ShotDetectorSyntheticTests: XCTestCase {
         XCTAssertEqual(try ShotDetector.detect(thumbnails, settings: ShotDetectorSettings(threshold: 0.95, minimumShotFrames: 3)), [])
         XCTAssertThrowsError(try ShotDetector(settings: ShotDetectorSettings(threshold: 1.5))) { XCTAssert("\($0)".contains("threshold")) }
     }
+
+    /// Issue 16: `settledFrames` is safe to cut a long shot's segments from before its cut is found — no boundary is ever
+    /// emitted below it — and it trails the input by no more than the detector's look-ahead. Cuts, close cuts that
+    /// compete (minimum shot length), a flash, a fade through black and flicker, under three settings.
+    func testNoBoundaryComesBelowTheSettledFramesWhichTrailTheInputByTheLookAhead() throws {
+        var (thumbnails, _) = Self.film(shotLengths: [60, 5, 70, 40, 90, 30], flicker: 0.1, grain: 0.03, seed: 21)
+        for f in [100, 101] { // a flash on part of the picture
+            let t = thumbnails[f]
+            thumbnails[f] = LumaThumbnail(width: 64, height: 36, values: t.values.indices.map { i in i % 64 < 40 ? min(1, t.values[i] + 0.5) : t.values[i] })
+        }
+        for f in 190..<200 { thumbnails[f] = LumaThumbnail(width: 64, height: 36, values: [Float](repeating: 0.01, count: 64 * 36)) } // black
+        var blind = ShotDetectorSettings(minimumShotFrames: 1)
+        blind.flashFrames = 0
+        for settings in [ShotDetectorSettings(), ShotDetectorSettings(minimumShotFrames: 3), blind] {
+            var detector = try ShotDetector(settings: settings)
+            var settled: [Int] = [], emitted: [(at: Int, frame: Int)] = []
+            for (k, t) in thumbnails.enumerated() {
+                for b in detector.push(t) { emitted.append((k, b.frame)) }
+                let now = detector.settledFrames
+                XCTAssertGreaterThanOrEqual(now, settled.last ?? 0, "settled frames went back at frame \(k)")
+                XCTAssertGreaterThanOrEqual(now, k + 1 - (settings.flashFrames + settings.minimumShotFrames + 1), "at frame \(k)")
+                XCTAssertLessThanOrEqual(now, k + 1)
+                settled.append(now)
+            }
+            for b in detector.finish() { emitted.append((thumbnails.count, b.frame)) }
+            XCTAssertGreaterThan(emitted.count, 3, "\(settings)")
+            for e in emitted {
+                // Every push before the one that emitted it had settled no frame at or past it.
+                for k in 0..<e.at where k < settled.count { XCTAssertLessThanOrEqual(settled[k], e.frame, "boundary \(e.frame) emitted after frame \(k) had settled \(settled[k]); \(settings)") }
+            }
+        }
+    }
 }

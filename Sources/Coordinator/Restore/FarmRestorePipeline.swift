@@ -399,7 +399,7 @@ public final class FarmRestorePipeline {
     private func writePlan(job: JobDirectory, identity: String, recipe: RenderRecipe, rate: Rational, shots: ShotList, film: GrowingPlan,
                            settings planner: SegmentPlannerSettings) throws {
         let planned = film.planned
-        let segments = SegmentPlan(frameCount: shots.frameCount, settings: planner, shots: planned.map(\.frames), segments: planned.flatMap(\.segments))
+        let segments = SegmentPlan(frameCount: shots.frameCount, settings: planner, shots: film.shotFrames, segments: planned.flatMap(\.segments))
         let interiors = recipe.delivery.map { _ in planned.flatMap { shot in
             zip(shot.interiors, shot.output).map { ($0.lowerBound - $1.input.lowerBound)..<($0.upperBound - $1.input.lowerBound) }
         } }

@@ -1,8 +1,9 @@
 import Foundation
 import Planning
 
-/// The film's plan as its shots become known (issue 16 item 1): the analysis adds each shot when its cut is confirmed,
-/// the film's writer (`FilmAssembly`) waits for the next shot it needs, and the film's length is known only once the
+/// The film's plan as its shots become known (issue 16 item 1): the analysis adds each shot when its cut is confirmed
+/// (a long shot in parts, the first ones while it is still open: `ShotPlanner.plan(openShotKnownUpTo:reserve:)`), the
+/// film's writer (`FilmAssembly`) waits for the next shot or part it needs, and the film's length is known only once the
 /// plan is complete. A whole plan known at once is added and completed in one go.
 final class GrowingPlan: @unchecked Sendable {
     private let condition = NSCondition()
@@ -19,9 +20,11 @@ final class GrowingPlan: @unchecked Sendable {
         finish()
     }
 
+    /// A shot, or a part of one: the next part of the last shot added while that one is not closed, else the next shot.
     func add(_ shot: PlannedShot) {
         condition.lock(); defer { condition.unlock() }
-        precondition(!complete && shot.index == shots.count, "GrowingPlan: shots are added once, in order, before completion")
+        let next = shots.last.map { $0.closesShot ? $0.index + 1 : $0.index } ?? 0
+        precondition(!complete && shot.index == next, "GrowingPlan: shots and their parts are added once, in order, before completion")
         shots.append(shot)
         condition.broadcast()
     }
@@ -39,7 +42,7 @@ final class GrowingPlan: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Shot `k`, waiting for it; nil once the plan is complete without it.
+    /// Shot or part `k` (in the order added), waiting for it; nil once the plan is complete without it.
     func shot(_ k: Int) throws -> PlannedShot? {
         condition.lock(); defer { condition.unlock() }
         while k >= shots.count && !complete && !cancelled { condition.wait() }
@@ -57,6 +60,9 @@ final class GrowingPlan: @unchecked Sendable {
 
     var isComplete: Bool { condition.lock(); defer { condition.unlock() }; return complete }
 
-    /// Every shot added so far.
+    /// Every shot and part added so far.
     var planned: [PlannedShot] { condition.lock(); defer { condition.unlock() }; return shots }
+
+    /// The input frames of each shot closed so far (a shot planned in parts: its closing part's).
+    var shotFrames: [Range<Int>] { planned.filter(\.closesShot).map(\.frames) }
 }

@@ -93,7 +93,7 @@ final class SegmentRelease: @unchecked Sendable {
         JobKeys.segmentKey(input: identity, settings: settingsText, frames: shot.segments[k].input, interior: relativeInterior(shot, k))
     }
 
-    /// Releases `shots` (in film order, each whole): reused results are posted, the rest get their inputs from
+    /// Releases `shots` (in film order, each a whole shot or a part of one): reused results are posted, the rest get their inputs from
     /// `writeInputs` and are added to the feed; the shots go to the film's writer. `fingerprints`: by segment index.
     /// With a `gate`, each input is written alone, once the gate admits it (`abandon` stops the wait), and its segment is
     /// handed out at once: the farm must be able to finish the segments before it for the gate to open.

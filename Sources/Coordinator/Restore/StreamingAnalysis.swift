@@ -7,8 +7,10 @@ import Shared
 /// The film's one decode pass while the farm already runs (issue 16 item 1): each frame feeds the shot detector (unless
 /// a matching shot list is known) and is fingerprinted; each time a shot closes — its cut confirmed, the detector's
 /// look-ahead past it — the shot is planned (`ShotPlanner`), checked against the journal and its segments' inputs are
-/// cut from the source's packets and handed out (`SegmentRelease`). So the first worker starts after the first shot,
-/// not after two passes over the whole film. Runs on a thread of its own; `join` returns its outcome.
+/// cut from the source's packets and handed out (`SegmentRelease`). A long shot's first segments go out before its cut
+/// is found, as soon as `ShotSplit` decides them from the frames the detector has settled (`ShotDetector.settledFrames`).
+/// So the first worker starts after the first segment's frames, not after two passes over the whole film, nor after
+/// the first shot. Runs on a thread of its own; `join` returns its outcome.
 ///
 /// Sources whose segments travel as packet cuts (the common case) get their inputs cut from the packets just read;
 /// the others (image sequences, interlaced video the coordinator deinterlaces, codecs not proven to cut) get lossless
@@ -120,15 +122,15 @@ final class StreamingAnalysis: @unchecked Sendable {
         // Boundaries of a known list, in order; the next one closes a shot when the decode reaches it.
         var knownCuts = known?.boundaries.map(\.frame) ?? []
         knownCuts.reverse()
-        var hashes: [FrameHash] = [] // from `base`: the open shot's frames (a shot is planned only once it closes)
+        var hashes: [FrameHash] = [] // from `base`: the frames the open shot's segments not yet planned may still read
         var base = 0
         var index = 0
-        func close(at end: Int, isLast: Bool) throws {
+        let radius = release.contextRadius
+        func send(_ shot: PlannedShot) throws {
             if case .packets = inputs, let hazard = SegmentInputCut.hazard(after: reader) { throw Unavailable(reason: hazard) }
-            let shot = try planner.plan(shotEndingAt: end, isLast: isLast)
             var fingerprints: [SegmentIndex: String] = [:]
             for (k, segment) in shot.segments.enumerated() {
-                let frames = release.fileFrames(shot, k) // inside the shot, so inside `hashes`
+                let frames = release.fileFrames(shot, k) // inside the shot and analysed, so inside `hashes`
                 fingerprints[segment.index] = FrameHash.combined(Array(hashes[(frames.lowerBound - base)..<(frames.upperBound - base)]))
             }
             // Waits here, before each input, while the farm is too far behind (`InputGate`): decoding and cutting wait
@@ -139,8 +141,21 @@ final class StreamingAnalysis: @unchecked Sendable {
                 if self.lock.withLock({ self.cancelled }) { throw Cancelled() }
                 try self.stop.checkpoint(self.startedSplit ? "split" : "analysis")
             }) { targets in try self.writeInputs(targets, fingerprints: fingerprints, reader: reader) }
+        }
+        func close(at end: Int, isLast: Bool) throws {
+            try send(try planner.plan(shotEndingAt: end, isLast: isLast))
             hashes.removeFirst(end - base)
             base = end
+        }
+        /// A long shot's first segments, before its cut is found (issue 16): those `ShotSplit` decides on the frames known
+        /// to be in it (`known`), once their inputs and restoration context are analysed.
+        func releaseOpenShot(known: Int) throws {
+            guard let part = try planner.plan(openShotKnownUpTo: known, reserve: radius) else { return }
+            try send(part)
+            // The next segment's input reaches back at most the overlap and the context before its first owned frame.
+            let keep = max(base, planner.openFrom - planner.settings.overlapFrames - radius)
+            hashes.removeFirst(keep - base)
+            base = keep
         }
         while let frame = try reader.next() {
             hashes.append(try FrameHash(frame.picture))
@@ -149,9 +164,13 @@ final class StreamingAnalysis: @unchecked Sendable {
                 for boundary in detector!.push(LumaThumbnail(image: try converter.rgbImage(from: frame.picture))) {
                     try close(at: boundary.frame, isLast: false)
                 }
-            } else if let next = knownCuts.last, next <= index {
-                knownCuts.removeLast()
-                try close(at: next, isLast: false)
+                try releaseOpenShot(known: detector!.settledFrames)
+            } else {
+                if let next = knownCuts.last, next <= index {
+                    knownCuts.removeLast()
+                    try close(at: next, isLast: false)
+                }
+                try releaseOpenShot(known: index) // the next listed cut is past every frame decoded
             }
             lock.withLock { framesDone = index }
             progress.update(done: Int64(index))
