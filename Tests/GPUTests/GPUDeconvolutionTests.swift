@@ -15,7 +15,7 @@ final class GPUDeconvolutionTests: XCTestCase {
     let cases = [
         Case(cin: 16, cout: 4, h: 9, w: 7, params: "4=1 5=1"),                          // RIFE's 16 → 4 (r4x4), odd sizes
         Case(cin: 13, cout: 52, h: 5, w: 6, params: "4=1 5=1 9=2 -23310=1,0.2"),        // RIFE's → 52, LeakyReLU
-        Case(cin: 3, cout: 5, h: 1, w: 1, params: "4=1 5=1"),                           // one input pixel: a 2×2 output
+        Case(cin: 3, cout: 5, h: 2, w: 2, params: "4=1 5=1"),                           // the smallest output the rule sends: 4×4
         Case(cin: 9, cout: 3, h: 8, w: 11, params: "4=3 5=1"),                          // waifu2x's cut of 3 (odd start)
         Case(cin: 6, cout: 10, h: 4, w: 5, params: "5=0"),                              // no cut, no bias: 10x12 output
         Case(cin: 5, cout: 7, h: 6, w: 3, params: "4=0 15=1 14=2 16=1 5=1 18=1 19=1"),  // asymmetric cuts, output padding
@@ -26,7 +26,8 @@ final class GPUDeconvolutionTests: XCTestCase {
         var random = S.Random(seed: seed)
         let count = c.cout * c.cin * 16
         let net = try S.net(inputs: 1, layers: ["Deconvolution d 1 1 in0 out 0=\(c.cout) 1=4 3=2 6=\(count) \(c.params)"],
-                            weights: S.weights(tagged: random.values(count, -0.5, 0.5), raw: [random.values(c.cout)]), options: options)
+                            weights: S.weights(tagged: random.values(count, -0.5, 0.5), raw: c.params.contains("5=1") ? [random.values(c.cout)] : []),
+                            options: options)
         return (net, ["in0": S.tensor(c.cin, c.h, c.w, seed: seed + 1)])
     }
 
@@ -56,9 +57,12 @@ final class GPUDeconvolutionTests: XCTestCase {
         }
     }
 
-    /// Other shapes keep the reference gather.
+    /// Other shapes keep the reference gather, and so do 4×4 stride-2 outputs under `fastMinPixels` (a 1×1 input).
     func testOtherShapesRunTheReference() throws {
         let device = try S.deviceIndex()
+        let (small, smallInputs) = try make(Case(cin: 7, cout: 6, h: 1, w: 1, params: "4=1 5=1"), seed: 870)
+        XCTAssertTrue(try kind(small, smallInputs, device: device).hasPrefix("deconvolution "), "a 2×2 output ran the fast shader")
+        try S.compare(small, device: device, inputs: smallInputs, outputs: ["out"], tolerance: 1e-4, "Deconvolution 4x4s2 to 2x2")
         var random = S.Random(seed: 880)
         // 3×3 stride 2, 4×4 stride 1, dilated, 4×2: (params, taps).
         for (params, taps) in [("1=3 3=2 4=1", 9), ("1=4 3=1 4=1", 16), ("1=4 3=2 2=2 4=1", 16), ("1=4 11=2 3=2 4=1", 8)] {

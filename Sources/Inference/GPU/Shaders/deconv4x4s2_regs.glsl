@@ -51,11 +51,14 @@ void main() {
             }
             [[unroll]] for (int r = 0; r < 2; r++) {
                 [[unroll]] for (int kx = 0; kx < 4; kx++) {
-                    int s = kx >> 1, k = (r + 2 * t) * 4 + kx;
                     [[unroll]] for (int j = 0; j < V; j++) {
-                        avec4 wv = avec4(w[wbase + k * V + j]);
-                        // Columns of kx's parity: input column (e + i) / 2 − s, window index i / 2 − s + 1.
-                        [[unroll]] for (int i = kx & 1; i < PX; i += 2) acc[r][i][j] += v[(i >> 1) - s + 1] * wv;
+                        avec4 wv = avec4(w[wbase + ((r + 2 * t) * 4 + kx) * V + j]);
+                        // Columns of kx's parity: input column (e + i) / 2 − kx / 2, window index i / 2 − kx / 2 + 1.
+                        // (Constant loop bounds and a test, not `i = kx & 1; i += 2`: Mesa unrolls the innermost loop
+                        // first, and a bound it cannot see yet left the arrays in scratch memory, 4–10× slower.)
+                        [[unroll]] for (int i = 0; i < PX; i++) {
+                            if ((i & 1) == (kx & 1)) acc[r][i][j] += v[(i >> 1) - (kx >> 1) + 1] * wv;
+                        }
                     }
                 }
             }
