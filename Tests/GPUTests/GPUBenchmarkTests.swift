@@ -165,7 +165,7 @@ final class GPUBenchmarkTests: XCTestCase {
         let inputs = try GPURIFEModelTests.inputs()
         let precision: GPUPrecision = ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_PRECISION"] == "fp16" ? .fp16 : .fp32
         let rounds = Int(ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_ROUNDS"] ?? "") ?? 3
-        let off: [String: String] = ["LUMIERE_GPU_DECONV": "reference", "LUMIERE_GPU_FUSE": "off", "LUMIERE_GPU_CONCAT": "copies", "LUMIERE_GPU_LANES": "off"]
+        let off: [String: String] = ["LUMIERE_GPU_DECONV": "reference", "LUMIERE_GPU_FUSE": "off", "LUMIERE_GPU_LANES": "off"]
         let allOn: [String: String?] = off.mapValues { _ in String?.none }
         var configs: [(String, [String: String?])] = [("all on", allOn), ("all off (before)", off.mapValues { String?.some($0) })]
         for k in off.keys.sorted() { configs.append(("\(k)=\(off[k]!)", allOn.merging([k: off[k]]) { $1 })) }

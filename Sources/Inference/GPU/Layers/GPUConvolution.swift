@@ -4,9 +4,9 @@ import Foundation
 /// F(2×2, 3×3) where that pays (`winogradSide`: enough channels and output pixels; three dispatches, the transformed
 /// weights made at load), otherwise on the direct register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on
 /// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); 3×3 stride 2 on the same with
-/// STRIDE 2 (`conv3x3s2_r4x8`); everything else, and every layer
-/// when the net's options say `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride,
-/// dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
+/// STRIDE 2 (`conv3x3s2_r4x8`); both strides at outputs of ≤ `lanesMaxPixels` pixels (RIFE's 1×1 and 2×2 convblocks)
+/// on `conv3x3_lanes`, lanes across output channels; everything else, and every layer when the net's options say
+/// `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride, dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
     let cpu: ConvolutionLayer
     let weights: VulkanBuffer, bias: VulkanBuffer, activationParams: VulkanBuffer
@@ -50,8 +50,11 @@ final class GPUConvolution: GPULayer {
     /// pixels at which it runs instead of the tiled shaders (`lanesMaxPixels`, or LUMIERE_GPU_LANES).
     let lanesWeights: VulkanBuffer?
     let lanesLimit: Int
-    /// The rule: output pixels up to which `conv3x3_lanes` beats the pixel-tiled shaders (measured on lavapipe,
-    /// GPUBenchmarkTests.testTinyOutputs; docs/engine.md).
+    /// The rule: output pixels up to which `conv3x3_lanes` beats the pixel-tiled shaders. One c → c layer on lavapipe,
+    /// process CPU seconds per run (GPUBenchmarkTests.testTinyOutputsAndDeconvolution, docs/engine.md): 192 at 1×1
+    /// 0.0021 vs tiled 0.0023, 128 at 2×2 0.0010 vs 0.0020, stride 2 96 → 96 to 2×2 0.0007 vs 0.0013; but 96 at 4×4
+    /// 0.0025 vs 0.0021 and 64 at 8×8 0.0045 vs 0.0020 (each lane then computes 4 pixels × 9 taps alone, where the
+    /// tiled shaders share a window between pixels and channels).
     static let lanesMaxPixels = 4
 
     /// Input and output channels from which a 3×3 stride-1 layer may run on Winograd (ncnn-vulkan's threshold too).

@@ -2,12 +2,13 @@ import Foundation
 
 /// Three layers run as one dispatch (`scale_residual.comp`): a BinaryOp mul of two blobs, the BinaryOp add of its
 /// product and another blob (the residual), and optionally the ReLU after it — RIFE's convblock tail
-/// `leakyrelu(conv(x) · beta + x)`, 40 times in v4.25 (8 per block), which the graph spells as three layers. On
-/// lavapipe each dispatch costs about a millisecond of device time whatever its size (RIFE's convblocks run at 1×1 …
-/// 16×16 pixels at 64x48), so the 120 dispatches were most of RIFE's 98 BinaryOps' and 40 ReLUs' time (measurements
-/// in docs/engine.md). Found once per net (`chains`); `GPUNet` runs a chain in place of its mul where the run allows
-/// (`encode` returns nil otherwise: an intermediate blob asked for as an output, the residual not yet computed, shapes
-/// that broadcast the residual), and the unfused layers run as before. LUMIERE_GPU_FUSE=off (read at load) never fuses,
+/// `leakyrelu(conv(x) · beta + x)`, 40 times in v4.25 (8 per block), which the graph spells as three layers. At
+/// RIFE's lavapipe sizes (convblocks at 1×1 … 16×16 pixels for a 64x48 pair) a dispatch costs ~0.2 ms of device time
+/// whatever its size: the 98 BinaryOps and 41 ReLUs took 26 ms of a 265 ms profile, 13 ms after fusing, and a
+/// whole run 0.128 → 0.121 process CPU seconds (GPUBenchmarkTests.testRIFEFastPaths; docs/engine.md). Found once
+/// per net (`chains`); `GPUNet` runs a chain in place of its mul where the run allows (`encode` returns nil otherwise:
+/// an intermediate blob asked for as an output, the residual not yet computed, shapes that broadcast the residual),
+/// and the unfused layers run as before. LUMIERE_GPU_FUSE=off (read at load) never fuses,
 /// for measuring. fp32 results are the unfused ones bit for bit (the shader keeps both roundings).
 final class GPUScaleResidual {
     let mul: Int, add: Int, relu: Int?
