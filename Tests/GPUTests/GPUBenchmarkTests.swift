@@ -157,13 +157,14 @@ final class GPUBenchmarkTests: XCTestCase {
 
     /// RIFE v4.25 on the 64×64 real pair with each RIFE fast path turned off in turn and all of them off (the before),
     /// process CPU seconds and wall seconds per run; the configurations alternate over LUMIERE_GPU_BENCH_ROUNDS rounds
-    /// (default 3) so that the machine's load falls on all alike. LUMIERE_GPU_BENCH_PRECISION=fp16 for fp16 blobs.
+    /// (default 3) so that the machine's load falls on all alike. LUMIERE_GPU_BENCH_PRECISION=fp16 for fp16 blobs and
+    /// multiply-adds, fp16-storage for fp16 blobs with fp32 arithmetic.
     func testRIFEFastPaths() throws {
         try Fixtures.gate("LUMIERE_GPU_BENCH", "times RIFE v4.25 with and without its GPU fast paths")
         let device = try GPUTestSupport.deviceIndex()
         let net = try GPURIFEModelTests.net("rife-v4.25-ncnn")
         let inputs = try GPURIFEModelTests.inputs()
-        let precision: GPUPrecision = ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_PRECISION"] == "fp16" ? .fp16 : .fp32
+        let precision: GPUPrecision = ["fp16": .fp16, "fp16-storage": .fp16Storage][ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_PRECISION"] ?? ""] ?? .fp32
         let rounds = Int(ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_ROUNDS"] ?? "") ?? 3
         let off: [String: String] = ["LUMIERE_GPU_DECONV": "reference", "LUMIERE_GPU_FUSE": "off", "LUMIERE_GPU_LANES": "off"]
         let allOn: [String: String?] = off.mapValues { _ in String?.none }
