@@ -95,4 +95,96 @@ final class GPUBenchmarkTests: XCTestCase {
             }
         }
     }
+
+    /// Runs `body` with the environment variables `values` set (nil: unset), restoring them after.
+    private func with(_ values: [String: String?], _ body: () throws -> Void) rethrows {
+        let saved = values.keys.map { ($0, getenv($0).map { String(cString: $0) }) }
+        defer { for (k, v) in saved { if let v { setenv(k, v, 1) } else { unsetenv(k) } } }
+        for (k, v) in values { if let v { setenv(k, v, 1) } else { unsetenv(k) } }
+        try body()
+    }
+
+    /// Process CPU seconds per run of a net made by `make` (loaded inside, so the environment read at load applies),
+    /// best of `rounds` rounds of 3 runs after a warm-up.
+    private func cpuSecondsPerRun(_ make: () throws -> GPUNet, inputs: [String: Tensor], output: String, rounds: Int = 1) throws -> Double {
+        let gpu = try make()
+        _ = try gpu.run(inputs: inputs, outputs: [output])
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let cpu = processCPUSeconds()
+            for _ in 0..<3 { _ = try gpu.run(inputs: inputs, outputs: [output]) }
+            best = min(best, (processCPUSeconds() - cpu) / 3)
+        }
+        return best
+    }
+
+    /// The rules for RIFE's layers: 3×3 convolutions at tiny outputs on `conv3x3_lanes` vs the pixel-tiled shaders
+    /// (direct; Winograd never runs under 64 pixels), and 4×4 stride-2 deconvolutions on `deconv4x4s2_r4x*` vs the
+    /// reference gather, at RIFE v4.25's shapes at 64x64.
+    func testTinyOutputsAndDeconvolution() throws {
+        try Fixtures.gate("LUMIERE_GPU_BENCH", "times RIFE's convolution and deconvolution shapes on both shaders")
+        let device = try GPUTestSupport.deviceIndex()
+        for (c, n, stride) in [(192, 1, 1), (128, 2, 1), (96, 4, 1), (64, 8, 1), (32, 16, 1), (96, 2, 2), (64, 4, 2), (32, 8, 2)] {
+            let weights = GPUTestSupport.weights(tagged: GPUTestSupport.Random.values(seed: 3, c * c * 9), raw: [GPUTestSupport.Random.values(seed: 4, c)])
+            let layer = "Convolution conv 1 1 in0 out 0=\(c) 1=3 3=\(stride) 4=1 5=1 6=\(c * c * 9)"
+            let x = ["in0": GPUTestSupport.tensor(c, n * stride, n * stride, seed: 5)]
+            var cells: [String] = []
+            for lanes in ["1000000", "off"] {
+                try with(["LUMIERE_GPU_LANES": lanes, "LUMIERE_GPU_WINOGRAD": "off"]) {
+                    let s = try cpuSecondsPerRun({ try GPUNet(net: try GPUTestSupport.net(inputs: 1, layers: [layer], weights: weights), device: device) },
+                                                 inputs: x, output: "out", rounds: 2)
+                    cells.append(String(format: "%.5f", s))
+                }
+            }
+            print("tiny \(c)→\(c) stride \(stride) to \(n)x\(n): CPU s per run conv3x3_lanes \(cells[0]), tiled \(cells[1])")
+        }
+        for (cin, cout, n) in [(16, 4, 32), (32, 52, 16), (64, 52, 8), (96, 52, 4), (128, 52, 2), (192, 52, 1)] {
+            let count = cout * cin * 16
+            let weights = GPUTestSupport.weights(tagged: GPUTestSupport.Random.values(seed: 6, count), raw: [GPUTestSupport.Random.values(seed: 7, cout)])
+            let layer = "Deconvolution d 1 1 in0 out 0=\(cout) 1=4 3=2 4=1 5=1 6=\(count)"
+            let x = ["in0": GPUTestSupport.tensor(cin, n, n, seed: 8)]
+            var cells: [String] = []
+            for deconv in [nil, "reference"] {
+                try with(["LUMIERE_GPU_DECONV": deconv]) {
+                    let s = try cpuSecondsPerRun({ try GPUNet(net: try GPUTestSupport.net(inputs: 1, layers: [layer], weights: weights), device: device) },
+                                                 inputs: x, output: "out", rounds: 2)
+                    cells.append(String(format: "%.5f", s))
+                }
+            }
+            print("deconvolution \(cin)→\(cout) \(n)x\(n) → \(2 * n)x\(2 * n): CPU s per run deconv4x4s2 \(cells[0]), reference \(cells[1])")
+        }
+    }
+
+    /// RIFE v4.25 on the 64×64 real pair with each RIFE fast path turned off in turn and all of them off (the before),
+    /// process CPU seconds and wall seconds per run; the configurations alternate over LUMIERE_GPU_BENCH_ROUNDS rounds
+    /// (default 3) so that the machine's load falls on all alike. LUMIERE_GPU_BENCH_PRECISION=fp16 for fp16 blobs and
+    /// multiply-adds, fp16-storage for fp16 blobs with fp32 arithmetic.
+    func testRIFEFastPaths() throws {
+        try Fixtures.gate("LUMIERE_GPU_BENCH", "times RIFE v4.25 with and without its GPU fast paths")
+        let device = try GPUTestSupport.deviceIndex()
+        let net = try GPURIFEModelTests.net("rife-v4.25-ncnn")
+        let inputs = try GPURIFEModelTests.inputs()
+        let precision: GPUPrecision = ["fp16": .fp16, "fp16-storage": .fp16Storage][ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_PRECISION"] ?? ""] ?? .fp32
+        let rounds = Int(ProcessInfo.processInfo.environment["LUMIERE_GPU_BENCH_ROUNDS"] ?? "") ?? 3
+        let off: [String: String] = ["LUMIERE_GPU_DECONV": "reference", "LUMIERE_GPU_FUSE": "off", "LUMIERE_GPU_LANES": "off"]
+        let allOn: [String: String?] = off.mapValues { _ in String?.none }
+        var configs: [(String, [String: String?])] = [("all on", allOn), ("all off (before)", off.mapValues { String?.some($0) })]
+        for k in off.keys.sorted() { configs.append(("\(k)=\(off[k]!)", allOn.merging([k: off[k]]) { $1 })) }
+        var nets: [GPUNet] = []
+        for (_, env) in configs { try with(env) { nets.append(try GPUNet(net: net, device: device, precision: precision)) } }
+        for n in nets { _ = try n.run(inputs: inputs, outputs: ["out0"]) }
+        var cpu = [[Double]](repeating: [], count: configs.count), wall = cpu
+        for _ in 0..<rounds {
+            for (i, n) in nets.enumerated() {
+                let c0 = processCPUSeconds(), t0 = Date()
+                _ = try n.run(inputs: inputs, outputs: ["out0"])
+                cpu[i].append(processCPUSeconds() - c0); wall[i].append(Date().timeIntervalSince(t0))
+            }
+        }
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        for (i, (name, _)) in configs.enumerated() {
+            print(String(format: "RIFE v4.25 64x64 %@ %@: CPU s per run min %.4f median %.4f, wall s min %.4f median %.4f (%d runs)", "\(precision)", name,
+                         cpu[i].min()!, median(cpu[i]), wall[i].min()!, median(wall[i]), rounds))
+        }
+    }
 }

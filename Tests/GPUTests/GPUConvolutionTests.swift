@@ -66,6 +66,39 @@ final class GPUConvolutionTests: XCTestCase {
         try check(Shape(cin: 8, cout: 9, h: 10, w: 13, params: "1=3 3=2"), seed: 23)          // unpadded
     }
 
+    /// Outputs of ≤ `GPUConvolution.lanesMaxPixels` pixels on `conv3x3_lanes` (lanes across output channels): RIFE's
+    /// convblocks (192 → 192 at 1×1, 128 at 2×2; stride 2 to 1×1), more output channels than one 64-lane
+    /// workgroup, a plane of 3 or 2 pixels (an invocation computes 4), LeakyReLU, a pad value, no padding, no bias; checked
+    /// through the layer profile to have run there, within 1e-4 (relative) of the CPU engine, and in fp16.
+    func testTinyOutputsRunOnLanes() throws {
+        let device = try GPUTestSupport.deviceIndex()
+        if ProcessInfo.processInfo.environment["LUMIERE_GPU_LANES"] == "off" { throw XCTSkip("LUMIERE_GPU_LANES=off") }
+        let shapes = [Shape(cin: 192, cout: 192, h: 1, w: 1, params: "1=3 4=1"), Shape(cin: 128, cout: 128, h: 2, w: 2, params: "1=3 4=1 9=2 -23310=1,0.2"),
+                      Shape(cin: 13, cout: 70, h: 1, w: 3, params: "1=3 4=1"), Shape(cin: 96, cout: 192, h: 2, w: 2, params: "1=3 3=2 4=1"),
+                      Shape(cin: 7, cout: 9, h: 3, w: 3, params: "1=3 3=2 4=1 18=0.5"), Shape(cin: 6, cout: 5, h: 4, w: 3, params: "1=3")]
+        for (i, s) in shapes.enumerated() {
+            var random = GPUTestSupport.Random(seed: 40 + UInt64(i))
+            let count = s.cout * s.cin * 9, bias = i != 5
+            let net = try GPUTestSupport.net(inputs: 1, layers: ["Convolution conv 1 1 in0 out \(s.params) 0=\(s.cout) 5=\(bias ? 1 : 0) 6=\(count)"],
+                                             weights: GPUTestSupport.weights(tagged: random.values(count, -0.3, 0.3), raw: bias ? [random.values(s.cout)] : []))
+            let inputs = ["in0": GPUTestSupport.tensor(s.cin, s.h, s.w, seed: 50 + UInt64(i))]
+            let what = "\(s.cin)→\(s.cout) \(s.h)x\(s.w) \(s.params)"
+            let gpu = try GPUNet(net: net, device: device)
+            gpu.profileLayers = true
+            _ = try gpu.run(inputs: inputs, outputs: ["out"])
+            XCTAssertEqual(gpu.lastLayerProfile.first { $0.type == "Convolution" }?.kind.hasPrefix("conv3x3_lanes "), true, "\(what) ran elsewhere")
+            let error = try GPUTestSupport.compare(net, device: device, inputs: inputs, outputs: ["out"], tolerance: 1e-4, what)
+            print("conv3x3_lanes \(what): max relative error \(error)")
+            let cpu = try net.run(inputs: inputs, outputs: ["out"])["out"]!.toArray()
+            for (precision, tolerance) in [(GPUPrecision.fp16Storage, Float(4e-3)), (.fp16, 1e-2)] {
+                guard let half = try? GPUNet(net: net, device: device, precision: precision) else { continue }   // no 16-bit storage
+                let got = try half.run(inputs: inputs, outputs: ["out"])["out"]!.toArray()
+                let e = zip(got, cpu).map { abs($0 - $1) }.max()! / max(1, cpu.map(abs).max()!)
+                XCTAssertLessThanOrEqual(e, tolerance, "\(what) \(precision): \(e) (relative)")
+            }
+        }
+    }
+
     func testOtherKernelsStridesDilationsAndPadding() throws {
         try check(Shape(cin: 4, cout: 6, h: 15, w: 13, params: "1=3 3=2 4=1"), seed: 10)          // 3×3 stride 2 (RIFE)
         try check(Shape(cin: 5, cout: 3, h: 11, w: 12, params: "1=1"), bias: false, seed: 11)     // 1×1 no bias

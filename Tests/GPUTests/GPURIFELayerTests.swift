@@ -47,6 +47,14 @@ final class GPURIFELayerTests: XCTestCase {
                 "Concat on rows")
         try run(["Concat cat 2 1 in0 in1 out 0=-1"], inputs: [S.tensor(2, 3, 5, seed: 127), S.tensor(2, 3, 2, seed: 128)], "Concat on columns")
         try run(["Concat cat 2 1 in0 in1 out 0=0"], inputs: [S.tensor(dims: 2, 1, 3, 4, seed: 129), S.tensor(dims: 2, 1, 2, 4, seed: 130)], "Concat 2-D rows")
+        // Many inputs (7: RIFE's largest Concat) on each axis; an input twice.
+        for (axis, n) in [(0, 7), (0, 9), (1, 9), (2, 8)] {
+            let shapes = (0..<n).map { i in (axis == 0 ? 1 + i % 3 : 2, axis == 1 ? 1 + i % 3 : 3, axis == 2 ? 1 + i % 3 : 5) }
+            let names = (0..<n).map { "in\($0)" }.joined(separator: " ")
+            try run(["Concat cat \(n) 1 \(names) out 0=\(axis)"], inputs: shapes.enumerated().map { S.tensor($1.0, $1.1, $1.2, seed: 131 + UInt64($0)) },
+                    "Concat \(n) on axis \(axis)")
+        }
+        try run(["Concat cat 3 1 in0 in1 in0 out 0=0"], inputs: [a, b], "Concat with an input twice")
     }
 
     func testEltwiseOps() throws {

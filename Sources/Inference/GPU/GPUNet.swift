@@ -36,6 +36,8 @@ public final class GPUNet: InferenceRunner {
 
     private let vulkan: VulkanDevice
     private let layers: [GPULayer?]   // nil for Input layers
+    /// Mul → add (→ ReLU) chains run as one dispatch, by the mul's layer index (`GPUScaleResidual`).
+    private let chains: [Int: GPUScaleResidual]
     private var slots: [Slot]
 
     /// Prepares `net` on device `index` of `ComputeDevices.list(loaderLibrary:)`. Throws `GPUError.unsupported` naming
@@ -61,8 +63,10 @@ public final class GPUNet: InferenceRunner {
         for (definition, layer) in zip(net.definitions, net.layers) {
             layers.append(definition.type == "Input" ? nil : try GPULayers.makers[definition.type]!(layer, definition, uploads))
         }
+        let chains = try GPUScaleResidual.chains(net, uploads: uploads)
         try uploads.submit()
         self.net = net
+        self.chains = chains
         self.device = infos[index]
         self.precision = precision
         self.vulkan = vulkan
@@ -156,15 +160,23 @@ public final class GPUNet: InferenceRunner {
                 for t in uniqueBuffers(blobs.values) { pool.give(t) }
             }
         }
-        for li in plan.order {
+        var absorbed = Set<Int>()   // layers a fused chain ran in this run
+        for li in plan.order where !absorbed.contains(li) {
             let def = net.definitions[li]
             let produced: [GPUTensor]
+            var bottoms = def.bottoms, tops = def.tops, kind = { def.type == "Input" ? "upload" : self.layers[li]!.profileKind }
             if def.type == "Input" {
                 guard let t = inputs[def.tops[0]] else { throw InferenceError.invalidInput("input '\(def.tops[0])' was not given") }
                 produced = [try encoder.uploadBlob(t.planar())]
             } else {
-                produced = try layers[li]!.encode(def.bottoms.map { blobs[$0]! }, encoder)
-                for b in def.bottoms {
+                if let chain = chains[li], let out = try chain.encode(blobs, outputs: outputs, encoder) {
+                    produced = [out]
+                    bottoms = chain.bottoms; tops = [chain.top]; kind = { chain.profileKind }
+                    absorbed.formUnion(chain.absorbed)
+                } else {
+                    produced = try layers[li]!.encode(def.bottoms.map { blobs[$0]! }, encoder)
+                }
+                for b in bottoms {
                     uses[b]! -= 1
                     if uses[b]! == 0, let t = blobs.removeValue(forKey: b), !produced.contains(where: { $0.buffer === t.buffer }) {
                         release(t, keeping: blobs, to: pool)
@@ -174,13 +186,13 @@ public final class GPUNet: InferenceRunner {
             if profileLayers {
                 try recorder.submit(what: "profiling layer '\(def.name)' on \(device.name)")
                 try recorder.wait(what: "profiling layer '\(def.name)' on \(device.name)")
-                lastLayerProfile.append((def.name, def.type, def.type == "Input" ? "upload" : layers[li]!.profileKind, recorder.lastDeviceSeconds))
+                lastLayerProfile.append((def.name, def.type, kind(), recorder.lastDeviceSeconds))
                 try recorder.begin()
             }
-            guard produced.count == def.tops.count else {
-                throw InferenceError.shapeMismatch(layer: def.name, reason: "produced \(produced.count) blobs, expected \(def.tops.count)")
+            guard produced.count == tops.count else {
+                throw InferenceError.shapeMismatch(layer: def.name, reason: "produced \(produced.count) blobs, expected \(tops.count)")
             }
-            for (name, t) in zip(def.tops, produced) {
+            for (name, t) in zip(tops, produced) {
                 if (uses[name] ?? 0) > 0 {
                     blobs[name] = t
                 } else if !produced.contains(where: { $0 !== t && $0.buffer === t.buffer }) {

@@ -4,9 +4,9 @@ import Foundation
 /// F(2×2, 3×3) where that pays (`winogradSide`: enough channels and output pixels; three dispatches, the transformed
 /// weights made at load), otherwise on the direct register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on
 /// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); 3×3 stride 2 on the same with
-/// STRIDE 2 (`conv3x3s2_r4x8`); everything else, and every layer
-/// when the net's options say `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride,
-/// dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
+/// STRIDE 2 (`conv3x3s2_r4x8`); both strides at outputs of ≤ `lanesMaxPixels` pixels (RIFE's 1×1 and 2×2 convblocks)
+/// on `conv3x3_lanes`, lanes across output channels; everything else, and every layer when the net's options say
+/// `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride, dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
     let cpu: ConvolutionLayer
     let weights: VulkanBuffer, bias: VulkanBuffer, activationParams: VulkanBuffer
@@ -45,6 +45,17 @@ final class GPUConvolution: GPULayer {
         else { return WinogradChoice(product: "winograd_t4k8", tiles: 4, channels: 8, forcedSide: side) }
         return WinogradChoice(product: name, tiles: parts[0], channels: parts[1], forcedSide: side)
     }
+
+    /// `conv3x3_lanes` (lanes across output channels) weights for 3×3 stride-1 and stride-2 layers, and the most output
+    /// pixels at which it runs instead of the tiled shaders (`lanesMaxPixels`, or LUMIERE_GPU_LANES).
+    let lanesWeights: VulkanBuffer?
+    let lanesLimit: Int
+    /// The rule: output pixels up to which `conv3x3_lanes` beats the pixel-tiled shaders. One c → c layer on lavapipe,
+    /// process CPU seconds per run (GPUBenchmarkTests.testTinyOutputsAndDeconvolution, docs/engine.md): 192 at 1×1
+    /// 0.0021 vs tiled 0.0023, 128 at 2×2 0.0010 vs 0.0020, stride 2 96 → 96 to 2×2 0.0007 vs 0.0013; but 96 at 4×4
+    /// 0.0025 vs 0.0021 and 64 at 8×8 0.0045 vs 0.0020 (each lane then computes 4 pixels × 9 taps alone, where the
+    /// tiled shaders share a window between pixels and channels).
+    static let lanesMaxPixels = 4
 
     /// Input and output channels from which a 3×3 stride-1 layer may run on Winograd (ncnn-vulkan's threshold too).
     static let winogradMinChannels = 16
@@ -89,8 +100,20 @@ final class GPUConvolution: GPULayer {
             : !tiled3x3 ? cpu.weights : fast.name == "conv3x3"
             ? GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)
             : GPUConvolution.packConv3x3(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput, block: fast.channels))
+        // LUMIERE_GPU_LANES=off never runs conv3x3_lanes, =N up to N output pixels (for measuring the rule).
+        let lanes = getenv("LUMIERE_GPU_LANES").map { String(cString: $0) }
+        lanesLimit = lanes == "off" ? 0 : (lanes.flatMap { Int($0) } ?? GPUConvolution.lanesMaxPixels)
+        lanesWeights = (tiled3x3 || strided3x3) && lanesLimit > 0
+            ? try uploads.add(GPUConvolution.packLanes(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)) : nil
         bias = try uploads.add(cpu.bias ?? [])
         activationParams = try uploads.add(activation.params)
+    }
+
+    /// Weights out × in × 3 × 3 in conv3x3_lanes.comp's order: [input][9 taps][output].
+    static func packLanes(_ w: [Float], inputs: Int, outputs: Int) -> [Float] {
+        var packed = [Float](repeating: 0, count: inputs * 9 * outputs)
+        for oc in 0..<outputs { for ic in 0..<inputs { for k in 0..<9 { packed[(ic * 9 + k) * outputs + oc] = w[(oc * inputs + ic) * 9 + k] } } }
+        return packed
     }
 
     /// Weights out × in × 3 × 3 in conv3x3.comp's order: [output block of 16][input chunk of 8][8 inputs][9 taps]
@@ -166,6 +189,15 @@ final class GPUConvolution: GPULayer {
            let transformed = winogradWeights[side] {
             lastShader = "winograd\(side)3 \(w.product)"
             try encodeWinograd(x, out, g, w, side: side, weights: transformed, encoder)
+            return [out]
+        }
+        if let lanesWeights, out.width * out.height <= lanesLimit {
+            lastShader = "conv3x3_lanes"
+            var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width, g.padLeft, g.padTop])
+            p.float(cpu.padValue)
+            p.int(cpu.bias == nil ? 0 : 1); p.int(Int(activation.code)); p.int(activation.params.count); p.int(cpu.strideW)
+            try encoder.dispatch("conv3x3_lanes", [x.buffer, out.buffer, lanesWeights, bias, activationParams], push: p,
+                                 groups: ((out.channels + 63) / 64, (out.width * out.height + 3) / 4, 1))
             return [out]
         }
         let buffers = [x.buffer, out.buffer, weights, bias, activationParams]
