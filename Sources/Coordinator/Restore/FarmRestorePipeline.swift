@@ -525,6 +525,7 @@ public final class FarmRestorePipeline {
                 throw SegmentRenderer.RenderError.outputCountMismatch(expected: Int(spec.expectedOutputFrames), made: result.frames)
             }
             done += result.frames
+            logger.info("segment \(index): \(result.summary)")
             onSegmentRendered?(index)
             try release.record(spec.id, resultFile: output, frames: result.frames, recorder: recorder)
             try stop.checkpoint("restore")
