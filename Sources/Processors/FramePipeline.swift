@@ -42,12 +42,21 @@ public final class FramePipeline<Input, Output>: @unchecked Sendable {
     /// The encoder's own failure (not a stop), set on the encoder thread before it cancels its queue.
     private let lock = NSLock()
     private var encoderFailure: Error?
+    private let clock: StageClock
+
+    /// Seconds spent in `read` and in `write` so far (on their threads when pipelined): the stage that bounds a
+    /// pipelined segment is the slowest of read, restore and write; a sequential one takes their sum.
+    public var readSeconds: Double { clock.seconds.read }
+    public var writeSeconds: Double { clock.seconds.write }
 
     public init(_ streaming: FrameStreaming, depth: Int = 2, read: @escaping () throws -> Input?,
                 write: @escaping (Output) throws -> Void) {
         self.streaming = streaming
-        self.read = read
-        self.writeItem = write
+        let clock = StageClock()
+        let timedRead: () throws -> Input? = { try clock.time(\.read) { try read() } }
+        self.clock = clock
+        self.read = timedRead
+        self.writeItem = { item in try clock.time(\.write) { try write(item) } }
         guard streaming == .pipelined else {
             self.decoded = nil
             self.encoding = nil
@@ -58,7 +67,7 @@ public final class FramePipeline<Input, Output>: @unchecked Sendable {
         self.encoding = behind
         decoder = StageThread(name: "lumiere.decode") {
             do {
-                while let item = try read() { try ahead.put(item) }
+                while let item = try timedRead() { try ahead.put(item) }
                 ahead.finish()
             } catch {
                 ahead.finish(failure: error)
@@ -107,6 +116,23 @@ public final class FramePipeline<Input, Output>: @unchecked Sendable {
         decoder?.join()
         encoder?.join()
         return lock.withLock { encoderFailure } ?? error
+    }
+}
+
+/// Time spent in each of a pipeline's outer stages. Thread-safe.
+final class StageClock: @unchecked Sendable {
+    struct Seconds { var read = 0.0, write = 0.0 }
+    private let lock = NSLock()
+    private var total = Seconds()
+    var seconds: Seconds { lock.withLock { total } }
+
+    func time<T>(_ stage: WritableKeyPath<Seconds, Double>, _ body: () throws -> T) rethrows -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let spent = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            lock.withLock { total[keyPath: stage] += spent }
+        }
+        return try body()
     }
 }
 

@@ -59,12 +59,17 @@ public final class SegmentRenderer {
         public var wallSeconds: Double
         /// Seconds the GPU spent on the segment's models (`GPUNet.totalDeviceSeconds`); nil when none ran on a GPU.
         public var deviceSeconds: Double?
+        /// Seconds spent decoding (with the conversion to float RGB and the film stages) and encoding (with the
+        /// conversion to the result's format), on their own threads when pipelined (`FramePipeline`).
+        public var decodeSeconds: Double
+        public var encodeSeconds: Double
 
-        /// The line a worker logs per segment: frames, time, streaming, and "GPU busy %" (the device's busy time over
+        /// The line a worker logs per segment: frames, time, streaming, its decode and encode time, and "GPU busy %" (the device's busy time over
         /// the wall time: the rest is time the GPU waited for the CPU — decode, encode, and each tile's recording and
         /// copies).
         public var summary: String {
             var line = "\(frames) frames in \(String(format: "%.2f", wallSeconds)) s, \(streaming.rawValue)"
+                + String(format: " (decode %.2f s, encode %.2f s)", decodeSeconds, encodeSeconds)
             if let deviceSeconds {
                 line += String(format: ", GPU busy %.2f s = %.0f %%", deviceSeconds, 100 * deviceSeconds / max(wallSeconds, 1e-9))
             }
@@ -131,7 +136,7 @@ public final class SegmentRenderer {
         try sink.finish()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return Result(frames: frames, size: recipe.contentSize, streaming: streaming, wallSeconds: wall,
-                      deviceSeconds: deviceSeconds.map { $0 - (busyBefore ?? 0) })
+                      deviceSeconds: deviceSeconds.map { $0 - (busyBefore ?? 0) }, decodeSeconds: stream.readSeconds, encodeSeconds: stream.writeSeconds)
     }
 
     /// Where restored frames go: all lossless (one FFV1 stream), or, with a delivery encoding, the interior encoded on
