@@ -74,6 +74,8 @@ public final class NeuralUpscaler: FrameFilter {
         set { runner.note = newValue }
     }
     private let runner: TiledUpscaler
+    /// Seconds a GPU has spent on this model's runs so far (`GPUNet.totalDeviceSeconds`); nil on the CPU engine.
+    public var deviceSeconds: Double? { (runner.net as? GPUNet)?.totalDeviceSeconds }
 
     /// - Parameters:
     ///   - modelName: one of `Model`'s raw values.

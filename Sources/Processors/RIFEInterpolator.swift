@@ -53,6 +53,8 @@ public final class RIFEInterpolator: FrameInterpolator {
     public let fallback: String?
     public var name: String { model.rawValue }
     private let net: InferenceRunner
+    /// Seconds a GPU has spent on this model's runs so far (`GPUNet.totalDeviceSeconds`); nil on the CPU engine.
+    public var deviceSeconds: Double? { lock.withLock { (net as? GPUNet)?.totalDeviceSeconds } }
     /// Net keeps per-run state; one interpolation at a time per instance.
     private let lock = NSLock()
     /// The last timestep plane (see `timePlane`); guarded by `lock`.

@@ -11,7 +11,11 @@ public final class SegmentRenderer {
     public let recipe: RenderRecipe
     private let filter: FrameFilter
     private let interpolator: FrameInterpolator?
+    /// The restore's own converter (resizes to the content size). The decoder and the writer have theirs: with
+    /// `.pipelined` they run on other threads, and a converter keeps one swscale context (not thread-safe).
     private let converter = PixelConverter()
+    /// How `render` moves frames through decode → restore → encode (`FrameStreaming.default(gpu:)` unless given).
+    public let streaming: FrameStreaming
 
     /// Default intermediate pixel format: 10-bit planar RGB — finer than an 8-bit output, so blending loses nothing
     /// visible, and FFV1 decodes it twice as fast as 16-bit (measured: 30 vs 64 ms for an 856x640 frame). Deeper
@@ -22,15 +26,23 @@ public final class SegmentRenderer {
     /// `device`: where the models run (`threads` is for the CPU engine, decoding and encoding), `precision` how a GPU
     /// stores their blobs. A `GPUError` from a device that cannot load the models, or later from `render`, is the
     /// caller's to handle (`DeviceSelection`). `note` gets the lines for the log said while rendering (a frame retried
-    /// with smaller tiles after the GPU ran out of memory).
+    /// with smaller tiles after the GPU ran out of memory). `streaming`: nil for the default of where the models run.
     public init(recipe: RenderRecipe, threads: Int, device: ComputeDevice = .cpu, precision: GPUPrecision = .fp32,
-                note: @escaping (String) -> Void = { _ in }) throws {
+                streaming: FrameStreaming? = nil, note: @escaping (String) -> Void = { _ in }) throws {
         self.recipe = recipe
         self.filter = try FilterFactory.make(recipe, threads: threads, device: device, precision: precision)
         self.interpolator = try recipe.retime.map {
             try InterpolatorFactory.make($0.interpolator, threads: threads, device: device, precision: precision)
         }
         (filter as? NeuralUpscaler)?.note = note
+        let onGPU = (filter as? NeuralUpscaler)?.device.isGPU == true || (interpolator as? RIFEInterpolator)?.device.isGPU == true
+        self.streaming = streaming ?? .default(gpu: onGPU)
+    }
+
+    /// Seconds the GPU has spent on this renderer's models so far; nil when no model runs on a GPU.
+    private var deviceSeconds: Double? {
+        let spent = [(filter as? NeuralUpscaler)?.deviceSeconds, (interpolator as? RIFEInterpolator)?.deviceSeconds].compactMap { $0 }
+        return spent.isEmpty ? nil : spent.reduce(0, +)
     }
 
     /// Lines for the log about where the models run when that differs from the device asked for (a model with a layer
@@ -42,6 +54,27 @@ public final class SegmentRenderer {
     public struct Result: Sendable {
         public var frames: Int
         public var size: PixelSize
+        public var streaming: FrameStreaming
+        /// Seconds from opening the input to the last frame written.
+        public var wallSeconds: Double
+        /// Seconds the GPU spent on the segment's models (`GPUNet.totalDeviceSeconds`); nil when none ran on a GPU.
+        public var deviceSeconds: Double?
+        /// Seconds spent decoding (with the conversion to float RGB and the film stages) and encoding (with the
+        /// conversion to the result's format), on their own threads when pipelined (`FramePipeline`).
+        public var decodeSeconds: Double
+        public var encodeSeconds: Double
+
+        /// The line a worker logs per segment: frames, time, streaming, its decode and encode time, and "GPU busy %" (the device's busy time over
+        /// the wall time: the rest is time the GPU waited for the CPU — decode, encode, and each tile's recording and
+        /// copies).
+        public var summary: String {
+            var line = "\(frames) frames in \(String(format: "%.2f", wallSeconds)) s, \(streaming.rawValue)"
+                + String(format: " (decode %.2f s, encode %.2f s)", decodeSeconds, encodeSeconds)
+            if let deviceSeconds {
+                line += String(format: ", GPU busy %.2f s = %.0f %%", deviceSeconds, 100 * deviceSeconds / max(wallSeconds, 1e-9))
+            }
+            return line
+        }
     }
 
     public struct Cancelled: Error {}
@@ -64,30 +97,46 @@ public final class SegmentRenderer {
     /// `context`: frames at the input's start and end that only the film restoration stages read (no output).
     public func render(input: URL, output: URL, timing: SegmentTiming? = nil, interior: Range<Int64>? = nil, context: SegmentContext? = nil,
                        progress: (Int) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> Result {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let busyBefore = deviceSeconds
         // A packet cut of the source or a lossless file, told apart by its metadata (`SegmentInputReader`).
         let decoder = try SegmentInputReader(path: input.path)
-        let source = try RestoredFrames(decoder: decoder, converter: converter, chain: recipe.film.map { try TemporalChain(film: $0) }, context: context)
+        let source = try RestoredFrames(decoder: decoder, converter: PixelConverter(), chain: recipe.film.map { try TemporalChain(film: $0) },
+                                        context: context)
         let sourceRate = decoder.rate
         let rate = recipe.retime?.outputRate ?? sourceRate
-        let sink = try ResultSink(recipe: recipe, resultFormat: resultFormat, interior: interior, output: output, rate: rate, converter: converter)
+        let sink = try ResultSink(recipe: recipe, resultFormat: resultFormat, interior: interior, output: output, rate: rate,
+                                  converter: PixelConverter())
+        // Decode ahead and encode behind on threads of their own when pipelined; the restore (the GPU's work) stays here.
+        let stream = FramePipeline<(image: RGBImage, color: ColorDescription), (image: RGBImage, color: ColorDescription, index: Int)>(
+            streaming, read: { try source.next() }, write: { try sink.write($0.image, color: $0.color, index: $0.index) })
         var frames = 0
         func write(_ image: RGBImage, color: ColorDescription) throws {
-            try sink.write(image, color: color, index: frames)
+            try stream.write((image, color, frames))
             frames += 1
             progress(frames)
         }
-        if let retime = recipe.retime, let interpolator {
-            guard let timing else { throw RenderError.missingTiming }
-            try retimeFrames(source: source, retime: retime, timing: timing, interpolator: interpolator, isCancelled: isCancelled, write: write)
-            guard frames == timing.outputFrames.count else { throw RenderError.outputCountMismatch(expected: timing.outputFrames.count, made: frames) }
-        } else {
-            while let frame = try source.next() {
-                if isCancelled() { throw Cancelled() }
-                try write(try restore(frame.image), color: frame.color)
+        do {
+            if let retime = recipe.retime, let interpolator {
+                guard let timing else { throw RenderError.missingTiming }
+                try retimeFrames(next: stream.next, retime: retime, timing: timing, interpolator: interpolator, isCancelled: isCancelled,
+                                 write: write)
+                try stream.finish()
+                guard frames == timing.outputFrames.count else { throw RenderError.outputCountMismatch(expected: timing.outputFrames.count, made: frames) }
+            } else {
+                while let frame = try stream.next() {
+                    if isCancelled() { throw Cancelled() }
+                    try write(try restore(frame.image), color: frame.color)
+                }
+                try stream.finish()
             }
+        } catch {
+            throw stream.stop(after: error)
         }
         try sink.finish()
-        return Result(frames: frames, size: recipe.contentSize)
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return Result(frames: frames, size: recipe.contentSize, streaming: streaming, wallSeconds: wall,
+                      deviceSeconds: deviceSeconds.map { $0 - (busyBefore ?? 0) }, decodeSeconds: stream.readSeconds, encodeSeconds: stream.writeSeconds)
     }
 
     /// Where restored frames go: all lossless (one FFV1 stream), or, with a delivery encoding, the interior encoded on
@@ -210,7 +259,7 @@ public final class SegmentRenderer {
 
     /// Streams the segment through a `RetimeSchedule`: keeps only the frames outputs still need (at most a
     /// duplicate run plus the pictures either side), upscales each picture at most once when SR runs first.
-    private func retimeFrames(source: RestoredFrames, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
+    private func retimeFrames(next: () throws -> (image: RGBImage, color: ColorDescription)?, retime: RetimeRecipe, timing: SegmentTiming, interpolator: FrameInterpolator,
                               isCancelled: () -> Bool, write: (RGBImage, ColorDescription) throws -> Void) throws {
         var schedule = RetimeSchedule(retiming: try Retiming(inputRate: retime.inputRate, outputRate: retime.outputRate),
                                       firstInputFrame: timing.firstInputFrame, outputFrames: timing.outputFrames,
@@ -251,7 +300,7 @@ public final class SegmentRenderer {
             for frame in Array(upscaled.keys) where !schedule.retains(frame: frame) { upscaled[frame] = nil }
         }
 
-        while let decoded = try source.next() {
+        while let decoded = try next() {
             if isCancelled() { throw Cancelled() }
             color = decoded.color
             let image = decoded.image

@@ -8,9 +8,13 @@ import Shared
 public struct MediaSegmentProcessor: SegmentProcessor {
     public var threads: Int
     public let device: DeviceSelection
-    public init(threads: Int, device: DeviceSelection = DeviceSelection(.cpu)) {
+    /// Gets one line per rendered segment for the worker's log: its frames, time, streaming and GPU busy %
+    /// (`SegmentRenderer.Result.summary`).
+    public let log: @Sendable (String) -> Void
+    public init(threads: Int, device: DeviceSelection = DeviceSelection(.cpu), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.threads = threads
         self.device = device
+        self.log = log
     }
 
     public func expectedOutputFrames(_ job: SegmentJob) -> UInt32 {
@@ -30,6 +34,7 @@ public struct MediaSegmentProcessor: SegmentProcessor {
                 let result = try renderer.render(input: job.inputFile, output: output, timing: timing, interior: job.work.interior,
                                                  context: job.work.context,
                                                  progress: { progress(UInt32($0)) }, isCancelled: isCancelled)
+                log("\(job.lease): \(result.summary)")
                 return SegmentOutput(file: output, frameCount: UInt32(result.frames),
                                      frameWidth: UInt32(result.size.width), frameHeight: UInt32(result.size.height))
             }

@@ -10,6 +10,14 @@ public struct SegmentJob: Sendable {
     public var work: SegmentWork
     /// A private scratch directory for this lease; write the output here. Deleted after the result is sent.
     public var workDirectory: URL
+
+    public init(lease: LeaseRef, inputFile: URL, inputFrameCount: UInt32, work: SegmentWork, workDirectory: URL) {
+        self.lease = lease
+        self.inputFile = inputFile
+        self.inputFrameCount = inputFrameCount
+        self.work = work
+        self.workDirectory = workDirectory
+    }
 }
 
 /// What a processor produced. The worker shell computes size and checksum of `file` itself, so a processor

@@ -98,7 +98,8 @@ struct WorkerCommand: ParsableCommand {
         }
         // The real media pipeline unless a simulation is asked for (tests, soak runs, benchmarks).
         let processor: SegmentProcessor = simulateSeconds.map { SimulatedSegmentProcessor(secondsPerSegment: $0) }
-            ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, device: selection)
+            ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, device: selection,
+                                     log: { [logger] in logger.info("\($0)") })
         var capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
         capabilities.device = engine.description
         let directory = workDir.map { URL(fileURLWithPath: $0) }

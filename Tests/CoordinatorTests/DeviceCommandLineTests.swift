@@ -118,6 +118,37 @@ final class DeviceCommandLineTests: XCTestCase {
         XCTAssertTrue(inProcess.stderr.contains("warning: GPU fault on gpu:0") && inProcess.stderr.contains("out of GPU memory during allocating"),
                       inProcess.stderr)
         XCTAssertEqual(try frames("in-process.mkv"), try frames("cpu.mkv"))
+
+        // The same lost device in the middle of a pipelined segment in-process: frame 1's submission fails while frame 2
+        // is decoded ahead and frame 0 encoded behind; the pipeline ends, the segment is rendered again on the CPU engine.
+        let pipelined = try run("lumiere-coordinator", base + ["-o", "pipelined.mkv", "--device", "gpu:0", "--in-process", "--log-level", "info"],
+                                environment: fault)
+        XCTAssertEqual(pipelined.status, 0, pipelined.stderr)
+        XCTAssertTrue(pipelined.stderr.contains("warning: GPU fault on gpu:0") && pipelined.stderr.contains("injected by LUMIERE_GPU_FAULT=submit:3"),
+                      pipelined.stderr)
+        XCTAssertTrue(pipelined.stderr.contains("segment 0: 3 frames in ") && pipelined.stderr.contains(" s, sequential (decode ")
+                      && !pipelined.stderr.contains("GPU busy"),
+                      "the CPU engine rendered the segment again: \(pipelined.stderr)")
+        XCTAssertEqual(try frames("pipelined.mkv"), try frames("cpu.mkv"))
+    }
+
+    /// `--device gpu:0` pipelines a segment's frames (decode ahead, encode behind) and logs the GPU's busy time; with
+    /// LUMIERE_FRAME_STREAMING=sequential the same restore goes one frame at a time. The films are the same, bit for bit.
+    func testAPipelinedRestoreOnLavapipeMakesTheSequentialFilm() throws {
+        try requireLavapipe()
+        try makeFilm()
+        let base = ["restore", "film.mp4", "--model", "realesr-animevideov3", "--scale", "2", "--codec", "ffv1", "--status", "off",
+                    "--in-process", "--device", "gpu:0", "--log-level", "info"]
+        let pipelined = try run("lumiere-coordinator", base + ["-o", "pipelined.mkv"])
+        XCTAssertEqual(pipelined.status, 0, pipelined.stderr)
+        XCTAssertTrue(pipelined.stderr.contains("segment 0: 3 frames in ") && pipelined.stderr.contains(" s, pipelined (decode ")
+                      && pipelined.stderr.contains(" s), GPU busy "), pipelined.stderr)
+        let sequential = try run("lumiere-coordinator", base + ["-o", "sequential.mkv"], environment: ["LUMIERE_FRAME_STREAMING": "sequential"])
+        XCTAssertEqual(sequential.status, 0, sequential.stderr)
+        XCTAssertTrue(sequential.stderr.contains(" s, sequential (decode ") && sequential.stderr.contains(" s), GPU busy "), sequential.stderr)
+        let want = try frames("sequential.mkv")
+        XCTAssertEqual(want.count, 3 * 64 * 48 * 3 / 2)
+        XCTAssertEqual(try frames("pipelined.mkv"), want)
     }
 
     /// Out of GPU memory in the middle of a segment, `--in-process`: with LUMIERE_GPU_FAULT=alloc>160000:1 the first

@@ -524,6 +524,7 @@ public final class FarmRestorePipeline {
                 throw SegmentRenderer.RenderError.outputCountMismatch(expected: Int(spec.expectedOutputFrames), made: result.frames)
             }
             done += result.frames
+            logger.info("segment \(index): \(result.summary)")
             onSegmentRendered?(index)
             try release.record(index, resultFile: output, frames: result.frames, recorder: recorder)
             try stop.checkpoint("restore")

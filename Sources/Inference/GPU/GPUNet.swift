@@ -27,6 +27,10 @@ public final class GPUNet: InferenceRunner {
     /// The rest of a run's wall time is the CPU's part (recording, copying the inputs in and the outputs out), during
     /// which the device idles: a benchmark's "GPU busy %".
     public private(set) var lastRunDeviceSeconds: Double = 0
+    /// Seconds the device has spent on this network's runs since it was made: the sum of `lastRunDeviceSeconds` over
+    /// every `run` and `runOverlapped` that finished. A worker reads it before and after a segment for the segment's
+    /// "GPU busy %" (`SegmentRenderer.Result.deviceSeconds`).
+    public private(set) var totalDeviceSeconds: Double = 0
     public var deviceTimeFromTimestamps: Bool { slots[0].recorder.deviceTimeFromTimestamps }
     /// When set, `run` submits and waits after every layer and records each layer's device time in `lastLayerProfile`
     /// (for finding where the time goes; a run then costs one submission per layer, ~1 ms each on lavapipe).
@@ -77,7 +81,9 @@ public final class GPUNet: InferenceRunner {
 
     /// Runs the network on the device: `inputs` by Input blob name, returns the requested blobs.
     public func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
-        try finish(try submit(inputs: inputs, outputs: outputs, on: slots[0]))
+        let result = try finish(try submit(inputs: inputs, outputs: outputs, on: slots[0]))
+        totalDeviceSeconds += lastRunDeviceSeconds
+        return result
     }
 
     /// Runs the network on `count` inputs in order with two runs in flight: while the device computes run i, the host
@@ -107,6 +113,7 @@ public final class GPUNet: InferenceRunner {
             try deliver(last.index, result)
         }
         lastRunDeviceSeconds = busy.seconds
+        totalDeviceSeconds += busy.seconds
     }
 
     /// One command buffer and the buffers its runs use. `run` uses the first; `runOverlapped` alternates two.
