@@ -70,10 +70,10 @@ extension FarmCoordinator {
         }
         let input = state.jobs[job]!.inputFiles[spec.id]!
         let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, work: spec.work, input: input.payload)
-        transfers.remove(peer)
+        transfers.keepOutgoing(peer, of: state.scheduler.leases(of: peer)) // inputs of leases it holds stay queued
         do {
-            transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
-                                                        handle: try FileHandle(forReadingFrom: input.url))
+            transfers.add(peer, OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
+                                                 handle: try FileHandle(forReadingFrom: input.url)))
         } catch {
             return state.fail(job, FarmError.inputUnavailable(segment: own.id, underlying: "\(error)"))
         }
@@ -101,8 +101,8 @@ extension FarmCoordinator {
     /// Sends input chunks while the workers' credit allows.
     func pumpTransfers(_ state: inout FarmState) throws {
         for peer in Array(transfers.outgoing.keys) where outbox[peer]?.isEmpty ?? true {
-            while let next = transfers.outgoing[peer]?.sender.takeNextChunk() {
-                let transfer = transfers.outgoing[peer]!
+            while let next = transfers.takeNextChunk(peer) {
+                let transfer = transfers.sending(peer)!
                 let bytes: Data
                 do {
                     try transfer.handle.seek(toOffset: next.offset)
@@ -120,7 +120,7 @@ extension FarmCoordinator {
                 lock.withLock { stats.bytesSent += UInt64(bytes.count) }
                 monitor.recordBytes(peer: peer, sent: bytes.count)
             }
-            if transfers.outgoing[peer]?.sender.isFinished == true {
+            if transfers.sending(peer)?.sender.isFinished == true {
                 transfers.finishOutgoing(peer)
                 monitor.recordInputSent(peer: peer)
             }
