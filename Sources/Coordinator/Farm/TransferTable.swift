@@ -3,7 +3,11 @@ import Shared
 
 struct OutgoingTransfer {
     var sender: ChunkSender
-    let handle: FileHandle
+    let url: URL
+    /// Opened when its turn comes (`TransferTable.headHandle`): an input queued behind another holds no descriptor.
+    /// Opened at assignment, 10,000 workers holding a segment ahead took two each and the coordinator ran out of
+    /// descriptors (the hard limit here is 20,000; BENCHMARKS.md, swarm simulator).
+    var handle: FileHandle? = nil
 }
 
 struct IncomingTransfer {
@@ -33,6 +37,14 @@ struct TransferTable {
         outgoing[peer]![index].sender.grant(chunks)
     }
 
+    /// The file of the input being sent to `peer`, opened on its first chunk.
+    mutating func headHandle(_ peer: PeerID) throws -> FileHandle {
+        if let handle = outgoing[peer]![0].handle { return handle }
+        let handle = try FileHandle(forReadingFrom: outgoing[peer]![0].url)
+        outgoing[peer]![0].handle = handle
+        return handle
+    }
+
     mutating func takeNextChunk(_ peer: PeerID) -> (offset: UInt64, length: Int)? {
         guard outgoing[peer]?.isEmpty == false else { return nil }
         return outgoing[peer]![0].sender.takeNextChunk()
@@ -41,7 +53,7 @@ struct TransferTable {
     /// The first input of the peer's queue is sent (or cannot be): the next one's turn.
     mutating func finishOutgoing(_ peer: PeerID) {
         guard let first = outgoing[peer]?.first else { return }
-        try? first.handle.close()
+        try? first.handle?.close()
         outgoing[peer]!.removeFirst()
         if outgoing[peer]!.isEmpty { outgoing[peer] = nil }
     }
@@ -49,7 +61,7 @@ struct TransferTable {
     /// Drops the peer's transfers; with `lease`, only those of that lease (a message about one lease must not cut the
     /// transfer of another).
     mutating func remove(_ peer: PeerID, lease: LeaseRef? = nil) {
-        for transfer in outgoing[peer] ?? [] where lease == nil || transfer.sender.lease == lease { try? transfer.handle.close() }
+        for transfer in outgoing[peer] ?? [] where lease == nil || transfer.sender.lease == lease { try? transfer.handle?.close() }
         outgoing[peer]?.removeAll { lease == nil || $0.sender.lease == lease }
         if outgoing[peer]?.isEmpty == true { outgoing[peer] = nil }
         if let transfer = incoming[peer], lease == nil || transfer.receiver.lease == lease {
