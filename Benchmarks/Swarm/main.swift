@@ -28,6 +28,8 @@ struct SwarmOptions {
     var jitter = 0.0
     /// Inputs are held in memory while a segment "renders" (its result is their XOR transform).
     var maxInputBytes = 16 << 20
+    /// Segments each worker holds beyond the one it renders (`WorkerCapabilities.segmentsAhead`; lumiere-worker's 1).
+    var segmentsAhead: UInt8 = 1
 
     enum ParseError: Error, CustomStringConvertible {
         case missing(String), invalid(String, String), unknown(String)
@@ -35,7 +37,7 @@ struct SwarmOptions {
             switch self {
             case .missing(let option): return "missing \(option)"
             case .invalid(let option, let value): return "invalid value '\(value)' for \(option)"
-            case .unknown(let option): return "unknown option \(option); use --connect E --workers N [--seconds S] [--name-prefix P] [--connect-rate R] [--jitter F]"
+            case .unknown(let option): return "unknown option \(option); use --connect E --workers N [--seconds S] [--name-prefix P] [--connect-rate R] [--jitter F] [--segments-ahead K]"
             }
         }
     }
@@ -66,6 +68,10 @@ struct SwarmOptions {
                 let text = try value(option)
                 guard let v = Double(text), v >= 0, v < 1 else { throw ParseError.invalid(option, text) }
                 options.jitter = v
+            case "--segments-ahead":
+                let text = try value(option)
+                guard let v = UInt8(text), v <= FarmProtocol.maxSegmentsAhead else { throw ParseError.invalid(option, text) }
+                options.segmentsAhead = v
             default: throw ParseError.unknown(option)
             }
         }
@@ -151,9 +157,10 @@ struct SimulatedWorker {
     var machine: WorkerMachine
     var socket: Socket?
     var outbox: [[UInt8]] = []
-    var input: [UInt8] = []
-    var inputRefused = false
-    var result: [UInt8] = []
+    /// Per lease held (lease-ahead: the next one's input arrives while one renders, a result returns while the next renders).
+    var inputs: [LeaseRef: [UInt8]] = [:]
+    var inputRefused: Set<LeaseRef> = []
+    var results: [LeaseRef: [UInt8]] = [:]
     /// The segment being "rendered": frames done of total, and a generation that invalidates its timer on cancel.
     var rendering: (assignment: SegmentAssignment, frame: UInt32, frames: UInt32, startedAt: Double)?
     var generation: UInt32 = 0
@@ -206,7 +213,8 @@ final class Swarm {
     func run() throws {
         try readiness.add(fileDescriptor: 0, token: Swarm.stdinToken)
         let capabilities = { (i: Int) in
-            WorkerCapabilities(workerName: "\(self.options.namePrefix)-\(i)", host: "swarm", threads: 1, models: [], freeMemoryBytes: 1 << 30)
+            WorkerCapabilities(workerName: "\(self.options.namePrefix)-\(i)", host: "swarm", threads: 1, models: [], freeMemoryBytes: 1 << 30,
+                               segmentsAhead: self.options.segmentsAhead)
         }
         workers.reserveCapacity(options.workers)
         let start = now
@@ -274,7 +282,7 @@ final class Swarm {
                 renderedSeconds += t - rendering.startedAt
                 segmentsRendered += 1
                 workers[i].idleSince = t
-                let result = workers[i].result
+                let result = workers[i].results[lease] ?? []
                 // 64x36 frames, as SimulatedSegmentProcessor reports; size and checksum measured on the bytes.
                 let info = SegmentResultInfo(frameCount: rendering.frames, frameWidth: 64, frameHeight: 36,
                                              output: PayloadDescription(byteCount: UInt64(result.count), checksum: XXHash64.checksum(result)))
@@ -350,18 +358,19 @@ final class Swarm {
             closeSocket(i)
             timers.push(.init(due: now + delay, worker: Int32(i), kind: .reconnect, generation: 0))
         case .beginInput(let assignment):
-            workers[i].input = []
-            workers[i].inputRefused = assignment.input.byteCount > UInt64(options.maxInputBytes)
-            if workers[i].inputRefused {
-                apply(i, workers[i].machine.onLocalFailure(assignment.lease, message: "input of \(assignment.input.byteCount) bytes exceeds the swarm's \(options.maxInputBytes)", now: now))
+            let lease = assignment.lease
+            if assignment.input.byteCount > UInt64(options.maxInputBytes) {
+                workers[i].inputRefused.insert(lease)
+                apply(i, workers[i].machine.onLocalFailure(lease, message: "input of \(assignment.input.byteCount) bytes exceeds the swarm's \(options.maxInputBytes)", now: now))
             } else {
-                workers[i].input.reserveCapacity(Int(assignment.input.byteCount))
+                workers[i].inputs[lease] = []
+                workers[i].inputs[lease]!.reserveCapacity(Int(assignment.input.byteCount))
             }
-        case .writeInput(_, _, let bytes):
-            if !workers[i].inputRefused { workers[i].input += bytes }
+        case .writeInput(let lease, _, let bytes):
+            if !workers[i].inputRefused.contains(lease) { workers[i].inputs[lease, default: []] += bytes }
         case .startProcessing(let assignment):
-            workers[i].result = SimulatedSegmentProcessor.transform(workers[i].input)
-            workers[i].input = []
+            let lease = assignment.lease
+            workers[i].results[lease] = SimulatedSegmentProcessor.transform(workers[i].inputs.removeValue(forKey: lease) ?? [])
             workers[i].generation &+= 1
             let t = now
             if let idle = workers[i].idleSince { idleGaps.add(t - idle) }
@@ -377,14 +386,15 @@ final class Swarm {
                 workers[i].idleSince = now
             }
         case .sendResultChunk(let lease, let offset, let length):
-            let result = workers[i].result
+            let result = workers[i].results[lease] ?? []
             guard offset <= UInt64(result.count), length <= result.count - Int(offset) else {
                 return apply(i, workers[i].machine.onLocalFailure(lease, message: "result chunk beyond the result", now: now))
             }
             send(i, MessageCodec.encode(.chunk(lease, offset: offset, bytes: Array(result[Int(offset)..<Int(offset) + length]))))
         case .discardLease(let lease):
-            workers[i].input = []
-            if workers[i].rendering?.assignment.lease != lease { workers[i].result = [] }
+            workers[i].inputs[lease] = nil
+            workers[i].inputRefused.remove(lease)
+            workers[i].results[lease] = nil
         case .exit(let reason):
             workers[i].stopped = true
             if exits.count < 10 { FileHandle.standardError.write(Data("swarm worker \(i) exits: \(reason)\n".utf8)) }

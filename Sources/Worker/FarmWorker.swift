@@ -21,7 +21,8 @@ public final class FarmWorker: @unchecked Sendable {
     private var socket: Socket?
     private var outbox: [[UInt8]] = []
     private var reconnectAt: Double?
-    private var inputHandle: FileHandle?
+    /// Open input files of the leases held whose input is still arriving (lease-ahead: the next one's while one renders).
+    private var inputHandles: [LeaseRef: FileHandle] = [:]
     private var resultFile: (lease: LeaseRef, handle: FileHandle)?
     private var processing: (lease: LeaseRef, cancelled: CancelFlag)?
     private var exitReason: ExitReason?
@@ -185,13 +186,12 @@ public final class FarmWorker: @unchecked Sendable {
             guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
             }
-            inputHandle = try FileHandle(forWritingTo: file)
+            inputHandles[assignment.lease] = try FileHandle(forWritingTo: file)
             logger.info("assigned \(assignment.lease): \(assignment.inputFrameCount) frames, \(assignment.input.byteCount) bytes")
-        case .writeInput(_, _, let bytes):
-            try inputHandle?.write(contentsOf: bytes)
+        case .writeInput(let lease, _, let bytes):
+            try inputHandles[lease]?.write(contentsOf: bytes)
         case .startProcessing(let assignment):
-            try inputHandle?.close()
-            inputHandle = nil
+            try inputHandles.removeValue(forKey: assignment.lease)?.close()
             startProcessing(assignment)
         case .cancelProcessing(let lease):
             if processing?.lease == lease { processing?.cancelled.set(); processing = nil }
@@ -204,8 +204,7 @@ public final class FarmWorker: @unchecked Sendable {
             guard bytes.count == length else { throw CocoaError(.fileReadCorruptFile) }
             send(MessageCodec.encode(.chunk(lease, offset: offset, bytes: Array(bytes))))
         case .discardLease(let lease):
-            try? inputHandle?.close()
-            inputHandle = nil
+            try? inputHandles.removeValue(forKey: lease)?.close()
             if resultFile?.lease == lease { try? resultFile?.handle.close(); resultFile = nil }
             try? FileManager.default.removeItem(at: leaseDirectory(lease))
         case .exit(let reason):

@@ -8,7 +8,7 @@ public struct FarmWorkerConfiguration: Sendable {
     public var capabilities: WorkerCapabilities
     /// CURVE: this worker's key pair and the coordinator's public key (Z85). Nil: plain (loopback only).
     public var curve: (keys: CurveKeyPair, serverPublicKey: String)?
-    /// Where input and output files of the current lease live.
+    /// Where input and output files of the leases held live (one folder per lease).
     public var workDirectory: URL
     public var timing = WorkerTiming()
 
@@ -21,12 +21,17 @@ public struct FarmWorkerConfiguration: Sendable {
     }
 
     /// Capabilities of this machine: host name, cores, free memory (from /proc/meminfo where available).
-    public static func localCapabilities(name: String? = nil, threads: Int? = nil, models: [String] = []) -> WorkerCapabilities {
+    /// The most segments a worker may hold beyond the one rendering (the protocol's bound).
+    public static let maxSegmentsAhead = FarmProtocol.maxSegmentsAhead
+
+    /// `segmentsAhead`: one by default, so the next segment's input is here when the current one ends (lease-ahead).
+    public static func localCapabilities(name: String? = nil, threads: Int? = nil, models: [String] = [],
+                                         segmentsAhead: UInt8 = 1) -> WorkerCapabilities {
         let host = localHostName()
         let pid = ProcessInfo.processInfo.processIdentifier
         return WorkerCapabilities(workerName: name ?? "\(host)-\(pid)", host: host,
                                   threads: UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount),
-                                  models: models, freeMemoryBytes: availableMemoryBytes())
+                                  models: models, freeMemoryBytes: availableMemoryBytes(), segmentsAhead: segmentsAhead)
     }
 
     /// gethostname(2) directly: Foundation's hostName may resolve names over the network and stall start-up.

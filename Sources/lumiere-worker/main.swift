@@ -32,6 +32,9 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: DeviceListingCommand.help)
     var listDevices = false
 
+    @Option(help: "Segments to hold beyond the one rendering (0-4): the next one's input arrives while this one renders, so the worker never waits between segments.")
+    var segmentsAhead: UInt8 = 1
+
     @Option(help: "Worker name, unique in the farm (default: HOST-PID).")
     var name: String?
 
@@ -62,6 +65,7 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         if connect == nil, !listDevices { throw ValidationError("Missing expected argument '--connect <connect>'") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if segmentsAhead > FarmWorkerConfiguration.maxSegmentsAhead { throw ValidationError("--segments-ahead must be at most \(FarmWorkerConfiguration.maxSegmentsAhead)") }
         if (key == nil) != (serverKey == nil) { throw ValidationError("--key and --server-key go together") }
     }
 
@@ -100,7 +104,7 @@ struct WorkerCommand: ParsableCommand {
         let processor: SegmentProcessor = simulateSeconds.map { SimulatedSegmentProcessor(secondsPerSegment: $0) }
             ?? MediaSegmentProcessor(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, device: selection,
                                      log: { [logger] in logger.info("\($0)") })
-        var capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads)
+        var capabilities = FarmWorkerConfiguration.localCapabilities(name: name, threads: threads, segmentsAhead: segmentsAhead)
         capabilities.device = engine.description
         let directory = workDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lumiere-worker-\(capabilities.workerName)")

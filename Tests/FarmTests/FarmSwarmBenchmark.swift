@@ -13,7 +13,8 @@ import XCTest
 /// `FARM_BENCH=1 FARM_BENCH_SWARM_WORKERS=10000 FARM_BENCH_SEGMENT_SECONDS=60 swift test -c release --filter FarmSwarmBenchmark`
 /// Optional: FARM_BENCH_SEGMENTS_PER_WORKER (2), FARM_BENCH_FRAMES per segment (24, one progress message each),
 /// FARM_BENCH_INPUT_BYTES (16384; one chunk each way), FARM_BENCH_JITTER (0.1: render times vary ±10 %),
-/// FARM_BENCH_CONNECT_RATE (2000 sockets a second per swarm process), FARM_BENCH_HEARTBEAT (the coordinator's 1 s).
+/// FARM_BENCH_CONNECT_RATE (2000 sockets a second per swarm process), FARM_BENCH_HEARTBEAT (the coordinator's 1 s),
+/// FARM_BENCH_SEGMENTS_AHEAD (1, lumiere-worker's: segments a worker holds beyond the one it renders; 0 turns lease-ahead off).
 ///
 /// Busy share, three ways: `ideal/wall` as FarmCapacityBenchmark (segments × seconds over the wall time from the
 /// last registration to the end); `job`: rendered worker-seconds over worker-seconds from each worker's welcome
@@ -42,6 +43,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         let inputBytes = Int(environment["FARM_BENCH_INPUT_BYTES"] ?? "") ?? 16 << 10
         let jitter = Double(environment["FARM_BENCH_JITTER"] ?? "") ?? 0.1
         let connectRate = Double(environment["FARM_BENCH_CONNECT_RATE"] ?? "") ?? 2_000 // per swarm process, per second
+        let segmentsAhead = Int(environment["FARM_BENCH_SEGMENTS_AHEAD"] ?? "") ?? 1
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lumiere-swarm")
         try Fixtures.require(FileManager.default.isExecutableFile(atPath: binary.path), "build lumiere-swarm first (swift build -c release)")
 
@@ -80,7 +82,7 @@ final class FarmSwarmBenchmark: XCTestCase {
             let process = Process()
             process.executableURL = binary
             process.arguments = ["--connect", endpoint, "--workers", "\(share)", "--seconds", "\(segmentSeconds)", "--name-prefix", "swarm\(index)",
-                                 "--jitter", "\(jitter)", "--connect-rate", "\(connectRate)"]
+                                 "--jitter", "\(jitter)", "--connect-rate", "\(connectRate)", "--segments-ahead", "\(segmentsAhead)"]
             let stdin = Pipe(), stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
@@ -129,12 +131,12 @@ final class FarmSwarmBenchmark: XCTestCase {
         let rendered = stats.reduce(0.0) { $0 + ($1["renderedSeconds"] as? Double ?? 0) }
         let window = stats.reduce(0.0) { $0 + ($1["windowSeconds"] as? Double ?? 0) }
         let ideal = Double(segmentsPerWorker) * segmentSeconds
-        print(String(format: "farm swarm: %d workers (%d swarm processes), %d segments of %.1f s ±%.0f%%, %d frames, %d B: "
+        print(String(format: "farm swarm: %d workers (%d swarm processes, %d segments ahead), %d segments of %.1f s ±%.0f%%, %d frames, %d B: "
                      + "wall %.2f s (ideal %.2f s) → busy %.2f%%, job %.2f%%, steady %.2f%%, ramp %@; coordinator CPU %.2f s (%.3f ms per segment, "
                      + "%.1f%% of a core), RSS %d → %d MiB (peak %d MiB); "
                      + "swarm: lateness p99 %.3f s max %.3f s, idle gap between segments mean %.3f s p99 %.3f s max %.3f s, "
                      + "%d reconnects (%d before a welcome), %d exits, CPU %.1f s, report: %@",
-                     workerCount, swarmCount, specs.count, segmentSeconds, 100 * jitter, frames, inputBytes,
+                     workerCount, swarmCount, segmentsAhead, specs.count, segmentSeconds, 100 * jitter, frames, inputBytes,
                      wall, ideal, 100 * ideal / wall, 100 * rendered / max(window, 1e-9), 100 * segmentSeconds / (segmentSeconds + gapMean), ramp.map { String(format: "%.2f s", $0) } ?? "not reached",
                      cpu, 1000 * cpu / Double(specs.count), 100 * cpu / wall, residentBefore, residentAfter, FarmHarness.peakResidentMiB(),
                      lateness.map { $0["p99"] ?? 0 }.max() ?? 0, lateness.map { $0["max"] ?? 0 }.max() ?? 0,

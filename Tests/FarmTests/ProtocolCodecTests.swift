@@ -13,7 +13,7 @@ final class ProtocolCodecTests: XCTestCase {
     static let examples: [FarmMessage] = [
         .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
                                      models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30,
-                                     device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)")),
+                                     device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)", segmentsAhead: 1)),
         .welcome(heartbeatIntervalMs: 1000),
         .reject(reason: "blocklisted"),
         .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload)),
@@ -195,7 +195,14 @@ final class ProtocolCodecTests: XCTestCase {
         assertRejected([0x4C, 0x46, v, 0], .unknownMessageType(0), "type 0")
         assertRejected([0x4C, 0x46, v, 13], .unknownMessageType(13), "type past the last")
         assertRejected(heartbeat + [0], .trailingBytes(count: 1), "trailing byte")
-        assertRejected(Array(register.dropLast()), .truncated(field: "device", needed: 38, available: 37), "truncated tail")
+        assertRejected(Array(register.dropLast()), .truncated(field: "segmentsAhead", needed: 1, available: 0), "truncated tail")
+        assertRejected(Array(register.dropLast(2)), .truncated(field: "device", needed: 38, available: 37), "truncated device")
+        // Segments ahead (protocol 5) are bounded: a worker cannot make the coordinator tie up inputs for it.
+        var greedy = register
+        greedy[greedy.count - 1] = FarmProtocol.maxSegmentsAhead + 1
+        assertRejected(greedy, .invalidValue(field: "segmentsAhead", reason: "5 > 4"), "segments ahead over the bound")
+        greedy[greedy.count - 1] = FarmProtocol.maxSegmentsAhead
+        XCTAssertNoThrow(try MessageCodec.decode(greedy), "the bound itself is allowed")
         // The worker's device (protocol 4) is bounded like names: 1 KiB.
         var longDevice = MessageCodec.encode(.register(WorkerCapabilities(workerName: "w", host: "h", threads: 1, models: [], freeMemoryBytes: 1,
                                                                          device: String(repeating: "g", count: 1024))))

@@ -24,7 +24,7 @@ enum SeedMessages {
     static let all: [(name: String, message: FarmMessage)] = [
         ("register", .register(WorkerCapabilities(workerName: "render-07", host: "render-07.lab", threads: 32,
                                                   models: ["realesr-general-x4v3", "rife-v4.6"], freeMemoryBytes: 64 << 30,
-                                                  device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)"))),
+                                                  device: "gpu:0 NVIDIA H100 80GB HBM3 (discrete)", segmentsAhead: 1))),
         ("welcome", .welcome(heartbeatIntervalMs: 1000)),
         ("reject", .reject(reason: "blocklisted")),
         ("assign", .assign(SegmentAssignment(lease: lease, inputFrameCount: 240, work: work, input: payload))),

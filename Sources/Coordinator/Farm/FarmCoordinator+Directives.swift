@@ -70,13 +70,8 @@ extension FarmCoordinator {
         }
         let input = state.jobs[job]!.inputFiles[spec.id]!
         let assignment = SegmentAssignment(lease: lease, inputFrameCount: spec.inputFrameCount, work: spec.work, input: input.payload)
-        transfers.remove(peer)
-        do {
-            transfers.outgoing[peer] = OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount),
-                                                        handle: try FileHandle(forReadingFrom: input.url))
-        } catch {
-            return state.fail(job, FarmError.inputUnavailable(segment: own.id, underlying: "\(error)"))
-        }
+        transfers.keepOutgoing(peer, of: state.scheduler.leases(of: peer)) // inputs of leases it holds stay queued
+        transfers.add(peer, OutgoingTransfer(sender: ChunkSender(lease: lease, totalBytes: input.payload.byteCount), url: input.url))
         logger.info("\(state.scheduler.isStanding ? "job \(job): " : "")assigning \(state.scheduler.isStanding ? "segment \(own.id) attempt \(lease.attempt)" : "\(lease)") (\(spec.inputFrameCount) frames) to \(peer)")
         monitor.recordAssigned(peer: peer, lease: lease, frames: Int(spec.expectedOutputFrames))
         send(MessageCodec.encode(.assign(assignment)), to: peer)
@@ -101,12 +96,16 @@ extension FarmCoordinator {
     /// Sends input chunks while the workers' credit allows.
     func pumpTransfers(_ state: inout FarmState) throws {
         for peer in Array(transfers.outgoing.keys) where outbox[peer]?.isEmpty ?? true {
-            while let next = transfers.outgoing[peer]?.sender.takeNextChunk() {
-                let transfer = transfers.outgoing[peer]!
+            while let next = transfers.takeNextChunk(peer) {
+                let transfer = transfers.sending(peer)!
                 let bytes: Data
                 do {
-                    try transfer.handle.seek(toOffset: next.offset)
-                    bytes = try transfer.handle.read(upToCount: next.length) ?? Data()
+                    let handle: FileHandle
+                    do { handle = try transfers.headHandle(peer) } catch {
+                        throw FarmError.inputUnavailable(segment: transfer.sender.lease.segment, underlying: "\(error)")
+                    }
+                    try handle.seek(toOffset: next.offset)
+                    bytes = try handle.read(upToCount: next.length) ?? Data()
                     guard bytes.count == next.length else { throw FarmError.inputUnavailable(segment: transfer.sender.lease.segment,
                                                                                              underlying: "input file shrank while being sent") }
                 } catch {
@@ -120,7 +119,7 @@ extension FarmCoordinator {
                 lock.withLock { stats.bytesSent += UInt64(bytes.count) }
                 monitor.recordBytes(peer: peer, sent: bytes.count)
             }
-            if transfers.outgoing[peer]?.sender.isFinished == true {
+            if transfers.sending(peer)?.sender.isFinished == true {
                 transfers.finishOutgoing(peer)
                 monitor.recordInputSent(peer: peer)
             }

@@ -57,7 +57,7 @@ extension FarmCoordinator {
             transfers.grant(peer, lease, chunks)
             state.scheduler.onLeaseActivity(peer, lease, now: now)
         case .progress(let lease, let done, let total):
-            state.scheduler.onLeaseActivity(peer, lease, now: now)
+            state.scheduler.onLeaseActivity(peer, lease, now: now, rendering: true)
             monitor.recordProgress(peer: peer, lease: lease, framesDone: Int(done), framesTotal: Int(total))
         case .result(let lease, let info):
             transfers.announced[peer] = (lease, info)

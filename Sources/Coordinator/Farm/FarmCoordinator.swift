@@ -152,7 +152,7 @@ public final class FarmCoordinator: @unchecked Sendable {
         } else {
             if clocks.drainStarted == nil, lock.withLock({ drainRequested }) {
                 clocks.drainStarted = now
-                state.scheduler.onDrain()
+                try apply(state.scheduler.onDrain(), &state)
                 logger.notice("draining: no new assignments; waiting up to \(configuration.drainTimeoutSeconds) s for segments in flight")
             }
             if let started = clocks.drainStarted, now - started > configuration.drainTimeoutSeconds

@@ -2,32 +2,23 @@ import Shared
 
 extension FarmScheduler {
     /// Gives each idle worker the longest pending segment of the job the policy puts first (`jobsByPolicy`: priority,
-    /// then a fair share). A first pass avoids handing a segment back to a worker that already failed it (taking
-    /// the next job's segment instead); a second lets such a worker retry when no one else is free. Workers still
-    /// idle then race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
+    /// then a fair share), then each worker with room for one more a segment queued behind its current one (lease-ahead,
+    /// FarmScheduler+Leases.swift). Workers still idle when nothing is pending take over queued leases not started, then
+    /// race a copy of a straggler (speculative re-issue, as MapReduce's backup tasks).
     mutating func dispatch(now: Double) -> [FarmDirective] {
         guard !draining, !isFinished else { return [] }
-        var idle = idleOrder // maintained by setLease: no walk over all workers per event
-        guard !idle.isEmpty else { return [] }
-        // Pending segments come from maintained per-job lists, not a rescan: a thousand workers and ten thousand
-        // segments must not cost workers × segments per event.
+        // Idle workers and those with room come from maintained lists (`addLease`/`dropLease`), pending segments from
+        // maintained per-job lists: no walk over all workers or segments per event (10,000 workers, issue 16 item 9).
         var out: [FarmDirective] = []
-        for avoidingRepeats in [true, false] {
-            var ranked = jobsByPolicy()
-            guard !ranked.isEmpty else { break }
-            idle = idle.filter { peer in
-                let name = workers[peer]!.name
-                for job in ranked {
-                    guard let index = jobs[job]!.pending.firstIndex(where: { !(avoidingRepeats && segments[$0]!.failedOn.contains(name)) }) else {
-                        continue
-                    }
-                    out.append(lease(jobs[job]!.pending.remove(at: index), to: peer, now: now))
-                    if ranked.count > 1 { ranked = jobsByPolicy() } // the lease changed the fair share
-                    return false
-                }
-                return true
-            }
+        var idle = idleOrder.isEmpty ? [] : handOut(to: idleOrder, now: now, &out)
+        var rounds = 0
+        while !roomOrder.isEmpty, rounds < configuration.maxSegmentsAhead, jobs.values.contains(where: { !$0.pending.isEmpty }) {
+            let given = out.count
+            _ = handOut(to: roomOrder, now: now, &out)
+            if out.count == given { break }
+            rounds += 1
         }
+        if !idle.isEmpty { idle = takeOverQueued(for: idle, now: now, &out) }
         // The straggler scan sorts every completion time and walks every segment: per event at a job's tail, with
         // thousands of workers falling idle one by one, that was O(workers × segments). Stragglers are seconds
         // late, so one scan per tick interval (ticks dispatch at 20 Hz) finds them as soon.
@@ -49,15 +40,48 @@ extension FarmScheduler {
         return out
     }
 
-    private mutating func lease(_ id: SegmentID, to peer: PeerID, now: Double) -> FarmDirective {
+    /// Hands pending segments to `peers` in order, one each: a first pass avoids giving a segment back to a worker that
+    /// already failed it (taking the next job's segment instead), a second lets such a worker retry when no one else
+    /// can. Returns the peers that got none.
+    private mutating func handOut(to peers: [PeerID], now: Double, _ out: inout [FarmDirective]) -> [PeerID] {
+        var left = peers
+        for avoidingRepeats in [true, false] {
+            var ranked = jobsByPolicy()
+            guard !ranked.isEmpty, !left.isEmpty else { break }
+            var still: [PeerID] = []
+            for (position, peer) in left.enumerated() {
+                guard !ranked.isEmpty else { still += left[position...]; break } // nothing pending: stop walking
+                let name = workers[peer]!.name
+                var given = false
+                for job in ranked {
+                    guard let index = jobs[job]!.pending.firstIndex(where: { !(avoidingRepeats && segments[$0]!.failedOn.contains(name)) }) else {
+                        continue
+                    }
+                    out.append(lease(jobs[job]!.pending.remove(at: index), to: peer, now: now))
+                    // The lease changed the fair share, or emptied the job's queue.
+                    if ranked.count > 1 || jobs[job]!.pending.isEmpty { ranked = jobsByPolicy() }
+                    given = true
+                    break
+                }
+                if !given { still.append(peer) }
+            }
+            left = still
+        }
+        return left
+    }
+
+    /// A lease for `peer`: its current one when it holds none, else queued behind the ones it holds.
+    mutating func lease(_ id: SegmentID, to peer: PeerID, now: Double) -> FarmDirective {
         segments[id]!.attemptsStarted += 1
         let lease = LeaseRef(segment: id, attempt: segments[id]!.attemptsStarted)
+        let queued = !(workers[peer]?.leases.isEmpty ?? true)
         segments[id]!.status = .running
-        segments[id]!.active[lease] = ActiveLease(peer: peer, startedAt: now, deadline: now + configuration.leaseTimeoutSeconds)
+        segments[id]!.active[lease] = ActiveLease(peer: peer, startedAt: now, deadline: now + configuration.leaseTimeoutSeconds, queued: queued)
+        if queued { insertQueued(lease) }
         leasesGiven += 1
         jobs[segments[id]!.job]!.inFlight += 1
         jobs[segments[id]!.job]!.lastServed = leasesGiven
-        setLease(peer, lease)
+        addLease(peer, lease)
         return .assign(peer, lease, segments[id]!.spec)
     }
 
@@ -70,7 +94,7 @@ extension FarmScheduler {
         }
         return order.compactMap { id -> (SegmentID, Double)? in
             let segment = segments[id]!
-            guard segment.status == .running, segment.active.count == 1, let running = segment.active.first,
+            guard segment.status == .running, segment.active.count == 1, let running = segment.active.first, !running.value.queued,
                   let median = medians[segment.job], segment.attemptsStarted < UInt32(configuration.maxAttemptsPerSegment) else { return nil }
             let overdue = (now - running.value.startedAt) / (factor * max(median, 1e-6) * Double(max(segment.spec.cost, 1)))
             return overdue > 1 ? (id, overdue) : nil

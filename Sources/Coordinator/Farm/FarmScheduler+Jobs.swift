@@ -32,6 +32,8 @@ extension FarmScheduler {
         var requeues = 0
         var speculations = 0
         var discarded = 0
+        /// Queued leases not started that a worker falling idle took over (lease-ahead, `takeOverQueued`).
+        var moved = 0
 
         init(priority: Int, sequence: Int, pending: [SegmentID], segmentCount: Int, planComplete: Bool) {
             self.priority = priority
@@ -65,6 +67,8 @@ extension FarmScheduler {
     public var jobIDs: [FarmJobID] { jobs.keys.sorted() }
     public func leasesInFlight(of job: FarmJobID) -> Int { jobs[job]?.inFlight ?? 0 }
     public func pendingCount(of job: FarmJobID) -> Int { jobs[job]?.pending.count ?? 0 }
+    /// Queued leases of the job that idle workers took over before they started (lease-ahead).
+    public func queuedLeasesMoved(of job: FarmJobID = 0) -> Int { jobs[job]?.moved ?? 0 }
     public func isFinished(job: FarmJobID) -> Bool { jobs[job]?.finished ?? true }
     /// The job a segment belongs to (nil for an unknown id: a removed job's, or garbage from a worker).
     public func job(of segment: SegmentID) -> FarmJobID? { segments[segment]?.job }
@@ -95,19 +99,23 @@ extension FarmScheduler {
     }
 
     /// The job stops (pause, cancel, a higher priority in a queue, the service stopping): its pending segments leave
-    /// the queue at once; its leases in flight may finish (`leasesInFlight(of:)` says when none is left), then
-    /// `onJobRemoved`. Other jobs take the workers it frees.
-    public mutating func onJobWithdrawn(_ job: FarmJobID) {
-        guard jobs[job] != nil else { return }
+    /// the queue at once, and so do its leases queued on workers behind another segment and not started (lease-ahead:
+    /// they are called back, without counting a try); its leases rendering may finish (`leasesInFlight(of:)` says when
+    /// none is left), then `onJobRemoved`. Other jobs take the workers it frees.
+    @discardableResult
+    public mutating func onJobWithdrawn(_ job: FarmJobID) -> [FarmDirective] {
+        guard jobs[job] != nil else { return [] }
         jobs[job]!.withdrawn = true
         jobs[job]!.pending = []
+        let queued = queuedOrder.filter { segments[$0.segment]?.job == job } // callBack changes the order
+        return queued.map { callBack($0, reason: "its job stopped before \($0) started") }
     }
 
     /// The job leaves the farm: leases still out are called back and its segments forgotten (a result that comes
     /// later is discarded as stale). Free workers go to the other jobs.
     public mutating func onJobRemoved(_ job: FarmJobID, now: Double) -> [FarmDirective] {
         guard jobs[job] != nil else { return [] }
-        let out = cancelLeases(of: job, reason: "its job left the farm")
+        let out = cancelLeases(of: job, reason: "its job left the farm", now: now)
         order.removeAll { segments[$0]?.job == job }
         segments = segments.filter { $0.value.job != job }
         jobs[job] = nil
@@ -118,8 +126,9 @@ extension FarmScheduler {
 
     /// Ends one lease of a segment (result, failure, hand-back, cancel), keeping the job's count of leases in flight.
     mutating func endLease(_ lease: LeaseRef) {
-        guard let job = segments[lease.segment]?.job, segments[lease.segment]!.active.removeValue(forKey: lease) != nil else { return }
+        guard let job = segments[lease.segment]?.job, let ended = segments[lease.segment]!.active.removeValue(forKey: lease) else { return }
         jobs[job]?.inFlight -= 1
+        if ended.queued { removeQueued(lease) }
     }
 
     /// Marks the job finished (no more dispatch, its leases are no longer current) and returns its report.
@@ -130,13 +139,13 @@ extension FarmScheduler {
     }
 
     /// Calls back every lease of the job still on a worker (the workers become free).
-    mutating func cancelLeases(of job: FarmJobID, reason: String) -> [FarmDirective] {
+    mutating func cancelLeases(of job: FarmJobID, reason: String, now: Double) -> [FarmDirective] {
         guard jobs[job]?.inFlight ?? 0 > 0 else { return [] }
         var out: [FarmDirective] = []
         for id in order where segments[id]!.job == job && !segments[id]!.active.isEmpty {
             for (lease, active) in segments[id]!.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
                 out.append(.cancel(active.peer, lease, reason: reason))
-                if workers[active.peer]?.lease == lease { setLease(active.peer, nil) }
+                dropLease(active.peer, lease, now: now)
                 endLease(lease)
             }
         }

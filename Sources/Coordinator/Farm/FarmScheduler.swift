@@ -13,6 +13,10 @@ public struct FarmScheduler {
         var deadline: Double
         /// The worker has acted on this lease (credit, progress, result): it surely received it.
         var acknowledged = false
+        /// Waiting behind another lease on its worker, not rendering yet (lease-ahead): no deadline, not a straggler,
+        /// and movable to a worker that falls idle. Cleared when it becomes the worker's first lease or reports progress;
+        /// `startedAt` and the deadline count from then.
+        var queued = false
     }
 
     struct Segment {
@@ -30,8 +34,12 @@ public struct FarmScheduler {
     struct Worker {
         var name: String
         var lastSeen: Double
-        /// Change only through `setLease`, which keeps `idleOrder` in step.
-        var lease: LeaseRef?
+        /// The first renders (or returns its result), the others are queued behind it (lease-ahead). Change only through
+        /// `addLease`/`dropLease` (FarmScheduler+Leases.swift), which keep `idleOrder` and `roomOrder` in step.
+        var leases: [LeaseRef] = []
+        /// Leases it may hold: 1 + the segments ahead it accepts (`WorkerCapabilities.segmentsAhead`, capped by
+        /// `SchedulerConfiguration.maxSegmentsAhead`).
+        var capacity: Int
         /// Registration order (kept across a re-registration of the same connection), for `idleOrder`.
         var sequence: Int
     }
@@ -56,6 +64,10 @@ public struct FarmScheduler {
     /// them on every event: with 10,000 workers that O(workers) walk per result and per registration was most of the
     /// coordinator's CPU, and registering 10,000 workers took so long that they timed out (issue 16 item 9).
     var idleOrder: [PeerID] = []
+    /// Registered workers holding a lease with room for more (lease-ahead), in registration order.
+    var roomOrder: [PeerID] = []
+    /// Queued leases (`ActiveLease.queued`) in dispatch order of their segments: the ones an idle worker takes over.
+    var queuedOrder: [LeaseRef] = []
     var registrationSequence = 0
     /// Distinct segments each worker name failed: a bad segment failing everywhere must not blocklist everyone.
     var failedSegmentsByName: [String: Set<SegmentID>] = [:]
@@ -101,7 +113,10 @@ public struct FarmScheduler {
 
     public var liveWorkers: [PeerID] { workerOrder }
     public func isRegistered(_ peer: PeerID) -> Bool { workers[peer] != nil }
-    public func currentLease(of peer: PeerID) -> LeaseRef? { workers[peer]?.lease }
+    /// The lease the worker renders or returns first (nil: idle).
+    public func currentLease(of peer: PeerID) -> LeaseRef? { workers[peer]?.leases.first }
+    /// Every lease the worker holds: the current one, then those queued behind it (lease-ahead).
+    public func leases(of peer: PeerID) -> [LeaseRef] { workers[peer]?.leases ?? [] }
     public var pendingCount: Int { jobs.values.reduce(0) { $0 + $1.pending.count } }
     public var doneCount: Int { jobs.values.reduce(0) { $0 + $1.done } }
     /// Every segment of the (first) job is known (issue 16 item 1: segments arrive while the film is still being
@@ -119,13 +134,22 @@ public struct FarmScheduler {
         }
         var out: [FarmDirective] = []
         dead.remove(peer)
-        if let lease = workers[peer]?.lease { out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false) }
+        let capacity = 1 + min(Int(capabilities.segmentsAhead), configuration.maxSegmentsAhead)
+        if let held = workers[peer]?.leases, !held.isEmpty {
+            // Its current segment counts as failed, as before lease-ahead; those queued behind it as lost (a queued
+            // lease counting as a failure would blocklist a worker for one re-registration).
+            for (index, lease) in held.enumerated() where workers[peer]?.leases.contains(lease) == true {
+                out += fail(peer, lease, reason: "worker re-registered and lost its segment", now: now, dispatchAfter: false,
+                            cause: index == 0 ? .failed : .lost)
+            }
+            if blocklist.contains(name) { return out } // refused (the directive is in `out`)
+        }
         if let known = workers[peer] {
-            workers[peer] = Worker(name: name, lastSeen: now, lease: nil, sequence: known.sequence) // idle already (fail above)
+            workers[peer] = Worker(name: name, lastSeen: now, capacity: capacity, sequence: known.sequence) // idle already (fail above)
         } else {
             workerOrder.append(peer)
             registrationSequence += 1
-            workers[peer] = Worker(name: name, lastSeen: now, lease: nil, sequence: registrationSequence)
+            workers[peer] = Worker(name: name, lastSeen: now, capacity: capacity, sequence: registrationSequence)
             insertIdle(peer)
         }
         workerlessSince = nil
@@ -140,11 +164,13 @@ public struct FarmScheduler {
         return []
     }
 
-    /// Transfer or progress on a lease: the worker is making progress, so its lease deadline moves.
-    public mutating func onLeaseActivity(_ peer: PeerID, _ lease: LeaseRef, now: Double) {
+    /// Transfer or progress on a lease: the worker is making progress, so its lease deadline moves. `rendering`: the
+    /// worker reports frames of it (progress), so a lease queued behind another has started.
+    public mutating func onLeaseActivity(_ peer: PeerID, _ lease: LeaseRef, now: Double, rendering: Bool = false) {
         guard isCurrent(peer, lease) else { return }
         segments[lease.segment]!.active[lease]!.deadline = now + configuration.leaseTimeoutSeconds
         segments[lease.segment]!.active[lease]!.acknowledged = true
+        if rendering { start(lease, now: now) }
     }
 
     /// The worker announces a result; only its metadata is known yet. Cheap checks first, before any bytes move.
@@ -167,14 +193,14 @@ public struct FarmScheduler {
         let segment = segments[lease.segment]!
         let job = segment.job
         jobs[job]!.secondsPerCost.append((now - segment.active[lease]!.startedAt) / Double(max(segment.spec.cost, 1)))
+        dropLease(peer, lease, now: now)
         endLease(lease)
-        setLease(peer, nil)
         jobs[job]!.completedByName[workers[peer]!.name, default: 0] += 1
         var out: [FarmDirective] = [.acceptResult(peer, lease, info)]
         // A speculative twin still running loses the race.
         for (other, active) in segments[lease.segment]!.active.sorted(by: { $0.key.attempt < $1.key.attempt }) {
             out.append(.cancel(active.peer, other, reason: "\(lease) finished first"))
-            setLease(active.peer, nil)
+            dropLease(active.peer, other, now: now)
             endLease(other)
         }
         segments[lease.segment]!.status = .done
@@ -193,15 +219,12 @@ public struct FarmScheduler {
 
     /// Orderly departure: the segment is handed back without counting as a failed try.
     public mutating func onWorkerGoodbye(_ peer: PeerID, now: Double) -> [FarmDirective] {
-        guard workers[peer] != nil else { return [] }
+        guard let held = workers[peer]?.leases else { return [] }
         var out: [FarmDirective] = []
-        if let lease = workers[peer]!.lease {
-            endLease(lease)
-            if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
-            jobs[segments[lease.segment]!.job]!.requeues += 1
-            out.append(.workerDeclaredDead(peer, reason: "said goodbye, handed back \(lease)"))
+        if !held.isEmpty {
+            out.append(.workerDeclaredDead(peer, reason: "said goodbye, handed back \(held.map(\.description).joined(separator: ", "))"))
         }
-        remove(peer, now: now)
+        remove(peer, now: now) // hands its leases back
         return out + dispatch(now: now)
     }
 
@@ -212,15 +235,14 @@ public struct FarmScheduler {
         guard let worker = workers[peer] else { return [] }
         let reason = "worker \(worker.name) disconnected"
         var out: [FarmDirective] = [.workerDeclaredDead(peer, reason: reason)]
-        if let lease = worker.lease {
+        for lease in worker.leases where workers[peer]?.leases.contains(lease) == true && !isFinished {
             if segments[lease.segment]!.active[lease]?.acknowledged == true {
                 // A lost connection, like silence: the try counts toward the segment's cap, not toward the worker's
                 // blocklist. Counted as a failure, 10,000 simulated workers that reconnected after an overloaded
                 // coordinator's silence were blocklisted by the hundred (issue 16 item 9, BENCHMARKS.md).
                 out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost)
             } else {
-                endLease(lease)
-                if segments[lease.segment]!.active.isEmpty { markPending(lease.segment) }
+                handBack(peer, lease, now: now, countingRequeue: false)
             }
         }
         if workers[peer] != nil { remove(peer, now: now) }
@@ -237,12 +259,19 @@ public struct FarmScheduler {
             if now - worker.lastSeen > configuration.workerExpirySeconds {
                 let reason = "worker \(worker.name) silent for \(formatSeconds(now - worker.lastSeen)) (limit \(formatSeconds(configuration.workerExpirySeconds)))"
                 out.append(.workerDeclaredDead(peer, reason: reason))
-                if let lease = worker.lease { out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost) }
-                remove(peer, now: now)
-            } else if let lease = worker.lease, let active = segments[lease.segment]!.active[lease], now > active.deadline {
-                let reason = "worker \(worker.name) stalled: no progress on \(lease) for \(formatSeconds(configuration.leaseTimeoutSeconds))"
-                out.append(.cancel(peer, lease, reason: reason))
-                out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .late)
+                // Its queued leases too: each counts toward its segment's tries, like the current one.
+                for lease in worker.leases where workers[peer]?.leases.contains(lease) == true && !isFinished {
+                    out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .lost)
+                }
+                if workers[peer] != nil { remove(peer, now: now) }
+            } else {
+                // Only leases it renders or returns have a deadline; one queued behind them is not late.
+                for lease in worker.leases where !isFinished && workers[peer]?.leases.contains(lease) == true {
+                    guard let active = segments[lease.segment]!.active[lease], !active.queued, now > active.deadline else { continue }
+                    let reason = "worker \(worker.name) stalled: no progress on \(lease) for \(formatSeconds(configuration.leaseTimeoutSeconds))"
+                    out.append(.cancel(peer, lease, reason: reason))
+                    out += fail(peer, lease, reason: reason, now: now, dispatchAfter: false, cause: .late)
+                }
             }
             if isFinished { return out }
         }
@@ -260,8 +289,14 @@ public struct FarmScheduler {
         return out + dispatch(now: now)
     }
 
-    /// Graceful coordinator shutdown: no new assignments; in-flight leases may still finish.
-    public mutating func onDrain() { draining = true }
+    /// Graceful coordinator shutdown: no new assignments; leases rendering may still finish, those queued behind them
+    /// and not started are called back (lease-ahead: a drain waits for one segment per worker, not two).
+    @discardableResult
+    public mutating func onDrain() -> [FarmDirective] {
+        draining = true
+        let queued = queuedOrder // callBack changes it
+        return queued.map { callBack($0, reason: "the coordinator is draining: \($0) had not started") }
+    }
 
     /// Segments the plan released while the job runs (their shots are known): pending at once, handed to idle workers.
     /// An id already known is ignored (a segment is planned once). Cost: O(added · log + pending) per call.
@@ -306,14 +341,17 @@ public struct FarmScheduler {
     // MARK: Internals
 
     func isCurrent(_ peer: PeerID, _ lease: LeaseRef) -> Bool {
-        guard let worker = workers[peer], worker.lease == lease, !isFinished,
+        guard let worker = workers[peer], worker.leases.contains(lease), !isFinished,
               let job = segments[lease.segment]?.job, jobs[job]?.finished == false else { return false }
         return true
     }
 
+    /// Forgets a worker; leases it still holds go back to their jobs without counting a try (callers fail those that count).
     mutating func remove(_ peer: PeerID, now: Double) {
+        for lease in workers[peer]?.leases ?? [] { handBack(peer, lease, now: now, countingRequeue: true) }
         if workers[peer] != nil, let index = workerOrder.firstIndex(of: peer) { workerOrder.remove(at: index) }
-        if workers[peer]?.lease == nil { removeIdle(peer) }
+        removeIdle(peer)
+        removeRoom(peer)
         workers[peer] = nil
         dead.insert(peer)
         if workers.isEmpty { workerlessSince = now }
@@ -361,7 +399,7 @@ public struct FarmScheduler {
     mutating func fail(_ peer: PeerID, _ lease: LeaseRef, reason: String, now: Double, dispatchAfter: Bool = true,
                        cause: FailureCause = .failed) -> [FarmDirective] {
         guard let name = workers[peer]?.name else { return [] }
-        setLease(peer, nil)
+        dropLease(peer, lease, now: now)
         endLease(lease)
         var out: [FarmDirective] = []
         var segment = segments[lease.segment]!
@@ -389,7 +427,7 @@ public struct FarmScheduler {
         }
         if segment.status == .failed {
             // Only this job fails: its other leases are called back, other jobs' segments carry on.
-            out += cancelLeases(of: job, reason: "its job failed: segment \(lease.segment) ran out of tries")
+            out += cancelLeases(of: job, reason: "its job failed: segment \(lease.segment) ran out of tries", now: now)
             out.append(.jobFailed(finish(job)))
             return out + (isStanding && dispatchAfter ? dispatch(now: now) : [])
         }
@@ -398,34 +436,6 @@ public struct FarmScheduler {
 }
 
 extension FarmScheduler {
-    /// The one way to change a worker's lease: keeps `idleOrder` (binary search by registration sequence) in step.
-    mutating func setLease(_ peer: PeerID, _ lease: LeaseRef?) {
-        guard let worker = workers[peer] else { return }
-        workers[peer]!.lease = lease
-        if worker.lease == nil, lease != nil { removeIdle(peer) }
-        if worker.lease != nil, lease == nil { insertIdle(peer) }
-    }
-
-    private func idlePosition(_ sequence: Int) -> Int {
-        var low = 0, high = idleOrder.count
-        while low < high {
-            let mid = (low + high) / 2
-            if workers[idleOrder[mid]]!.sequence < sequence { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
-
-    mutating func insertIdle(_ peer: PeerID) {
-        let index = idlePosition(workers[peer]!.sequence)
-        if index == idleOrder.count || idleOrder[index] != peer { idleOrder.insert(peer, at: index) }
-    }
-
-    mutating func removeIdle(_ peer: PeerID) {
-        guard let sequence = workers[peer]?.sequence else { return }
-        let index = idlePosition(sequence)
-        if index < idleOrder.count, idleOrder[index] == peer { idleOrder.remove(at: index) }
-    }
-
     /// Puts a segment back in its job's pending list at its place in `order` (binary search). A withdrawn job's
     /// segment stays out of the queue: the job is stopping.
     mutating func markPending(_ id: SegmentID) {

@@ -56,6 +56,11 @@ public struct SchedulerConfiguration: Sendable {
     /// Fail the job when no worker has been registered for this long (nil: wait forever for workers to join).
     /// Useful for the local default, whose workers start with the job.
     public var noWorkerTimeoutSeconds: Double?
+    /// Segments a worker may hold beyond the one it renders (lease-ahead), at most: each worker asks for its own
+    /// (`WorkerCapabilities.segmentsAhead`, 1 for `lumiere-worker`), this caps it; 0 hands out one segment at a time.
+    /// One is enough to hide the result's return, the next assignment and its input behind the render (10,000
+    /// simulated workers: BENCHMARKS.md, swarm simulator).
+    public var maxSegmentsAhead = 1
 
     public init() {}
 }

@@ -9,6 +9,9 @@ public final class FarmMonitor: @unchecked Sendable {
         var snapshot: WorkerSnapshot
         var history = ThroughputHistory()
         var lease: LeaseRef?
+        /// The lease queued behind the current one (lease-ahead), its frames, and whether its input went out already:
+        /// it becomes the current one when that ends.
+        var next: (lease: LeaseRef, frames: Int, inputSent: Bool)?
         /// When the current phase (input transfer, processing, result transfer) began.
         var phaseStartedAt: Double = 0
         var lastProgress: Int64 = 0
@@ -98,26 +101,42 @@ public final class FarmMonitor: @unchecked Sendable {
             workers[name]!.snapshot.host = host
             workers[name]!.snapshot.threads = threads
             workers[name]!.snapshot.device = device
+            workers[name]!.next = nil
             clearLeaseLocked(name, state: .idle)
         }
     }
 
     public func recordAssigned(peer: PeerID, lease: LeaseRef, frames: Int) {
         update(peer) { w, now in
-            w.lease = lease
-            w.snapshot.state = .receiving
-            w.snapshot.segment = lease.segment.wireValue
-            w.snapshot.segmentFramesDone = 0
-            w.snapshot.segmentFramesTotal = Int64(frames)
-            w.phaseStartedAt = now
-            w.lastProgress = 0
+            // Queued behind the current one (lease-ahead). A third lease means the current one ended unseen (a result
+            // refused on arrival): the queued one is current now.
+            if w.lease != nil, w.lease != lease {
+                if let next = w.next { FarmMonitor.begin(&w, next.lease, frames: next.frames, now: now) }
+                w.next = (lease, frames, false)
+                return
+            }
+            FarmMonitor.begin(&w, lease, frames: frames, now: now)
         }
     }
 
-    /// The whole input went out: the worker is processing from now on.
+    private static func begin(_ w: inout Worker, _ lease: LeaseRef, frames: Int, now: Double) {
+        w.lease = lease
+        w.snapshot.state = .receiving
+        w.snapshot.segment = lease.segment.wireValue
+        w.snapshot.segmentFramesDone = 0
+        w.snapshot.segmentFramesTotal = Int64(frames)
+        w.phaseStartedAt = now
+        w.lastProgress = 0
+    }
+
+    /// The whole input went out: the worker is processing from now on (inputs go out in assignment order: the current
+    /// lease's first, then the one queued behind it).
     public func recordInputSent(peer: PeerID) {
         update(peer) { w, now in
-            guard w.snapshot.state == .receiving else { return }
+            guard w.snapshot.state == .receiving else {
+                if w.next != nil { w.next!.inputSent = true }
+                return
+            }
             w.snapshot.transferSeconds += now - w.phaseStartedAt
             w.phaseStartedAt = now
             w.snapshot.state = .processing
@@ -176,7 +195,9 @@ public final class FarmMonitor: @unchecked Sendable {
     /// The worker's lease ended without a result (cancelled, failed); a message about an older lease changes nothing.
     public func recordLeaseEnded(peer: PeerID, lease: LeaseRef) {
         lock.withLock {
-            guard let name = nameOfPeer[peer], workers[name]?.lease == lease else { return }
+            guard let name = nameOfPeer[peer] else { return }
+            if workers[name]?.next?.lease == lease { workers[name]!.next = nil; return }
+            guard workers[name]?.lease == lease else { return }
             clearLeaseLocked(name, state: .idle)
         }
     }
@@ -184,6 +205,7 @@ public final class FarmMonitor: @unchecked Sendable {
     public func recordWorkerGone(peer: PeerID, blocklisted: Bool = false) {
         lock.withLock {
             guard let name = nameOfPeer[peer] else { return }
+            workers[name]?.next = nil
             clearLeaseLocked(name, state: blocklisted ? .blocklisted : .gone)
             nameOfPeer[peer] = nil
         }
@@ -223,6 +245,8 @@ public final class FarmMonitor: @unchecked Sendable {
         }
     }
 
+    /// The worker's current lease ended; one queued behind it (lease-ahead) becomes current, processing if its input
+    /// went out already.
     private func clearLeaseLocked(_ name: String, state: WorkerSnapshot.State) {
         guard workers[name] != nil else { return }
         workers[name]!.lease = nil
@@ -231,6 +255,10 @@ public final class FarmMonitor: @unchecked Sendable {
         workers[name]!.snapshot.segment = nil
         workers[name]!.snapshot.segmentFramesDone = 0
         workers[name]!.snapshot.segmentFramesTotal = 0
+        guard state == .idle, let next = workers[name]!.next else { return }
+        workers[name]!.next = nil
+        FarmMonitor.begin(&workers[name]!, next.lease, frames: next.frames, now: clock())
+        if next.inputSent { workers[name]!.snapshot.state = .processing }
     }
 
     private func updateLocked(_ name: String, _ body: (inout Worker) -> Void) { body(&workers[name]!) }

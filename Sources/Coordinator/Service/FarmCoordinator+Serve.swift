@@ -153,7 +153,7 @@ extension FarmCoordinator {
         for id in asked.drains {
             guard state.jobs[id] != nil, state.jobs[id]!.drainStartedAt == nil else { continue }
             state.jobs[id]!.drainStartedAt = now
-            state.scheduler.onJobWithdrawn(id)
+            try apply(state.scheduler.onJobWithdrawn(id), &state) // calls back its leases queued and not started
             logger.notice("job \(id): no new segments; waiting up to \(configuration.drainTimeoutSeconds) s for its \(state.scheduler.leasesInFlight(of: id)) in flight")
         }
     }

@@ -9,14 +9,20 @@ public struct WorkerCapabilities: Equatable, Sendable {
     public var freeMemoryBytes: UInt64
     /// Where the worker runs its models (protocol 4): `cpu`, or the Vulkan device as `gpu:N NAME (type)` (`--device`).
     public var device: String
+    /// Segments the worker accepts beyond the one it renders (protocol 5, at most `FarmProtocol.maxSegmentsAhead`): it
+    /// receives the next one's input while rendering and starts it the moment the current one ends, while that result
+    /// travels back, so no idle gap opens between segments (lease-ahead). 0: one segment at a time, as before.
+    public var segmentsAhead: UInt8
 
-    public init(workerName: String, host: String, threads: UInt32, models: [String], freeMemoryBytes: UInt64, device: String = "cpu") {
+    public init(workerName: String, host: String, threads: UInt32, models: [String], freeMemoryBytes: UInt64, device: String = "cpu",
+                segmentsAhead: UInt8 = 0) {
         self.workerName = workerName
         self.host = host
         self.threads = threads
         self.models = models
         self.freeMemoryBytes = freeMemoryBytes
         self.device = device
+        self.segmentsAhead = segmentsAhead
     }
 }
 

@@ -12,7 +12,7 @@ public enum MessageCodec {
         case .register(let c):
             w.string(c.workerName); w.string(c.host); w.u32(c.threads)
             w.u32(UInt32(c.models.count)); c.models.forEach { w.string($0) }
-            w.u64(c.freeMemoryBytes); w.string(c.device)
+            w.u64(c.freeMemoryBytes); w.string(c.device); w.u8(c.segmentsAhead)
         case .welcome(let interval):
             w.u32(interval)
         case .reject(let reason), .goodbye(let reason):
@@ -69,9 +69,12 @@ public enum MessageCodec {
         case .register:
             let name = try r.string("workerName"), host = try r.string("host"), threads = try r.u32("threads")
             let models = try (0..<r.count("models")).map { _ in try r.string("model") }
-            let memory = try r.u64("freeMemory"), device = try r.string("device")
+            let memory = try r.u64("freeMemory"), device = try r.string("device"), ahead = try r.u8("segmentsAhead")
+            guard ahead <= FarmProtocol.maxSegmentsAhead else {
+                throw ProtocolError.invalidValue(field: "segmentsAhead", reason: "\(ahead) > \(FarmProtocol.maxSegmentsAhead)")
+            }
             return .register(WorkerCapabilities(workerName: name, host: host, threads: threads, models: models,
-                                                freeMemoryBytes: memory, device: device))
+                                                freeMemoryBytes: memory, device: device, segmentsAhead: ahead))
         case .welcome:
             return .welcome(heartbeatIntervalMs: try r.u32("heartbeatInterval"))
         case .reject:
