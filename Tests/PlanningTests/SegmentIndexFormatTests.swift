@@ -12,9 +12,10 @@ final class SegmentIndexFormatTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     /// plan.json's segments as the code with `index: Int` wrote them (sorted keys): read, and written back the same.
+    /// (The pieces are `ShotSplit`'s, from the shot's start forward; the format is what this test is about.)
     func testAPlanWrittenWithIntegerIndicesReadsAndWritesTheSame() throws {
-        let old = #"{"frameCount":20,"segments":[{"index":0,"input":[0,8],"owned":[0,6],"shot":0},{"index":1,"input":[4,15],"owned":[6,13],"shot":0},"#
-            + #"{"index":2,"input":[11,20],"owned":[13,20],"shot":0}],"settings":{"maxSegmentFrames":12,"overlapFrames":4},"shots":[[0,20]]}"#
+        let old = #"{"frameCount":20,"segments":[{"index":0,"input":[0,10],"owned":[0,8],"shot":0},{"index":1,"input":[6,18],"owned":[8,16],"shot":0},"#
+            + #"{"index":2,"input":[14,20],"owned":[16,20],"shot":0}],"settings":{"maxSegmentFrames":12,"overlapFrames":4},"shots":[[0,20]]}"#
         let plan = try JSONDecoder().decode(SegmentPlan.self, from: Data(old.utf8)).validated()
         XCTAssertEqual(plan, try SegmentPlanner.plan(shots: [0..<20], frameCount: 20, settings: SegmentPlannerSettings(maxSegmentFrames: 12, overlapFrames: 4)))
         XCTAssertEqual(plan.segments.map(\.index), [0, 1, 2])
@@ -39,8 +40,8 @@ final class SegmentIndexFormatTests: XCTestCase {
         let plan = try SegmentPlanner.plan(shots: [0..<20], frameCount: 20, settings: SegmentPlannerSettings(maxSegmentFrames: 12, overlapFrames: 4))
         let segment = plan.segments[1]
         XCTAssertEqual(segment.index, 1)
-        XCTAssertEqual(segment.input, 4..<15)
-        let key = "95ab3283ea5942e847fd0d9bfe324f41"
+        XCTAssertEqual(segment.input, 6..<18)
+        let key = "939bca66cb7c943c3863982cf030b2b0"
         XCTAssertEqual(JobKeys.segmentKey(input: "source-identity", settings: "settings-text", frames: segment.input), key)
 
         let jobURL = dir.appendingPathComponent("job")
@@ -53,7 +54,7 @@ final class SegmentIndexFormatTests: XCTestCase {
             "\(key)" : {
               "bytes" : 5000,
               "file" : "segment-\(key).mkv",
-              "frames" : 11,
+              "frames" : 12,
               "inputFrames" : "0123456789abcdef",
               "key" : "\(key)",
               "sha256" : "4d5846ec5fa6d5b594bef58842321ee6fe7cb80a03463ab8a0fa003a2dfb36f8"
