@@ -138,4 +138,25 @@ final class WorkerMachineTests: XCTestCase {
         XCTAssertTrue(reason.contains("blocklisted"))
         XCTAssertEqual(m.onTick(now: 100), [])
     }
+
+    /// A coordinator whose farm grew welcomes its workers again with a longer interval (`HeartbeatPolicy`): the worker
+    /// keeps what it holds, heartbeats at the new interval and waits 3 of them before giving up on the coordinator.
+    func testAWelcomeMidSessionChangesOnlyTheHeartbeatInterval() {
+        var m = machine()
+        _ = m.onStart(now: 0)
+        _ = m.onMessage(.welcome(heartbeatIntervalMs: 1000), now: 0)
+        let input: [UInt8] = Array(0..<100)
+        _ = m.onMessage(.assign(assignment(input)), now: 0.1)
+        _ = m.onMessage(.chunk(lease, offset: 0, bytes: input), now: 0.2)
+        XCTAssertEqual(m.phase, .processing(lease))
+        XCTAssertEqual(m.onMessage(.welcome(heartbeatIntervalMs: 5000), now: 0.3), [], "nothing to do but retime")
+        XCTAssertEqual(m.heartbeatInterval, 5)
+        XCTAssertEqual(m.phase, .processing(lease))
+        XCTAssertEqual(m.heldLeases, [lease])
+        XCTAssertEqual(m.onTick(now: 4), [], "no heartbeat within 5 s of the last message sent")
+        XCTAssertEqual(sent(m.onTick(now: 5.3)), [.heartbeat])
+        XCTAssertEqual(sent(m.onTick(now: 10.3)), [.heartbeat])
+        XCTAssertEqual(m.onTick(now: 15.2), [], "14.9 s without word: within 3 × 5 s")
+        XCTAssertEqual(m.onTick(now: 15.4), [.cancelProcessing(lease), .discardLease(lease), .reconnect(afterSeconds: 1)])
+    }
 }
