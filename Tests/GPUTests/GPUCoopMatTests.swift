@@ -72,6 +72,44 @@ final class GPUCoopMatTests: XCTestCase {
         XCTAssertEqual(nonZero, outputs * inputs * 9)
     }
 
+    /// The shader's arithmetic, modelled step by step on the CPU: A gathered as conv3x3_coopmat.comp gathers it
+    /// (k = input · 9 + tap, the input pixel ((ox · stride − padLeft + tap % 3), (oy · stride − padTop + tap / 3)), the
+    /// pad value outside, 0 past the real k, fp16), times the packed B, over every step of 16, plus the bias: the CPU
+    /// engine's convolution within fp16 rounding, at stride 1 and 2. (The GPU runs of the same are the tests below.)
+    func testImplicitGEMMModelIsTheConvolution() throws {
+        for (n, stride) in [1, 2].enumerated() {
+            let inC = 5, outC = 37, h = 7, w = 11
+            var random = S.Random(seed: 440 + UInt64(n))
+            let weights = random.values(outC * inC * 9, -0.3, 0.3), bias = random.values(outC)
+            let net = try S.net(inputs: 1, layers: ["Convolution conv 1 1 in0 out 0=\(outC) 1=3 3=\(stride) 4=1 5=1 6=\(outC * inC * 9)"],
+                                weights: S.weights(tagged: weights, raw: [bias]))
+            let input = S.tensor(inC, h, w, seed: 450 + UInt64(n))
+            let cpu = try net.run(inputs: ["in0": input], outputs: ["out"])["out"]!
+            let x = input.toArray(), packed = C.packWeights(weights, inputs: inC, outputs: outC), k = C.paddedK(inputs: inC)
+            var model = [Float](repeating: 0, count: cpu.count)
+            for oc in 0..<outC {
+                for oy in 0..<cpu.height {
+                    for ox in 0..<cpu.width {
+                        var sum: Float = 0
+                        for kk in 0..<k {
+                            var a: Float16 = 0
+                            if kk < inC * 9 {
+                                let c = kk / 9, tap = kk % 9, iy = oy * stride - 1 + tap / 3, ix = ox * stride - 1 + tap % 3
+                                a = iy >= 0 && iy < h && ix >= 0 && ix < w ? Float16(x[(c * h + iy) * w + ix]) : 0
+                            }
+                            sum += Float(a) * Float(packed[((oc / 32) * k + kk) * 32 + oc % 32])
+                        }
+                        model[(oc * cpu.height + oy) * cpu.width + ox] = sum + bias[oc]
+                    }
+                }
+            }
+            let want = cpu.toArray(), scale = max(1, want.map(abs).max()!)
+            let error = zip(model, want).map { abs($0 - $1) }.max()! / scale
+            XCTAssertLessThanOrEqual(error, 2e-3, "stride \(stride): the model differs from the CPU engine by \(error)")
+            print("implicit-GEMM model, stride \(stride), \(inC)→\(outC) at \(w)x\(h): max relative error \(error)")
+        }
+    }
+
     /// `--list-devices` names the NV shapes and whether the convolution can run; a KHR-only device reads as before.
     func testListingColumn() {
         let nv = [CooperativeMatrixShape(m: 16, n: 16, k: 16, a: .fp16, b: .fp16, c: .fp16, result: .fp16), C.shape]
