@@ -8,7 +8,7 @@ import XCTest
 /// (lavapipe here). The shader itself runs only on a device with VK_NV_cooperative_matrix's 16×16×16 fp16 → fp32
 /// shape and subgroups of 32 (an NVIDIA GPU; no lavapipe offers it): there those tests compare it with the reference
 /// shader and the CPU engine, layer by layer and on whole models, and check from the run's dispatches that it ran.
-/// Elsewhere they skip (XCTSkip, also under LUMIERE_STRICT=1: CI has no such device by design).
+/// Elsewhere they skip (`Fixtures.hardware`, also under LUMIERE_STRICT=1: CI has no such device by design).
 final class GPUCoopMatTests: XCTestCase {
     typealias S = GPUTestSupport
     typealias C = CooperativeMatrixConvolution
@@ -21,16 +21,14 @@ final class GPUCoopMatTests: XCTestCase {
         return try body()
     }
 
-    /// A device that runs the path, or a skip saying why not.
-    func coopMatDevice() throws -> Int {
+    /// The device the tests use (`GPUTestSupport.deviceIndex`), whether it runs the path, and why not.
+    func coopMatDevice() throws -> (index: Int, offered: Bool, why: String) {
         let index = try S.deviceIndex()
         let info = try ComputeDevices.list()[index]
-        guard info.cooperativeMatrixConvolution else {
-            throw XCTSkip("gpu:\(index) (\(info.name)) cannot run conv3x3_coopmat: it needs VK_NV_cooperative_matrix with the "
-                          + "\(C.shape) shape, subgroups of \(C.subgroupSize) and fp16 (an NVIDIA GPU; no lavapipe has it; "
-                          + "LUMIERE_GPU_DEVICE=N picks another device); its listing: \(info.cooperativeMatrixColumn)")
-        }
-        return index
+        return (index, info.cooperativeMatrixConvolution,
+                "gpu:\(index) (\(info.name)) cannot run conv3x3_coopmat: it needs VK_NV_cooperative_matrix with the \(C.shape) shape, "
+                + "subgroups of \(C.subgroupSize) and fp16 (an NVIDIA GPU; no lavapipe has it; LUMIERE_GPU_DEVICE=N picks another "
+                + "device); its listing: \(info.cooperativeMatrixColumn)")
     }
 
     // MARK: Everywhere
@@ -130,8 +128,8 @@ final class GPUCoopMatTests: XCTestCase {
     /// On a device without the path (lavapipe), LUMIERE_GPU_COOPMAT=on changes nothing: the run's dispatches show the
     /// register-blocked shader and no conv3x3_coopmat, and the result is the one without the switch.
     func testNotTakenWhereNotOffered() throws {
-        let device = try S.deviceIndex()
-        guard try !ComputeDevices.list()[device].cooperativeMatrixConvolution else { throw XCTSkip("gpu:\(device) has the path") }
+        let (device, offered, _) = try coopMatDevice()
+        if offered { throw XCTSkip("gpu:\(device) has the path (the tests below run it)") }
         var random = S.Random(seed: 410)
         let net = try S.net(inputs: 1, layers: ["Convolution conv 1 1 in0 out 0=8 1=3 4=1 5=1 6=\(8 * 8 * 9)"],
                             weights: S.weights(tagged: random.values(8 * 8 * 9, -0.3, 0.3), raw: [random.values(8)]))
@@ -151,7 +149,8 @@ final class GPUCoopMatTests: XCTestCase {
     /// 16 or 32, odd sizes, widths across several 32-pixel tiles, stride 1 and 2, bias and a fused activation. Within
     /// 1e-2 of the output's scale, the tolerance of fp16 arithmetic in GPUPrecisionTests.
     func testLayersAgainstReferenceAndCPU() throws {
-        let device = try coopMatDevice()
+        let (device, offered, why) = try coopMatDevice()
+        try Fixtures.hardware(offered, why)
         let shapes: [(inC: Int, outC: Int, h: Int, w: Int, stride: Int)] = [
             (3, 8, 9, 13, 1), (17, 37, 11, 35, 1), (64, 64, 16, 40, 1), (24, 17, 13, 9, 2), (40, 70, 7, 67, 2), (1, 1, 1, 1, 1),
         ]
@@ -199,7 +198,8 @@ final class GPUCoopMatTests: XCTestCase {
     }
 
     func testAnimeVideoV3x4() throws {
-        let device = try coopMatDevice()
+        let (device, offered, why) = try coopMatDevice()
+        try Fixtures.hardware(offered, why)
         let stem = "realesr-animevideov3/realesr-animevideov3-x4"
         let net = try Net(paramURL: GPUModelTests.models.appendingPathComponent(stem + ".param"),
                           weightsURL: GPUModelTests.models.appendingPathComponent(stem + ".bin"))
@@ -211,7 +211,8 @@ final class GPUCoopMatTests: XCTestCase {
     }
 
     func testRIFEv425() throws {
-        let device = try coopMatDevice()
+        let (device, offered, why) = try coopMatDevice()
+        try Fixtures.hardware(offered, why)
         let net = try GPURIFEModelTests.net("rife-v4.25-ncnn")
         let inputs = try GPURIFEModelTests.inputs()
         try checkModel("rife-v4.25", net: net, device: device) { runner in try runner.run(inputs: inputs, outputs: ["out0"])["out0"]! }

@@ -55,7 +55,7 @@ final class VulkanInstance {
         let cooperativeMatrixShapes: [CooperativeMatrixShape]
         /// VK_NV_cooperative_matrix, which the `conv3x3_coopmat` shader is written for (glslang 12 compiles only the NV
         /// GLSL extension): its subgroup-scope shapes (empty without the extension or its cooperativeMatrix and
-        /// vulkanMemoryModel features), and the subgroup size (0 when unknown).
+        /// vulkanMemoryModel features), and the subgroup size (queried only with that extension, 0 otherwise).
         let nvCooperativeMatrixShapes: [CooperativeMatrixShape]
         let subgroupSize: Int
         var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
