@@ -8,9 +8,9 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
     /// Frames that two neighbouring segments of one shot both restore (interpolation context and blending room).
     /// A job's default is its recipe's (`RenderRecipe.defaultOverlapFrames`): 0 for chains that are exact in any segment.
     public var overlapFrames: Int
-    /// The first piece of the film's ramp (`ShotSplit`): the film's first shot starts with pieces of this many frames,
-    /// then doubling, so that its first segment is decided after a few dozen frames of analysis whatever the segment
-    /// length. 0: no ramp (plans with seams, and plans written before the ramp: absent from their plan.json).
+    /// The film's ramp (`ShotSplit`): its first piece owns this many frames (1 s of film), so that it is decided after
+    /// a few dozen frames of analysis whatever the segment length. 0: no ramp (plans with seams, and plans written
+    /// before the ramp: absent from their plan.json).
     public var rampFrames: Int
 
     /// The overlap for processors whose segments can differ near their ends (state that a segment's start resets): room

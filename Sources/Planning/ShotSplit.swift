@@ -15,16 +15,18 @@ import Shared
 ///   equal pieces).
 ///
 /// The ramp (`rampFrames` = R > 0, set by the pipeline only where an open shot's parts go out: no overlap, or retimed
-/// with an overlap of 1): the film's first `P` frames, when its first shot is that long, are cut into pieces of R, 2R,
-/// 4R… (each the frames before it plus R), the last one taking the rest up to `P` when a doubled one would leave less
-/// than R. So the film's first piece is decided after `R + ⌈R/2⌉` frames of analysis (36 with R = 24) instead of
-/// `P + ⌈P/2⌉` (360 with 10-second segments at 24 fps; 182 of a 240-frame 1080p film cut for two local workers, which
-/// took 8.3 s to its first assignment, BENCHMARKS.md), and after frame `P` the plan is the one without a ramp (for a
-/// first shot of at least `1.5 P`), so a job planned before the ramp redoes only its first `P` frames on resume. Only at
-/// frame 0, the film's start (the job's, with `--start`), not at a shot's or a resumed run's start: the ramp is then a
-/// function of the film, so a resumed run plans what the first run planned, and a long shot deep in the film is
+/// with an overlap of 1): the film's first piece, in its first shot, owns R frames (1 s of film) when `P ≥ 2R`, and the
+/// pieces of `P` follow from frame R. So the film's first piece is decided after `R + ⌈R/2⌉` frames of analysis (36
+/// with R = 24) instead of `P + ⌈P/2⌉` (360 with 10-second segments at 24 fps; 182 of a 240-frame 1080p film cut for
+/// two local workers, which took 8.3 s to its first assignment, BENCHMARKS.md). One short piece, not pieces doubling up
+/// to `P` (tried first): the local-worker cap cuts a short film into one equal piece per worker so that they finish
+/// together, and the pieces of a doubling ramp were shared out unevenly — box.mp4 (456 frames, two workers, lanczos ×2)
+/// took 116–118 s with R, 2R, 4R… against 86–109 s without a ramp; with one short piece the worker that renders it
+/// renders the film's short last piece too (`P − R` shorter than the others), and the film's plan has one segment more.
+/// Only at frame 0, the film's start (the job's, with `--start`), not at a shot's or a resumed run's start: the ramp is
+/// then a function of the film, so a resumed run plans what the first run planned, and a long shot deep in the film is
 /// released while the workers are busy with the shots before it anyway. With seams (overlap ≥ 2) a shot goes out only
-/// when it closes, so a ramp would release nothing earlier and would add seams (frames rendered twice, lossless frames
+/// when it closes, so a ramp would release nothing earlier and would add a seam (frames rendered twice, lossless frames
 /// back at output size, the head node's blend and encode): none there.
 ///
 /// Whether a piece is taken at `s` depends only on `s` (its size) and on whether the shot reaches `s + size + ⌈size/2⌉`,
@@ -33,10 +35,10 @@ import Shared
 /// film's bytes depend on it). Why `⌈size/2⌉` and not more: the rest after the last decided piece is then at least half
 /// of it, and a rest above `P` splits in two pieces over `P/2`, so every piece of a split shot owns between `⌊P/2⌋` and
 /// `P` frames (a lone last piece up to `overlap − overlap/2` more, its input still within `maxSegmentFrames`), the
-/// bound the equal split gave — in the ramp, between `min(R, P)` and `P`, and a rest after a ramp piece at least
-/// `⌈R/2⌉` (12 frames with R = 24: half a second, on films whose first shot ends within its first `1.5 P` frames);
-/// `R ≥ 2 × overlap` is validated, so that rest still holds the overlap (no frame in three segments) and a ramp piece's
-/// margin covers the frames its input reaches forward (a fuzzed ramp of 1 with an overlap of 8 did not). A
+/// bound the equal split gave — with the ramp, its piece of R, and a rest after it of at least `⌈R/2⌉` (12 frames with
+/// R = 24: half a second, on films whose first shot ends before frame `R + 1.5 P`); `R ≥ 2 × overlap` is validated, so
+/// that rest still holds the overlap (no frame in three segments) and the ramp piece's margin covers the frames its
+/// input reaches forward (a fuzzed ramp of 1 with an overlap of 8 did not). A
 /// larger margin (2 × max was proposed) only makes the first release later, and with the local-worker cap (max = a
 /// short film's frames shared out) would hold a two-worker one-shot film's first piece until its end.
 /// ShotSplitTests checks these properties on 2,000 random shots, with and without a ramp.
@@ -59,15 +61,12 @@ public enum ShotSplit {
         return pieces + (0..<n).map { j in (s + j * rest / n)..<(s + (j + 1) * rest / n) }
     }
 
-    /// The frames the piece starting at `start` owns when it is decided before its shot closes: `P`, or in the ramp
-    /// (the first shot of the film, before frame `P`) R, 2R, 4R…, the last one up to `P` when a doubled one would leave
-    /// less than R.
+    /// The frames the piece starting at `start` owns when it is decided before its shot closes: `P`, or R for the
+    /// film's first piece (frame 0) when there is a ramp and `P ≥ 2R`.
     public static func pieceFrames(shotStart: Int, at start: Int, settings: SegmentPlannerSettings) -> Int {
         let piece = settings.maxSegmentFrames - settings.overlapFrames
         let ramp = settings.rampFrames
-        guard shotStart == 0, ramp > 0, start < piece else { return piece }
-        let doubled = start + ramp
-        return piece - start - doubled >= ramp ? doubled : piece - start
+        return start == 0 && shotStart == 0 && ramp > 0 && piece >= 2 * ramp ? ramp : piece
     }
 
     /// The frames from `start` that must be known to be in the shot before the piece starting there is decided.
@@ -76,7 +75,7 @@ public enum ShotSplit {
         return size + (size + 1) / 2
     }
 
-    /// The ramp's first piece for a film at `rate` (retimed by `retiming`, if any): 1 s of film, the shortest segment the
+    /// The ramp's piece for a film at `rate` (retimed by `retiming`, if any): 1 s of film, the shortest segment the
     /// local-worker cap cuts a short film into (`FarmRestorePipeline.shortestSplitSeconds`: below it a segment's fixed
     /// costs grow against its frames), and at least 2 input frames per output frame when retiming down, so that every
     /// piece, the rest of at least `⌈R/2⌉` included, makes an output frame (`SegmentPlan.retimed` refuses one that makes
