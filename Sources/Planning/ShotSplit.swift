@@ -22,7 +22,7 @@ import Shared
 /// to `P` (tried first): the local-worker cap cuts a short film into one equal piece per worker so that they finish
 /// together, and the pieces of a doubling ramp were shared out unevenly — box.mp4 (456 frames, two workers, lanczos ×2)
 /// took 116–118 s with R, 2R, 4R… against 86–109 s without a ramp; with one short piece the worker that renders it
-/// renders the film's short last piece too (`P − R` shorter than the others), and the film's plan has one segment more.
+/// renders the film's last piece too (R shorter than the others there), and the film's plan has one segment more.
 /// Only at frame 0, the film's start (the job's, with `--start`), not at a shot's or a resumed run's start: the ramp is
 /// then a function of the film, so a resumed run plans what the first run planned, and a long shot deep in the film is
 /// released while the workers are busy with the shots before it anyway. With seams (overlap ≥ 2) a shot goes out only
