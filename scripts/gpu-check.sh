@@ -6,7 +6,9 @@
 #      driver's ICD through VK_DRIVER_FILES when no ICD file is in the standard places; the ncnn wheel into site/
 #   2. lumiere-engine-bench --list-devices, then --check (every packed model: our GPU engine fp32/fp16 and ncnn-Vulkan
 #      against our CPU engine on a real-frame crop)
-#   3. issue 17's three cases, ours next to ncnn-Vulkan at fp32 and fp16, and one table of them at the end
+#   3. issue 17's three cases, ours next to ncnn-Vulkan at fp32 and fp16, and one table of them at the end; where our
+#      listing says "coopmat conv3x3 yes" (VK_NV_cooperative_matrix, 16x16x16 fp16->fp32: NVIDIA), fp16 once more with
+#      LUMIERE_GPU_COOPMAT=on (tensor cores; --check then also checks that path on every model, and fails if it did not run)
 # Usage: gpu-check.sh [--small]     --small: tiny sizes and one run, for lavapipe (Mesa's CPU Vulkan) here
 #   GPU=N picks Vulkan device N (default: the first that is not a CPU implementation; with --small, the first of all)
 #   PYTHON (default python3) must have numpy, tqdm, requests, portalocker (the ncnn wheel's requirements)
@@ -21,7 +23,8 @@
 #   ~0.05 s at 10 TFLOP/s effective) ~1 s; general 1920x1080 (5.1 TFLOP: ~0.5 s at 10 TFLOP/s) ~2 s; rife 1920x1088 is
 #   dominated by ncnn's 18 numpy warps (0.08 s each at 640x480 here, ×6.8 pixels ≈ 0.5 s each, ~9 s per run) ~40 s.
 #   Ours at 10× slower than ncnn would add ~25 s. About (5 + 1 + 5 + 2 + 5 + 40 + 25) × 2 + 80 ≈ 5 min; each case is also
-#   capped at 150 s by timeout.
+#   capped at 150 s by timeout. On a device with the cooperative-matrix convolution, the fp16 coopmat rows add one more
+#   fp16 pass (~1 min: ncnn's RIFE warps again) and --check one more fp16 run per model (~7 × 2 s); past BUDGET they skip.
 set -uo pipefail
 PACK=$(cd "$(dirname "$0")" && pwd)
 SMALL=0
@@ -89,12 +92,19 @@ timeout 200 "$BENCH" --check --device "gpu:$gpu" --size "$check" --photo "$W/fra
 rc=${PIPESTATUS[0]}
 case $rc in 0) ;; 3) status=3 ;; *) echo "gpu-check: --check exited $rc"; status=1 ;; esac
 
+# Our listing's line for that device says whether the cooperative-matrix convolution can run there.
+coopmat=0
+sed -n '/^our engine:/,/^ncnn sees/p' "$W/devices.txt" | grep -E "^ *gpu:$gpu " | grep -q 'coopmat conv3x3 yes' && coopmat=1
+say "cooperative-matrix convolution on gpu:$gpu: $([ $coopmat = 1 ] && echo yes || echo 'no (not offered: no fp16 coopmat rows)')"
+
 rows=()
-for precision in fp32 fp16; do
+for precision in fp32 fp16 fp16-coopmat; do
+    [ $precision = fp16-coopmat ] && [ $coopmat = 0 ] && { rows+=("| (all) | — | — | gpu:$gpu | fp16 coopmat | not offered by this device (--list-devices) | | | | |"); continue; }
     for c in anime general rife; do
         if [ $SECONDS -gt "$BUDGET" ]; then rows+=("| $c | — | ${sizes[$c]} | gpu:$gpu | $precision | skipped: past the ${BUDGET} s budget | | | |"); continue; fi
         say "$c at ${sizes[$c]}, $precision"
-        timeout 150 "$BENCH" --device "gpu:$gpu" --precision "$precision" --case "$c" --size "${sizes[$c]}" --runs "$runs" \
+        coopenv=off; [ $precision = fp16-coopmat ] && coopenv=on
+        LUMIERE_GPU_COOPMAT=$coopenv timeout 150 "$BENCH" --device "gpu:$gpu" --precision "${precision%-coopmat}" --case "$c" --size "${sizes[$c]}" --runs "$runs" \
             --photo "$W/frames/photo.ppm" --pair "$W/frames/pair1.ppm,$W/frames/pair2.ppm" 2>&1 | grep -v '^\[[0-9]' | tee "$W/case.txt"
         rc=${PIPESTATUS[0]}
         case $rc in 0) ;; 3) [ $status = 1 ] || status=3 ;; *) echo "gpu-check: $c $precision exited $rc"; status=1 ;; esac

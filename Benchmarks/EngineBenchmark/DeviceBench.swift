@@ -73,7 +73,7 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
         // ncnn's RIFE warps run in numpy on the CPU: the ratio uses its time without them (a free warp).
         let peerSeconds = g.isRIFE ? peer.bestWithoutWarps : peer.best
         let peerCell = g.isRIFE ? String(format: "%.4f (%.4f with numpy warps)", peerSeconds, peer.best) : String(format: "%.4f", peerSeconds)
-        var oursCell = "—", ratioCell = "—", diffCell = "—", busyCell = "—"
+        var oursCell = "—", ratioCell = "—", diffCell = "—", busyCell = "—", precisionCell = "\(precision)"
         do {
             let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
             // GPU busy: the device's share of the timed runs' wall time (each run's own device seconds, GPUNet), the
@@ -96,6 +96,10 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
                     overlapLines.append(try layerProfile(c.name, gpu, inputs: inputs, output: names.output))
                 }
             }
+            // LUMIERE_GPU_COOPMAT=on: the cell says whether the cooperative-matrix convolution really ran.
+            if let gpu = engine as? GPUNet, ProcessInfo.processInfo.environment["LUMIERE_GPU_COOPMAT"] == "on" {
+                precisionCell += coopMatDispatches(gpu) > 0 ? " coopmat" : " (coopmat not offered)"
+            }
             oursCell = String(format: "%.4f", best)
             ratioCell = String(format: "%.2f×", peerSeconds / best)
             if let o = out, let p = peer.output, let d = compare(o, p) { diffCell = String(format: "%.2e", d.maxAbs) }
@@ -104,7 +108,7 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
             allRan = false
         }
         let input = g.isRIFE ? "\(w)x\(h) pair, t=0.5" : "\(w)x\(h)"
-        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precision) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) | \(busyCell) |")
+        print("| \(c.name) | \(g.name) | \(input) | \(device) (\(peer.device)) | \(precisionCell) | \(oursCell) | \(peerCell) | \(ratioCell) | \(diffCell) | \(busyCell) |")
     }
     if !overlapLines.isEmpty {
         print("")
@@ -112,6 +116,9 @@ func deviceBenchmark(cases: [String], device: BenchDevice, precision: Precision,
     }
     return allRan ? 0 : 3  // 3: the peer ran, ours could not
 }
+
+/// conv3x3_coopmat dispatches in the network's last run (0: the cooperative-matrix convolution did not run).
+func coopMatDispatches(_ gpu: GPUNet) -> Int { gpu.lastRunDispatches["conv3x3_coopmat_fp16a"] ?? 0 }
 
 /// The same `frames` runs one after another (`run`: the device idles while the host records a run and copies its
 /// inputs in and outputs out) and with two in flight (`GPUNet.runOverlapped`: the host does that for the next run
@@ -154,8 +161,10 @@ func layerProfile(_ name: String, _ gpu: GPUNet, inputs: [String: Tensor], outpu
 
 /// `--check [--device gpu:N] [--size WxH]`: every shipped model present on our GPU engine (fp32 and
 /// fp16) and on ncnn-Vulkan (fp32), each against our CPU engine on a real-frame crop. fp32 passes within
-/// 1e-3 of the CPU engine (issue 17 item 5), fp16 at ≥ 45 dB PSNR. Returns the exit status: 0 all
-/// passed, 1 a check failed, 3 our engine could not run on that device.
+/// 1e-3 of the CPU engine (issue 17 item 5), fp16 at ≥ 45 dB PSNR. On a device that can run the cooperative-matrix
+/// convolution (`ComputeDeviceInfo.cooperativeMatrixConvolution`) fp16 runs once more with it (LUMIERE_GPU_COOPMAT=on),
+/// ≥ 45 dB too, and fails unless it really ran. Returns the exit status: 0 all passed, 1 a check failed, 3 our engine
+/// could not run on that device.
 func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pictures, scratch: URL) throws -> Int32 {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("| model | input | engine | max abs diff vs our CPU engine | PSNR dB | verdict |")
@@ -181,12 +190,23 @@ func gpuCheck(device: BenchDevice, size: (Int, Int), models: URL, pictures: Pict
             print(String(format: "| %@ | %dx%d | %@ | %.2e | %.1f | %@ |", g.name, w, h, engine, d.maxAbs, d.psnr,
                          pass ? "ok" : !verdict ? "differs (not counted)" : (fp16 ? "FAIL (< 45 dB)" : "FAIL (> 1e-3)")))
         }
-        for precision in [Precision.fp32, .fp16] {
+        var coopMat = false
+        if case .gpu(let index) = device { coopMat = (try? ComputeDevices.list())?.first { $0.index == index }?.cooperativeMatrixConvolution ?? false }
+        for (precision, withCoopMat) in [(Precision.fp32, false), (.fp16, false)] + (coopMat ? [(Precision.fp16, true)] : []) {
+            let label = "ours \(device) \(precision)\(withCoopMat ? " coopmat" : "")"
             do {
+                if withCoopMat { setenv("LUMIERE_GPU_COOPMAT", "on", 1) }
+                defer { if withCoopMat { unsetenv("LUMIERE_GPU_COOPMAT") } }
                 let engine = try makeEngine(param: g.param(models), bin: g.bin(models), device: device, precision: precision, threads: threads)
-                row("ours \(device) \(precision)", try engine.run(inputs: inputs, outputs: [names.output])[names.output], fp16: precision == .fp16)
+                let out = try engine.run(inputs: inputs, outputs: [names.output])[names.output]
+                if withCoopMat, let gpu = engine as? GPUNet, coopMatDispatches(gpu) == 0 {
+                    print("| \(g.name) | \(w)x\(h) | \(label) | conv3x3_coopmat did not run: \(gpu.lastRunDispatches) | — | FAIL |")
+                    ok = false
+                    continue
+                }
+                row(label, out, fp16: precision == .fp16)
             } catch {
-                print("| \(g.name) | \(w)x\(h) | ours \(device) \(precision) | \(error) | — | not run |")
+                print("| \(g.name) | \(w)x\(h) | \(label) | \(error) | — | not run |")
                 oursRan = false
             }
         }

@@ -105,3 +105,51 @@ void cvk_fp16_features(const CVKTable *table, VkPhysicalDevice device, int *shad
     *shader_float16 = arithmetic.shaderFloat16 == VK_TRUE;
     *storage_buffer16 = storage.storageBuffer16BitAccess == VK_TRUE;
 }
+
+void cvk_nv_cooperative_matrix_support(const CVKTable *table, VkInstance instance, VkPhysicalDevice device, CVKNVCooperativeMatrix *out) {
+    memset(out, 0, sizeof *out);
+    if (cvk_has_device_extension(table, device, "VK_NV_cooperative_matrix") != 1) return;
+    if (cvk_has_device_extension(table, device, "VK_KHR_vulkan_memory_model") != 1) return;
+    VkPhysicalDeviceVulkanMemoryModelFeatures model = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV coop = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV, .pNext = &model};
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &coop};
+    table->vkGetPhysicalDeviceFeatures2(device, &features);
+    out->cooperative_matrix = coop.cooperativeMatrix == VK_TRUE;
+    out->vulkan_memory_model = model.vulkanMemoryModel == VK_TRUE;
+    PFN_vkGetPhysicalDeviceProperties2 properties2 =
+        (PFN_vkGetPhysicalDeviceProperties2)table->vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceProperties2");
+    if (!properties2) return;
+    VkPhysicalDeviceSubgroupProperties subgroup = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &subgroup};
+    properties2(device, &properties);
+    out->subgroup_size = subgroup.subgroupSize;
+}
+
+int cvk_nv_cooperative_matrix_shapes(const CVKTable *table, VkInstance instance, VkPhysicalDevice device,
+                                     CVKCooperativeMatrixShape *shapes, int capacity) {
+    PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV get = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+        table->vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+    if (!get) return 0;
+    uint32_t count = 0;
+    VkResult r = get(device, &count, NULL);
+    if (r < 0) return (int)r;
+    if (count == 0) return 0;
+    if (count > 4096) count = 4096;  // a driver's answer, bounded before it sizes an allocation
+    VkCooperativeMatrixPropertiesNV *list = calloc(count, sizeof *list);
+    if (!list) return (int)VK_ERROR_OUT_OF_HOST_MEMORY;
+    for (uint32_t i = 0; i < count; i++) list[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+    r = get(device, &count, list);
+    if (r < 0) { free(list); return (int)r; }
+    int kept = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (list[i].scope != VK_SCOPE_SUBGROUP_NV) continue;
+        if (kept < capacity) {
+            shapes[kept] = (CVKCooperativeMatrixShape){list[i].MSize, list[i].NSize, list[i].KSize,
+                                                       (int32_t)list[i].AType, (int32_t)list[i].BType, (int32_t)list[i].CType, (int32_t)list[i].DType};
+        }
+        kept++;
+    }
+    free(list);
+    return kept;
+}

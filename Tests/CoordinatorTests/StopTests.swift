@@ -109,8 +109,8 @@ final class StopTests: XCTestCase {
         let result = try Fixtures.runProduct("lumiere-coordinator", ["restore", clip.path, "-o", "out.mp4", "--model", "realesr-general-wdn",
                                                                       "--scale", "4", "--workers", "1"], in: dir) { text, process in
             lock.lock(); defer { lock.unlock() }
-            // Once a worker holds a segment (a line says "N running" with N ≥ 1: with lease-ahead one worker holds its
-            // current segment and one queued, "2 running"), so that the first stop has work in hand to wait for.
+            // Once a worker holds a segment (a line says "N running" with N ≥ 1; a segment queued behind it at the worker
+            // shows as "next at workers"), so that the first stop has work in hand to wait for.
             if firstAt == nil, text.range(of: #" [1-9][0-9]* running"#, options: .regularExpression) != nil {
                 firstAt = Date()
                 kill(process.processIdentifier, SIGINT)

@@ -61,6 +61,17 @@ final class FarmSchedulerLeaseAheadTests: XCTestCase {
         XCTAssertEqual(s.leases(of: a).map(\.segment), [2, 3])
     }
 
+    /// The live view, status and metrics count a queued lease as "ahead", not "running": one worker renders one segment.
+    func testCountsTellASegmentQueuedAtAWorkerFromOneRunning() {
+        var s = scheduler(3)
+        _ = s.onWorkerRegistered(a, caps("a"), now: 0)
+        XCTAssertEqual(s.counts, SchedulerCounts(total: 3, pending: 1, running: 1, ahead: 1))
+        _ = finish(&s, a, LeaseRef(segment: 1, attempt: 1), now: 10)
+        XCTAssertEqual(s.counts, SchedulerCounts(total: 3, pending: 0, running: 1, ahead: 1, done: 1))
+        _ = finish(&s, a, LeaseRef(segment: 2, attempt: 1), now: 20)
+        XCTAssertEqual(s.counts, SchedulerCounts(total: 3, pending: 0, running: 1, ahead: 0, done: 2))
+    }
+
     func testAWorkerAskingNothingAheadGetsOneSegmentAtATime() {
         var s = scheduler(3)
         XCTAssertEqual(assigned(s.onWorkerRegistered(a, caps("a", ahead: 0), now: 0)).map(\.1.segment), [1])

@@ -35,6 +35,10 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(lines[0].contains("14.0 fps"), lines[0])
         XCTAssertTrue(lines[0].contains("ETA 2:00"), lines[0])
         XCTAssertTrue(lines[0].contains("10/24 done, 2 running, 12 queued, 1 retried"), lines[0])
+        // Segments queued at a worker behind the one it renders (lease-ahead) are said apart from those running.
+        var ahead = Self.sampleSnapshot()
+        ahead.segments = SegmentCounts(total: 24, pending: 10, running: 2, ahead: 2, done: 10)
+        XCTAssertTrue(LiveView.lines(ahead, label: "restore", width: 200)[0].contains("10/24 done, 2 running, 2 next at workers, 10 queued"))
         XCTAssertEqual(lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init),
                        ["worker", "host", "device", "state", "segment", "frames", "fps(1m)", "failures"])
         // The device as registered, a long name clipped to 24 characters (the log lines have it whole).

@@ -232,4 +232,11 @@ extension Fixtures {
         let value = ProcessInfo.processInfo.environment[variable] ?? ""
         guard !value.isEmpty, value != "0" else { throw XCTSkip("gated (\(variable)=1 to run): \(reason)") }
     }
+
+    /// A test that needs hardware CI does not have by design (a GPU with cooperative matrices: no lavapipe offers
+    /// them) skips unless `available`, also under LUMIERE_STRICT=1. Call it once per test, in the test: scripts/test.sh
+    /// counts these calls with the gates.
+    public static func hardware(_ available: Bool, _ reason: @autoclosure () -> String) throws {
+        guard available else { throw XCTSkip("needs hardware CI lacks: \(reason())") }
+    }
 }

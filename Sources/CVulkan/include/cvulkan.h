@@ -69,4 +69,22 @@ typedef struct CVKCooperativeMatrixShape {
 int cvk_cooperative_matrix_shapes(const CVKTable *table, VkInstance instance, VkPhysicalDevice device,
                                   CVKCooperativeMatrixShape *shapes, int capacity);
 
+/// What the `conv3x3_coopmat` shader (GLSL_NV_cooperative_matrix) needs beyond the extension being listed: the
+/// cooperativeMatrix feature, the vulkanMemoryModel feature (glslang declares the Vulkan memory model in every
+/// cooperative-matrix module), and the subgroup size (the shader's workgroup is one subgroup of 32).
+typedef struct CVKNVCooperativeMatrix {
+    int cooperative_matrix, vulkan_memory_model;
+    uint32_t subgroup_size;
+} CVKNVCooperativeMatrix;
+
+/// Fills `out` for a device that lists VK_NV_cooperative_matrix (and VK_KHR_vulkan_memory_model); all zero otherwise.
+void cvk_nv_cooperative_matrix_support(const CVKTable *table, VkInstance instance, VkPhysicalDevice device, CVKNVCooperativeMatrix *out);
+
+/// The device's VK_NV_cooperative_matrix shapes of subgroup scope (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV;
+/// VkComponentTypeNV has VkComponentTypeKHR's values, D is reported as `result_type`), like
+/// cvk_cooperative_matrix_shapes. Call only for a device that lists the extension: the loader's trampoline for a
+/// driver without it crashes (seen with lavapipe).
+int cvk_nv_cooperative_matrix_shapes(const CVKTable *table, VkInstance instance, VkPhysicalDevice device,
+                                     CVKCooperativeMatrixShape *shapes, int capacity);
+
 #endif

@@ -70,6 +70,7 @@ public final class FarmMetrics: @unchecked Sendable {
         gauge("lumiere_eta_seconds", s.etaSeconds ?? -1)
         gauge("lumiere_job_finished", s.finished ? 1 : 0)
         for (state, value) in [("pending", s.segments.pending), ("running", s.segments.running),
+                               ("ahead", s.segments.ahead),
                                ("done", s.segments.done), ("failed", s.segments.failed)] {
             gauge("lumiere_segments", Double(value), [("state", state)])
         }

@@ -293,7 +293,7 @@ public final class FarmMonitor: @unchecked Sendable {
         let average = elapsed > 0 ? Double(framesDone) / elapsed : 0
         let remaining = max(0, framesTotal - framesDone)
         let eta: Double? = finished || remaining == 0 ? 0 : (fps > 0 ? Double(remaining) / fps : nil)
-        let segments = SegmentCounts(total: counts.total, pending: counts.pending, running: counts.running, done: counts.done, failed: counts.failed)
+        let segments = SegmentCounts(total: counts.total, pending: counts.pending, running: counts.running, ahead: counts.ahead, done: counts.done, failed: counts.failed)
         return FarmSnapshot(elapsedSeconds: elapsed, finished: finished, framesTotal: framesTotal, framesDone: framesDone,
                             framesInFlight: inFlight, outputFPS: fps, averageFPS: average, etaSeconds: eta, segments: segments,
                             retries: counts.requeues, speculativeCopies: counts.speculativeCopies, bytesSent: sent,

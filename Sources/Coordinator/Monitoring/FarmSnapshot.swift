@@ -57,16 +57,31 @@ public struct SegmentCounts: Codable, Equatable, Sendable {
     public var total = 0
     /// Waiting for a worker: the queue depth.
     public var pending = 0
+    /// Being rendered by a worker.
     public var running = 0
+    /// Held by a worker queued behind the one it renders (lease-ahead), with its input, not started.
+    public var ahead = 0
     public var done = 0
     public var failed = 0
 
-    public init(total: Int = 0, pending: Int = 0, running: Int = 0, done: Int = 0, failed: Int = 0) {
+    public init(total: Int = 0, pending: Int = 0, running: Int = 0, ahead: Int = 0, done: Int = 0, failed: Int = 0) {
         self.total = total
         self.pending = pending
         self.running = running
+        self.ahead = ahead
         self.done = done
         self.failed = failed
+    }
+
+    enum CodingKeys: String, CodingKey { case total, pending, running, ahead, done, failed }
+
+    /// `ahead` is absent from a coordinator older than lease-ahead's count (`lumiere-coordinator status` may ask one).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(total: c.decode(Int.self, forKey: .total), pending: c.decode(Int.self, forKey: .pending),
+                      running: c.decode(Int.self, forKey: .running),
+                      ahead: c.decodeIfPresent(Int.self, forKey: .ahead) ?? 0,
+                      done: c.decode(Int.self, forKey: .done), failed: c.decode(Int.self, forKey: .failed))
     }
 }
 

@@ -29,7 +29,9 @@ public enum LiveView {
         let percent = s.framesTotal > 0 ? 100 * Double(done) / Double(s.framesTotal) : 0
         var text = "\(done)/\(s.framesTotal) frames (\(String(format: "%.1f", percent))%)  \(String(format: "%.1f", s.outputFPS)) fps"
         text += s.finished ? "  took \(duration(s.elapsedSeconds))" : "  ETA \(duration(s.etaSeconds))"
-        text += "  segments \(s.segments.done)/\(s.segments.total) done, \(s.segments.running) running, \(s.segments.pending) queued"
+        text += "  segments \(s.segments.done)/\(s.segments.total) done, \(s.segments.running) running, "
+        if s.segments.ahead > 0 { text += "\(s.segments.ahead) next at workers, " }
+        text += "\(s.segments.pending) queued"
         if s.retries > 0 { text += ", \(s.retries) retried" }
         if s.segments.failed > 0 { text += ", \(s.segments.failed) FAILED" }
         return text

@@ -19,13 +19,23 @@ public struct ComputeDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     public let cooperativeMatrix: Bool
     /// The shapes the device reports for it (vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR); empty without it.
     public let cooperativeMatrixShapes: [CooperativeMatrixShape]
+    /// VK_NV_cooperative_matrix's subgroup-scope shapes (empty without it, or without its cooperativeMatrix and
+    /// vulkanMemoryModel features), and the subgroup size (0 when not queried: only with that extension).
+    public let nvCooperativeMatrixShapes: [CooperativeMatrixShape]
+    public let subgroupSize: Int
+    /// Whether the cooperative-matrix 3×3 convolution can run here (`CooperativeMatrixConvolution.usable`, with fp16).
+    public var cooperativeMatrixConvolution: Bool {
+        fp16 && CooperativeMatrixConvolution.usable(nvShapes: nvCooperativeMatrixShapes, subgroupSize: subgroupSize)
+    }
 
     /// Public for tests that describe other machines (a discrete GPU beside lavapipe, none at all).
     public init(index: Int, name: String, type: ComputeDeviceType, memoryBytes: UInt64, fp16: Bool, cooperativeMatrix: Bool,
-                cooperativeMatrixShapes: [CooperativeMatrixShape] = []) {
+                cooperativeMatrixShapes: [CooperativeMatrixShape] = [], nvCooperativeMatrixShapes: [CooperativeMatrixShape] = [],
+                subgroupSize: Int = 0) {
         self.index = index; self.name = name; self.type = type
         self.memoryBytes = memoryBytes; self.fp16 = fp16; self.cooperativeMatrix = cooperativeMatrix
         self.cooperativeMatrixShapes = cooperativeMatrixShapes
+        self.nvCooperativeMatrixShapes = nvCooperativeMatrixShapes; self.subgroupSize = subgroupSize
     }
 
     public var description: String {
@@ -33,18 +43,26 @@ public struct ComputeDeviceInfo: Sendable, Equatable, CustomStringConvertible {
         return "gpu:\(index)  \(name)  (\(type.rawValue), \(String(format: "%.1f", gib)) GiB, fp16 \(fp16 ? "yes" : "no"), \(cooperativeMatrixColumn))"
     }
 
-    /// `cooperative matrix no`, or `yes` with the fp16 and 8-bit integer shapes (the ones our models could use; each
-    /// once, in the driver's order) and how many others the device reports.
+    /// `cooperative matrix no`, or `yes` with the KHR extension's fp16 and 8-bit integer shapes (the ones our models
+    /// could use; each once, in the driver's order) and how many others the device reports. A device with the NV
+    /// extension gets its shapes listed the same way after `NV:`, then whether our cooperative-matrix convolution can
+    /// run there (`coopmat conv3x3 yes`: with --precision fp16 and LUMIERE_GPU_COOPMAT=on).
     public var cooperativeMatrixColumn: String {
-        guard cooperativeMatrix else { return "cooperative matrix no" }
-        guard !cooperativeMatrixShapes.isEmpty else { return "cooperative matrix yes (no shapes reported)" }
-        var listed: [String] = []
-        for shape in cooperativeMatrixShapes where [.fp16, .int8, .uint8].contains(shape.a) && !listed.contains(shape.description) {
-            listed.append(shape.description)
+        func list(_ shapes: [CooperativeMatrixShape]) -> String {
+            var listed: [String] = []
+            for shape in shapes where [.fp16, .int8, .uint8].contains(shape.a) && !listed.contains(shape.description) {
+                listed.append(shape.description)
+            }
+            let others = shapes.filter { ![.fp16, .int8, .uint8].contains($0.a) }.count
+            if others > 0 { listed.append("\(others) other shape\(others == 1 ? "" : "s")") }
+            return listed.joined(separator: ", ")
         }
-        let others = cooperativeMatrixShapes.filter { ![.fp16, .int8, .uint8].contains($0.a) }.count
-        if others > 0 { listed.append("\(others) other shape\(others == 1 ? "" : "s")") }
-        return "cooperative matrix yes: " + listed.joined(separator: ", ")
+        var column = !cooperativeMatrix ? "cooperative matrix no" : cooperativeMatrixShapes.isEmpty
+            ? "cooperative matrix yes (no shapes reported)" : "cooperative matrix yes: " + list(cooperativeMatrixShapes)
+        if !nvCooperativeMatrixShapes.isEmpty {
+            column += "; NV: \(list(nvCooperativeMatrixShapes)); coopmat conv3x3 \(cooperativeMatrixConvolution ? "yes" : "no")"
+        }
+        return column
     }
 }
 
@@ -82,7 +100,8 @@ public enum ComputeDevices {
         return instance.physicalDevices.enumerated().map { index, device in
             ComputeDeviceInfo(index: index, name: device.name, type: deviceType(device.typeCode), memoryBytes: device.memoryBytes,
                               fp16: device.fp16, cooperativeMatrix: device.cooperativeMatrix,
-                              cooperativeMatrixShapes: device.cooperativeMatrixShapes)
+                              cooperativeMatrixShapes: device.cooperativeMatrixShapes,
+                              nvCooperativeMatrixShapes: device.nvCooperativeMatrixShapes, subgroupSize: device.subgroupSize)
         }
     }
 

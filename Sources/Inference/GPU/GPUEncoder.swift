@@ -7,6 +7,8 @@ final class GPUEncoder {
     let precision: GPUPrecision
     /// Host buffers written during recording and read by the GPU when the run executes: returned after the run.
     private(set) var staging: [VulkanBuffer] = []
+    /// How many dispatches of each shader variant this run recorded (`GPUNet.lastRunDispatches`: which path ran).
+    private(set) var dispatches: [String: Int] = [:]
 
     init(device: VulkanDevice, recorder: CommandRecorder, pool: GPUBufferPool, precision: GPUPrecision) {
         self.device = device; self.recorder = recorder; self.pool = pool; self.precision = precision
@@ -29,8 +31,10 @@ final class GPUEncoder {
     /// `fp16Arithmetic: false` keeps a convolution's multiply-adds in fp32 even for `.fp16` (Winograd F(4,3)).
     func dispatch(_ shader: String, _ buffers: [VulkanBuffer], push: PushConstants, groups: (x: Int, y: Int, z: Int),
                   fp16Arithmetic: Bool = true) throws {
-        let pipeline = try device.pipeline(precision.shader(shader, fp16Arithmetic: fp16Arithmetic && device.hasFP16Arithmetic), bindings: buffers.count)
+        let variant = precision.shader(shader, fp16Arithmetic: fp16Arithmetic && device.hasFP16Arithmetic)
+        let pipeline = try device.pipeline(variant, bindings: buffers.count)
         try recorder.dispatch(pipeline, buffers: buffers, push: push.words, groups: groups)
+        dispatches[variant, default: 0] += 1
         recorder.barrier()
     }
 
@@ -114,6 +118,11 @@ final class GPUUploadBatch {
     /// `values` (at least one value: an empty array uploads a single 0, for bindings a shader ignores).
     func add(_ values: [Float]) throws -> VulkanBuffer {
         try add(bytes: (values.isEmpty ? [Float(0)] : values).withUnsafeBytes { [UInt8]($0) })
+    }
+
+    /// fp16 `values` (weights a shader reads as float16_t: the cooperative-matrix convolution's B matrices).
+    func add(half values: [Float16]) throws -> VulkanBuffer {
+        try add(bytes: (values.isEmpty ? [Float16(0)] : values).withUnsafeBytes { [UInt8]($0) })
     }
 
     private func add(bytes v: [UInt8]) throws -> VulkanBuffer {

@@ -35,6 +35,9 @@ public final class GPUNet: InferenceRunner {
     /// When set, `run` submits and waits after every layer and records each layer's device time in `lastLayerProfile`
     /// (for finding where the time goes; a run then costs one submission per layer, ~1 ms each on lavapipe).
     public var profileLayers = false
+    /// Dispatches per shader variant (`conv3x3_r4x8_fp16a`, `conv3x3_coopmat_fp16a`, …) recorded by the last `run` or
+    /// the last run of `runOverlapped`: which paths a network really took.
+    public private(set) var lastRunDispatches: [String: Int] = [:]
     /// The last profiled run, in execution order: layer name, type, what it ran (`GPULayer.profileKind`), device seconds.
     public private(set) var lastLayerProfile: [(layer: String, type: String, kind: String, seconds: Double)] = []
 
@@ -213,6 +216,7 @@ public final class GPUNet: InferenceRunner {
             downloads.append((o, t, try encoder.download(t)))
         }
         recorder.hostBarrier()
+        lastRunDispatches = encoder.dispatches
         try recorder.submit(what: "running the network on \(device.name)")
         submitted = true
         return PendingRun(slot: slot, staging: encoder.staging, downloads: downloads, live: uniqueBuffers(blobs.values))

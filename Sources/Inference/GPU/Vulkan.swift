@@ -53,6 +53,11 @@ final class VulkanInstance {
         let cooperativeMatrix: Bool
         /// What vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR reports (empty without the extension).
         let cooperativeMatrixShapes: [CooperativeMatrixShape]
+        /// VK_NV_cooperative_matrix, which the `conv3x3_coopmat` shader is written for (glslang 12 compiles only the NV
+        /// GLSL extension): its subgroup-scope shapes (empty without the extension or its cooperativeMatrix and
+        /// vulkanMemoryModel features), and the subgroup size (queried only with that extension, 0 otherwise).
+        let nvCooperativeMatrixShapes: [CooperativeMatrixShape]
+        let subgroupSize: Int
         var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
         var memoryTypes: [VkMemoryType] { cArray(memory.memoryTypes, count: Int(memory.memoryTypeCount), of: VkMemoryType.self) }
         var memoryHeaps: [VkMemoryHeap] { cArray(memory.memoryHeaps, count: Int(memory.memoryHeapCount), of: VkMemoryHeap.self) }
@@ -141,9 +146,21 @@ final class VulkanInstance {
                                        c: .init(vulkan: $0.c_type), result: .init(vulkan: $0.result_type))
             }
         }
+        var nv = CVKNVCooperativeMatrix()
+        cvk_nv_cooperative_matrix_support(vk, instance, handle, &nv)
+        var nvShapes: [CooperativeMatrixShape] = []
+        if nv.cooperative_matrix != 0 && nv.vulkan_memory_model != 0 {
+            var raw = [CVKCooperativeMatrixShape](repeating: CVKCooperativeMatrixShape(), count: 64)
+            let n = Int(cvk_nv_cooperative_matrix_shapes(vk, instance, handle, &raw, Int32(raw.count)))
+            nvShapes = raw.prefix(max(0, min(n, raw.count))).map {
+                CooperativeMatrixShape(m: Int($0.m), n: Int($0.n), k: Int($0.k), a: .init(vulkan: $0.a_type), b: .init(vulkan: $0.b_type),
+                                       c: .init(vulkan: $0.c_type), result: .init(vulkan: $0.result_type))
+            }
+        }
         return PhysicalDevice(handle: handle, properties: properties, memory: memory, computeQueueFamily: compute.map { UInt32($0) },
                               timestampValidBits: compute.map { families[$0].timestampValidBits } ?? 0,
                               fp16: float16 != 0 && storage16 != 0, storage16: storage16 != 0,
-                              float16: float16 != 0 && float16Extension, cooperativeMatrix: coop, cooperativeMatrixShapes: shapes)
+                              float16: float16 != 0 && float16Extension, cooperativeMatrix: coop, cooperativeMatrixShapes: shapes,
+                              nvCooperativeMatrixShapes: nvShapes, subgroupSize: Int(nv.subgroup_size))
     }
 }

@@ -19,6 +19,9 @@ final class VulkanDevice {
     var has16BitStorage: Bool { physical.storage16 }
     /// fp16 arithmetic is enabled too (shaderFloat16 with 16-bit storage: the `_fp16a` shaders can run).
     var hasFP16Arithmetic: Bool { physical.storage16 && physical.float16 }
+    /// VK_NV_cooperative_matrix was enabled with the shape and subgroup size `conv3x3_coopmat` needs
+    /// (`CooperativeMatrixConvolution.usable`), and fp16 arithmetic with it.
+    let hasCooperativeMatrixConvolution: Bool
     var vk: UnsafeMutablePointer<CVKTable> { instance.vk }
     /// vkQueueSubmit and the pipeline cache need external synchronisation: GPUNets on one device may run on several threads.
     private let queueLock = NSLock()
@@ -57,44 +60,58 @@ final class VulkanDevice {
         guard let host = find(hostFlags) else { throw GPUError.unsupported("\(physical.name) has no host-visible coherent memory") }
         hostMemoryType = host
         deviceMemoryType = find(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT.rawValue) ?? host
-        var priority: Float = 1
-        var created: VkDevice?
-        try withUnsafePointer(to: &priority) { p in
-            var queueInfo = VkDeviceQueueCreateInfo()
-            queueInfo.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
-            queueInfo.queueFamilyIndex = family
-            queueInfo.queueCount = 1
-            queueInfo.pQueuePriorities = p
-            // Where offered: 16-bit storage buffers (core in Vulkan 1.1, off unless enabled), which fp16 blobs need, and
-            // shaderFloat16 (VK_KHR_shader_float16_int8, as we ask for Vulkan 1.1), which fp16 arithmetic needs.
-            let arithmetic = physical.storage16 && physical.float16
-            var float16 = VkPhysicalDeviceShaderFloat16Int8Features()
-            float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES
-            float16.shaderFloat16 = VkBool32(arithmetic ? VK_TRUE : VK_FALSE)
-            var storage16 = VkPhysicalDevice16BitStorageFeatures()
-            storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
-            storage16.storageBuffer16BitAccess = VkBool32(physical.storage16 ? VK_TRUE : VK_FALSE)
-            let extensionName = strdup("VK_KHR_shader_float16_int8")
-            defer { free(extensionName) }
-            var extensions: [UnsafePointer<CChar>?] = [UnsafePointer(extensionName)]
-            try withUnsafePointer(to: &queueInfo) { q in
-                try withUnsafeMutablePointer(to: &float16) { f16 in
-                    if arithmetic { storage16.pNext = UnsafeMutableRawPointer(f16) }
-                    try withUnsafeMutablePointer(to: &storage16) { features in
-                        try extensions.withUnsafeMutableBufferPointer { names in
-                            var info = VkDeviceCreateInfo()
-                            info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
-                            info.pNext = UnsafeRawPointer(features)
-                            info.queueCreateInfoCount = 1
-                            info.pQueueCreateInfos = q
-                            info.enabledExtensionCount = arithmetic ? 1 : 0
-                            info.ppEnabledExtensionNames = arithmetic ? UnsafePointer(names.baseAddress) : nil
-                            try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
-                        }
-                    }
-                }
-            }
+        // What the device is created with, where offered: 16-bit storage buffers (core in Vulkan 1.1, off unless
+        // enabled), which fp16 blobs need; shaderFloat16 (VK_KHR_shader_float16_int8, as we ask for Vulkan 1.1), which
+        // fp16 arithmetic needs; and for the cooperative-matrix convolution VK_NV_cooperative_matrix with the Vulkan
+        // memory model (glslang declares it in every cooperative-matrix module). The feature structs are chained in
+        // heap memory, freed when the call returns.
+        let arithmetic = physical.storage16 && physical.float16
+        let coopMat = arithmetic && CooperativeMatrixConvolution.usable(nvShapes: physical.nvCooperativeMatrixShapes,
+                                                                         subgroupSize: physical.subgroupSize)
+        let storage16 = UnsafeMutablePointer<VkPhysicalDevice16BitStorageFeatures>.allocate(capacity: 1)
+        let float16 = UnsafeMutablePointer<VkPhysicalDeviceShaderFloat16Int8Features>.allocate(capacity: 1)
+        let nvCoop = UnsafeMutablePointer<VkPhysicalDeviceCooperativeMatrixFeaturesNV>.allocate(capacity: 1)
+        let memoryModel = UnsafeMutablePointer<VkPhysicalDeviceVulkanMemoryModelFeatures>.allocate(capacity: 1)
+        let priority = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        let queueInfo = UnsafeMutablePointer<VkDeviceQueueCreateInfo>.allocate(capacity: 1)
+        let extensions = (arithmetic ? ["VK_KHR_shader_float16_int8"] : []) + (coopMat ? ["VK_NV_cooperative_matrix", "VK_KHR_vulkan_memory_model"] : [])
+        let cNames: [UnsafePointer<CChar>?] = extensions.map { UnsafePointer(strdup($0)) }
+        defer {
+            storage16.deallocate(); float16.deallocate(); nvCoop.deallocate(); memoryModel.deallocate(); priority.deallocate()
+            queueInfo.deallocate(); for n in cNames { free(UnsafeMutableRawPointer(mutating: n)) }
         }
+        priority.initialize(to: 1)
+        queueInfo.initialize(to: VkDeviceQueueCreateInfo())
+        queueInfo.pointee.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
+        queueInfo.pointee.queueFamilyIndex = family
+        queueInfo.pointee.queueCount = 1
+        queueInfo.pointee.pQueuePriorities = UnsafePointer(priority)
+        storage16.initialize(to: VkPhysicalDevice16BitStorageFeatures())
+        storage16.pointee.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+        storage16.pointee.storageBuffer16BitAccess = VkBool32(physical.storage16 ? VK_TRUE : VK_FALSE)
+        float16.initialize(to: VkPhysicalDeviceShaderFloat16Int8Features())
+        float16.pointee.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES
+        float16.pointee.shaderFloat16 = VkBool32(VK_TRUE)
+        nvCoop.initialize(to: VkPhysicalDeviceCooperativeMatrixFeaturesNV())
+        nvCoop.pointee.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV
+        nvCoop.pointee.cooperativeMatrix = VkBool32(VK_TRUE)
+        memoryModel.initialize(to: VkPhysicalDeviceVulkanMemoryModelFeatures())
+        memoryModel.pointee.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES
+        memoryModel.pointee.vulkanMemoryModel = VkBool32(VK_TRUE)
+        if arithmetic { storage16.pointee.pNext = UnsafeMutableRawPointer(float16) }
+        if coopMat { float16.pointee.pNext = UnsafeMutableRawPointer(nvCoop); nvCoop.pointee.pNext = UnsafeMutableRawPointer(memoryModel) }
+        var created: VkDevice?
+        try cNames.withUnsafeBufferPointer { list in
+            var info = VkDeviceCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+            info.pNext = UnsafeRawPointer(storage16)
+            info.queueCreateInfoCount = 1
+            info.pQueueCreateInfos = UnsafePointer(queueInfo)
+            info.enabledExtensionCount = UInt32(list.count)
+            info.ppEnabledExtensionNames = list.isEmpty ? nil : UnsafePointer(list.baseAddress)
+            try vkCheck(vk.pointee.vkCreateDevice(physical.handle, &info, nil, &created), "vkCreateDevice on \(physical.name)")
+        }
+        hasCooperativeMatrixConvolution = coopMat
         guard let device = created else { throw GPUError.noDevice("vkCreateDevice returned no device") }
         self.device = device
         var q: VkQueue?

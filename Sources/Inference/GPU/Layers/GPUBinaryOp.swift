@@ -14,19 +14,36 @@ final class GPUBinaryOp: GPULayer {
             return [out]
         }
         let b = inputs[1]
-        let outDims = max(a.dims, b.dims)
-        let sa = BinaryOpLayer.expand(dims: a.dims, channels: a.channels, height: a.height, width: a.width, to: outDims,
-                                      otherChannels: b.channels, otherHeight: b.height)
-        let sb = BinaryOpLayer.expand(dims: b.dims, channels: b.channels, height: b.height, width: b.width, to: outDims,
-                                      otherChannels: a.channels, otherHeight: a.height)
-        func merge(_ x: Int, _ y: Int) -> Int? { x == y ? x : (x == 1 ? y : (y == 1 ? x : nil)) }
-        guard let oc = merge(sa.c, sb.c), let oh = merge(sa.h, sb.h), let ow = merge(sa.w, sb.w) else {
+        guard let shape = GPUBroadcast(a, b) else {
             throw InferenceError.shapeMismatch(layer: cpu.name, reason: "cannot broadcast \(a.shapeDescription) with \(b.shapeDescription)")
         }
+        let (outDims, sa, sb, oc, oh, ow) = (shape.dims, shape.a, shape.b, shape.c, shape.h, shape.w)
         let out = try encoder.output(dims: outDims, channels: oc, height: oh, width: ow)
         var p = PushConstants(ints: [sa.c, sa.h, sa.w, sb.c, sb.h, sb.w, oc, oh, ow, cpu.op, 0])
         p.float(0)
         try encoder.dispatch("binary_op", [a.buffer, b.buffer, out.buffer], push: p, width: ow, height: oh, channels: oc)
         return [out]
+    }
+}
+
+/// How two operands of an elementwise op broadcast, as the `binary_op` and `scale_residual` shaders read them: each
+/// operand's (c, h, w) expanded to the output's rank (ncnn's rules, `BinaryOpLayer.expand`), and the output's shape,
+/// where a 1 meets any size. Nil when the shapes cannot broadcast. Shared so the fused RIFE tail and the plain op
+/// agree on shapes by construction.
+struct GPUBroadcast {
+    let dims: Int
+    let a: (c: Int, h: Int, w: Int)
+    let b: (c: Int, h: Int, w: Int)
+    let c: Int, h: Int, w: Int
+
+    init?(_ x: GPUTensor, _ y: GPUTensor) {
+        dims = max(x.dims, y.dims)
+        a = BinaryOpLayer.expand(dims: x.dims, channels: x.channels, height: x.height, width: x.width, to: dims,
+                                 otherChannels: y.channels, otherHeight: y.height)
+        b = BinaryOpLayer.expand(dims: y.dims, channels: y.channels, height: y.height, width: y.width, to: dims,
+                                 otherChannels: x.channels, otherHeight: x.height)
+        func merge(_ p: Int, _ q: Int) -> Int? { p == q ? p : (p == 1 ? q : (q == 1 ? p : nil)) }
+        guard let c = merge(a.c, b.c), let h = merge(a.h, b.h), let w = merge(a.w, b.w) else { return nil }
+        (self.c, self.h, self.w) = (c, h, w)
     }
 }

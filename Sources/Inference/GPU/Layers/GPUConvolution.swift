@@ -5,7 +5,9 @@ import Foundation
 /// weights made at load), otherwise on the direct register-blocked `conv3x3_r4x8` (conv3x3_regs.glsl; 5× faster on
 /// lavapipe than the shared-memory `conv3x3.comp`, measurements in docs/engine.md); 3×3 stride 2 on the same with
 /// STRIDE 2 (`conv3x3s2_r4x8`); both strides at outputs of ≤ `lanesMaxPixels` pixels (RIFE's 1×1 and 2×2 convblocks)
-/// on `conv3x3_lanes`, lanes across output channels; everything else, and every layer when the net's options say
+/// on `conv3x3_lanes`, lanes across output channels; with LUMIERE_GPU_COOPMAT=on, at `.fp16` on a device with
+/// VK_NV_cooperative_matrix's 16×16×16 fp16 shape, both strides on `conv3x3_coopmat` (tensor cores: see
+/// CooperativeMatrixConvolution) before all of these; everything else, and every layer when the net's options say
 /// `convolution: .gemm`, on the reference shader `convolution.comp` (any kernel, stride, dilation, padding). All add the bias and apply the layer's activation, a fused PReLU/ReLU/LeakyReLU included.
 final class GPUConvolution: GPULayer {
     let cpu: ConvolutionLayer
@@ -74,6 +76,12 @@ final class GPUConvolution: GPULayer {
         return nil
     }
 
+    /// The B matrices of `conv3x3_coopmat` (CooperativeMatrixConvolution.packWeights, fp16) when this layer runs on
+    /// it: a 3×3 stride-1 or stride-2 layer of a net loaded at `.fp16` on a device that has the path
+    /// (`VulkanDevice.hasCooperativeMatrixConvolution`), with LUMIERE_GPU_COOPMAT=on; nil otherwise. It then runs no
+    /// other shader, so no Winograd or lanes weights are made.
+    let coopMatWeights: VulkanBuffer?
+
     init(_ cpu: ConvolutionLayer, uploads: GPUUploadBatch) throws {
         self.cpu = cpu
         activation = cpu.activation  // read after Net's fusion pass, like the CPU forward
@@ -81,9 +89,13 @@ final class GPUConvolution: GPULayer {
             && cpu.dilationW == 1 && cpu.dilationH == 1
         strided3x3 = uploads.options.convolution == .auto && cpu.kernelW == 3 && cpu.kernelH == 3 && cpu.strideW == 2 && cpu.strideH == 2
             && cpu.dilationW == 1 && cpu.dilationH == 1
+        let coopMat = (tiled3x3 || strided3x3) && uploads.precision == .fp16 && uploads.device.hasCooperativeMatrixConvolution
+            && CooperativeMatrixConvolution.requested
+        coopMatWeights = coopMat
+            ? try uploads.add(half: CooperativeMatrixConvolution.packWeights(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)) : nil
         let fast = GPUConvolution.fast3x3
         let channels = min(cpu.inputChannels, cpu.numOutput)
-        let choice = tiled3x3 && channels >= GPUConvolution.winogradMinChannels ? GPUConvolution.winogradChoice() : nil
+        let choice = tiled3x3 && !coopMat && channels >= GPUConvolution.winogradMinChannels ? GPUConvolution.winogradChoice() : nil
         winograd = choice
         var sides: [Int] = []
         if let w = choice {
@@ -103,7 +115,7 @@ final class GPUConvolution: GPULayer {
         // LUMIERE_GPU_LANES=off never runs conv3x3_lanes, =N up to N output pixels (for measuring the rule).
         let lanes = getenv("LUMIERE_GPU_LANES").map { String(cString: $0) }
         lanesLimit = lanes == "off" ? 0 : (lanes.flatMap { Int($0) } ?? GPUConvolution.lanesMaxPixels)
-        lanesWeights = (tiled3x3 || strided3x3) && lanesLimit > 0
+        lanesWeights = (tiled3x3 || strided3x3) && !coopMat && lanesLimit > 0
             ? try uploads.add(GPUConvolution.packLanes(cpu.weights, inputs: cpu.inputChannels, outputs: cpu.numOutput)) : nil
         bias = try uploads.add(cpu.bias ?? [])
         activationParams = try uploads.add(activation.params)
@@ -184,6 +196,17 @@ final class GPUConvolution: GPULayer {
         let g = try cpu.outputGeometry(width: x.width, height: x.height, shape: x.shapeDescription)
         let out = try encoder.output(channels: cpu.numOutput, height: g.height, width: g.width)
         lastOutputSize = "\(g.width)x\(g.height)"
+        if let coopMatWeights {
+            lastShader = "conv3x3_coopmat"
+            var p = PushConstants(ints: [x.channels, x.height, x.width, out.channels, out.height, out.width, g.padLeft, g.padTop])
+            p.float(cpu.padValue)
+            p.int(cpu.bias == nil ? 0 : 1); p.int(Int(activation.code)); p.int(activation.params.count)
+            p.int(cpu.strideW); p.int(CooperativeMatrixConvolution.paddedK(inputs: x.channels))
+            let tile = (pixels: CooperativeMatrixConvolution.tilePixels, channels: CooperativeMatrixConvolution.tileChannels)
+            try encoder.dispatch("conv3x3_coopmat", [x.buffer, out.buffer, coopMatWeights, bias, activationParams], push: p,
+                                 groups: ((out.width + tile.pixels - 1) / tile.pixels, out.height, (out.channels + tile.channels - 1) / tile.channels))
+            return [out]
+        }
         if let w = winograd,
            let side = w.forcedSide ?? GPUConvolution.winogradSide(channels: min(x.channels, out.channels), pixels: out.width * out.height),
            let transformed = winogradWeights[side] {

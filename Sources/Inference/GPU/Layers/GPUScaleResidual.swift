@@ -64,15 +64,10 @@ final class GPUScaleResidual {
     func encode(_ blobs: [String: GPUTensor], outputs: [String], _ encoder: GPUEncoder) throws -> GPUTensor? {
         guard !intermediates.contains(where: outputs.contains), let a = blobs[bottoms[0]], let b = blobs[bottoms[1]],
               let r = blobs[bottoms[2]] else { return nil }
-        let outDims = max(a.dims, b.dims)
-        let sa = BinaryOpLayer.expand(dims: a.dims, channels: a.channels, height: a.height, width: a.width, to: outDims,
-                                      otherChannels: b.channels, otherHeight: b.height)
-        let sb = BinaryOpLayer.expand(dims: b.dims, channels: b.channels, height: b.height, width: b.width, to: outDims,
-                                      otherChannels: a.channels, otherHeight: a.height)
-        func merge(_ x: Int, _ y: Int) -> Int? { x == y ? x : (x == 1 ? y : (y == 1 ? x : nil)) }
         // The add must not broadcast: the residual has the product's shape exactly (else the layers run unfused).
-        guard let oc = merge(sa.c, sb.c), let oh = merge(sa.h, sb.h), let ow = merge(sa.w, sb.w),
-              r.dims == outDims, r.channels == oc, r.height == oh, r.width == ow else { return nil }
+        guard let shape = GPUBroadcast(a, b), r.dims == shape.dims, r.channels == shape.c, r.height == shape.h,
+              r.width == shape.w else { return nil }
+        let (outDims, sa, sb, oc, oh, ow) = (shape.dims, shape.a, shape.b, shape.c, shape.h, shape.w)
         let out = try encoder.output(dims: outDims, channels: oc, height: oh, width: ow)
         let p = PushConstants(ints: [sa.c, sa.h, sa.w, sb.c, sb.h, sb.w, oc, oh, ow, Int(activation.code), activation.params.count])
         try encoder.dispatch("scale_residual", [a.buffer, b.buffer, r.buffer, out.buffer, activationParams], push: p, width: ow, height: oh, channels: oc)
