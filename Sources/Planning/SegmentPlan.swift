@@ -49,7 +49,7 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
         // A ramp piece's rest can be ⌈R/2⌉ frames: at least the overlap, for the same reason (and its margin then covers
         // the frames its input reaches forward).
         guard rampFrames == 0 || rampFrames >= max(1, 2 * overlapFrames) else {
-            throw PlanningError.invalidSetting("a ramp starting at \(rampFrames) frames is too short for an overlap of \(overlapFrames); use at least \(max(1, 2 * overlapFrames)) frames or none (0)")
+            throw PlanningError.invalidSetting("a ramp of \(rampFrames) frames is too short for an overlap of \(overlapFrames); use at least \(max(1, 2 * overlapFrames)) frames or none (0)")
         }
         return self
     }
