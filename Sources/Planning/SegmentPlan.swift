@@ -8,14 +8,36 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
     /// Frames that two neighbouring segments of one shot both restore (interpolation context and blending room).
     /// A job's default is its recipe's (`RenderRecipe.defaultOverlapFrames`): 0 for chains that are exact in any segment.
     public var overlapFrames: Int
+    /// The film's ramp (`ShotSplit`): its first piece owns this many frames (1 s of film), so that it is decided after
+    /// a few dozen frames of analysis whatever the segment length. 0: no ramp (plans with seams, and plans written
+    /// before the ramp: absent from their plan.json).
+    public var rampFrames: Int
 
     /// The overlap for processors whose segments can differ near their ends (state that a segment's start resets): room
     /// for the 4-frame crossfade anywhere in the middle 6 frames, and one frame of interpolation context either side.
     public static let blendingOverlapFrames = 8
 
-    public init(maxSegmentFrames: Int, overlapFrames: Int = SegmentPlannerSettings.blendingOverlapFrames) {
+    public init(maxSegmentFrames: Int, overlapFrames: Int = SegmentPlannerSettings.blendingOverlapFrames, rampFrames: Int = 0) {
         self.maxSegmentFrames = maxSegmentFrames
         self.overlapFrames = overlapFrames
+        self.rampFrames = rampFrames
+    }
+
+    private enum CodingKeys: String, CodingKey { case maxSegmentFrames, overlapFrames, rampFrames }
+
+    /// `rampFrames` is written only when there is a ramp, so a plan without one reads and writes as before the ramp.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxSegmentFrames = try c.decode(Int.self, forKey: .maxSegmentFrames)
+        overlapFrames = try c.decode(Int.self, forKey: .overlapFrames)
+        rampFrames = try c.decodeIfPresent(Int.self, forKey: .rampFrames) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(maxSegmentFrames, forKey: .maxSegmentFrames)
+        try c.encode(overlapFrames, forKey: .overlapFrames)
+        if rampFrames != 0 { try c.encode(rampFrames, forKey: .rampFrames) }
     }
 
     public func validated() throws -> SegmentPlannerSettings {
@@ -23,6 +45,11 @@ public struct SegmentPlannerSettings: Codable, Sendable, Equatable, Hashable {
         // Each segment's own frames must be at least as many as it shares on each side, so no frame is shared by three segments.
         guard maxSegmentFrames >= max(1, 3 * overlapFrames) else {
             throw PlanningError.invalidSetting("segments of \(maxSegmentFrames) frames are too short for an overlap of \(overlapFrames); use at least \(max(1, 3 * overlapFrames)) frames or a smaller overlap")
+        }
+        // A ramp piece's rest can be ⌈R/2⌉ frames: at least the overlap, for the same reason (and its margin then covers
+        // the frames its input reaches forward).
+        guard rampFrames == 0 || rampFrames >= max(1, 2 * overlapFrames) else {
+            throw PlanningError.invalidSetting("a ramp of \(rampFrames) frames is too short for an overlap of \(overlapFrames); use at least \(max(1, 2 * overlapFrames)) frames or none (0)")
         }
         return self
     }

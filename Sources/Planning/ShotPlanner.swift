@@ -47,7 +47,18 @@ public struct ShotPlanner: Sendable {
     /// of a shot in output frames, so that each part is stitched on its own and its interiors do not wait for the next
     /// part — no overlap, or, retimed, an overlap under 2 (`SegmentPlan.retimed`: each segment makes exactly its own
     /// outputs). With seams the shot's segments go out when it closes, as they did (the plan is the same either way).
-    public var plansOpenShots: Bool { settings.overlapFrames == 0 || (retiming != nil && settings.overlapFrames < 2) }
+    public var plansOpenShots: Bool { ShotPlanner.plansOpenShots(overlapFrames: settings.overlapFrames, retimed: retiming != nil) }
+
+    public static func plansOpenShots(overlapFrames: Int, retimed: Bool) -> Bool { overlapFrames == 0 || (retimed && overlapFrames < 2) }
+
+    /// The settings of a film at `rate` (retimed by `retiming`): with the ramp (`ShotSplit`) where an open shot's parts go
+    /// out, so that its first segment is decided after a few dozen frames whatever the segment length; none with seams,
+    /// where it would release nothing earlier and add seams.
+    public static func settings(maxSegmentFrames: Int, overlapFrames: Int, rate: Rational, retiming: Retiming?) -> SegmentPlannerSettings {
+        let ramp = plansOpenShots(overlapFrames: overlapFrames, retimed: retiming != nil)
+            ? max(ShotSplit.rampFrames(rate: rate, retiming: retiming), 2 * overlapFrames) : 0
+        return SegmentPlannerSettings(maxSegmentFrames: maxSegmentFrames, overlapFrames: overlapFrames, rampFrames: ramp)
+    }
 
     /// The open shot's pieces decided now that its frames up to `known` (exclusive) are known to be in it, as a part;
     /// nil when none is (or `plansOpenShots` is false). `reserve`: frames past a piece's input that must be known too

@@ -36,9 +36,9 @@ final class LongShotStartTests: XCTestCase {
                         encoding: VideoEncoding(codec: .h264, crf: 18, preset: "ultrafast"), threads: 2, quiet: true)
     }
 
-    private func options(_ name: String) -> FarmOptions {
+    private func options(_ name: String, seconds: Double = 1) -> FarmOptions {
         var options = FarmOptions(localWorkers: 1, threadsPerWorker: 1, jobDirectory: dir.appendingPathComponent("\(name).job").path)
-        options.maxSegmentSeconds = 1
+        options.maxSegmentSeconds = seconds
         options.keepJobDirectory = true
         return options
     }
@@ -78,9 +78,34 @@ final class LongShotStartTests: XCTestCase {
     /// whole shot list) and so is the film, byte for byte; the first segment went out while the analysis was in the
     /// shot's first quarter, the classic passes' after the whole film was analysed.
     func testTheStreamedLongShotMakesTheWholeFilmPlansFilm() throws {
+        let (position, frames, plan) = try streamedAndClassic(seconds: 1)
+        XCTAssertLessThan(position, frames / 4)
+        XCTAssertEqual(plan.settings.maxSegmentFrames, 29)
+        XCTAssertEqual(plan.settings.rampFrames, 29, "1 s of film; no ramp piece is shorter than a piece of 29, so there is none")
+        XCTAssertEqual(plan.segments.count, (frames + 28) / 29)
+    }
+
+    /// The ramp (issue 16 items 1 and 8): with 10-second segments (299 frames) the shot's first piece would be decided
+    /// once 449 of its 456 frames were analysed; the film's first piece is 1 s (29 frames, `ShotSplit`), so it goes out
+    /// after 44 (29 + 15) and the detector's look-ahead. Streamed and classic still make the same plan and film.
+    func testWithTenSecondSegmentsTheFirstSegmentGoesOutAfterTheRamp() throws {
+        let (position, frames, plan) = try streamedAndClassic(seconds: 10)
+        XCTAssertEqual(plan.settings.maxSegmentFrames, 299)
+        XCTAssertEqual(plan.settings.rampFrames, 29)
+        // After it the rest (too short for a piece of 299 and its margin) in two equal pieces.
+        let half = 29 + (frames - 29) / 2
+        XCTAssertEqual(plan.segments.map(\.owned), [0..<29, 29..<half, half..<frames])
+        XCTAssertGreaterThanOrEqual(position, 44, "the first piece is decided once 29 + 15 frames are known")
+        XCTAssertLessThan(position, frames / 4, "without the ramp: after 449 of \(frames)")
+    }
+
+    /// The long shot restored in-process with lossless inputs, streamed part by part and by the classic passes (planned
+    /// from the whole shot list): the same plan, keys and film, byte for byte; the first segment went out while the
+    /// analysis was running (returned: frames analysed then, the film's frames, the plan), the classic passes' after.
+    private func streamedAndClassic(seconds: Double) throws -> (position: Int, frames: Int, plan: SegmentPlan) {
         let film = try shot("ffv1")
         func restore(_ name: String, streaming: Bool) throws -> RestorePipeline.Summary {
-            var options = self.options(name)
+            var options = self.options(name, seconds: seconds)
             options.inProcess = true
             options.streamLosslessInputs = streaming
             return try FarmRestorePipeline(settings: settings(film, name), options: options, warn: { _ in }).run()
@@ -91,8 +116,7 @@ final class LongShotStartTests: XCTestCase {
         XCTAssertGreaterThan(frames, 400)
         XCTAssertEqual(classic.frames, streamed.frames)
         let position = try XCTUnwrap(streamed.firstAssignment?.framesAnalysed, "the streaming analysis was running at the first assignment")
-        print("long shot, lossless inputs: first segment after \(position) of \(frames) frames analysed")
-        XCTAssertLessThan(position, frames / 4)
+        print("long shot, lossless inputs, \(seconds) s segments: first segment after \(position) of \(frames) frames analysed")
         XCTAssertNil(classic.firstAssignment?.framesAnalysed, "the classic passes hand out nothing while analysing")
 
         let a = try plan("streamed"), b = try plan("classic")
@@ -100,9 +124,8 @@ final class LongShotStartTests: XCTestCase {
         XCTAssertEqual(a.segments, b.segments)
         XCTAssertEqual(a.keys, b.keys)
         XCTAssertEqual(a.segments.segments.map(\.owned), ShotSplit.pieces(shotStart: 0, from: 0, known: frames, closed: true, settings: a.segments.settings))
-        XCTAssertEqual(a.segments.settings.maxSegmentFrames, 29)
-        XCTAssertGreaterThan(a.segments.segments.count, 14)
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("streamed.mp4")), try Data(contentsOf: dir.appendingPathComponent("classic.mp4")))
+        return (position, frames, a.segments)
     }
 
     /// A job directory made by the planner before `ShotSplit` (a shot cut into equal pieces) resumes into the film a fresh

@@ -97,6 +97,22 @@ final class SegmentPlannerTests: XCTestCase {
         XCTAssertEqual(try decoded.validated(), plan)
     }
 
+    /// plan.json holds `rampFrames` only when the plan has a ramp (`ShotSplit`): a plan without one reads and writes as
+    /// before the ramp, and one with it reads back the same.
+    func testTheRampIsWrittenOnlyWhenThereIsOne() throws {
+        let ramped = try SegmentPlanner.plan(shots: [0..<300], frameCount: 300, settings: SegmentPlannerSettings(maxSegmentFrames: 240, overlapFrames: 0, rampFrames: 24))
+        XCTAssertEqual(ramped.segments.map(\.owned), [0..<24, 24..<162, 162..<300])
+        XCTAssertTrue(String(decoding: try ramped.encoded(), as: UTF8.self).contains(#""rampFrames" : 24"#))
+        XCTAssertEqual(try JSONDecoder().decode(SegmentPlan.self, from: try ramped.encoded()).validated(), ramped)
+        let plain = try SegmentPlanner.plan(shots: [0..<300], frameCount: 300, settings: SegmentPlannerSettings(maxSegmentFrames: 240, overlapFrames: 0))
+        XCTAssertEqual(plain.segments.map(\.owned), [0..<150, 150..<300])
+        XCTAssertFalse(String(decoding: try plain.encoded(), as: UTF8.self).contains("rampFrames"))
+        XCTAssertThrowsError(try SegmentPlannerSettings(maxSegmentFrames: 240, overlapFrames: 0, rampFrames: -1).validated())
+        // Its rest (⌈R/2⌉ frames or more) must hold the overlap: R ≥ 2K.
+        XCTAssertThrowsError(try SegmentPlannerSettings(maxSegmentFrames: 240, overlapFrames: 8, rampFrames: 15).validated())
+        XCTAssertNoThrow(try SegmentPlannerSettings(maxSegmentFrames: 240, overlapFrames: 8, rampFrames: 16).validated())
+    }
+
     func testSettingsAndDamagedPlansAreRefused() throws {
         XCTAssertThrowsError(try SegmentPlanner.plan(shots: [0..<10], frameCount: 10, settings: SegmentPlannerSettings(maxSegmentFrames: 20, overlapFrames: 8)))
         var plan = try SegmentPlanner.plan(shots: [0..<10, 10..<20], frameCount: 20, settings: SegmentPlannerSettings(maxSegmentFrames: 24, overlapFrames: 8))

@@ -58,20 +58,25 @@ final class ShotPlannerTests: XCTestCase {
     /// Issue 16: a long shot's first parts planned while it is open (the frames known to be in it growing as a decode
     /// with the detector's lag makes them known), then the rest when it closes, are the whole-film plan too: segments,
     /// output frames, interiors and stitch steps; for plans without seams in output frames (no overlap; retimed with an
-    /// overlap of 1). With seams (an overlap of 8) nothing is planned before a shot closes.
+    /// overlap of 1), with the ramp at the film's start (`ShotSplit`). With seams (an overlap of 8) nothing is planned
+    /// before a shot closes.
     func testPartsOfOpenShotsPlannedAsFramesBecomeKnownAreTheWholeFilmsPlan() throws {
         var g = SegmentPlannerTests.SeededGenerator(state: 1617)
         let conversions: [(Rational, Rational)?] = [nil, (Rational(24), Rational(60)), (Rational(15), Rational(24)),
                                                     (Rational(24000, 1001), Rational(60)), (Rational(30), Rational(24)), (Rational(25), Rational(50))]
-        var compared = 0, parts = 0, retimedParts = 0
+        var compared = 0, parts = 0, retimedParts = 0, rampedFilms = 0
         for trial in 0..<300 {
             let conversion = conversions[trial % conversions.count]
             let retiming = try conversion.map { try Retiming(inputRate: $0.0, outputRate: $0.1) }
             let overlap = trial % 7 == 6 ? 8 : (retiming == nil ? 0 : 1)
             let frames = Int.random(in: 1...3000, using: &g)
             let shots = RetimedPlanTests.mergeShort(SegmentPlannerTests.randomShots(frames: frames, using: &g), minimum: 8)
-            let settings = SegmentPlannerSettings(maxSegmentFrames: [24, 60, 250][trial % 3], overlapFrames: overlap)
-            let context = "trial \(trial): \(frames) frames, overlap \(overlap), \(String(describing: conversion)), shots \(shots)"
+            // The pipeline's settings: with the ramp at the film's start (1 s of film) where parts go out, none with seams.
+            let settings = ShotPlanner.settings(maxSegmentFrames: [24, 60, 250][trial % 3], overlapFrames: overlap,
+                                                rate: conversion?.0 ?? Rational(24), retiming: retiming)
+            XCTAssertEqual(settings.rampFrames > 0, overlap < 2)
+            if ShotSplit.pieceFrames(shotStart: 0, at: 0, settings: settings) < settings.maxSegmentFrames - overlap, shots[0].count > 60 { rampedFilms += 1 }
+            let context = "trial \(trial): \(frames) frames, overlap \(overlap), ramp \(settings.rampFrames), \(String(describing: conversion)), shots \(shots)"
             let plan = try SegmentPlanner.plan(shots: shots, frameCount: frames, settings: settings)
             // A retimed plan some of whose segments make no output frame is refused whole and part by part alike.
             guard let output = try? retiming.map({ try plan.retimed($0) }) ?? plan else { continue }
@@ -108,6 +113,7 @@ final class ShotPlannerTests: XCTestCase {
         XCTAssertGreaterThan(compared, 250)
         XCTAssertGreaterThan(parts, 200, "parts of open shots were planned")
         XCTAssertGreaterThan(retimedParts, 100, "retimed parts were planned")
+        XCTAssertGreaterThan(rampedFilms, 60, "films whose first shot starts with the ramp")
     }
 
     func testAShotMustEndAfterItStarts() throws {

@@ -175,13 +175,16 @@ public final class FarmRestorePipeline {
         var succeeded = false, stopped = false
         defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
 
+        // The plan's settings: with the ramp at the film's start where an open shot's parts go out (`ShotSplit`).
+        let planned = ShotPlanner.settings(maxSegmentFrames: maxSegmentFrames, overlapFrames: min(overlap, maxSegmentFrames / 3), rate: rate,
+                                           retiming: try recipe.retime.map { try Retiming(inputRate: $0.inputRate, outputRate: $0.outputRate) })
         var summary: RestorePipeline.Summary?
         var shots = givenShots, streaming = true, packets = true, reanalysed = false
         while summary == nil {
             do {
                 summary = try restore(job: job, identity: identity, givenShots: shots, probe: probe, recipe: recipe, encoding: encoding,
                                       geometry: geometry, outputRate: outputRate, outputURL: outputURL, streaming: streaming, packets: packets,
-                                      segments: SegmentPlannerSettings(maxSegmentFrames: maxSegmentFrames, overlapFrames: min(overlap, maxSegmentFrames / 3)))
+                                      segments: planned)
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
                 throw error
