@@ -169,12 +169,18 @@ public final class Socket {
         return true
     }
 
-    /// Receives one whole message (all parts) without blocking; nil when nothing is queued.
-    public func receive() throws -> [[UInt8]]? { try receiveFromPeer()?.parts }
+    /// Receives one whole message (all parts) without blocking; nil when nothing is queued. Reads no connection
+    /// metadata: the coordinator receives every heartbeat of every worker here, and two metadata look-ups and strings
+    /// per message were wasted on it (`receiveFromPeer` reads them).
+    public func receive() throws -> [[UInt8]]? { try receive(metadata: false)?.parts }
 
     /// `receive`, with who sent it: the ZAP handler's user id for the connection (`ZAPAuthenticator` gives the
     /// client's Z85 public key; nil without CURVE) and the peer's address (nil for ipc:// and inproc://).
     public func receiveFromPeer() throws -> (parts: [[UInt8]], userID: String?, peerAddress: String?)? {
+        try receive(metadata: true)
+    }
+
+    private func receive(metadata: Bool) throws -> (parts: [[UInt8]], userID: String?, peerAddress: String?)? {
         let handle = try live()
         var parts: [[UInt8]] = []
         var userID: String?, peerAddress: String?
@@ -189,7 +195,7 @@ public final class Socket {
                 if code == EINTR { throw TransportError.interrupted }
                 throw error(code, "receive")
             }
-            if parts.isEmpty {
+            if parts.isEmpty && metadata {
                 // Metadata of the connection the message came on (libzmq's strings live as long as the message).
                 userID = zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
                 peerAddress = zmq_msg_gets(&message, "Peer-Address").map { String(cString: $0) }

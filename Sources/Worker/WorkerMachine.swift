@@ -5,6 +5,11 @@ public struct WorkerTiming: Sendable {
     public var heartbeatInterval = 1.0
     /// Missed intervals before the coordinator is presumed gone and the worker reconnects.
     public var liveness = 3
+    /// Intervals a registration waits for its `welcome` before the worker registers again on a fresh connection (10 s
+    /// at 1 s). A coordinator welcoming thousands of workers at once answers late, and a worker that gave up after 3 s
+    /// only added a registration to its queue: 10,000 simulated workers registering within 2.5 s re-registered 12,532
+    /// times before their first welcome (BENCHMARKS.md, "Lease-ahead").
+    public var registrationLiveness = 10
     public var reconnectInitialDelay = 1.0
     public var reconnectMaxDelay = 32.0
     public init() {}
@@ -197,7 +202,8 @@ public struct WorkerMachine {
 
     public mutating func onTick(now: Double) -> [WorkerDirective] {
         guard link != .stopped else { return [] }
-        if now - lastHeard > heartbeatInterval * Double(timing.liveness) {
+        let patience = heartbeatInterval * Double(link == .connecting ? max(timing.liveness, timing.registrationLiveness) : timing.liveness)
+        if now - lastHeard > patience {
             let delay = backoff
             backoff = min(backoff * 2, timing.reconnectMaxDelay)
             let out = abandonAll()

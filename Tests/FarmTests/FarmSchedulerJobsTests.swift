@@ -22,7 +22,6 @@ final class FarmSchedulerJobsTests: XCTestCase {
 
     func farm() -> FarmScheduler {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configuration.speculateAfterMedianFactor = nil
         return FarmScheduler(configuration: configuration, now: 0)
@@ -179,7 +178,6 @@ final class FarmSchedulerJobsTests: XCTestCase {
 
     func testAStragglerIsJudgedByItsOwnJobsPace() {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configuration.speculateAfterMedianFactor = 3
         configuration.minimumCompletionsBeforeSpeculating = 3

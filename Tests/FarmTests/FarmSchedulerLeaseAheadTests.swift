@@ -26,7 +26,6 @@ final class FarmSchedulerLeaseAheadTests: XCTestCase {
 
     func scheduler(_ n: Int, configure: (inout SchedulerConfiguration) -> Void = { _ in }) -> FarmScheduler {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configure(&configuration)
         return FarmScheduler(segments: specs(n), configuration: configuration)
@@ -208,7 +207,6 @@ final class FarmSchedulerLeaseAheadTests: XCTestCase {
     /// and ticks: every lease out is held by exactly one worker, within its capacity, and the idle list stays in step.
     func testLeasesStayConsistentUnderRandomEvents() {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 5
         configuration.maxAttemptsPerSegment = 1_000
         configuration.blocklistAfterFailures = 1_000

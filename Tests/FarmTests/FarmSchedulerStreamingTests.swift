@@ -17,7 +17,6 @@ final class FarmSchedulerStreamingTests: XCTestCase {
 
     func streaming(_ configure: (inout SchedulerConfiguration) -> Void = { _ in }) -> FarmScheduler {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configure(&configuration)
         return FarmScheduler(segments: [], configuration: configuration, planComplete: false)

@@ -16,7 +16,6 @@ final class FarmSchedulerTests: XCTestCase {
 
     func scheduler(_ frames: [UInt32], configure: (inout SchedulerConfiguration) -> Void = { _ in }) -> FarmScheduler {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 20
         configure(&configuration)
         return FarmScheduler(segments: frames.enumerated().map { spec(SegmentID(SegmentIndex($0.offset + 1)), frames: $0.element) },
@@ -52,7 +51,7 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(assignments(s.onWorkerRegistered(a, capabilities("a"), now: 0)).map(\.lease.segment), [1])
         _ = s.onHeartbeat(a, now: 1)
         let joined = s.onWorkerRegistered(b, capabilities("b"), now: 1.5)
-        XCTAssertEqual(joined.first, .welcome(b))
+        XCTAssertEqual(joined.first, .welcome(b, heartbeatInterval: 1))
         XCTAssertEqual(assignments(joined).map(\.peer), [b])
         XCTAssertEqual(assignments(joined).map(\.lease.segment), [2])
         let doneA = complete(&s, a, frames: 30, now: 2)
@@ -311,7 +310,7 @@ final class FarmSchedulerTests: XCTestCase {
         XCTAssertEqual(s.onHeartbeat(a, now: 0), [.askToRegister(a)])
         s.onDrain()
         let registered = s.onWorkerRegistered(a, capabilities("a"), now: 1)
-        XCTAssertEqual(registered, [.welcome(a)])
+        XCTAssertEqual(registered, [.welcome(a, heartbeatInterval: 1)])
     }
 }
 
@@ -457,7 +456,6 @@ final class FarmSchedulerScaleTests: XCTestCase {
     /// registrations, results, failures, stalls, goodbyes, disconnects and re-registrations.
     func testIdleWorkersStayInStepWithLeases() {
         var configuration = SchedulerConfiguration()
-        configuration.workerExpirySeconds = 3
         configuration.leaseTimeoutSeconds = 5
         configuration.maxAttemptsPerSegment = 1_000
         configuration.blocklistAfterFailures = 1_000

@@ -110,6 +110,7 @@ final class FarmSwarmBenchmark: XCTestCase {
         let wall = Date().timeIntervalSince(start)
         let cpu = FarmHarness.cpuSeconds() - cpuBefore
         let residentAfter = Self.residentMiB()
+        let heartbeatInForce = coordinator.statistics.heartbeatInterval // grows with the farm (HeartbeatPolicy)
         for output in outputs { output.stdin.fileHandleForWriting.closeFile() }
         let stats = try outputs.map { try $0.statistics() }
         for process in swarms { process.waitUntilExit() }
@@ -135,13 +136,13 @@ final class FarmSwarmBenchmark: XCTestCase {
                      + "wall %.2f s (ideal %.2f s) → busy %.2f%%, job %.2f%%, steady %.2f%%, ramp %@; coordinator CPU %.2f s (%.3f ms per segment, "
                      + "%.1f%% of a core), RSS %d → %d MiB (peak %d MiB); "
                      + "swarm: lateness p99 %.3f s max %.3f s, idle gap between segments mean %.3f s p99 %.3f s max %.3f s, "
-                     + "%d reconnects (%d before a welcome), %d exits, CPU %.1f s, report: %@",
+                     + "%d reconnects (%d before a welcome), %d exits, CPU %.1f s; heartbeat %.1f s → %.1f s; report: %@",
                      workerCount, swarmCount, segmentsAhead, specs.count, segmentSeconds, 100 * jitter, frames, inputBytes,
                      wall, ideal, 100 * ideal / wall, 100 * rendered / max(window, 1e-9), 100 * segmentSeconds / (segmentSeconds + gapMean), ramp.map { String(format: "%.2f s", $0) } ?? "not reached",
                      cpu, 1000 * cpu / Double(specs.count), 100 * cpu / wall, residentBefore, residentAfter, FarmHarness.peakResidentMiB(),
                      lateness.map { $0["p99"] ?? 0 }.max() ?? 0, lateness.map { $0["max"] ?? 0 }.max() ?? 0,
                      gapMean, gaps.map { $0["p99"] ?? 0 }.max() ?? 0, gaps.map { $0["max"] ?? 0 }.max() ?? 0,
-                     reconnects, reconnectsBeforeWelcome, exits, swarmCPU, report.description))
+                     reconnects, reconnectsBeforeWelcome, exits, swarmCPU, configuration.heartbeatInterval, heartbeatInForce, report.description))
         // The swarm must keep up: a timer late by a heartbeat interval could make a simulated worker miss its
         // heartbeats, and then a lost worker would be the swarm's fault, not a coordinator result. Reconnects with a
         // punctual swarm mean the coordinator was silent for 3 intervals (or, before a welcome, slow to register).

@@ -203,6 +203,15 @@ final class ProtocolCodecTests: XCTestCase {
         assertRejected(greedy, .invalidValue(field: "segmentsAhead", reason: "5 > 4"), "segments ahead over the bound")
         greedy[greedy.count - 1] = FarmProtocol.maxSegmentsAhead
         XCTAssertNoThrow(try MessageCodec.decode(greedy), "the bound itself is allowed")
+        // The heartbeat interval a welcome announces (it grows with the farm) is bounded: a worker neither heartbeats
+        // every millisecond nor waits hours before noticing its coordinator gone.
+        for ms in [FarmProtocol.minHeartbeatIntervalMs, 1000, 5000, FarmProtocol.maxHeartbeatIntervalMs] {
+            XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(.welcome(heartbeatIntervalMs: ms))), .welcome(heartbeatIntervalMs: ms))
+        }
+        assertRejected(MessageCodec.encode(.welcome(heartbeatIntervalMs: 0)),
+                       .invalidValue(field: "heartbeatInterval", reason: "0 ms outside 10...60000 ms"), "no interval")
+        assertRejected(MessageCodec.encode(.welcome(heartbeatIntervalMs: FarmProtocol.maxHeartbeatIntervalMs + 1)),
+                       .invalidValue(field: "heartbeatInterval", reason: "60001 ms outside 10...60000 ms"), "interval over a minute")
         // The worker's device (protocol 4) is bounded like names: 1 KiB.
         var longDevice = MessageCodec.encode(.register(WorkerCapabilities(workerName: "w", host: "h", threads: 1, models: [], freeMemoryBytes: 1,
                                                                          device: String(repeating: "g", count: 1024))))

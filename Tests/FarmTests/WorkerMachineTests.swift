@@ -83,14 +83,29 @@ final class WorkerMachineTests: XCTestCase {
         XCTAssertEqual(sent(m.onTick(now: 1.0)), [.heartbeat])
         XCTAssertEqual(m.onTick(now: 3.1), [.reconnect(afterSeconds: 1)], "3 silent intervals: reconnect")
         _ = m.onReconnected(now: 4)
-        XCTAssertEqual(m.onTick(now: 7.1).last, .reconnect(afterSeconds: 2))
-        _ = m.onReconnected(now: 9)
-        XCTAssertEqual(m.onTick(now: 12.1).last, .reconnect(afterSeconds: 4))
+        XCTAssertNotEqual(m.onTick(now: 13.9).last, .reconnect(afterSeconds: 2), "a registration waits 10 intervals for its welcome")
+        XCTAssertEqual(m.onTick(now: 14.1).last, .reconnect(afterSeconds: 2))
         _ = m.onReconnected(now: 16)
-        XCTAssertEqual(m.onTick(now: 19.1).last, .reconnect(afterSeconds: 4), "capped")
-        _ = m.onReconnected(now: 20)
-        _ = m.onMessage(.welcome(heartbeatIntervalMs: 1000), now: 20.1)
-        XCTAssertEqual(m.onTick(now: 23.2).last, .reconnect(afterSeconds: 1), "a welcome resets the backoff")
+        XCTAssertEqual(m.onTick(now: 26.1).last, .reconnect(afterSeconds: 4))
+        _ = m.onReconnected(now: 30)
+        XCTAssertEqual(m.onTick(now: 40.1).last, .reconnect(afterSeconds: 4), "capped")
+        _ = m.onReconnected(now: 44)
+        _ = m.onMessage(.welcome(heartbeatIntervalMs: 1000), now: 44.1)
+        XCTAssertEqual(m.onTick(now: 47.2).last, .reconnect(afterSeconds: 1), "a welcome resets the backoff; welcomed, 3 intervals")
+    }
+
+    /// A coordinator welcoming thousands of workers at once answers late: a registration waits `registrationLiveness`
+    /// intervals (10 s) for its welcome, heartbeating meanwhile, before registering again on a fresh connection.
+    func testARegistrationWaitsLongerForItsWelcomeThanAWelcomedWorkerForWord() {
+        var m = machine()
+        XCTAssertEqual(sent(m.onStart(now: 0)).map(\.kind), [.register])
+        XCTAssertEqual(sent(m.onTick(now: 1)), [.heartbeat])
+        XCTAssertEqual(m.phase, .connecting)
+        XCTAssertEqual(sent(m.onTick(now: 9.9)), [.heartbeat], "9.9 s without a welcome: still waiting")
+        XCTAssertEqual(m.onTick(now: 10.1), [.reconnect(afterSeconds: 1)])
+        _ = m.onReconnected(now: 11)
+        _ = m.onMessage(.welcome(heartbeatIntervalMs: 1000), now: 12)
+        XCTAssertEqual(m.onTick(now: 15.1), [.reconnect(afterSeconds: 1)], "welcomed: 3 silent intervals, as before")
     }
 
     func testCoordinatorLossDuringProcessingCancelsTheLease() {
@@ -137,5 +152,26 @@ final class WorkerMachineTests: XCTestCase {
         guard case .exit(let reason)? = out.last else { return XCTFail("\(out)") }
         XCTAssertTrue(reason.contains("blocklisted"))
         XCTAssertEqual(m.onTick(now: 100), [])
+    }
+
+    /// A coordinator whose farm grew welcomes its workers again with a longer interval (`HeartbeatPolicy`): the worker
+    /// keeps what it holds, heartbeats at the new interval and waits 3 of them before giving up on the coordinator.
+    func testAWelcomeMidSessionChangesOnlyTheHeartbeatInterval() {
+        var m = machine()
+        _ = m.onStart(now: 0)
+        _ = m.onMessage(.welcome(heartbeatIntervalMs: 1000), now: 0)
+        let input: [UInt8] = Array(0..<100)
+        _ = m.onMessage(.assign(assignment(input)), now: 0.1)
+        _ = m.onMessage(.chunk(lease, offset: 0, bytes: input), now: 0.2)
+        XCTAssertEqual(m.phase, .processing(lease))
+        XCTAssertEqual(m.onMessage(.welcome(heartbeatIntervalMs: 5000), now: 0.3), [], "nothing to do but retime")
+        XCTAssertEqual(m.heartbeatInterval, 5)
+        XCTAssertEqual(m.phase, .processing(lease))
+        XCTAssertEqual(m.heldLeases, [lease])
+        XCTAssertEqual(m.onTick(now: 4), [], "no heartbeat within 5 s of the last message sent")
+        XCTAssertEqual(sent(m.onTick(now: 5.3)), [.heartbeat])
+        XCTAssertEqual(sent(m.onTick(now: 10.3)), [.heartbeat])
+        XCTAssertEqual(m.onTick(now: 15.2), [], "14.9 s without word: within 3 × 5 s")
+        XCTAssertEqual(m.onTick(now: 15.4), [.cancelProcessing(lease), .discardLease(lease), .reconnect(afterSeconds: 1)])
     }
 }

@@ -10,8 +10,9 @@ extension FarmCoordinator {
     func apply(_ directives: [FarmDirective], _ state: inout FarmState) throws {
         for directive in directives {
             switch directive {
-            case .welcome(let peer):
-                send(MessageCodec.encode(.welcome(heartbeatIntervalMs: UInt32(configuration.heartbeatInterval * 1000))), to: peer)
+            case .welcome(let peer, let interval):
+                let ms = UInt32(clamping: Int((interval * 1000).rounded()))
+                send(MessageCodec.encode(.welcome(heartbeatIntervalMs: min(max(ms, FarmProtocol.minHeartbeatIntervalMs), FarmProtocol.maxHeartbeatIntervalMs))), to: peer)
             case .askToRegister(let peer):
                 send(MessageCodec.encode(.goodbye(reason: "unknown worker: register again")), to: peer)
             case .rejectWorker(let peer, let reason):

@@ -164,7 +164,16 @@ public final class FarmCoordinator: @unchecked Sendable {
         flushOutbox()
         do {
             if try Socket.pollReadable([socket], timeoutMs: 20)[0] {
-                while !state.isOver, let parts = try socket.receive() { try handle(parts, &state) }
+                // A bounded batch: a coordinator that cannot keep up must still send its heartbeats, inputs and ticks.
+                // Draining until empty, an overloaded one sent none, so every worker heard silence and reconnected.
+                let batchStarted = now
+                while !state.isOver {
+                    guard let parts = try socket.receive() else { clocks.inboxDrainedAt = now; break }
+                    try handle(parts, &state)
+                    if now - batchStarted >= FarmCoordinator.receiveBatchSeconds { break }
+                }
+            } else {
+                clocks.inboxDrainedAt = now
             }
         } catch TransportError.interrupted {
             return // a signal arrived; the loop re-checks drain and carries on
@@ -172,7 +181,7 @@ public final class FarmCoordinator: @unchecked Sendable {
         try pumpTransfers(&state)
         if now - clocks.lastTick >= 0.05 { // timeouts are seconds; ticking at 20 Hz keeps big farms cheap
             clocks.lastTick = now
-            try apply(state.scheduler.onTick(now: now), &state)
+            try apply(state.scheduler.onTick(now: now, heardUntil: clocks.inboxDrainedAt), &state)
             publishStatistics(state.scheduler)
         }
         while !state.isOver, !unreachable.isEmpty {
@@ -181,7 +190,7 @@ public final class FarmCoordinator: @unchecked Sendable {
             outbox[peer] = nil
             try apply(state.scheduler.onPeerUnreachable(peer, now: now), &state)
         }
-        if now - clocks.lastHeartbeat >= configuration.heartbeatInterval {
+        if now - clocks.lastHeartbeat >= state.scheduler.heartbeatInterval {
             clocks.lastHeartbeat = now
             let heartbeat = MessageCodec.encode(.heartbeat)
             for peer in state.scheduler.liveWorkers { send(heartbeat, to: peer) }
@@ -220,7 +229,8 @@ public final class FarmCoordinator: @unchecked Sendable {
         let live = scheduler.liveWorkers
         let busy = scheduler.busyWorkerCount // not a walk over every worker at 20 Hz
         let done = scheduler.doneCount
-        lock.withLock { stats.liveWorkers = live.count; stats.busyWorkers = busy; stats.segmentsDone = done }
+        let interval = scheduler.heartbeatInterval
+        lock.withLock { stats.liveWorkers = live.count; stats.busyWorkers = busy; stats.segmentsDone = done; stats.heartbeatInterval = interval }
         monitor.recordSchedulerState(scheduler.counts, failuresByWorker: scheduler.failuresByWorker)
     }
 
@@ -228,7 +238,12 @@ public final class FarmCoordinator: @unchecked Sendable {
         var lastHeartbeat = -Double.infinity
         var lastTick = -Double.infinity
         var drainStarted: Double?
+        /// When the loop last found no message waiting: everything that arrived before was read (`onTick`'s `heardUntil`).
+        var inboxDrainedAt = 0.0
     }
+
+    /// The longest the loop reads messages before its other duties (heartbeats, inputs, ticks) get a turn.
+    static let receiveBatchSeconds = 0.025
 
     /// A job the loop runs: where its segments come from, where their inputs are and their results go.
     struct ActiveJob {

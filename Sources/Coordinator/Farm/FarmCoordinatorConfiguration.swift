@@ -11,6 +11,8 @@ public struct FarmCoordinatorConfiguration: Sendable {
     public var insecure = false
     /// Scratch space for received results before they go to the sink.
     public var workDirectory: URL
+    /// The heartbeat interval of a small farm; it grows with the farm's size to keep the heartbeats a second bounded
+    /// (`SchedulerConfiguration.heartbeat`, `HeartbeatPolicy`).
     public var heartbeatInterval = 1.0
     public var liveness = 3
     public var scheduler = SchedulerConfiguration()
@@ -23,10 +25,11 @@ public struct FarmCoordinatorConfiguration: Sendable {
         self.curve = curve
     }
 
-    /// The scheduler settings with the worker expiry derived from heartbeat interval × liveness.
+    /// The scheduler settings with this heartbeat interval and liveness as the farm's base.
     var effectiveScheduler: SchedulerConfiguration {
         var s = scheduler
-        s.workerExpirySeconds = heartbeatInterval * Double(liveness)
+        s.heartbeat.baseInterval = heartbeatInterval
+        s.heartbeat.liveness = liveness
         return s
     }
 }
@@ -74,4 +77,6 @@ public struct FarmStatistics: Sendable, Equatable {
     public var segmentsDone = 0
     public var bytesSent: UInt64 = 0
     public var bytesReceived: UInt64 = 0
+    /// The heartbeat interval in force (it grows with the farm: `HeartbeatPolicy`), sampled at each tick.
+    public var heartbeatInterval = 0.0
 }

@@ -41,8 +41,9 @@ public struct SegmentSpec: Equatable, Sendable {
 public struct SchedulerConfiguration: Sendable {
     /// Tries per segment before the whole job fails.
     public var maxAttemptsPerSegment = 3
-    /// A worker silent this long is dead (heartbeat interval × liveness, Paranoid Pirate).
-    public var workerExpirySeconds = 3.0
+    /// Heartbeat interval and liveness: a worker silent for interval × liveness (3 s on a small farm) is dead. The
+    /// interval grows with the farm (`HeartbeatPolicy`), and the scheduler tells the workers (`welcome`).
+    public var heartbeat = HeartbeatPolicy()
     /// A lease with no activity (transfer, progress) this long is taken back: the worker is stalled.
     public var leaseTimeoutSeconds = 60.0
     /// Distinct segments a worker (by name) may fail before it gets no more work in this job. Not applied
@@ -67,7 +68,8 @@ public struct SchedulerConfiguration: Sendable {
 
 /// What the shell must do after an event. The scheduler never performs I/O itself.
 public enum FarmDirective: Equatable, Sendable {
-    case welcome(PeerID)
+    /// Welcome the worker, announcing the heartbeat interval in force (also to every registered worker when it changes).
+    case welcome(PeerID, heartbeatInterval: Double)
     /// The peer sent something but is not registered (e.g. the coordinator restarted): it must register again.
     case askToRegister(PeerID)
     case rejectWorker(PeerID, reason: String)

@@ -76,7 +76,11 @@ public enum MessageCodec {
             return .register(WorkerCapabilities(workerName: name, host: host, threads: threads, models: models,
                                                 freeMemoryBytes: memory, device: device, segmentsAhead: ahead))
         case .welcome:
-            return .welcome(heartbeatIntervalMs: try r.u32("heartbeatInterval"))
+            let interval = try r.u32("heartbeatInterval")
+            guard (FarmProtocol.minHeartbeatIntervalMs...FarmProtocol.maxHeartbeatIntervalMs).contains(interval) else {
+                throw ProtocolError.invalidValue(field: "heartbeatInterval", reason: "\(interval) ms outside \(FarmProtocol.minHeartbeatIntervalMs)...\(FarmProtocol.maxHeartbeatIntervalMs) ms")
+            }
+            return .welcome(heartbeatIntervalMs: interval)
         case .reject:
             return .reject(reason: try r.string("reason", limit: FarmProtocol.maxTextBytes))
         case .goodbye:

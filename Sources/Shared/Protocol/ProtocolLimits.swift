@@ -16,6 +16,11 @@ public enum FarmProtocol {
     /// Segments a worker may hold beyond the one it renders (`WorkerCapabilities.segmentsAhead`): one hides the gap
     /// between segments (BENCHMARKS.md, swarm simulator); more only ties inputs to one worker that others could take.
     public static let maxSegmentsAhead: UInt8 = 4
+    /// The heartbeat interval a `welcome` may announce, in ms. The coordinator lengthens it with the farm's size (at most
+    /// 10 s by default: `HeartbeatPolicy`); a worker refuses an interval outside these bounds rather than heartbeating
+    /// every millisecond or never noticing a coordinator gone (it would give up only after 3 × the interval).
+    public static let minHeartbeatIntervalMs: UInt32 = 10
+    public static let maxHeartbeatIntervalMs: UInt32 = 60_000
     /// Segment files are bounded so a hostile peer cannot announce an absurd transfer (64 GiB).
     public static let maxPayloadBytes: UInt64 = 64 << 30
 }
