@@ -172,8 +172,11 @@ public final class FarmRestorePipeline {
         try job.removeStalePartialOutputs()
         // A job that fails before any segment is finished leaves nothing worth resuming: its files go. A job stopped
         // on request is kept whatever it holds (its analysis spares the next run a pass over the film).
-        var succeeded = false, stopped = false
-        defer { if !succeeded && !stopped && job.entries.isEmpty { job.removeOwnFiles() } }
+        // So does one whose film cannot be read as it is (broken timestamps): the remux its error asks for is another
+        // file, another identity, so none of this one's finished segments would be reused. (Since the ramp at the film's
+        // start a segment can be finished before the analysis reaches the damage: HostileMediaTests.)
+        var succeeded = false, stopped = false, inputUnusable = false
+        defer { if !succeeded && !stopped && (job.entries.isEmpty || inputUnusable) { job.removeOwnFiles() } }
 
         // The plan's settings: with the ramp at the film's start where an open shot's parts go out (`ShotSplit`).
         let planned = ShotPlanner.settings(maxSegmentFrames: maxSegmentFrames, overlapFrames: min(overlap, maxSegmentFrames / 3), rate: rate,
@@ -187,6 +190,9 @@ public final class FarmRestorePipeline {
                                       segments: planned)
             } catch let error where StopSignal.isStop(error) {
                 stopped = true
+                throw error
+            } catch let error as MediaError {
+                if case .brokenTimestamps = error { inputUnusable = true }
                 throw error
             } catch let stale as StaleAnalysis where !reanalysed {
                 // The input changed in a way its identity does not show (same size and ends): its cuts may have moved
